@@ -1,0 +1,422 @@
+//! `-- migrator:` directives at the top of a script.
+//!
+//! Directives are comment lines in a script's header (the leading lines that are blank or
+//! `--` comments). Each starts with `-- migrator:` and names one directive:
+//!
+//! | directive | up | down | meaning |
+//! |---|---|---|---|
+//! | `no-transaction` | yes | yes | run statement by statement outside a transaction |
+//! | `allow <rule>[, <rule>…] -- <reason>` | yes | no | acknowledge a lint hazard |
+//! | `irreversible -- <reason>` | yes | no | no down migration, on purpose |
+//! | `phase expand` / `phase contract` | yes | no | deployment phase (default expand) |
+//! | `lock-timeout <duration>` | yes | yes | bound the wait for table locks |
+//! | `statement-timeout <duration>` | yes | yes | bound each statement's run time |
+//!
+//! Durations are an integer and a unit: `500ms`, `5s`, `2min` (or `2m`), `1h`; `0s` means no
+//! limit. An unknown directive, a directive in the wrong script, a repeated directive or a
+//! directive below the first SQL line is an error, never ignored.
+
+use std::time::Duration;
+
+use crate::version::Phase;
+
+/// The marker that starts every directive line (after `--` and optional spaces).
+pub(crate) const MARKER: &str = "migrator:";
+
+/// Up or down script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScriptKind {
+    /// `{version}_{name}.up.sql`
+    Up,
+    /// `{version}_{name}.down.sql`
+    Down,
+}
+
+impl ScriptKind {
+    /// `up` or `down`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ScriptKind::Up => "up",
+            ScriptKind::Down => "down",
+        }
+    }
+}
+
+/// An acknowledged lint hazard: `-- migrator:allow <rule>, <rule> -- <reason>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allow {
+    /// Rule ids, kebab-case.
+    pub rules: Vec<String>,
+    /// Why the hazard is acceptable here.
+    pub reason: String,
+    /// 1-based line of the directive.
+    pub line: usize,
+}
+
+/// The directives of one script.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Directives {
+    /// `no-transaction`: run statement by statement, outside a transaction.
+    pub no_transaction: bool,
+    /// `allow` lines, in file order.
+    pub allow: Vec<Allow>,
+    /// `irreversible -- <reason>` (up scripts only).
+    pub irreversible: Option<String>,
+    /// `phase` (up scripts only); expand when absent.
+    pub phase: Phase,
+    /// `lock-timeout`; `Some(Duration::ZERO)` means no limit.
+    pub lock_timeout: Option<Duration>,
+    /// `statement-timeout`; `Some(Duration::ZERO)` means no limit.
+    pub statement_timeout: Option<Duration>,
+}
+
+/// A directive that cannot be accepted, with its 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectiveError {
+    /// 1-based line in the script.
+    pub line: usize,
+    /// What is wrong and what to write instead.
+    pub message: String,
+}
+
+/// The lines of `text` without their line terminators (`\n` or `\r\n`), with a leading
+/// UTF-8 byte order mark removed from the first line.
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.split('\n').map(|line| line.strip_suffix('\r').unwrap_or(line))
+}
+
+/// If `line` is a comment line starting a directive (`-- migrator:…`), returns the text
+/// after the marker.
+pub(crate) fn directive_body(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix("--")?;
+    rest.trim_start().strip_prefix(MARKER)
+}
+
+/// Whether `line` belongs to a script's header: blank or a `--` comment.
+pub(crate) fn is_header_line(line: &str) -> bool {
+    let trimmed = line.trim();
+    trimmed.is_empty() || trimmed.starts_with("--")
+}
+
+/// Parses the directives of a script.
+///
+/// With `check_body`, lines below the header that look like directives are reported (a
+/// directive there would otherwise be silently ignored). Embedded scripts were checked at
+/// compile time and skip that scan.
+pub fn parse(text: &str, kind: ScriptKind, check_body: bool) -> Result<Directives, Vec<DirectiveError>> {
+    let mut directives = Directives::default();
+    let mut errors = Vec::new();
+    let mut seen: Vec<&'static str> = Vec::new();
+    let mut in_header = true;
+    for (index, line) in lines(text).enumerate() {
+        let number = index + 1;
+        if in_header && !is_header_line(line) {
+            in_header = false;
+            if !check_body {
+                break;
+            }
+        }
+        if !in_header {
+            if directive_body(line).is_some() {
+                errors.push(DirectiveError {
+                    line: number,
+                    message: "directive below the first SQL statement is not read: move it to the top of the file, above any SQL"
+                        .to_owned(),
+                });
+            }
+            continue;
+        }
+        match directive_body(line) {
+            Some(body) => {
+                if let Err(message) = apply(&mut directives, &mut seen, body, kind, number) {
+                    errors.push(DirectiveError { line: number, message });
+                }
+            }
+            None => {
+                if let Some(message) = near_miss(line) {
+                    errors.push(DirectiveError { line: number, message });
+                }
+            }
+        }
+    }
+    if errors.is_empty() { Ok(directives) } else { Err(errors) }
+}
+
+/// A header comment that was probably meant as a directive (`-- migrator no-transaction`).
+fn near_miss(line: &str) -> Option<String> {
+    let rest = line.trim_start().strip_prefix("--")?.trim_start();
+    let word = rest.strip_prefix("migrator")?;
+    if word.starts_with(|c: char| c.is_whitespace() || c == '-' || c == '=') {
+        Some(format!(
+            "`{}` looks like a directive but lacks the colon: write `-- migrator:{}`",
+            line.trim(),
+            word.trim_start_matches(|c: char| c.is_whitespace() || c == '-' || c == '=')
+        ))
+    } else {
+        None
+    }
+}
+
+const UP_DIRECTIVES: &str = "no-transaction, allow, irreversible, phase, lock-timeout, statement-timeout";
+const DOWN_DIRECTIVES: &str = "no-transaction, lock-timeout, statement-timeout";
+
+fn apply(
+    directives: &mut Directives,
+    seen: &mut Vec<&'static str>,
+    body: &str,
+    kind: ScriptKind,
+    line: usize,
+) -> Result<(), String> {
+    let body = body.trim();
+    let (name, rest) = match body.find(char::is_whitespace) {
+        Some(at) => (body.get(..at).unwrap_or(body), body.get(at..).unwrap_or("").trim()),
+        None => (body, ""),
+    };
+    let known: &'static str = match name {
+        "no-transaction" => "no-transaction",
+        "allow" => "allow",
+        "irreversible" => "irreversible",
+        "phase" => "phase",
+        "lock-timeout" => "lock-timeout",
+        "statement-timeout" => "statement-timeout",
+        "" => return Err(format!("empty directive: write one of {}", known_list(kind))),
+        other => {
+            return Err(format!("unknown directive `{other}`: known directives are {}", known_list(kind)));
+        }
+    };
+    if kind == ScriptKind::Down && matches!(known, "allow" | "irreversible" | "phase") {
+        return Err(format!(
+            "`{known}` belongs in the up script, not the down script: down scripts take only {DOWN_DIRECTIVES}"
+        ));
+    }
+    if known != "allow" {
+        if seen.contains(&known) {
+            return Err(format!("`{known}` is given twice: keep one line"));
+        }
+        seen.push(known);
+    }
+    match known {
+        "no-transaction" => {
+            if !rest.is_empty() {
+                return Err(format!("`no-transaction` takes no argument, found `{rest}`"));
+            }
+            directives.no_transaction = true;
+        }
+        "allow" => {
+            let (rules, reason) = split_reason(rest);
+            let reason = reason.ok_or_else(|| {
+                "`allow` needs a reason: write `-- migrator:allow <rule> -- <why this is safe here>`".to_owned()
+            })?;
+            let mut ids = Vec::new();
+            for rule in rules.split(',') {
+                let rule = rule.trim();
+                if rule.is_empty() {
+                    return Err(
+                        "`allow` names no rule: write `-- migrator:allow <rule>[, <rule>] -- <reason>`".to_owned()
+                    );
+                }
+                if !rule.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                    return Err(format!("`{rule}` is not a rule id: rule ids are kebab-case, such as `drop-column`"));
+                }
+                ids.push(rule.to_owned());
+            }
+            directives.allow.push(Allow { rules: ids, reason: reason.to_owned(), line });
+        }
+        "irreversible" => {
+            let (before, reason) = split_reason(rest);
+            if !before.is_empty() {
+                return Err(format!(
+                    "unexpected `{before}` after `irreversible`: write `-- migrator:irreversible -- <reason>`"
+                ));
+            }
+            let reason = reason.ok_or_else(|| {
+                "`irreversible` needs a reason: write `-- migrator:irreversible -- <why there is no down>`".to_owned()
+            })?;
+            directives.irreversible = Some(reason.to_owned());
+        }
+        "phase" => {
+            directives.phase = Phase::parse(rest).ok_or_else(|| {
+                format!("unknown phase `{rest}`: write `-- migrator:phase expand` or `-- migrator:phase contract`")
+            })?;
+        }
+        "lock-timeout" => {
+            directives.lock_timeout = Some(parse_duration(rest).map_err(|e| format!("`lock-timeout`: {e}"))?)
+        }
+        "statement-timeout" => {
+            directives.statement_timeout = Some(parse_duration(rest).map_err(|e| format!("`statement-timeout`: {e}"))?)
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn known_list(kind: ScriptKind) -> &'static str {
+    match kind {
+        ScriptKind::Up => UP_DIRECTIVES,
+        ScriptKind::Down => DOWN_DIRECTIVES,
+    }
+}
+
+/// Splits `a, b -- reason` into (`a, b`, Some(`reason`)); the reason must be non-empty.
+fn split_reason(text: &str) -> (&str, Option<&str>) {
+    match text.find("--") {
+        Some(at) => {
+            let before = text.get(..at).unwrap_or("").trim();
+            let reason = text.get(at + 2..).unwrap_or("").trim();
+            (before, (!reason.is_empty()).then_some(reason))
+        }
+        None => (text.trim(), None),
+    }
+}
+
+/// Parses `500ms`, `5s`, `2min`, `2m`, `1h` (an optional space between number and unit).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = (text.get(..digits_end).unwrap_or(""), text.get(digits_end..).unwrap_or("").trim());
+    if digits.is_empty() {
+        return Err(format!("`{text}` is not a duration: write a number and a unit, such as 5s, 500ms or 2min"));
+    }
+    let value: u64 = digits.parse().map_err(|_| format!("`{text}` is too large"))?;
+    let millis_per_unit: u64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "" => return Err(format!("`{text}` has no unit: write {value}ms, {value}s or {value}min")),
+        other => return Err(format!("unknown unit `{other}` in `{text}`: use ms, s, min or h")),
+    };
+    let millis = value.checked_mul(millis_per_unit).ok_or_else(|| format!("`{text}` is too large"))?;
+    Ok(Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(text: &str) -> Result<Directives, Vec<DirectiveError>> {
+        parse(text, ScriptKind::Up, true)
+    }
+
+    fn first_error(text: &str, kind: ScriptKind) -> DirectiveError {
+        parse(text, kind, true).unwrap_err().remove(0)
+    }
+
+    #[test]
+    fn reads_every_directive() {
+        let d = up("-- a note\n-- migrator:no-transaction\n--migrator:phase contract\n-- migrator:lock-timeout 5s\n-- migrator:statement-timeout 2min\n-- migrator:allow drop-column, drop-table -- old code stopped using it in v41\n-- migrator:irreversible -- data is gone\n\nALTER TABLE t DROP COLUMN c;\n").unwrap();
+        assert!(d.no_transaction);
+        assert_eq!(d.phase, Phase::Contract);
+        assert_eq!(d.lock_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(d.statement_timeout, Some(Duration::from_secs(120)));
+        assert_eq!(d.allow.len(), 1);
+        assert_eq!(d.allow[0].rules, vec!["drop-column", "drop-table"]);
+        assert_eq!(d.allow[0].reason, "old code stopped using it in v41");
+        assert_eq!(d.allow[0].line, 6);
+        assert_eq!(d.irreversible.as_deref(), Some("data is gone"));
+    }
+
+    #[test]
+    fn defaults_without_directives() {
+        let d = up("CREATE TABLE t (id bigint);").unwrap();
+        assert_eq!(d, Directives::default());
+        assert_eq!(d.phase, Phase::Expand);
+    }
+
+    #[test]
+    fn crlf_and_bom_are_tolerated() {
+        let d = up("\u{feff}-- migrator:no-transaction\r\n-- migrator:phase contract\r\nSELECT 1;\r\n").unwrap();
+        assert!(d.no_transaction);
+        assert_eq!(d.phase, Phase::Contract);
+    }
+
+    #[test]
+    fn unknown_directive_is_an_error_with_its_line() {
+        let e = first_error("-- hello\n-- migrator:no-transactoin\nSELECT 1;", ScriptKind::Up);
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("unknown directive `no-transactoin`"), "{}", e.message);
+        assert!(e.message.contains("no-transaction"), "{}", e.message);
+    }
+
+    #[test]
+    fn down_scripts_take_only_their_directives() {
+        let e = first_error("-- migrator:phase contract\nSELECT 1;", ScriptKind::Down);
+        assert!(e.message.contains("belongs in the up script"), "{}", e.message);
+        let d = parse(
+            "-- migrator:no-transaction\n-- migrator:lock-timeout 1s\nDROP INDEX CONCURRENTLY i;",
+            ScriptKind::Down,
+            true,
+        )
+        .unwrap();
+        assert!(d.no_transaction);
+    }
+
+    #[test]
+    fn reasons_are_required() {
+        assert!(
+            first_error("-- migrator:allow drop-column\nSELECT 1;", ScriptKind::Up).message.contains("needs a reason")
+        );
+        assert!(
+            first_error("-- migrator:allow drop-column --   \nSELECT 1;", ScriptKind::Up)
+                .message
+                .contains("needs a reason")
+        );
+        assert!(first_error("-- migrator:irreversible\nSELECT 1;", ScriptKind::Up).message.contains("needs a reason"));
+        assert!(
+            first_error("-- migrator:allow -- because\nSELECT 1;", ScriptKind::Up).message.contains("names no rule")
+        );
+        assert!(
+            first_error("-- migrator:allow Drop_Column -- x\nSELECT 1;", ScriptKind::Up).message.contains("kebab-case")
+        );
+    }
+
+    #[test]
+    fn repeated_and_malformed_directives() {
+        assert!(
+            first_error("-- migrator:phase contract\n-- migrator:phase expand\n", ScriptKind::Up)
+                .message
+                .contains("twice")
+        );
+        assert!(first_error("-- migrator:phase later\n", ScriptKind::Up).message.contains("unknown phase"));
+        assert!(
+            first_error("-- migrator:no-transaction please\n", ScriptKind::Up).message.contains("takes no argument")
+        );
+        assert!(first_error("-- migrator:lock-timeout 5\n", ScriptKind::Up).message.contains("has no unit"));
+        assert!(first_error("-- migrator:lock-timeout soon\n", ScriptKind::Up).message.contains("not a duration"));
+        assert!(first_error("-- migrator:\n", ScriptKind::Up).message.contains("empty directive"));
+        let allows = up("-- migrator:allow a -- x\n-- migrator:allow b -- y\n").unwrap();
+        assert_eq!(allows.allow.len(), 2);
+    }
+
+    #[test]
+    fn misplaced_and_misspelled_directives_are_reported() {
+        let e = first_error("SELECT 1;\n-- migrator:no-transaction\n", ScriptKind::Up);
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("move it to the top"));
+        let e = first_error("-- migrator no-transaction\nSELECT 1;", ScriptKind::Up);
+        assert!(e.message.contains("lacks the colon"), "{}", e.message);
+        assert!(e.message.contains("-- migrator:no-transaction"), "{}", e.message);
+        // Embedded scripts were checked at compile time: the body scan is skipped.
+        assert!(parse("SELECT 1;\n-- migrator:no-transaction\n", ScriptKind::Up, false).is_ok());
+        // An ordinary comment mentioning migrator is fine.
+        assert!(up("-- migratory birds\nSELECT 1;").is_ok());
+    }
+
+    #[test]
+    fn all_errors_are_collected() {
+        let errors = up("-- migrator:foo\n-- migrator:bar\nSELECT 1;\n-- migrator:phase contract").unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![1, 2, 4]);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("5 s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_duration("0s").unwrap(), Duration::ZERO);
+        assert!(parse_duration("1d").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("99999999999999999999h").unwrap_err().contains("too large"));
+    }
+}

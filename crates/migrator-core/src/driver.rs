@@ -1,0 +1,171 @@
+//! The contract between the runner and a database backend.
+//!
+//! A [`Driver`] reads the history without a lock (the startup fast path) and opens a
+//! [`Session`]: one dedicated connection holding the migration lock, on which every
+//! migration of the run executes. The runner decides *what* happens (which migration, which
+//! statements, which history row); the session decides *how* its database does it in the
+//! fewest round trips, and reports failures with the statement that failed.
+//!
+//! Capabilities are declared in code ([`Capabilities`]): the runner asks whether DDL is
+//! transactional, and a request a backend cannot honour is an error, never ignored.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::error::Error;
+use crate::history::{History, HistoryTable, RowWrite};
+use crate::migration::{Migration, Step};
+use crate::split::{Dialect, Statement};
+use crate::version::{Direction, Version};
+
+/// What a backend can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// The SQL dialect for splitting and linting.
+    pub dialect: Dialect,
+    /// DDL statements can run inside a transaction and roll back (PostgreSQL, SQLite).
+    pub transactional_ddl: bool,
+    /// The backend has a lock that serializes migrators (advisory lock, `GET_LOCK`).
+    pub migration_lock: bool,
+    /// The history table may live in a named schema.
+    pub schemas: bool,
+    /// Per-migration lock timeouts are enforced.
+    pub lock_timeout: bool,
+    /// Per-migration statement timeouts are enforced.
+    pub statement_timeout: bool,
+}
+
+impl Capabilities {
+    /// Capabilities for `dialect` with every feature off; backends switch on what they have.
+    pub const fn new(dialect: Dialect) -> Self {
+        Capabilities {
+            dialect,
+            transactional_ddl: false,
+            migration_lock: false,
+            schemas: false,
+            lock_timeout: false,
+            statement_timeout: false,
+        }
+    }
+}
+
+/// How to take the migration lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockRequest {
+    /// Take the lock at all (the no-lock opt-out turns this off).
+    pub enabled: bool,
+    /// How long to wait for another holder before giving up.
+    pub wait: Duration,
+}
+
+/// How a step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// In one transaction with its history write: all or nothing.
+    Transactional,
+    /// Statement by statement, recording progress after each, so a failure can be resumed.
+    Stepwise,
+}
+
+/// One step for a session to execute: a migration's up or down, with the history row to
+/// write and where to start.
+#[derive(Debug)]
+pub struct Job<'a, C: ?Sized> {
+    /// The migration.
+    pub migration: &'a dyn Migration<C>,
+    /// Up or down.
+    pub direction: Direction,
+    /// The step (settings and body).
+    pub step: Step<'a, C>,
+    /// How to run it.
+    pub mode: Mode,
+    /// The statements of an SQL body (empty for Rust code).
+    pub statements: &'a [Statement],
+    /// 0-based index of the first statement to run (after `resume`).
+    pub start: usize,
+    /// The history row: written as applied when a transactional up step commits; written
+    /// with state running (or reverting) before a stepwise step starts.
+    pub row: RowWrite,
+    /// Whether a history row for this version exists already (resume, down).
+    pub row_exists: bool,
+    /// The lock timeout to set (`None`: leave the server's setting; zero: no limit).
+    pub lock_timeout: Option<Duration>,
+    /// The statement timeout to set (`None` or zero: no limit).
+    pub statement_timeout: Option<Duration>,
+}
+
+/// What a session reports after executing a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Executed {
+    /// Statements executed by this job.
+    pub statements: usize,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+/// A change to the history table without running a migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryChange {
+    /// Insert or replace rows (force, baseline, repair, resume --skip of the last statement).
+    Upsert(Vec<RowWrite>),
+    /// Delete the row of a version (force --reverted).
+    Delete(Version),
+}
+
+/// A database backend.
+#[async_trait]
+pub trait Driver: Send + Sync + fmt::Debug {
+    /// The connection type Rust-code migrations receive (`sqlx::PgConnection`).
+    type Conn: ?Sized + Send;
+
+    /// What this backend can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// The startup fast path: reads the history on one connection, without taking the lock
+    /// or creating anything (`None` when the table does not exist), in one round trip. The
+    /// returned [`Probe`] keeps that connection: dropped, it goes back to the pool; locked,
+    /// it becomes the run's session without opening another connection.
+    async fn probe(&self, table: &HistoryTable) -> Result<(Option<History>, Box<dyn Probe<Self::Conn>>), Error>;
+
+    /// Reads the history without taking the lock or creating anything.
+    async fn read_history(&self, table: &HistoryTable) -> Result<Option<History>, Error> {
+        Ok(self.probe(table).await?.0)
+    }
+
+    /// Opens the dedicated connection and takes the migration lock (waiting as requested),
+    /// without the fast path. Dropping the session without [`Session::release`] must still
+    /// release the lock (by closing the connection).
+    async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<Self::Conn>>, Error>;
+}
+
+/// The connection of a fast-path read, before any lock.
+#[async_trait]
+pub trait Probe<C: ?Sized + Send>: Send {
+    /// Takes the migration lock on this connection and returns the session. Dropping the
+    /// session without [`Session::release`] must still release the lock.
+    async fn lock(self: Box<Self>, lock: LockRequest) -> Result<Box<dyn Session<C>>, Error>;
+}
+
+/// A locked, dedicated connection.
+#[async_trait]
+pub trait Session<C: ?Sized + Send>: Send {
+    /// Creates the history table when missing, upgrades an older layout in place, and reads
+    /// the history under the lock. Errors when the table has a newer layout than this build.
+    async fn prepare(&mut self) -> Result<History, Error>;
+
+    /// Reads the history again.
+    async fn read(&mut self) -> Result<History, Error>;
+
+    /// Executes one step and writes its history. On failure, the error says which
+    /// statement failed and what was left behind ([`Error::MigrationFailed`]).
+    async fn execute(&mut self, job: Job<'_, C>) -> Result<Executed, Error>;
+
+    /// Changes history rows without running anything.
+    async fn change(&mut self, change: HistoryChange) -> Result<(), Error>;
+
+    /// Releases the lock and closes the connection.
+    async fn release(self: Box<Self>) -> Result<(), Error>;
+}

@@ -1,0 +1,500 @@
+//! The migration model: the [`Migration`] trait, SQL and Rust-code migrations.
+//!
+//! A migration *describes* its up and down steps rather than running them itself: an SQL
+//! step hands its parsed [`Script`] to the driver, which decides how to send it (one round
+//! trip in a transaction, or statement by statement with recorded progress so a failure can
+//! be resumed), and a Rust step is async code that the driver calls with the backend's own
+//! connection type (`sqlx::PgConnection` on PostgreSQL), inside the migration's transaction
+//! unless it opted out. That split keeps statement handling, progress and history writes in
+//! one place per backend while both kinds form one ordered, checksummed, reversible set.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::checksum::Checksum;
+use crate::error::{BoxError, Error};
+use crate::script::Script;
+use crate::version::{Phase, Version};
+
+/// The identity and bookkeeping data of a migration.
+#[derive(Debug, Clone)]
+pub struct MigrationMeta {
+    version: Version,
+    name: Cow<'static, str>,
+    origin: Cow<'static, str>,
+    phase: Phase,
+    checksum: Checksum,
+    down_checksum: Option<Checksum>,
+}
+
+impl MigrationMeta {
+    /// Metadata for a migration. `name` must be `[a-z0-9_]+`; `origin` says where it comes
+    /// from (a file path or a Rust type) and appears in messages.
+    pub fn new(
+        version: Version,
+        name: impl Into<Cow<'static, str>>,
+        origin: impl Into<Cow<'static, str>>,
+        phase: Phase,
+        checksum: Checksum,
+        down_checksum: Option<Checksum>,
+    ) -> Result<MigrationMeta, Error> {
+        let name = name.into();
+        check_name(&name).map_err(|reason| Error::InvalidName {
+            what: "migration name",
+            value: name.to_string(),
+            reason,
+        })?;
+        Ok(MigrationMeta { version, name, origin: origin.into(), phase, checksum, down_checksum })
+    }
+
+    /// The version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The name (`add_users`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where it comes from: the up file's path or the Rust type.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Expand (default) or contract.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The checksum recorded when it is applied and compared on every run.
+    pub fn checksum(&self) -> &Checksum {
+        &self.checksum
+    }
+
+    /// The down script's checksum, recorded for information.
+    pub fn down_checksum(&self) -> Option<&Checksum> {
+        self.down_checksum.as_ref()
+    }
+}
+
+/// Checks a migration name: lowercase letters, digits and underscores.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a migration needs a name: use lowercase letters, digits and `_`".to_owned());
+    }
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')) {
+        return Err(format!("`{bad}` is not allowed in a migration name: use lowercase letters, digits and `_`"));
+    }
+    Ok(())
+}
+
+/// How one step runs: in a transaction or not, and its limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StepSettings {
+    /// Run outside a transaction (`-- migrator:no-transaction`).
+    pub no_transaction: bool,
+    /// Bound on waiting for table locks; `None` uses the migrator's default.
+    pub lock_timeout: Option<Duration>,
+    /// Bound on each statement's run time; `None` means no limit.
+    pub statement_timeout: Option<Duration>,
+}
+
+/// Async Rust code run as a migration step, with the backend's connection.
+///
+/// Implemented by your own types (with `#[async_trait]`) and by closures returning a boxed
+/// future. The connection is inside the migration's transaction unless the step was declared
+/// `no_transaction`; nested `begin()` calls become savepoints.
+#[async_trait]
+pub trait RustStep<C: ?Sized + Send>: Send + Sync {
+    /// Runs the step.
+    async fn run(&self, conn: &mut C) -> Result<(), BoxError>;
+}
+
+/// A boxed future for closure steps.
+pub type StepFuture<'c> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'c>>;
+
+#[async_trait]
+impl<C, F> RustStep<C> for F
+where
+    C: ?Sized + Send,
+    F: for<'c> Fn(&'c mut C) -> StepFuture<'c> + Send + Sync,
+{
+    async fn run(&self, conn: &mut C) -> Result<(), BoxError> {
+        (self)(conn).await
+    }
+}
+
+/// What a step does.
+pub enum Body<'a, C: ?Sized> {
+    /// An SQL script, executed by the driver.
+    Sql(&'a Script),
+    /// Rust code, called by the driver with its connection.
+    Rust(&'a dyn RustStep<C>),
+}
+
+impl<C: ?Sized> Clone for Body<'_, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C: ?Sized> Copy for Body<'_, C> {}
+
+impl<C: ?Sized> fmt::Debug for Body<'_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Sql(script) => f.debug_tuple("Sql").field(&script.path()).finish(),
+            Body::Rust(_) => f.write_str("Rust"),
+        }
+    }
+}
+
+/// One direction of a migration: settings and body.
+#[derive(Debug)]
+pub struct Step<'a, C: ?Sized> {
+    /// Transaction mode and limits.
+    pub settings: StepSettings,
+    /// What runs.
+    pub body: Body<'a, C>,
+}
+
+impl<C: ?Sized> Clone for Step<'_, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C: ?Sized> Copy for Step<'_, C> {}
+
+/// The down side of a migration.
+#[derive(Debug)]
+pub enum Down<'a, C: ?Sized> {
+    /// It can be reverted with this step.
+    Step(Step<'a, C>),
+    /// Deliberately irreversible (`-- migrator:irreversible -- <reason>`).
+    Irreversible {
+        /// The recorded reason.
+        reason: &'a str,
+    },
+    /// No down was written.
+    Missing,
+}
+
+/// A versioned, reversible migration run on connections of type `C`.
+///
+/// Embedded and loaded SQL migrations ([`SqlMigration`]) and Rust-code migrations
+/// ([`RustMigration`], or your own type) implement it and form one ordered set. `C` is the
+/// backend's connection type (`sqlx::PgConnection`); SQL migrations work with any.
+pub trait Migration<C: ?Sized>: Send + Sync + fmt::Debug {
+    /// Version, name, origin, phase and checksums.
+    fn meta(&self) -> &MigrationMeta;
+
+    /// The up step.
+    fn up(&self) -> Step<'_, C>;
+
+    /// The down step, or why there is none.
+    fn down(&self) -> Down<'_, C>;
+}
+
+/// An SQL migration: an up script and an optional down script.
+#[derive(Debug)]
+pub struct SqlMigration {
+    meta: MigrationMeta,
+    up: Script,
+    down: Option<Script>,
+}
+
+impl SqlMigration {
+    /// Combines parsed scripts into a migration. Fails when the up script declares
+    /// `irreversible` but a down script exists too.
+    pub fn new(
+        version: Version,
+        name: impl Into<Cow<'static, str>>,
+        up: Script,
+        down: Option<Script>,
+    ) -> Result<Self, Error> {
+        if let (Some(_), Some(down)) = (&up.directives().irreversible, &down) {
+            return Err(Error::load(
+                up.path(),
+                None,
+                format!(
+                    "the up script says `irreversible` but {} exists: delete the down script or the directive",
+                    down.path()
+                ),
+            ));
+        }
+        let meta = MigrationMeta::new(
+            version,
+            name,
+            up.path().to_owned(),
+            up.directives().phase,
+            up.checksum().clone(),
+            down.as_ref().map(|d| d.checksum().clone()),
+        )?;
+        Ok(SqlMigration { meta, up, down })
+    }
+
+    /// The up script.
+    pub fn up_script(&self) -> &Script {
+        &self.up
+    }
+
+    /// The down script, if any.
+    pub fn down_script(&self) -> Option<&Script> {
+        self.down.as_ref()
+    }
+}
+
+fn settings_of(script: &Script) -> StepSettings {
+    let d = script.directives();
+    StepSettings {
+        no_transaction: d.no_transaction,
+        lock_timeout: d.lock_timeout,
+        statement_timeout: d.statement_timeout,
+    }
+}
+
+impl<C: ?Sized> Migration<C> for SqlMigration {
+    fn meta(&self) -> &MigrationMeta {
+        &self.meta
+    }
+
+    fn up(&self) -> Step<'_, C> {
+        Step { settings: settings_of(&self.up), body: Body::Sql(&self.up) }
+    }
+
+    fn down(&self) -> Down<'_, C> {
+        match (&self.down, &self.up.directives().irreversible) {
+            (Some(script), _) => Down::Step(Step { settings: settings_of(script), body: Body::Sql(script) }),
+            (None, Some(reason)) => Down::Irreversible { reason },
+            (None, None) => Down::Missing,
+        }
+    }
+}
+
+/// A migration written in Rust, for backfills and logic SQL cannot express.
+///
+/// ```
+/// use migrator_core::{BoxError, RustMigration, RustStep, Phase};
+/// # #[derive(Debug)] struct Conn;
+/// struct Backfill;
+///
+/// #[async_trait::async_trait]
+/// impl RustStep<Conn> for Backfill {
+///     async fn run(&self, _conn: &mut Conn) -> Result<(), BoxError> {
+///         // keyset batches with sqlx on the real connection type
+///         Ok(())
+///     }
+/// }
+///
+/// let migration = RustMigration::new(20261120093000, "backfill_emails", Backfill)?
+///     .no_transaction()
+///     .irreversible("the old values are not kept");
+/// assert_eq!(migration.meta().phase(), Phase::Expand);
+/// # Ok::<(), migrator_core::Error>(())
+/// ```
+pub struct RustMigration<C: ?Sized> {
+    meta: MigrationMeta,
+    up: Box<dyn RustStep<C>>,
+    up_settings: StepSettings,
+    down: Option<(Box<dyn RustStep<C>>, StepSettings)>,
+    irreversible: Option<String>,
+}
+
+impl<C: ?Sized + Send> RustMigration<C> {
+    /// A transactional, expand-phase Rust migration without a down step.
+    pub fn new(version: i64, name: &str, up: impl RustStep<C> + 'static) -> Result<Self, Error> {
+        let v = Version::try_from(version)?;
+        let meta = MigrationMeta::new(
+            v,
+            name.to_owned(),
+            format!("Rust migration {version}_{name}"),
+            Phase::Expand,
+            Checksum::of_code(version, name),
+            None,
+        )?;
+        Ok(RustMigration {
+            meta,
+            up: Box::new(up),
+            up_settings: StepSettings::default(),
+            down: None,
+            irreversible: None,
+        })
+    }
+
+    /// Adds the down step (transactional).
+    pub fn with_down(mut self, down: impl RustStep<C> + 'static) -> Self {
+        self.down = Some((Box::new(down), StepSettings::default()));
+        self.irreversible = None;
+        self
+    }
+
+    /// Marks it irreversible, with the reason.
+    pub fn irreversible(mut self, reason: impl Into<String>) -> Self {
+        self.irreversible = Some(reason.into());
+        self.down = None;
+        self
+    }
+
+    /// Runs the up step outside a transaction (for batched backfills that commit as they go).
+    pub fn no_transaction(mut self) -> Self {
+        self.up_settings.no_transaction = true;
+        self
+    }
+
+    /// Sets the up step's lock timeout.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.up_settings.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the up step's statement timeout.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.up_settings.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the phase (expand by default).
+    pub fn phase(mut self, phase: Phase) -> Self {
+        self.meta.phase = phase;
+        self
+    }
+
+    /// Its metadata.
+    pub fn meta(&self) -> &MigrationMeta {
+        &self.meta
+    }
+}
+
+impl<C: ?Sized> fmt::Debug for RustMigration<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RustMigration")
+            .field("meta", &self.meta)
+            .field("up_settings", &self.up_settings)
+            .field("has_down", &self.down.is_some())
+            .field("irreversible", &self.irreversible)
+            .finish()
+    }
+}
+
+impl<C: ?Sized + Send> Migration<C> for RustMigration<C> {
+    fn meta(&self) -> &MigrationMeta {
+        &self.meta
+    }
+
+    fn up(&self) -> Step<'_, C> {
+        Step { settings: self.up_settings, body: Body::Rust(self.up.as_ref()) }
+    }
+
+    fn down(&self) -> Down<'_, C> {
+        match (&self.down, &self.irreversible) {
+            (Some((step, settings)), _) => Down::Step(Step { settings: *settings, body: Body::Rust(step.as_ref()) }),
+            (None, Some(reason)) => Down::Irreversible { reason },
+            (None, None) => Down::Missing,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directive::ScriptKind;
+    use crate::split::Dialect;
+
+    #[derive(Debug)]
+    struct Conn(Vec<&'static str>);
+
+    struct Push(&'static str);
+
+    #[async_trait]
+    impl RustStep<Conn> for Push {
+        async fn run(&self, conn: &mut Conn) -> Result<(), BoxError> {
+            conn.0.push(self.0);
+            Ok(())
+        }
+    }
+
+    fn script(kind: ScriptKind, path: &'static str, text: &'static str) -> Script {
+        Script::parse(kind, path, text, Dialect::Postgres).unwrap()
+    }
+
+    #[test]
+    fn sql_migration_describes_its_steps() {
+        let up = script(ScriptKind::Up, "m/1_a.up.sql", "-- migrator:phase contract\nDROP TABLE t;");
+        let down = script(ScriptKind::Down, "m/1_a.down.sql", "-- migrator:no-transaction\nCREATE TABLE t ();");
+        let m = SqlMigration::new(Version::new(1).unwrap(), "a", up, Some(down)).unwrap();
+        let meta = Migration::<Conn>::meta(&m);
+        assert_eq!(meta.phase(), Phase::Contract);
+        assert_eq!(meta.origin(), "m/1_a.up.sql");
+        assert!(meta.down_checksum().is_some());
+        match Migration::<Conn>::down(&m) {
+            Down::Step(step) => {
+                assert!(step.settings.no_transaction);
+                assert!(matches!(step.body, Body::Sql(s) if s.path() == "m/1_a.down.sql"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn irreversible_with_a_down_file_is_refused() {
+        let up = script(ScriptKind::Up, "m/1_a.up.sql", "-- migrator:irreversible -- gone\nDROP TABLE t;");
+        let down = script(ScriptKind::Down, "m/1_a.down.sql", "SELECT 1;");
+        let e = SqlMigration::new(Version::new(1).unwrap(), "a", up, Some(down)).unwrap_err();
+        assert!(e.to_string().contains("delete the down script or the directive"), "{e}");
+        let up = script(ScriptKind::Up, "m/1_a.up.sql", "-- migrator:irreversible -- gone\nDROP TABLE t;");
+        let m = SqlMigration::new(Version::new(1).unwrap(), "a", up, None).unwrap();
+        assert!(matches!(Migration::<Conn>::down(&m), Down::Irreversible { reason: "gone" }));
+    }
+
+    #[test]
+    fn names_are_checked() {
+        let up = script(ScriptKind::Up, "m/1_A.up.sql", "SELECT 1;");
+        let e = SqlMigration::new(Version::new(1).unwrap(), "Add-Users", up, None).unwrap_err();
+        assert!(e.to_string().contains("`A` is not allowed"), "{e}");
+        assert!(RustMigration::<Conn>::new(0, "x", Push("a")).is_err());
+    }
+
+    fn closure_step(conn: &mut Conn) -> StepFuture<'_> {
+        Box::pin(async move {
+            conn.0.push("closure");
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn rust_migrations_run_their_code() {
+        let m = RustMigration::new(7, "backfill", Push("up")).unwrap().with_down(closure_step).phase(Phase::Contract);
+        assert_eq!(m.meta().checksum(), &Checksum::of_code(7, "backfill"));
+        let mut conn = Conn(Vec::new());
+        block_on(async {
+            if let Body::Rust(step) = m.up().body {
+                step.run(&mut conn).await.unwrap();
+            }
+            if let Down::Step(Step { body: Body::Rust(step), .. }) = m.down() {
+                step.run(&mut conn).await.unwrap();
+            }
+        });
+        assert_eq!(conn.0, vec!["up", "closure"]);
+        let m = m.irreversible("no way back");
+        assert!(matches!(m.down(), Down::Irreversible { reason: "no way back" }));
+    }
+
+    /// A minimal executor for futures that never pend (no runtime in core's tests).
+    fn block_on<F: Future>(future: F) -> F::Output {
+        use std::task::{Context, Poll, Waker};
+        let mut future = std::pin::pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+}

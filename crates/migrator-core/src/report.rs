@@ -1,0 +1,163 @@
+//! What a run did, and what `status`, `validate` and `repair` found.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::plan::{PlanError, Skipped, StatusEntry, UpPlan, Warning};
+use crate::version::{Direction, Phase, Version};
+
+/// One migration step a run executed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepReport {
+    /// Version.
+    pub version: Version,
+    /// Name.
+    pub name: String,
+    /// Phase.
+    pub phase: Phase,
+    /// Applied or reverted.
+    pub direction: Direction,
+    /// Wall time.
+    pub duration: Duration,
+    /// Statements executed.
+    pub statements: usize,
+    /// Set when the step continued a failed or interrupted one from this 1-based statement.
+    pub resumed_at: Option<usize>,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Report {
+    /// Steps executed, in order.
+    pub steps: Vec<StepReport>,
+    /// Pending migrations this run left alone, and why.
+    pub skipped: Vec<Skipped>,
+    /// Warnings (unknown versions, out-of-order applications).
+    pub warnings: Vec<Warning>,
+    /// Whether the run took the migration lock (false on the fast path).
+    pub locked: bool,
+}
+
+impl Report {
+    pub(crate) fn from_plan(plan: &UpPlan, locked: bool) -> Report {
+        Report { steps: Vec::new(), skipped: plan.skipped.clone(), warnings: plan.warnings.clone(), locked }
+    }
+
+    /// Steps that applied migrations.
+    pub fn applied(&self) -> impl Iterator<Item = &StepReport> {
+        self.steps.iter().filter(|s| s.direction == Direction::Up)
+    }
+
+    /// Steps that reverted migrations.
+    pub fn reverted(&self) -> impl Iterator<Item = &StepReport> {
+        self.steps.iter().filter(|s| s.direction == Direction::Down)
+    }
+
+    /// Whether nothing ran.
+    pub fn is_noop(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.steps.is_empty() {
+            writeln!(f, "nothing to do: the database is up to date")?;
+        }
+        for step in &self.steps {
+            let verb = match step.direction {
+                Direction::Up => "applied",
+                Direction::Down => "reverted",
+            };
+            writeln!(f, "{verb} {} {} ({}) in {}", step.version, step.name, step.phase, human(step.duration))?;
+        }
+        for skipped in &self.skipped {
+            writeln!(f, "skipped {} {}: {}", skipped.version, skipped.name, skip_text(skipped))?;
+        }
+        for warning in &self.warnings {
+            writeln!(f, "warning: {warning}")?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn skip_text(skipped: &Skipped) -> String {
+    match skipped.reason {
+        crate::plan::SkipReason::PhaseNotSelected { phase } => {
+            format!("{phase} phase not selected (run the {phase} phase once every instance runs the new code)")
+        }
+        crate::plan::SkipReason::AfterTarget { target } => format!("newer than the target {target}"),
+    }
+}
+
+/// The result of `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Status {
+    /// Whether the history table exists.
+    pub history_exists: bool,
+    /// Every known or applied migration, in version order.
+    pub migrations: Vec<StatusEntry>,
+}
+
+/// The result of `validate`: every problem and warning, without changing anything.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Validation {
+    /// Problems that would stop a run.
+    pub problems: Vec<PlanError>,
+    /// Warnings.
+    pub warnings: Vec<Warning>,
+}
+
+impl Validation {
+    /// Whether a run would proceed.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// One checksum `repair` re-recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repaired {
+    /// Version.
+    pub version: Version,
+    /// Name.
+    pub name: String,
+    /// The checksum history had.
+    pub old: String,
+    /// The checksum now recorded.
+    pub new: String,
+}
+
+/// Formats a duration for people: `850ms`, `2.5s`, `3m 20s`.
+pub fn human(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if ms < 1_000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        let tenths = ms / 100;
+        if tenths.is_multiple_of(10) {
+            format!("{}s", tenths / 10)
+        } else {
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        }
+    } else {
+        let secs = duration.as_secs();
+        format!("{}m {}s", secs / 60, secs % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human(Duration::from_millis(850)), "850ms");
+        assert_eq!(human(Duration::from_millis(2_500)), "2.5s");
+        assert_eq!(human(Duration::from_secs(300)), "5m 0s");
+        assert_eq!(human(Duration::from_secs(2)), "2s");
+    }
+}

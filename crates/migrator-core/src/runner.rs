@@ -1,0 +1,824 @@
+//! The runner: [`Migrator`] applies, reverts, resumes and inspects migrations through a
+//! [`Driver`], deciding every step with the pure planner.
+//!
+//! A run goes: (1) read the history without a lock; if nothing is pending, nothing is dirty
+//! and every checksum matches, return at once. (2) Otherwise open a dedicated connection and
+//! take the migration lock. (3) Create or upgrade the history table and read it again under
+//! the lock. (4) Plan (validate). (5) Apply each pending migration on that connection.
+//! (6) Release the lock through one guard, whose drop also releases it (by closing the
+//! connection) when the run errs, panics or its future is dropped.
+
+use std::time::Duration;
+
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::driver::{Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Mode, Session};
+use crate::error::Error;
+use crate::history::{History, HistoryRow, HistoryTable, Ident, LAYOUT, RowWrite, State};
+use crate::migration::{Body, Down, Migration, Step};
+use crate::plan::{
+    self, Available, DownKind, DownTarget, Policy, UpInput, UpPlan, find_dirty, plan_down, plan_resume, plan_up,
+};
+use crate::report::{Repaired, Report, Status, StepReport, Validation, human, skip_text};
+use crate::set::{IntoMigrations, MigrationSet};
+use crate::split::Statement;
+use crate::version::{Direction, Phases, Version};
+
+/// The default time to wait for another process's migration lock.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(300);
+
+/// The default per-migration lock timeout: a migration waiting longer than this for a table
+/// lock fails instead of queueing every query of the application behind it.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The settings of a [`Migrator`], fixed when it is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Where the history table lives.
+    pub table: HistoryTable,
+    /// How long to wait for another process's migration lock.
+    pub lock_wait: Duration,
+    /// The lock timeout of migrations that do not set one (`None`: the server's setting).
+    pub lock_timeout: Option<Duration>,
+    /// Out-of-order and unknown-version policy.
+    pub policy: Policy,
+    /// Take the migration lock (disable only where the database cannot lock).
+    pub lock: bool,
+}
+
+/// Builds a [`Migrator`] with non-default options.
+#[derive(Debug)]
+pub struct MigratorBuilder<D: Driver> {
+    driver: D,
+    migrations: Result<MigrationSet<D::Conn>, Error>,
+    table: Option<String>,
+    schema: Option<String>,
+    lock_wait: Duration,
+    lock_timeout: Option<Option<Duration>>,
+    policy: Policy,
+    lock: bool,
+}
+
+impl<D: Driver> MigratorBuilder<D>
+where
+    D::Conn: 'static,
+{
+    /// Names the history table (default `_migrator_history`).
+    pub fn table(mut self, name: &str) -> Self {
+        self.table = Some(name.to_owned());
+        self
+    }
+
+    /// Puts the history table in this schema (default: the connection's current schema).
+    /// The schema is created if missing.
+    pub fn schema(mut self, name: &str) -> Self {
+        self.schema = Some(name.to_owned());
+        self
+    }
+
+    /// How long to wait for another process's migration lock (default 300 s).
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// The lock timeout of migrations without a `lock-timeout` directive (default 10 s;
+    /// `None` keeps the server's setting).
+    pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// Applies pending migrations older than the newest applied one (with a warning)
+    /// instead of refusing to run.
+    pub fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.policy.allow_out_of_order = allow;
+        self
+    }
+
+    /// Accepts applied versions this binary does not know (with a warning).
+    pub fn ignore_unknown(mut self, ignore: bool) -> Self {
+        self.policy.ignore_unknown = ignore;
+        self
+    }
+
+    /// Runs without the migration lock. Only for setups that cannot lock (multi-primary
+    /// clusters): concurrent runners may then apply a migration twice.
+    pub fn no_lock(mut self) -> Self {
+        self.lock = false;
+        self
+    }
+
+    /// Adds a migration (typically a [`crate::RustMigration`]) to the set.
+    pub fn migration(mut self, migration: impl Migration<D::Conn> + 'static) -> Self {
+        self.migrations = self.migrations.and_then(|set| set.with(migration));
+        self
+    }
+
+    /// Checks the options and the migrations against the backend's capabilities.
+    pub fn build(self) -> Result<Migrator<D>, Error> {
+        let caps = self.driver.capabilities();
+        let set = self.migrations?;
+        let schema = match self.schema {
+            Some(schema) if !caps.schemas => {
+                return Err(Error::InvalidName {
+                    what: "history schema",
+                    value: schema,
+                    reason: "this database has no schemas: leave the schema unset".to_owned(),
+                });
+            }
+            Some(schema) => Some(Ident::new("history schema", &schema)?),
+            None => None,
+        };
+        let name = match self.table {
+            Some(table) => Ident::new("history table", &table)?,
+            None => HistoryTable::default().name,
+        };
+        let lock_timeout = match self.lock_timeout {
+            Some(Some(timeout)) if !caps.lock_timeout => {
+                return Err(Error::InvalidName {
+                    what: "lock timeout",
+                    value: human(timeout),
+                    reason: "this database cannot enforce lock timeouts: leave it unset".to_owned(),
+                });
+            }
+            Some(explicit) => explicit,
+            None => caps.lock_timeout.then_some(DEFAULT_LOCK_TIMEOUT),
+        };
+        check_capabilities(&set, caps)?;
+        Ok(Migrator {
+            driver: self.driver,
+            set,
+            options: Options {
+                table: HistoryTable { schema, name },
+                lock_wait: self.lock_wait,
+                lock_timeout,
+                policy: self.policy,
+                lock: self.lock && caps.migration_lock,
+            },
+        })
+    }
+}
+
+/// Refuses migrations that ask for something the backend cannot do.
+fn check_capabilities<C: ?Sized>(set: &MigrationSet<C>, caps: Capabilities) -> Result<(), Error> {
+    let mut errors = Vec::new();
+    for m in set.iter() {
+        let mut steps = vec![m.up()];
+        if let Down::Step(step) = m.down() {
+            steps.push(step);
+        }
+        for step in steps {
+            let origin = match step.body {
+                Body::Sql(script) => {
+                    if script.dialect() != caps.dialect {
+                        errors.push(crate::error::LoadError {
+                            path: script.path().to_owned(),
+                            line: None,
+                            column: None,
+                            message: format!(
+                                "embedded for {:?} but this database is {:?}: use the embed macro of the backend crate you run on",
+                                script.dialect(),
+                                caps.dialect
+                            ),
+                        });
+                    }
+                    script.path().to_owned()
+                }
+                Body::Rust(_) => m.meta().origin().to_owned(),
+            };
+            let mut refuse = |what: &str| {
+                errors.push(crate::error::LoadError {
+                    path: origin.clone(),
+                    line: None,
+                    column: None,
+                    message: format!("`{what}` cannot be enforced by this database: remove the directive"),
+                });
+            };
+            if step.settings.lock_timeout.is_some() && !caps.lock_timeout {
+                refuse("lock-timeout");
+            }
+            if step.settings.statement_timeout.is_some() && !caps.statement_timeout {
+                refuse("statement-timeout");
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Error::Load { errors }) }
+}
+
+/// Applies, reverts and inspects one application's migrations on one database.
+///
+/// Build it once (cheap: scripts are split only when they run) and call [`Migrator::run`]
+/// at startup. Every method that changes the database takes the migration lock; `run`
+/// skips it when the history says there is nothing to do.
+#[derive(Debug)]
+pub struct Migrator<D: Driver> {
+    driver: D,
+    set: MigrationSet<D::Conn>,
+    options: Options,
+}
+
+/// Holds the locked session; releasing it is the one way out, and dropping it (error,
+/// panic, cancelled future) closes the connection, which releases the lock.
+struct LockGuard<C: ?Sized + Send + 'static> {
+    session: Option<Box<dyn Session<C>>>,
+}
+
+impl<C: ?Sized + Send + 'static> LockGuard<C> {
+    fn session(&mut self) -> Result<&mut (dyn Session<C> + 'static), Error> {
+        self.session
+            .as_deref_mut()
+            .ok_or_else(|| Error::database("using the migration session", "it was already released"))
+    }
+
+    async fn release<T>(mut self, result: Result<T, Error>) -> Result<T, Error> {
+        let released = match self.session.take() {
+            Some(session) => session.release().await,
+            None => Ok(()),
+        };
+        match (result, released) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(e)) => Err(e),
+            (Err(e), Ok(())) => Err(e),
+            (Err(e), Err(release_error)) => {
+                warn!(error = %release_error, "releasing the migration lock failed after an error; the connection is closed");
+                Err(e)
+            }
+        }
+    }
+}
+
+impl<C: ?Sized + Send + 'static> Drop for LockGuard<C> {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            warn!(
+                "migration run stopped while holding the lock (cancelled or panicked): closing its connection releases it"
+            );
+            drop(session);
+        }
+    }
+}
+
+impl<D: Driver> Migrator<D>
+where
+    D::Conn: 'static,
+{
+    /// A migrator with default options over `driver` (for example `&PgPool`).
+    pub fn new(driver: impl Into<D>, migrations: impl IntoMigrations<D::Conn>) -> Result<Self, Error> {
+        Self::builder(driver, migrations).build()
+    }
+
+    /// A builder for non-default options.
+    pub fn builder(driver: impl Into<D>, migrations: impl IntoMigrations<D::Conn>) -> MigratorBuilder<D> {
+        MigratorBuilder {
+            driver: driver.into(),
+            migrations: migrations.into_migrations(),
+            table: None,
+            schema: None,
+            lock_wait: DEFAULT_LOCK_WAIT,
+            lock_timeout: None,
+            policy: Policy::default(),
+            lock: true,
+        }
+    }
+
+    /// The migrations.
+    pub fn migrations(&self) -> &MigrationSet<D::Conn> {
+        &self.set
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The driver.
+    pub fn driver(&self) -> &D {
+        &self.driver
+    }
+
+    /// Applies every pending expand migration. The call for app startup.
+    pub async fn run(&self) -> Result<Report, Error> {
+        self.run_with(Phases::Expand, None).await
+    }
+
+    /// Applies pending expand migrations up to and including `version`.
+    pub async fn run_to(&self, version: i64) -> Result<Report, Error> {
+        self.run_with(Phases::Expand, Some(version)).await
+    }
+
+    /// Applies pending migrations of `phases`, up to `target` when given.
+    pub async fn run_with(&self, phases: Phases, target: Option<i64>) -> Result<Report, Error> {
+        let target = target.map(Version::try_from).transpose()?;
+        let span = info_span!("migrate", table = %self.options.table, phases = ?phases);
+        async move {
+            let (history, probe) = self.driver.probe(&self.options.table).await?;
+            if let Some(history) = &history {
+                check_layout(&self.options.table, history)?;
+                // A row in progress may belong to a live process holding the lock: only under
+                // the lock can it be told apart from an interrupted one.
+                let in_progress = history.rows.iter().any(|r| matches!(r.state, State::Running | State::Reverting));
+                if !in_progress {
+                    let plan = self.plan_up(&history.rows, phases, target)?;
+                    if plan.apply.is_empty() && history.layout == LAYOUT {
+                        log_plan(&plan);
+                        return Ok(Report::from_plan(&plan, false));
+                    }
+                }
+            }
+            let mut guard = LockGuard { session: Some(probe.lock(self.lock_request()).await?) };
+            let result = match guard.session() {
+                Ok(session) => self.run_locked(session, phases, target).await,
+                Err(e) => Err(e),
+            };
+            guard.release(result).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Reverts the newest `steps` applied migrations, in reverse order of application.
+    pub async fn down(&self, steps: usize) -> Result<Report, Error> {
+        self.revert(DownTarget::Steps(steps)).await
+    }
+
+    /// Reverts every applied migration newer than `version` (which stays applied); `0`
+    /// reverts everything.
+    pub async fn down_to(&self, version: i64) -> Result<Report, Error> {
+        if version == 0 {
+            return self.revert(DownTarget::All).await;
+        }
+        self.revert(DownTarget::To(Version::try_from(version)?)).await
+    }
+
+    /// Reverts every applied migration.
+    pub async fn down_all(&self) -> Result<Report, Error> {
+        self.revert(DownTarget::All).await
+    }
+
+    /// Every migration with its state, read without the lock.
+    pub async fn status(&self) -> Result<Status, Error> {
+        let history = self.driver.read_history(&self.options.table).await?;
+        if let Some(history) = &history {
+            check_layout(&self.options.table, history)?;
+        }
+        let rows = history.as_ref().map(|h| h.rows.as_slice()).unwrap_or_default();
+        Ok(Status { history_exists: history.is_some(), migrations: plan::status(&self.available(), rows) })
+    }
+
+    /// Every problem that would stop a run (and every warning), read without the lock.
+    pub async fn validate(&self) -> Result<Validation, Error> {
+        let Some(history) = self.driver.read_history(&self.options.table).await? else {
+            return Ok(Validation::default());
+        };
+        check_layout(&self.options.table, &history)?;
+        let available = self.available();
+        let checked = plan::check(&UpInput {
+            available: &available,
+            history: &history.rows,
+            policy: self.options.policy,
+            phases: Phases::All,
+            target: None,
+        });
+        Ok(Validation { problems: checked.problems, warnings: checked.plan.warnings })
+    }
+
+    /// What [`Migrator::run`] would apply, read without the lock.
+    pub async fn plan(&self) -> Result<UpPlan, Error> {
+        self.plan_with(Phases::Expand, None).await
+    }
+
+    /// What [`Migrator::run_with`] would apply, read without the lock.
+    pub async fn plan_with(&self, phases: Phases, target: Option<i64>) -> Result<UpPlan, Error> {
+        let target = target.map(Version::try_from).transpose()?;
+        let history = self.driver.read_history(&self.options.table).await?;
+        if let Some(history) = &history {
+            check_layout(&self.options.table, history)?;
+        }
+        let rows = history.as_ref().map(|h| h.rows.as_slice()).unwrap_or_default();
+        self.plan_up(rows, phases, target)
+    }
+
+    /// Finishes the failed or interrupted migration by re-running its failed statement
+    /// (after checking the statements before it are unchanged) and the rest.
+    pub async fn resume(&self) -> Result<Report, Error> {
+        self.resume_inner(false).await
+    }
+
+    /// Like [`Migrator::resume`], but counts the failed or interrupted statement as done
+    /// (it took effect) and continues with the next.
+    pub async fn resume_skip(&self) -> Result<Report, Error> {
+        self.resume_inner(true).await
+    }
+
+    /// Records `version` as applied without running anything (you repaired the database
+    /// by hand). Clears a failed or interrupted state.
+    pub async fn force(&self, version: i64) -> Result<(), Error> {
+        let version = Version::try_from(version)?;
+        self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
+            let history = session.prepare().await?;
+            let Some(m) = this.set.get(version) else {
+                return Err(plan::PlanError::NotPossible {
+                    version,
+                    reason: "this binary has no such migration, so it cannot be recorded as applied".to_owned(),
+                }
+                .into());
+            };
+            let total = count_statements(&m.up())?;
+            let rank = history.get(version).map_or(history.max_rank() + 1, |r| r.rank);
+            let row = RowWrite {
+                state: State::Applied,
+                statements_done: total,
+                note: Some("force".to_owned()),
+                ..row_for(m, rank, total)
+            };
+            session.change(HistoryChange::Upsert(vec![row])).await?;
+            info!(version = %version, "recorded as applied without running it (force)");
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes `version`'s history row without running anything (you reverted it by hand).
+    pub async fn force_reverted(&self, version: i64) -> Result<(), Error> {
+        let version = Version::try_from(version)?;
+        self.with_lock(async |_: &Self, session: &mut dyn Session<D::Conn>| {
+            let history = session.prepare().await?;
+            if history.get(version).is_none() {
+                return Err(plan::PlanError::NotPossible {
+                    version,
+                    reason: "it has no history row, so there is nothing to mark reverted".to_owned(),
+                }
+                .into());
+            }
+            session.change(HistoryChange::Delete(version)).await?;
+            info!(version = %version, "history row removed without running anything (force --reverted)");
+            Ok(())
+        })
+        .await
+    }
+
+    /// Re-records the checksums of applied migrations whose files changed, returning each.
+    pub async fn repair(&self) -> Result<Vec<Repaired>, Error> {
+        self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
+            let history = session.prepare().await?;
+            let mut repaired = Vec::new();
+            let mut rows = Vec::new();
+            for row in history.rows.iter().filter(|r| r.state == State::Applied) {
+                let Some(m) = this.set.get(row.version) else { continue };
+                let meta = m.meta();
+                if row.checksum == meta.checksum().as_str() {
+                    continue;
+                }
+                repaired.push(Repaired {
+                    version: row.version,
+                    name: meta.name().to_owned(),
+                    old: row.checksum.clone(),
+                    new: meta.checksum().as_str().to_owned(),
+                });
+                rows.push(RowWrite {
+                    state: State::Applied,
+                    statements_total: row.statements_total,
+                    statements_done: row.statements_done,
+                    note: Some(format!("repair: checksum was {}", row.checksum)),
+                    ..row_for(m, row.rank, row.statements_total)
+                });
+            }
+            if !rows.is_empty() {
+                session.change(HistoryChange::Upsert(rows)).await?;
+            }
+            for r in &repaired {
+                info!(version = %r.version, old = %r.old, new = %r.new, "checksum re-recorded (repair)");
+            }
+            Ok(repaired)
+        })
+        .await
+    }
+
+    /// Records every migration up to and including `version` as applied without running
+    /// them, to adopt a database whose schema already exists. Refused when the history
+    /// already has rows.
+    pub async fn baseline(&self, version: i64) -> Result<Vec<Version>, Error> {
+        let version = Version::try_from(version)?;
+        self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
+            let history = session.prepare().await?;
+            if !history.rows.is_empty() {
+                return Err(plan::PlanError::BaselineNotEmpty { rows: history.rows.len() }.into());
+            }
+            let mut rows = Vec::new();
+            for (rank, m) in (1..).zip(this.set.iter().filter(|m| m.meta().version() <= version)) {
+                let total = count_statements(&m.up())?;
+                rows.push(RowWrite {
+                    state: State::Applied,
+                    statements_done: total,
+                    note: Some(format!("baseline {version}")),
+                    ..row_for(m, rank, total)
+                });
+            }
+            if rows.is_empty() {
+                return Err(plan::PlanError::NothingToBaseline { version }.into());
+            }
+            let versions: Vec<Version> = rows.iter().map(|r| r.version).collect();
+            session.change(HistoryChange::Upsert(rows)).await?;
+            info!(count = versions.len(), up_to = %version, "baseline recorded");
+            Ok(versions)
+        })
+        .await
+    }
+
+    // ---- internals ----
+
+    fn available(&self) -> Vec<Available<'_>> {
+        self.set
+            .iter()
+            .map(|m| {
+                let meta = m.meta();
+                Available {
+                    version: meta.version(),
+                    name: meta.name(),
+                    origin: meta.origin(),
+                    phase: meta.phase(),
+                    checksum: meta.checksum().as_str(),
+                    down: match m.down() {
+                        Down::Step(_) => DownKind::Reversible,
+                        Down::Irreversible { reason } => DownKind::Irreversible(reason),
+                        Down::Missing => DownKind::Missing,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    fn plan_up(&self, rows: &[HistoryRow], phases: Phases, target: Option<Version>) -> Result<UpPlan, Error> {
+        let available = self.available();
+        Ok(plan_up(&UpInput { available: &available, history: rows, policy: self.options.policy, phases, target })?)
+    }
+
+    fn lock_request(&self) -> LockRequest {
+        LockRequest { enabled: self.options.lock, wait: self.options.lock_wait }
+    }
+
+    async fn lock(&self) -> Result<LockGuard<D::Conn>, Error> {
+        let session = self.driver.open(&self.options.table, self.lock_request()).await?;
+        Ok(LockGuard { session: Some(session) })
+    }
+
+    /// Runs `work` on a locked session; the guard releases the lock whatever happens.
+    async fn with_lock<T>(
+        &self,
+        work: impl AsyncFnOnce(&Self, &mut dyn Session<D::Conn>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut guard = self.lock().await?;
+        let result = match guard.session() {
+            Ok(session) => work(self, session).await,
+            Err(e) => Err(e),
+        };
+        guard.release(result).await
+    }
+
+    async fn run_locked(
+        &self,
+        session: &mut dyn Session<D::Conn>,
+        phases: Phases,
+        target: Option<Version>,
+    ) -> Result<Report, Error> {
+        let history = session.prepare().await?;
+        let plan = self.plan_up(&history.rows, phases, target)?;
+        log_plan(&plan);
+        let mut report = Report::from_plan(&plan, true);
+        for (rank, planned) in (plan.next_rank..).zip(&plan.apply) {
+            let m = self.get(planned.version)?;
+            let step = m.up();
+            let statements = statements_of(&step)?;
+            let job =
+                self.job(m, Direction::Up, step, statements, 0, row_for(m, rank, count(&step, statements)), false)?;
+            report.steps.push(self.execute(session, job, None).await?);
+        }
+        if report.steps.is_empty() {
+            info!("nothing to apply: another process applied the pending migrations first");
+        }
+        Ok(report)
+    }
+
+    async fn revert(&self, target: DownTarget) -> Result<Report, Error> {
+        let span = info_span!("migrate_down", table = %self.options.table, target = ?target);
+        self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
+            let history = session.prepare().await?;
+            let available = this.available();
+            let plan = plan_down(&available, &history.rows, target)?;
+            let mut report = Report { locked: true, ..Report::default() };
+            for planned in plan {
+                let m = this.get(planned.version)?;
+                let existing = history.get(planned.version).map_or(0, |r| r.rank);
+                let Down::Step(step) = m.down() else { continue };
+                let statements = statements_of(&step)?;
+                let job = this.job(
+                    m,
+                    Direction::Down,
+                    step,
+                    statements,
+                    0,
+                    row_for(m, existing, count(&step, statements)),
+                    true,
+                )?;
+                report.steps.push(this.execute(session, job, None).await?);
+            }
+            Ok(report)
+        })
+        .instrument(span)
+        .await
+    }
+
+    async fn resume_inner(&self, skip: bool) -> Result<Report, Error> {
+        let span = info_span!("migrate_resume", table = %self.options.table, skip);
+        self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
+            let history = session.prepare().await?;
+            let row = find_dirty(&history.rows)?;
+            let Some(m) = this.set.get(row.version) else {
+                return Err(plan::PlanError::ResumeUnknown { version: row.version, name: row.name.clone() }.into());
+            };
+            let direction = match row.state {
+                State::Reverting | State::RevertFailed => Direction::Down,
+                _ => Direction::Up,
+            };
+            let step = match direction {
+                Direction::Up => m.up(),
+                Direction::Down => match m.down() {
+                    Down::Step(step) => step,
+                    _ => {
+                        return Err(plan::PlanError::NotPossible {
+                            version: row.version,
+                            reason: "it was being reverted but this binary has no down step for it: force it instead"
+                                .to_owned(),
+                        }
+                        .into());
+                    }
+                },
+            };
+            let records = match step.body {
+                Body::Sql(script) => Some(script.statement_records()?),
+                Body::Rust(_) => None,
+            };
+            let resume = plan_resume(row, m.meta().origin(), records.as_deref(), skip)?;
+            let statements = statements_of(&step)?;
+            let total = count(&step, statements);
+            let start = resume.start.min(total as usize);
+            info!(version = %row.version, statement = start + 1, skip, "resuming");
+            let job = this.job(m, direction, step, statements, start, row_for(m, row.rank, total), true)?;
+            let mut report = Report { locked: true, ..Report::default() };
+            report.steps.push(this.execute(session, job, Some(start + 1)).await?);
+            Ok(report)
+        })
+        .instrument(span)
+        .await
+    }
+
+    fn get(&self, version: Version) -> Result<&dyn Migration<D::Conn>, Error> {
+        self.set.get(version).ok_or_else(|| {
+            plan::PlanError::NotPossible { version, reason: "this binary has no such migration".to_owned() }.into()
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn job<'a>(
+        &self,
+        m: &'a dyn Migration<D::Conn>,
+        direction: Direction,
+        step: Step<'a, D::Conn>,
+        statements: &'a [Statement],
+        start: usize,
+        mut row: RowWrite,
+        row_exists: bool,
+    ) -> Result<Job<'a, D::Conn>, Error> {
+        let caps = self.driver.capabilities();
+        let mode = if step.settings.no_transaction {
+            Mode::Stepwise
+        } else if caps.transactional_ddl {
+            Mode::Transactional
+        } else {
+            match step.body {
+                // Without transactional DDL, a script is only atomic when nothing in it commits
+                // implicitly; the backend's classifier decides (conservatively stepwise here).
+                Body::Sql(_) => Mode::Stepwise,
+                Body::Rust(_) => Mode::Transactional,
+            }
+        };
+        row.state = match (mode, direction) {
+            (Mode::Transactional, Direction::Up) => State::Applied,
+            (Mode::Transactional, Direction::Down) => State::Reverting,
+            (Mode::Stepwise, Direction::Up) => State::Running,
+            (Mode::Stepwise, Direction::Down) => State::Reverting,
+        };
+        row.statements_done = u32::try_from(start).unwrap_or(u32::MAX);
+        if let (Mode::Stepwise, Body::Sql(script)) = (mode, step.body) {
+            row.statements = script.statement_records()?;
+        }
+        Ok(Job {
+            migration: m,
+            direction,
+            step,
+            mode,
+            statements,
+            start,
+            row,
+            row_exists,
+            lock_timeout: step.settings.lock_timeout.or(self.options.lock_timeout),
+            statement_timeout: step.settings.statement_timeout,
+        })
+    }
+
+    async fn execute(
+        &self,
+        session: &mut dyn Session<D::Conn>,
+        job: Job<'_, D::Conn>,
+        resumed_at: Option<usize>,
+    ) -> Result<StepReport, Error> {
+        let meta = job.migration.meta();
+        let direction = job.direction;
+        let span = info_span!(
+            "migration",
+            version = %meta.version(),
+            name = %meta.name(),
+            phase = %meta.phase(),
+            direction = %direction,
+        );
+        let Executed { statements, duration } = session.execute(job).instrument(span).await?;
+        let verb = match direction {
+            Direction::Up => "applied",
+            Direction::Down => "reverted",
+        };
+        info!(
+            version = %meta.version(),
+            name = %meta.name(),
+            phase = %meta.phase(),
+            duration_ms = duration.as_millis() as u64,
+            statements,
+            "{verb} migration {} {} in {}",
+            meta.version(),
+            meta.name(),
+            human(duration)
+        );
+        Ok(StepReport {
+            version: meta.version(),
+            name: meta.name().to_owned(),
+            phase: meta.phase(),
+            direction,
+            duration,
+            statements,
+            resumed_at,
+        })
+    }
+}
+
+fn statements_of<'a, C: ?Sized>(step: &Step<'a, C>) -> Result<&'a [Statement], Error> {
+    match step.body {
+        Body::Sql(script) => script.statements(),
+        Body::Rust(_) => Ok(&[]),
+    }
+}
+
+fn count<C: ?Sized>(step: &Step<'_, C>, statements: &[Statement]) -> u32 {
+    match step.body {
+        Body::Sql(_) => u32::try_from(statements.len()).unwrap_or(u32::MAX),
+        Body::Rust(_) => 1,
+    }
+}
+
+fn count_statements<C: ?Sized>(step: &Step<'_, C>) -> Result<u32, Error> {
+    Ok(count(step, statements_of(step)?))
+}
+
+/// The history row of a migration, before the state and progress are decided.
+fn row_for<C: ?Sized>(m: &dyn Migration<C>, rank: i64, total: u32) -> RowWrite {
+    let meta = m.meta();
+    RowWrite {
+        version: meta.version(),
+        name: meta.name().to_owned(),
+        phase: meta.phase(),
+        state: State::Applied,
+        checksum: meta.checksum().as_str().to_owned(),
+        down_checksum: meta.down_checksum().map(|c| c.as_str().to_owned()),
+        rank,
+        statements_total: total,
+        statements_done: 0,
+        statements: Vec::new(),
+        execution_time: None,
+        note: None,
+    }
+}
+
+fn check_layout(table: &HistoryTable, history: &History) -> Result<(), Error> {
+    if history.layout > LAYOUT {
+        return Err(Error::HistoryLayout { table: table.to_string(), found: history.layout, supported: LAYOUT });
+    }
+    Ok(())
+}
+
+fn log_plan(plan: &UpPlan) {
+    for skipped in &plan.skipped {
+        warn!(version = %skipped.version, name = %skipped.name, "skipped: {}", skip_text(skipped));
+    }
+    for warning in &plan.warnings {
+        warn!("{warning}");
+    }
+}

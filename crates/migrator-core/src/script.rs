@@ -1,0 +1,262 @@
+//! A parsed SQL script: text, directives, checksum and statements.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use crate::checksum::{Checksum, statement_hash};
+use crate::directive::{self, Directives, ScriptKind};
+use crate::error::{Error, LoadError};
+use crate::split::{self, Dialect, SplitError, Statement};
+
+/// One statement's line and hash, as recorded in the history table for migrations that run
+/// statement by statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRecord {
+    /// 1-based line of the statement in its file.
+    pub line: usize,
+    /// [`statement_hash`] of the statement's text.
+    pub hash: String,
+}
+
+impl StatementRecord {
+    /// Encodes records for the history table: `line:hash` joined by commas.
+    pub fn encode(records: &[StatementRecord]) -> String {
+        records.iter().map(|r| format!("{}:{}", r.line, r.hash)).collect::<Vec<_>>().join(",")
+    }
+
+    /// Decodes [`StatementRecord::encode`]'s form; `None` when it is malformed.
+    pub fn decode(text: &str) -> Option<Vec<StatementRecord>> {
+        if text.is_empty() {
+            return Some(Vec::new());
+        }
+        text.split(',')
+            .map(|item| {
+                let (line, hash) = item.split_once(':')?;
+                Some(StatementRecord { line: line.parse().ok()?, hash: hash.to_owned() })
+            })
+            .collect()
+    }
+}
+
+/// An up or down SQL script of a migration.
+///
+/// Statements are split on first use (and checked when the script is loaded at runtime or
+/// at compile time), so a binary with a thousand embedded migrations pays nothing for the
+/// ones it does not run.
+#[derive(Debug)]
+pub struct Script {
+    kind: ScriptKind,
+    path: Cow<'static, str>,
+    text: Cow<'static, str>,
+    dialect: Dialect,
+    directives: Directives,
+    checksum: Checksum,
+    statements: OnceLock<Result<Vec<Statement>, SplitError>>,
+}
+
+impl Script {
+    /// Parses and fully validates a script: directives (anywhere in the file), emptiness and
+    /// statement splitting. Every problem is returned, with its line.
+    pub fn parse(
+        kind: ScriptKind,
+        path: impl Into<Cow<'static, str>>,
+        text: impl Into<Cow<'static, str>>,
+        dialect: Dialect,
+    ) -> Result<Script, Vec<LoadError>> {
+        let path = path.into();
+        let text = text.into();
+        let mut errors = Vec::new();
+        let directives = match directive::parse(&text, kind, true) {
+            Ok(directives) => directives,
+            Err(found) => {
+                errors.extend(found.into_iter().map(|e| LoadError {
+                    path: path.to_string(),
+                    line: Some(e.line),
+                    column: None,
+                    message: e.message,
+                }));
+                Directives::default()
+            }
+        };
+        if kind == ScriptKind::Up && text.trim_start_matches('\u{feff}').trim().is_empty() {
+            errors.push(LoadError {
+                path: path.to_string(),
+                line: None,
+                column: None,
+                message:
+                    "the up script is empty: write the migration's SQL (a script of only comments is a valid no-op)"
+                        .to_owned(),
+            });
+        }
+        let statements = split::split(&text, dialect);
+        if let Err(e) = &statements {
+            errors.push(split_load_error(&path, e));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let checksum = Checksum::of_script(&text);
+        Ok(Script { kind, path, text, dialect, directives, checksum, statements: OnceLock::from(statements) })
+    }
+
+    /// A script embedded at compile time: the macro validated it and computed its checksum,
+    /// so only the header is read here and splitting waits until the script runs.
+    pub fn embedded(
+        kind: ScriptKind,
+        path: &'static str,
+        text: &'static str,
+        checksum: &'static str,
+        dialect: Dialect,
+    ) -> Result<Script, Vec<LoadError>> {
+        let directives = directive::parse(text, kind, false).map_err(|found| {
+            found
+                .into_iter()
+                .map(|e| LoadError { path: path.to_owned(), line: Some(e.line), column: None, message: e.message })
+                .collect::<Vec<_>>()
+        })?;
+        Ok(Script {
+            kind,
+            path: Cow::Borrowed(path),
+            text: Cow::Borrowed(text),
+            dialect,
+            directives,
+            checksum: Checksum::from_static(checksum),
+            statements: OnceLock::new(),
+        })
+    }
+
+    /// Up or down.
+    pub fn kind(&self) -> ScriptKind {
+        self.kind
+    }
+
+    /// The file path, for messages.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The script's full text, directives included.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The dialect it is split with.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Its directives.
+    pub fn directives(&self) -> &Directives {
+        &self.directives
+    }
+
+    /// Its checksum (`sha256:<hex>`).
+    pub fn checksum(&self) -> &Checksum {
+        &self.checksum
+    }
+
+    /// Its statements, split on first use.
+    pub fn statements(&self) -> Result<&[Statement], Error> {
+        match self.statements.get_or_init(|| split::split(&self.text, self.dialect)) {
+            Ok(statements) => Ok(statements),
+            Err(e) => Err(Error::Load { errors: vec![split_load_error(&self.path, e)] }),
+        }
+    }
+
+    /// The SQL text of one of this script's statements.
+    pub fn statement_text(&self, statement: &Statement) -> &str {
+        self.text.get(statement.range.clone()).unwrap_or("")
+    }
+
+    /// The first line of a statement, shortened for messages.
+    pub fn snippet(&self, statement: &Statement) -> String {
+        snippet(self.statement_text(statement))
+    }
+
+    /// Lines and hashes of every statement, for statement-by-statement progress.
+    pub fn statement_records(&self) -> Result<Vec<StatementRecord>, Error> {
+        Ok(self
+            .statements()?
+            .iter()
+            .map(|s| StatementRecord { line: s.line, hash: statement_hash(self.statement_text(s)) })
+            .collect())
+    }
+}
+
+/// The first line of `text`, cut at 120 characters.
+pub fn snippet(text: &str) -> String {
+    let first = text.lines().next().unwrap_or("").trim_end();
+    let mut out: String = first.chars().take(120).collect();
+    if out.len() < first.len() || text.lines().nth(1).is_some() {
+        out.push_str(" …");
+    }
+    out
+}
+
+fn split_load_error(path: &str, e: &SplitError) -> LoadError {
+    LoadError { path: path.to_owned(), line: Some(e.line), column: Some(e.column), message: e.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_checks_a_script() {
+        let script = Script::parse(
+            ScriptKind::Up,
+            "m/1_a.up.sql",
+            "-- migrator:no-transaction\nCREATE INDEX CONCURRENTLY a ON t (x);\nCREATE INDEX CONCURRENTLY b ON t (y);\n",
+            Dialect::Postgres,
+        )
+        .unwrap();
+        assert!(script.directives().no_transaction);
+        let statements = script.statements().unwrap();
+        assert_eq!(statements.len(), 2);
+        assert_eq!(script.statement_text(&statements[1]), "CREATE INDEX CONCURRENTLY b ON t (y)");
+        let records = script.statement_records().unwrap();
+        assert_eq!(records[0].line, 2);
+        assert_eq!(records[1].line, 3);
+        assert_eq!(StatementRecord::decode(&StatementRecord::encode(&records)).unwrap(), records);
+    }
+
+    #[test]
+    fn empty_up_is_an_error_but_comments_only_is_a_no_op() {
+        let errors = Script::parse(ScriptKind::Up, "m/1_a.up.sql", " \n\t\n", Dialect::Postgres).unwrap_err();
+        assert!(errors[0].message.contains("the up script is empty"), "{errors:?}");
+        let script =
+            Script::parse(ScriptKind::Up, "m/1_a.up.sql", "-- nothing to do yet\n", Dialect::Postgres).unwrap();
+        assert!(script.statements().unwrap().is_empty());
+        let down = Script::parse(ScriptKind::Down, "m/1_a.down.sql", "", Dialect::Postgres).unwrap();
+        assert!(down.statements().unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let errors = Script::parse(
+            ScriptKind::Up,
+            "m/1_a.up.sql",
+            "-- migrator:bogus\nSELECT 'unterminated;\n",
+            Dialect::Postgres,
+        )
+        .unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0].line, Some(1));
+        assert!(errors[0].message.contains("unknown directive"));
+        assert_eq!(errors[1].line, Some(2));
+        assert_eq!(errors[1].column, Some(8));
+    }
+
+    #[test]
+    fn records_decode_rejects_garbage() {
+        assert!(StatementRecord::decode("3:abc,x").is_none());
+        assert_eq!(StatementRecord::decode("").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn snippets_are_first_lines() {
+        assert_eq!(snippet("SELECT 1"), "SELECT 1");
+        assert_eq!(snippet("INSERT INTO t\nVALUES (1)"), "INSERT INTO t …");
+        assert_eq!(snippet(&"x".repeat(200)).chars().count(), 122);
+    }
+}

@@ -1,0 +1,179 @@
+//! An ordered set of migrations of one application.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::migration::Migration;
+use crate::source::{EmbeddedMigrations, load_dir};
+use crate::split::Dialect;
+use crate::version::Version;
+
+/// Migrations in version order, versions unique: SQL and Rust-code migrations together.
+///
+/// Cloning is cheap (the migrations are shared).
+pub struct MigrationSet<C: ?Sized> {
+    items: Vec<Arc<dyn Migration<C>>>,
+}
+
+impl<C: ?Sized> Clone for MigrationSet<C> {
+    fn clone(&self) -> Self {
+        MigrationSet { items: self.items.clone() }
+    }
+}
+
+impl<C: ?Sized> Default for MigrationSet<C> {
+    fn default() -> Self {
+        MigrationSet { items: Vec::new() }
+    }
+}
+
+impl<C: ?Sized> fmt::Debug for MigrationSet<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.items.iter().map(|m| format!("{} {}", m.meta().version(), m.meta().name())))
+            .finish()
+    }
+}
+
+impl<C: ?Sized + 'static> MigrationSet<C> {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The migrations embedded by a backend's `embed_migrations!`.
+    pub fn from_embedded(embedded: EmbeddedMigrations) -> Result<Self, Error> {
+        let mut set = Self::new();
+        for migration in embedded.migrations() {
+            set = set.with(migration.to_sql(embedded.dialect())?)?;
+        }
+        Ok(set)
+    }
+
+    /// Loads a migrations directory at runtime, with the same rules as the embed macro.
+    pub fn from_dir(dir: impl AsRef<Path>, dialect: Dialect) -> Result<Self, Error> {
+        let dir = dir.as_ref();
+        let loaded = load_dir(dir, &dir.display().to_string(), dialect).map_err(|errors| Error::Load { errors })?;
+        let mut set = Self::new();
+        for item in loaded {
+            set = set.with(item.migration)?;
+        }
+        Ok(set)
+    }
+
+    /// Adds a migration (SQL or Rust code); its version must be new to the set.
+    pub fn with(self, migration: impl Migration<C> + 'static) -> Result<Self, Error> {
+        self.with_shared(Arc::new(migration))
+    }
+
+    /// Adds a shared migration; its version must be new to the set.
+    pub fn with_shared(mut self, migration: Arc<dyn Migration<C>>) -> Result<Self, Error> {
+        let version = migration.meta().version();
+        match self.items.binary_search_by_key(&version, |m| m.meta().version()) {
+            Ok(at) => {
+                let first = self.items.get(at).map(|m| m.meta().origin().to_owned()).unwrap_or_default();
+                Err(Error::DuplicateVersion { version, first, second: migration.meta().origin().to_owned() })
+            }
+            Err(at) => {
+                self.items.insert(at, migration);
+                Ok(self)
+            }
+        }
+    }
+
+    /// Adds every migration of `other`.
+    pub fn merge(mut self, other: MigrationSet<C>) -> Result<Self, Error> {
+        for migration in other.items {
+            self = self.with_shared(migration)?;
+        }
+        Ok(self)
+    }
+}
+
+impl<C: ?Sized> MigrationSet<C> {
+    /// The migration with `version`.
+    pub fn get(&self, version: Version) -> Option<&dyn Migration<C>> {
+        self.items
+            .binary_search_by_key(&version, |m| m.meta().version())
+            .ok()
+            .and_then(|at| self.items.get(at))
+            .map(|m| m.as_ref())
+    }
+
+    /// All migrations in version order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &dyn Migration<C>> + '_ {
+        self.items.iter().map(|m| m.as_ref())
+    }
+
+    /// How many migrations there are.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The newest version.
+    pub fn latest(&self) -> Option<Version> {
+        self.items.last().map(|m| m.meta().version())
+    }
+}
+
+/// Things a `Migrator` accepts as its migrations.
+pub trait IntoMigrations<C: ?Sized> {
+    /// Converts into a set, checking it.
+    fn into_migrations(self) -> Result<MigrationSet<C>, Error>;
+}
+
+impl<C: ?Sized + 'static> IntoMigrations<C> for MigrationSet<C> {
+    fn into_migrations(self) -> Result<MigrationSet<C>, Error> {
+        Ok(self)
+    }
+}
+
+impl<C: ?Sized + 'static> IntoMigrations<C> for EmbeddedMigrations {
+    fn into_migrations(self) -> Result<MigrationSet<C>, Error> {
+        MigrationSet::from_embedded(self)
+    }
+}
+
+impl<C: ?Sized + 'static> IntoMigrations<C> for &EmbeddedMigrations {
+    fn into_migrations(self) -> Result<MigrationSet<C>, Error> {
+        MigrationSet::from_embedded(*self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BoxError, RustMigration};
+
+    #[derive(Debug)]
+    struct Conn;
+
+    fn noop(_: &mut Conn) -> crate::migration::StepFuture<'_> {
+        Box::pin(async { Ok::<(), BoxError>(()) })
+    }
+
+    #[test]
+    fn keeps_version_order_and_refuses_duplicates() {
+        let set = MigrationSet::<Conn>::new()
+            .with(RustMigration::new(3, "c", noop).unwrap())
+            .unwrap()
+            .with(RustMigration::new(1, "a", noop).unwrap())
+            .unwrap();
+        let versions: Vec<i64> = set.iter().map(|m| m.meta().version().get()).collect();
+        assert_eq!(versions, vec![1, 3]);
+        assert_eq!(set.get(Version::new(3).unwrap()).unwrap().meta().name(), "c");
+        assert!(set.get(Version::new(2).unwrap()).is_none());
+        let e = set.with(RustMigration::new(3, "again", noop).unwrap()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "two migrations have version 3: Rust migration 3_c and Rust migration 3_again; give one of them a new version"
+        );
+    }
+}
