@@ -1,0 +1,98 @@
+//! Parsing the macro's arguments.
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Path, Token};
+
+/// Where a relative path is resolved from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RelativeTo {
+    /// The calling crate's `CARGO_MANIFEST_DIR` (the default, like `include_str!` users expect).
+    Manifest,
+    /// The directory of the source file holding the invocation.
+    File,
+}
+
+/// The parsed invocation.
+pub(crate) struct Args {
+    /// The directory literal, whose span carries every error.
+    pub(crate) path: LitStr,
+    /// The path to `migrator_core` in the expansion.
+    pub(crate) krate: Path,
+    /// The dialect, as written (`postgres`, `mysql`).
+    pub(crate) dialect: Ident,
+    pub(crate) relative_to: RelativeTo,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut path: Option<LitStr> = None;
+        let mut krate: Option<Path> = None;
+        let mut dialect: Option<Ident> = None;
+        let mut relative_to = RelativeTo::Manifest;
+        while !input.is_empty() {
+            if input.peek(LitStr) {
+                let lit: LitStr = input.parse()?;
+                if path.is_some() {
+                    return Err(syn::Error::new(lit.span(), "only one migrations directory can be embedded per call"));
+                }
+                path = Some(lit);
+            } else if input.peek(Token![crate]) {
+                input.parse::<Token![crate]>()?;
+                input.parse::<Token![=]>()?;
+                krate = Some(input.parse()?);
+            } else {
+                let key: Ident = input.parse()?;
+                if !input.peek(Token![=]) {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        "the migrations directory is a string literal: write `embed_migrations!(\"migrations\")`",
+                    ));
+                }
+                input.parse::<Token![=]>()?;
+                match key.to_string().as_str() {
+                    "dialect" => dialect = Some(input.parse()?),
+                    "relative_to" => {
+                        let value: Ident = input.parse()?;
+                        relative_to = match value.to_string().as_str() {
+                            "file" => RelativeTo::File,
+                            "manifest" => RelativeTo::Manifest,
+                            _ => {
+                                return Err(syn::Error::new(
+                                    value.span(),
+                                    "`relative_to` is `file` (the source file's directory) or `manifest` (the crate root)",
+                                ));
+                            }
+                        };
+                    }
+                    other => {
+                        return Err(syn::Error::new(
+                            key.span(),
+                            format!(
+                                "unknown option `{other}`: write `embed_migrations!(\"migrations\")`, optionally with `relative_to = file`"
+                            ),
+                        ));
+                    }
+                }
+            }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        let path = path.ok_or_else(|| {
+            syn::Error::new(
+                Span::call_site(),
+                "missing the migrations directory: write `embed_migrations!(\"migrations\")`",
+            )
+        })?;
+        let dialect = dialect.ok_or_else(|| {
+            syn::Error::new(
+                path.span(),
+                "no SQL dialect: use the backend crate's macro, such as `migrator_postgres::embed_migrations!`",
+            )
+        })?;
+        let krate = krate.unwrap_or_else(|| syn::parse_quote!(::migrator_core));
+        Ok(Args { path, krate, dialect, relative_to })
+    }
+}

@@ -1,0 +1,46 @@
+//! Compile-time macros of **migrator**.
+//!
+//! Applications do not use this crate directly: each backend crate re-exports
+//! `embed_migrations!` with its SQL dialect fixed (`migrator_postgres::embed_migrations!`),
+//! since a proc macro cannot see which database the application uses.
+//!
+//! `embed_migrations!` reads the migrations directory at compile time with the same loader
+//! as runtime loading ([`migrator_core::source::load_dir`]), so a bad file name, a duplicate
+//! version, a down script without its up script, an empty up script, an unknown directive,
+//! a non-UTF-8 file or unsplittable SQL is a compile error, spanned on the path literal and
+//! naming `file:line:column`. It computes every checksum at compile time and emits one
+//! `include_str!` per file, so editing a file recompiles the crate. New files need the
+//! build-script helper `migrator_core::build::watch_migrations` (stable Rust gives macros no
+//! way to watch a directory).
+//!
+//! The pipeline follows thiserror's: `ast` parses the invocation, `valid` loads and
+//! checks the directory, `expand` writes the code.
+
+mod ast;
+mod expand;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Embeds a migrations directory. Use a backend crate's re-export, which fixes the dialect:
+///
+/// ```text
+/// static MIGRATIONS: EmbeddedMigrations = migrator_postgres::embed_migrations!("migrations");
+/// ```
+///
+/// The path is relative to the calling crate's `Cargo.toml`. Options, after the path:
+/// `relative_to = file` resolves it relative to the source file instead (useful for test
+/// fixtures). Direct use also takes `crate = <path to migrator_core>` and
+/// `dialect = postgres | mysql`.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let args = match syn::parse::<ast::Args>(input) {
+        Ok(args) => args,
+        Err(e) => return e.to_compile_error().into(),
+    };
+    let output = match valid::load(&args) {
+        Ok(migrations) => expand::embed(&args, &migrations),
+        Err(e) => expand::with_errors(&args, e),
+    };
+    output.into()
+}
