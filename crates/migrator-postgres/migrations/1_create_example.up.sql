@@ -1,0 +1,1 @@
+CREATE TABLE example (id bigint PRIMARY KEY);

@@ -1,0 +1,712 @@
+//! [`PgDriver`]: migrator's [`Driver`] for PostgreSQL on a sqlx [`PgPool`].
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use migrator_core::history::{RawRow, decode_history};
+use migrator_core::{
+    Body, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
+    HistoryTable, Job, LockRequest, MigrationFailure, Mode, Probe, Session, State,
+};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgDatabaseError, PgRow};
+use sqlx::{AssertSqlSafe, Connection, Either, PgConnection, PgPool, Postgres, Row};
+use tracing::{debug, info};
+
+use crate::key::lock_key;
+use crate::sql;
+
+/// SQLSTATE of "relation does not exist" and "schema does not exist".
+const UNDEFINED_TABLE: &str = "42P01";
+const INVALID_SCHEMA: &str = "3F000";
+
+/// The PostgreSQL backend: reads the history on the pool's connections and runs migrations
+/// on a dedicated connection detached from the pool, holding a session advisory lock.
+///
+/// Build it from a pool: `PgDriver::from(&pool)`, or pass `&pool` where a driver is expected.
+/// For the one-round-trip startup check, build the pool with
+/// `PgPoolOptions::new().test_before_acquire(false)` so acquiring a connection sends nothing.
+#[derive(Debug, Clone)]
+pub struct PgDriver {
+    pool: PgPool,
+    known: Arc<Mutex<Known>>,
+}
+
+/// What the driver learned from earlier reads, so later runs skip those round trips.
+#[derive(Debug, Default)]
+struct Known {
+    /// `current_database()` and `current_schema()`.
+    names: Option<(String, Option<String>)>,
+    /// A history table seen to exist.
+    table: Option<HistoryTable>,
+}
+
+impl From<PgPool> for PgDriver {
+    fn from(pool: PgPool) -> Self {
+        PgDriver { pool, known: Arc::default() }
+    }
+}
+
+impl From<&PgPool> for PgDriver {
+    fn from(pool: &PgPool) -> Self {
+        PgDriver::from(pool.clone())
+    }
+}
+
+impl PgDriver {
+    /// The pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A failed multi-statement query: how many statements completed before the error.
+struct Failed {
+    completed: usize,
+    error: sqlx::Error,
+}
+
+/// Runs `sql` (one or more statements) as one simple-protocol query: one round trip. Returns
+/// the rows of each statement, or the error with the number of statements that completed.
+async fn simple(conn: &mut PgConnection, sql: String) -> Result<Vec<Vec<PgRow>>, Failed> {
+    let mut results: Vec<Vec<PgRow>> = vec![Vec::new()];
+    let mut stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_many(&mut *conn);
+    loop {
+        match stream.try_next().await {
+            Ok(Some(Either::Left(_))) => results.push(Vec::new()),
+            Ok(Some(Either::Right(row))) => {
+                if let Some(rows) = results.last_mut() {
+                    rows.push(row);
+                }
+            }
+            Ok(None) => break,
+            Err(error) => return Err(Failed { completed: results.len() - 1, error }),
+        }
+    }
+    results.pop();
+    Ok(results)
+}
+
+fn code(error: &sqlx::Error) -> Option<&str> {
+    match error {
+        sqlx::Error::Database(db) => db.try_downcast_ref::<PgDatabaseError>().map(PgDatabaseError::code),
+        _ => None,
+    }
+}
+
+/// A database error described for people: message, detail, hint and SQLSTATE.
+#[derive(Debug)]
+struct DbError {
+    text: String,
+    source: sqlx::Error,
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+fn describe(source: sqlx::Error) -> DbError {
+    let text = match &source {
+        sqlx::Error::Database(db) => match db.try_downcast_ref::<PgDatabaseError>() {
+            Some(pg) => {
+                let mut text = pg.message().to_owned();
+                if let Some(detail) = pg.detail() {
+                    text.push_str(&format!(" ({detail})"));
+                }
+                if let Some(hint) = pg.hint() {
+                    text.push_str(&format!("; hint: {hint}"));
+                }
+                text.push_str(&format!(" [SQLSTATE {}]", pg.code()));
+                text
+            }
+            None => db.message().to_owned(),
+        },
+        other => other.to_string(),
+    };
+    DbError { text, source }
+}
+
+fn db(context: impl Into<String>, error: sqlx::Error) -> Error {
+    Error::database(context, describe(error))
+}
+
+fn raw_row(row: &PgRow) -> Result<RawRow, sqlx::Error> {
+    Ok(RawRow {
+        version: row.try_get(0)?,
+        name: row.try_get(1)?,
+        phase: row.try_get(2)?,
+        state: row.try_get(3)?,
+        checksum: row.try_get(4)?,
+        down_checksum: row.try_get(5)?,
+        rank: row.try_get(6)?,
+        statements_total: row.try_get(7)?,
+        statements_done: row.try_get(8)?,
+        statements: row.try_get(9)?,
+        failed_statement: row.try_get(10)?,
+        failed_line: row.try_get(11)?,
+        error: row.try_get(12)?,
+        applied_at_ms: row.try_get(13)?,
+        execution_ms: row.try_get(14)?,
+        applied_by: row.try_get(15)?,
+        note: row.try_get(16)?,
+    })
+}
+
+fn history_of(table: &HistoryTable, rows: &[PgRow]) -> Result<History, Error> {
+    let raw = rows
+        .iter()
+        .map(raw_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| db(format!("reading history table {table}"), e))?;
+    decode_history(table, raw)
+}
+
+fn names_of(rows: &[PgRow]) -> Result<(String, Option<String>), sqlx::Error> {
+    match rows.first() {
+        Some(row) => Ok((row.try_get(0)?, row.try_get(1)?)),
+        None => Err(sqlx::Error::RowNotFound),
+    }
+}
+
+#[async_trait]
+impl Driver for PgDriver {
+    type Conn = PgConnection;
+
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = Capabilities::new(Dialect::Postgres);
+        caps.transactional_ddl = true;
+        caps.migration_lock = true;
+        caps.schemas = true;
+        caps.lock_timeout = true;
+        caps.statement_timeout = true;
+        caps
+    }
+
+    async fn probe(&self, table: &HistoryTable) -> Result<(Option<History>, Box<dyn Probe<PgConnection>>), Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to PostgreSQL", e))?;
+        let sql = format!("SELECT current_database(), current_schema();\n{}", sql::select_history(table));
+        let history = match simple(&mut conn, sql).await {
+            Ok(results) => {
+                let (names, rows) = match results.as_slice() {
+                    [names, rows] => (names, rows),
+                    _ => return Err(db("reading the history", sqlx::Error::RowNotFound)),
+                };
+                let history = history_of(table, rows)?;
+                let mut known = self.known();
+                known.names = names_of(names).ok();
+                known.table = Some(table.clone());
+                Some(history)
+            }
+            Err(Failed { completed: 1, error }) if matches!(code(&error), Some(UNDEFINED_TABLE | INVALID_SCHEMA)) => {
+                None
+            }
+            Err(Failed { error, .. }) => return Err(db(format!("reading history table {table}"), error)),
+        };
+        let probe = PgProbe { driver: self.clone(), conn, table: table.clone(), table_exists: history.is_some() };
+        Ok((history, Box::new(probe)))
+    }
+
+    async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<PgConnection>>, Error> {
+        let conn = self.pool.acquire().await.map_err(|e| db("connecting to PostgreSQL", e))?;
+        let table_exists = self.known().table.as_ref() == Some(table);
+        Box::new(PgProbe { driver: self.clone(), conn, table: table.clone(), table_exists }).lock(lock).await
+    }
+}
+
+/// A pool connection that read the history; locking detaches it from the pool.
+struct PgProbe {
+    driver: PgDriver,
+    conn: PoolConnection<Postgres>,
+    table: HistoryTable,
+    table_exists: bool,
+}
+
+#[async_trait]
+impl Probe<PgConnection> for PgProbe {
+    async fn lock(self: Box<Self>, lock: LockRequest) -> Result<Box<dyn Session<PgConnection>>, Error> {
+        let PgProbe { driver, conn, table, table_exists } = *self;
+        // Detached: the session's connection never returns to the pool, so neither can its lock.
+        let conn = conn.detach();
+        let names = driver.known().names.clone();
+        let mut session = PgSession { conn, table: table.clone(), prefetched: None, session_sql: String::new() };
+        // Keep the connection from lingering after the client is gone (PostgreSQL 14+).
+        if session.conn.server_version_num().is_some_and(|v| v >= 140_000) {
+            session.session_sql = "SET client_connection_check_interval = '1s';\n".to_owned();
+        }
+        if lock.enabled {
+            let names = match names {
+                Some(names) => names,
+                None => {
+                    let results = simple(&mut session.conn, "SELECT current_database(), current_schema()".to_owned())
+                        .await
+                        .map_err(|f| db("reading the database name", f.error))?;
+                    let names = results
+                        .first()
+                        .map(|rows| names_of(rows))
+                        .transpose()
+                        .map_err(|e| db("reading the database name", e))?
+                        .ok_or_else(|| db("reading the database name", sqlx::Error::RowNotFound))?;
+                    driver.known().names = Some(names.clone());
+                    names
+                }
+            };
+            let schema = match (&table.schema, &names.1) {
+                (Some(schema), _) => schema.as_str().to_owned(),
+                (None, Some(current)) => current.clone(),
+                (None, None) => {
+                    return Err(Error::InvalidName {
+                        what: "history schema",
+                        value: String::new(),
+                        reason: "the connection has no current schema (its search_path names no existing schema): \
+                                 create the schema or configure the history schema"
+                            .to_owned(),
+                    });
+                }
+            };
+            let key = lock_key(&names.0, &schema, table.name.as_str());
+            session.lock(key, &format!("{}.{schema}.{}", names.0, table.name), lock.wait, table_exists).await?;
+        }
+        Ok(Box::new(session))
+    }
+}
+
+/// The dedicated, locked connection.
+struct PgSession {
+    conn: PgConnection,
+    table: HistoryTable,
+    /// The history read together with the lock, when the table was known to exist.
+    prefetched: Option<History>,
+    /// Session settings restored before each migration (after `RESET ALL`).
+    session_sql: String,
+}
+
+impl PgSession {
+    /// `RESET ALL` and our session settings: sent at the start of each migration, so
+    /// nothing one migration `SET` (or the application's pool set) leaks into the next.
+    fn reset(&self) -> String {
+        format!("RESET ALL;\n{}", self.session_sql)
+    }
+
+    /// Polls `pg_try_advisory_lock` with backoff. A waiter never blocks inside a statement:
+    /// a blocked `pg_advisory_lock` holds a snapshot, and `CREATE INDEX CONCURRENTLY` in the
+    /// holder would wait for it forever.
+    async fn lock(&mut self, key: i64, shown: &str, wait: Duration, read: bool) -> Result<(), Error> {
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(25);
+        let jitter = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        let mut first = true;
+        loop {
+            let mut sql = if first { self.reset() } else { String::new() };
+            let statements_before = if first { 1 + usize::from(!self.session_sql.is_empty()) } else { 0 };
+            sql.push_str(&format!("SELECT pg_try_advisory_lock({key});\n"));
+            if read {
+                sql.push_str(&sql::select_history(&self.table));
+            }
+            first = false;
+            let (got, rows) = match simple(&mut self.conn, sql).await {
+                Ok(results) => {
+                    let got = lock_result(results.get(statements_before))?;
+                    (got, results.into_iter().nth(statements_before + 1))
+                }
+                Err(Failed { completed, error })
+                    if read && completed == statements_before + 1 && code(&error) == Some(UNDEFINED_TABLE) =>
+                {
+                    // The table vanished since the fast path; the lock answer still came.
+                    return self.lock_without_read(key, shown, wait, started).await;
+                }
+                Err(Failed { error, .. }) => return Err(db("taking the migration lock", error)),
+            };
+            if got {
+                if let Some(rows) = rows {
+                    self.prefetched = Some(history_of(&self.table, &rows)?);
+                }
+                debug!(lock = %shown, waited_ms = started.elapsed().as_millis() as u64, "migration lock taken");
+                return Ok(());
+            }
+            let waited = started.elapsed();
+            if waited >= wait {
+                let holder = self.holder(key).await;
+                return Err(Error::LockTimeout { waited, lock: format!("advisory lock {key} on {shown}"), holder });
+            }
+            if delay == Duration::from_millis(25) {
+                info!(lock = %shown, "waiting for the migration lock held by another process");
+            }
+            let spread = delay.as_millis() as u64 / 2;
+            let pause = delay / 2 + Duration::from_millis(jitter % (spread + 1));
+            tokio::time::sleep(pause.min(wait.saturating_sub(waited))).await;
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    async fn lock_without_read(
+        &mut self,
+        key: i64,
+        shown: &str,
+        wait: Duration,
+        started: Instant,
+    ) -> Result<(), Error> {
+        // The lock was taken by the statement before the failed read; check and keep it.
+        let results = simple(&mut self.conn, format!("SELECT pg_try_advisory_lock({key})"))
+            .await
+            .map_err(|f| db("taking the migration lock", f.error))?;
+        if lock_result(results.first())? {
+            return Ok(());
+        }
+        let remaining = wait.saturating_sub(started.elapsed());
+        Box::pin(self.lock(key, shown, remaining, false)).await
+    }
+
+    /// Who holds the advisory lock `key`, for the timeout message.
+    async fn holder(&mut self, key: i64) -> Option<String> {
+        let bits = key as u64;
+        let (hi, lo) = (bits >> 32, bits & 0xffff_ffff);
+        let sql = format!(
+            "SELECT a.pid::int8, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), \
+             coalesce(host(a.client_addr), 'local socket'), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), \
+             coalesce(a.state, ''), coalesce(left(a.query, 120), '') \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {hi} AND l.objid = {lo} AND l.objsubid = 1 \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        );
+        let results = simple(&mut self.conn, sql).await.ok()?;
+        let row = results.first()?.first()?;
+        let pid: i64 = row.try_get(0).ok()?;
+        let app: String = row.try_get(1).ok()?;
+        let user: String = row.try_get(2).ok()?;
+        let host: String = row.try_get(3).ok()?;
+        let since: String = row.try_get(4).ok()?;
+        let state: String = row.try_get(5).ok()?;
+        let query: String = row.try_get(6).ok()?;
+        let query = migrator_core::snippet(&query);
+        Some(format!(
+            "PostgreSQL backend pid {pid} (application '{app}', user {user} from {host}, connected since {since}, \
+             {state}: {query}); pg_terminate_backend({pid}) ends it"
+        ))
+    }
+
+    fn script_part(job: &Job<'_, PgConnection>) -> (String, usize) {
+        match job.step.body {
+            Body::Sql(script) if job.start == 0 => (script.text().to_owned(), job.statements.len()),
+            Body::Sql(script) => {
+                let rest = job.statements.get(job.start..).unwrap_or_default();
+                let text = rest.iter().map(|s| script.statement_text(s)).collect::<Vec<_>>().join(";\n");
+                (text, rest.len())
+            }
+            Body::Rust(_) => (String::new(), 0),
+        }
+    }
+
+    /// `SET [LOCAL]` statements for the job's limits, and how many there are.
+    fn limits(job: &Job<'_, PgConnection>, local: bool) -> (String, usize) {
+        let scope = if local { "SET LOCAL" } else { "SET" };
+        let mut sql = String::new();
+        let mut count = 0;
+        if let Some(timeout) = job.lock_timeout {
+            sql.push_str(&format!("{scope} lock_timeout = {};\n", sql::setting(timeout)));
+            count += 1;
+        }
+        sql.push_str(&format!(
+            "{scope} statement_timeout = {};\n",
+            sql::setting(job.statement_timeout.unwrap_or_default())
+        ));
+        sql.push_str(&format!("{scope} idle_in_transaction_session_timeout = 0;\n"));
+        (sql, count + 2)
+    }
+
+    fn failure(
+        job: &Job<'_, PgConnection>,
+        index: Option<usize>,
+        outcome: FailureOutcome,
+        error: sqlx::Error,
+    ) -> Error {
+        let meta = job.migration.meta();
+        let (origin, line, snippet) = match (job.step.body, index) {
+            (Body::Sql(script), Some(i)) => {
+                let statement = job.statements.get(i);
+                (
+                    script.path().to_owned(),
+                    statement.map(|s| s.line),
+                    statement.map(|s| script.snippet(s)).unwrap_or_default(),
+                )
+            }
+            (Body::Sql(script), None) => (script.path().to_owned(), None, String::new()),
+            (Body::Rust(_), _) => (meta.origin().to_owned(), None, "(Rust code)".to_owned()),
+        };
+        let total = match job.step.body {
+            Body::Sql(_) => job.statements.len(),
+            Body::Rust(_) => 1,
+        };
+        MigrationFailure::new(
+            meta.version(),
+            meta.name(),
+            origin,
+            job.direction,
+            index.map(|i| i + 1),
+            total,
+            line,
+            snippet,
+            outcome,
+            Box::new(describe(error)),
+        )
+        .into()
+    }
+
+    /// One transaction: limits, body, history write, commit; for SQL, one round trip.
+    async fn transactional(&mut self, job: Job<'_, PgConnection>) -> Result<Executed, Error> {
+        let started = Instant::now();
+        let version = job.row.version.get();
+        let history = match job.direction {
+            Direction::Up => sql::upsert(&self.table, &job.row, sql::TX_ELAPSED_MS),
+            Direction::Down => sql::delete(&self.table, version),
+        };
+        let (limits, limit_count) = Self::limits(&job, true);
+        match job.step.body {
+            Body::Sql(_) => {
+                let (body, body_count) = Self::script_part(&job);
+                let prefix = 2 + usize::from(!self.session_sql.is_empty()) + limit_count;
+                let sql = format!("{}BEGIN;\n{limits}{body}\n;\n{history};\nCOMMIT", self.reset());
+                match simple(&mut self.conn, sql).await {
+                    Ok(_) => Ok(Executed { statements: body_count, duration: started.elapsed() }),
+                    Err(Failed { completed, error }) => {
+                        self.rollback().await;
+                        if completed < prefix {
+                            return Err(db("preparing the migration's transaction", error));
+                        }
+                        let at = completed - prefix;
+                        if at < body_count {
+                            Err(Self::failure(&job, Some(job.start + at), FailureOutcome::RolledBack, error))
+                        } else if at == body_count {
+                            Err(db(format!("recording migration {version} in {}", self.table), error))
+                        } else {
+                            Err(Self::failure(&job, None, FailureOutcome::RolledBack, error))
+                        }
+                    }
+                }
+            }
+            Body::Rust(step) => {
+                let begin = format!("{}BEGIN;\n{limits}", self.reset());
+                let mut tx = self
+                    .conn
+                    .begin_with(AssertSqlSafe(begin))
+                    .await
+                    .map_err(|e| db("preparing the migration's transaction", e))?;
+                if let Err(error) = step.run(&mut *tx).await {
+                    let _ = tx.rollback().await;
+                    let meta = job.migration.meta();
+                    return Err(MigrationFailure::new(
+                        meta.version(),
+                        meta.name(),
+                        meta.origin(),
+                        job.direction,
+                        Some(1),
+                        1,
+                        None,
+                        "(Rust code)",
+                        FailureOutcome::RolledBack,
+                        error,
+                    )
+                    .into());
+                }
+                let recorded = sqlx::raw_sql(AssertSqlSafe(history)).execute(&mut *tx).await;
+                if let Err(e) = recorded {
+                    let _ = tx.rollback().await;
+                    return Err(db(format!("recording migration {version} in {}", self.table), e));
+                }
+                tx.commit().await.map_err(|e| Self::failure(&job, None, FailureOutcome::RolledBack, e))?;
+                Ok(Executed { statements: 1, duration: started.elapsed() })
+            }
+        }
+    }
+
+    async fn rollback(&mut self) {
+        if let Err(e) = simple(&mut self.conn, "ROLLBACK".to_owned()).await {
+            debug!(error = %e.error, "rollback after a failed migration failed");
+        }
+    }
+
+    /// Statement by statement outside a transaction, recording progress after each.
+    async fn stepwise(&mut self, job: Job<'_, PgConnection>) -> Result<Executed, Error> {
+        let started = Instant::now();
+        let version = job.row.version.get();
+        let (limits, _) = Self::limits(&job, false);
+        let record = sql::upsert(&self.table, &job.row, "NULL");
+        let start_sql = format!("{}{limits}{record}", self.reset());
+        simple(&mut self.conn, start_sql)
+            .await
+            .map_err(|f| db(format!("recording the start of migration {version} in {}", self.table), f.error))?;
+        let failed_state = match job.direction {
+            Direction::Up => State::Failed,
+            Direction::Down => State::RevertFailed,
+        };
+        let mut executed = 0;
+        match job.step.body {
+            Body::Sql(script) => {
+                for (index, statement) in job.statements.iter().enumerate().skip(job.start) {
+                    let text = script.statement_text(statement).to_owned();
+                    if let Err(Failed { error, .. }) = simple(&mut self.conn, text).await {
+                        return Err(self.record_failure(&job, index, failed_state, error).await);
+                    }
+                    executed += 1;
+                    if index + 1 < job.statements.len() {
+                        simple(&mut self.conn, sql::progress(&self.table, version, index + 1))
+                            .await
+                            .map_err(|f| db(format!("recording progress of migration {version}"), f.error))?;
+                    }
+                }
+            }
+            Body::Rust(step) => {
+                if job.start == 0 {
+                    if let Err(error) = step.run(&mut self.conn).await {
+                        let text = error.to_string();
+                        let outcome = self.mark_failed(version, failed_state, 1, None, &text).await;
+                        let meta = job.migration.meta();
+                        return Err(MigrationFailure::new(
+                            meta.version(),
+                            meta.name(),
+                            meta.origin(),
+                            job.direction,
+                            Some(1),
+                            1,
+                            None,
+                            "(Rust code)",
+                            outcome,
+                            error,
+                        )
+                        .into());
+                    }
+                    executed = 1;
+                }
+            }
+        }
+        let total = match job.step.body {
+            Body::Sql(_) => job.statements.len(),
+            Body::Rust(_) => 1,
+        };
+        let finish = match job.direction {
+            Direction::Up => sql::mark_applied(&self.table, version, total, started.elapsed().as_millis()),
+            Direction::Down => sql::delete(&self.table, version),
+        };
+        simple(&mut self.conn, finish)
+            .await
+            .map_err(|f| db(format!("recording the end of migration {version} in {}", self.table), f.error))?;
+        Ok(Executed { statements: executed, duration: started.elapsed() })
+    }
+
+    async fn record_failure(
+        &mut self,
+        job: &Job<'_, PgConnection>,
+        index: usize,
+        state: State,
+        error: sqlx::Error,
+    ) -> Error {
+        let text = describe_text(&error);
+        let line = job.statements.get(index).map(|s| s.line);
+        let outcome = self.mark_failed(job.row.version.get(), state, index + 1, line, &text).await;
+        Self::failure(job, Some(index), outcome, error)
+    }
+
+    async fn mark_failed(
+        &mut self,
+        version: i64,
+        state: State,
+        statement: usize,
+        line: Option<usize>,
+        text: &str,
+    ) -> FailureOutcome {
+        let update = sql::mark_failed(&self.table, version, state.as_str(), statement, line, text);
+        match simple(&mut self.conn, update).await {
+            Ok(_) => FailureOutcome::Recorded,
+            Err(f) => {
+                debug!(error = %f.error, "recording the failure failed");
+                FailureOutcome::NotRecorded
+            }
+        }
+    }
+}
+
+fn describe_text(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => match db.try_downcast_ref::<PgDatabaseError>() {
+            Some(pg) => format!("{} [SQLSTATE {}]", pg.message(), pg.code()),
+            None => db.message().to_owned(),
+        },
+        other => other.to_string(),
+    }
+}
+
+fn lock_result(rows: Option<&Vec<PgRow>>) -> Result<bool, Error> {
+    rows.and_then(|rows| rows.first())
+        .map(|row| row.try_get::<bool, _>(0))
+        .transpose()
+        .map_err(|e| db("taking the migration lock", e))?
+        .ok_or_else(|| db("taking the migration lock", sqlx::Error::RowNotFound))
+}
+
+#[async_trait]
+impl Session<PgConnection> for PgSession {
+    async fn prepare(&mut self) -> Result<History, Error> {
+        if let Some(history) = self.prefetched.take() {
+            return Ok(history);
+        }
+        let sql = format!(
+            "SET LOCAL client_min_messages = warning;\n{};\n{}",
+            sql::create_history(&self.table),
+            sql::select_history(&self.table)
+        );
+        let results = simple(&mut self.conn, sql)
+            .await
+            .map_err(|f| db(format!("creating history table {}", self.table), f.error))?;
+        let rows = results.last().map(Vec::as_slice).unwrap_or_default();
+        history_of(&self.table, rows)
+    }
+
+    async fn read(&mut self) -> Result<History, Error> {
+        let results = simple(&mut self.conn, sql::select_history(&self.table))
+            .await
+            .map_err(|f| db(format!("reading history table {}", self.table), f.error))?;
+        history_of(&self.table, results.first().map(Vec::as_slice).unwrap_or_default())
+    }
+
+    async fn execute(&mut self, job: Job<'_, PgConnection>) -> Result<Executed, Error> {
+        match job.mode {
+            Mode::Transactional => self.transactional(job).await,
+            Mode::Stepwise => self.stepwise(job).await,
+        }
+    }
+
+    async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {
+        let sql = match &change {
+            HistoryChange::Upsert(rows) => {
+                let writes: Vec<String> = rows.iter().map(|row| sql::upsert(&self.table, row, "NULL")).collect();
+                format!("BEGIN;\n{};\nCOMMIT", writes.join(";\n"))
+            }
+            HistoryChange::Delete(version) => sql::delete(&self.table, version.get()),
+        };
+        if let Err(f) = simple(&mut self.conn, sql).await {
+            self.rollback().await;
+            return Err(db(format!("writing history table {}", self.table), f.error));
+        }
+        Ok(())
+    }
+
+    async fn release(self: Box<Self>) -> Result<(), Error> {
+        // Closing the session releases its advisory lock; the connection was detached from
+        // the pool, so a lock can never go back into the pool with it.
+        self.conn.close().await.map_err(|e| db("closing the migration connection", e))
+    }
+}

@@ -1,0 +1,82 @@
+//! PostgreSQL backend of **migrator**: the application applies its own migrations at
+//! startup, safely, even when ten replicas start at once.
+//!
+//! ```no_run
+//! use migrator_postgres::{embed_migrations, EmbeddedMigrations, Migrator};
+//! use sqlx::postgres::PgPoolOptions;
+//!
+//! // Read, validated and checksummed at compile time; `include_str!` per file.
+//! static MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+//!
+//! # async fn start() -> Result<(), Box<dyn std::error::Error>> {
+//! let pool = PgPoolOptions::new()
+//!     .test_before_acquire(false) // the startup check then costs one round trip
+//!     .connect("postgres://postgres@127.0.0.1/app")
+//!     .await?;
+//! let report = Migrator::new(&pool, MIGRATIONS)?.run().await?;
+//! print!("{report}");
+//! # Ok(())
+//! # }
+//! ```
+//! (The `migrations` directory of this snippet is the crate's own test fixture.)
+//!
+//! # What a run costs and guarantees
+//!
+//! | situation | round trips | lock |
+//! |---|---|---|
+//! | nothing pending (every startup but the first after a deploy) | 1 | none |
+//! | each pending transactional migration | 1 (limits, script, history row, commit in one message) | held |
+//! | each statement of a `no-transaction` migration | 2 (statement, progress) | held |
+//!
+//! - **Lock**: a session advisory lock keyed by database, schema and history table, taken on
+//!   a connection detached from the pool, by polling `pg_try_advisory_lock` with backoff (a
+//!   blocking wait would hold a snapshot and stall `CREATE INDEX CONCURRENTLY` in the holder).
+//!   Every migration runs on that connection; closing it, on success, error, panic or a
+//!   dropped future, releases the lock. A timeout names the holder's pid and application.
+//! - **Transactional migrations** (the default) leave no trace on failure; the error names the
+//!   failing statement and its line.
+//! - **`-- migrator:no-transaction`** migrations run statement by statement (so several
+//!   `CREATE INDEX CONCURRENTLY` in one file work) with progress recorded; a failure records
+//!   the statement, and `resume` continues there after the fix.
+//! - Each migration starts with `RESET ALL` and explicit `lock_timeout` / `statement_timeout`:
+//!   neither a previous migration's `SET` nor the application pool's settings apply to it.
+//!
+//! Rust-code migrations receive a `&mut sqlx::PgConnection` inside their transaction.
+//! The items of `migrator-core` that applications need are re-exported here.
+
+mod driver;
+mod key;
+mod sql;
+
+pub use driver::PgDriver;
+pub use migrator_core::{
+    BoxError, EmbeddedMigrations, Error, FailureOutcome, MigrationFailure, MigrationSet, Phase, Phases, PlanError,
+    Report, RustMigration, RustStep, Status, StepFuture, Validation, async_trait, build,
+};
+
+/// The runner on PostgreSQL: `Migrator::new(&pool, MIGRATIONS)?.run().await?`.
+pub type Migrator = migrator_core::Migrator<PgDriver>;
+
+/// A builder for a [`Migrator`] with non-default options.
+pub type MigratorBuilder = migrator_core::MigratorBuilder<PgDriver>;
+
+/// Embeds a migrations directory for PostgreSQL at compile time:
+/// `static MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");`
+///
+/// The path is relative to the crate's `Cargo.toml`. Every file is validated (names,
+/// versions, directives, SQL splitting) with errors naming the file and line; checksums are
+/// computed at compile time; each file is included with `include_str!`, so an edit
+/// recompiles. Add `migrator_core::build::watch_migrations("migrations")` to `build.rs` so a
+/// *new* file recompiles too.
+#[macro_export]
+macro_rules! embed_migrations {
+    ($($args:tt)*) => {
+        $crate::__private::embed_migrations!(crate = $crate::__private::core, dialect = postgres, $($args)*)
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use migrator_core as core;
+    pub use migrator_macros::embed_migrations;
+}
