@@ -1,0 +1,40 @@
+//! What the suite needs from a backend: a fresh isolated area and a few queries.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use migrator_core::{Dialect, Driver};
+
+/// One test's isolated database area (a schema or a database) with a pool pointed at it.
+#[async_trait]
+pub trait Backend: Sized + Send + Sync + 'static {
+    /// The driver under test.
+    type Driver: Driver + Clone + 'static;
+
+    /// The dialect of its migrations.
+    const DIALECT: Dialect;
+
+    /// Creates a fresh area for the test `name`, cleaning up leftovers of killed runs.
+    async fn fresh(name: &str) -> Self;
+
+    /// A driver on the area's shared pool.
+    fn driver(&self) -> Self::Driver;
+
+    /// A driver on a new pool of its own whose connections carry `application_name`.
+    async fn driver_named(&self, application_name: &str) -> Self::Driver;
+
+    /// Runs SQL in the area.
+    async fn exec(&self, sql: &str);
+
+    /// Runs a query returning one integer.
+    async fn scalar(&self, sql: &str) -> i64;
+
+    /// Whether a table exists in the area.
+    async fn table_exists(&self, table: &str) -> bool;
+
+    /// SQL that sleeps.
+    fn sleep_sql(duration: Duration) -> String;
+
+    /// Drops the area.
+    async fn cleanup(self);
+}

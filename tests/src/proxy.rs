@@ -1,0 +1,101 @@
+//! A TCP proxy that counts round trips on the wire.
+//!
+//! A round trip is counted each time the server answers after the client has sent
+//! something: the client's request bytes, however many segments, then the server's answer.
+//! Messages with no answer (PostgreSQL's Terminate) are not round trips.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::Mutex;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Default)]
+struct Counter {
+    client_spoke_last: bool,
+    round_trips: u64,
+}
+
+/// A running proxy in front of one server.
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    addr: SocketAddr,
+    counter: Arc<Mutex<Counter>>,
+}
+
+impl Proxy {
+    /// Starts a proxy on a loopback port forwarding to `upstream` (`host:port`).
+    pub async fn start(upstream: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let counter = Arc::new(Mutex::new(Counter::default()));
+        let upstream = upstream.to_owned();
+        let shared = counter.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(&upstream).await else { continue };
+                tokio::spawn(pipe(client, server, shared.clone()));
+            }
+        });
+        Proxy { addr, counter }
+    }
+
+    /// The proxy's port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Round trips since the last reset.
+    pub fn round_trips(&self) -> u64 {
+        self.counter.lock().unwrap().round_trips
+    }
+
+    /// Starts counting from zero.
+    pub fn reset(&self) {
+        let mut counter = self.counter.lock().unwrap();
+        counter.round_trips = 0;
+        counter.client_spoke_last = false;
+    }
+}
+
+async fn pipe(client: TcpStream, server: TcpStream, counter: Arc<Mutex<Counter>>) {
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let up_counter = counter.clone();
+    let up = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match client_read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            up_counter.lock().unwrap().client_spoke_last = true;
+            if server_write.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+        let _ = server_write.shutdown().await;
+    };
+    let down = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match server_read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            {
+                let mut c = counter.lock().unwrap();
+                if c.client_spoke_last {
+                    c.round_trips += 1;
+                    c.client_spoke_last = false;
+                }
+            }
+            if client_write.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+        let _ = client_write.shutdown().await;
+    };
+    tokio::join!(up, down);
+}

@@ -1,0 +1,604 @@
+//! The conformance tests, generic over [`Backend`]. Each creates its own area and drops it.
+
+use std::time::{Duration, Instant};
+
+use migrator_core::{
+    Direction, Driver, Error, FailureOutcome, HistoryTable, LockRequest, MigrationSet, Migrator, MigratorBuilder,
+    Phase, Phases, PlanError, Report, Version, Warning,
+};
+
+use crate::backend::Backend;
+use crate::dir::Dir;
+
+type Conn<B> = <<B as Backend>::Driver as Driver>::Conn;
+
+fn set<B: Backend>(dir: &Dir) -> MigrationSet<Conn<B>> {
+    dir.set::<Conn<B>>(B::DIALECT)
+}
+
+fn migrator<B: Backend>(db: &B, dir: &Dir) -> Migrator<B::Driver> {
+    Migrator::new(db.driver(), set::<B>(dir)).unwrap()
+}
+
+fn builder<B: Backend>(db: &B, dir: &Dir) -> MigratorBuilder<B::Driver> {
+    Migrator::builder(db.driver(), set::<B>(dir))
+}
+
+fn versions(report: &Report) -> Vec<i64> {
+    report.steps.iter().map(|s| s.version.get()).collect()
+}
+
+fn v(n: i64) -> Version {
+    Version::new(n).unwrap()
+}
+
+fn state_labels(status: &migrator_core::Status) -> Vec<(i64, &'static str)> {
+    status.migrations.iter().map(|m| (m.version.get(), m.state.label())).collect()
+}
+
+/// Three reversible migrations: two tables and a seed.
+fn three(dir: &Dir) {
+    dir.up(1, "create_users", "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200));\n")
+        .down(1, "create_users", "DROP TABLE users;\n")
+        .up(2, "create_orders", "-- orders of users\nCREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT);\n")
+        .down(2, "create_orders", "DROP TABLE orders;\n")
+        .up(
+            3,
+            "seed_users",
+            "INSERT INTO users (id, email) VALUES (1, 'a@example.com');\nINSERT INTO users (id, email) VALUES (2, 'b@example.com');\n",
+        )
+        .down(3, "seed_users", "DELETE FROM users;\n");
+}
+
+/// Applies everything; the second run is a no-op that takes no lock, even while another
+/// process holds the lock.
+pub async fn apply_all<B: Backend>() {
+    let db = B::fresh("apply_all").await;
+    let dir = Dir::new();
+    three(&dir);
+    let m = migrator(&db, &dir);
+    let report = m.run().await.unwrap();
+    assert_eq!(versions(&report), [1, 2, 3]);
+    assert!(report.locked);
+    assert!(report.steps.iter().all(|s| s.direction == Direction::Up));
+    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 2);
+    assert!(db.table_exists("orders").await);
+    assert_eq!(state_labels(&m.status().await.unwrap()), [(1, "applied"), (2, "applied"), (3, "applied")]);
+
+    let again = m.run().await.unwrap();
+    assert!(again.is_noop());
+    assert!(!again.locked, "a run with nothing to do takes no lock");
+
+    // Hold the lock from another session: the no-op run must not wait for it.
+    let held = db
+        .driver()
+        .open(&HistoryTable::default(), LockRequest { enabled: true, wait: Duration::from_secs(5) })
+        .await
+        .unwrap();
+    let quick = builder(&db, &dir).lock_wait(Duration::from_millis(100)).build().unwrap();
+    let started = Instant::now();
+    assert!(quick.run().await.unwrap().is_noop());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    held.release().await.unwrap();
+    db.cleanup().await;
+}
+
+/// `run_to` stops at the target; the rest is reported as skipped.
+pub async fn run_to_target<B: Backend>() {
+    let db = B::fresh("run_to_target").await;
+    let dir = Dir::new();
+    three(&dir);
+    let m = migrator(&db, &dir);
+    let report = m.run_to(2).await.unwrap();
+    assert_eq!(versions(&report), [1, 2]);
+    assert_eq!(report.skipped.iter().map(|s| s.version.get()).collect::<Vec<_>>(), [3]);
+    assert_eq!(versions(&m.run().await.unwrap()), [3]);
+    db.cleanup().await;
+}
+
+/// Down N reverts in reverse order; up applies them again; down_to keeps the target.
+pub async fn down_and_up_again<B: Backend>() {
+    let db = B::fresh("down_and_up_again").await;
+    let dir = Dir::new();
+    three(&dir);
+    let m = migrator(&db, &dir);
+    m.run().await.unwrap();
+    let report = m.down(2).await.unwrap();
+    assert_eq!(versions(&report), [3, 2]);
+    assert!(report.steps.iter().all(|s| s.direction == Direction::Down));
+    assert!(!db.table_exists("orders").await);
+    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 0);
+    assert_eq!(state_labels(&m.status().await.unwrap()), [(1, "applied"), (2, "pending"), (3, "pending")]);
+    assert_eq!(versions(&m.run().await.unwrap()), [2, 3]);
+    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 2);
+    assert_eq!(versions(&m.down_to(1).await.unwrap()), [3, 2]);
+    assert_eq!(versions(&m.run().await.unwrap()), [2, 3]);
+    assert_eq!(versions(&m.down_all().await.unwrap()), [3, 2, 1]);
+    assert!(!db.table_exists("users").await);
+    assert!(m.down(1).await.unwrap().is_noop());
+    db.cleanup().await;
+}
+
+/// Down through an irreversible migration errors before reverting anything.
+pub async fn irreversible_down_errors<B: Backend>() {
+    let db = B::fresh("irreversible_down").await;
+    let dir = Dir::new();
+    dir.up(1, "create_users", "CREATE TABLE users (id BIGINT PRIMARY KEY, legacy VARCHAR(10));\n")
+        .down(1, "create_users", "DROP TABLE users;\n")
+        .up(
+            2,
+            "drop_legacy",
+            "-- migrator:irreversible -- the legacy values are gone\nALTER TABLE users DROP COLUMN legacy;\n",
+        )
+        .up(3, "create_orders", "CREATE TABLE orders (id BIGINT);\n")
+        .down(3, "create_orders", "DROP TABLE orders;\n");
+    let m = migrator(&db, &dir);
+    m.run().await.unwrap();
+    let e = m.down(2).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Plan { source: PlanError::Irreversible { version, reason, .. } } if version.get() == 2 && reason == "the legacy values are gone"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("nothing was reverted"), "{e}");
+    assert!(db.table_exists("orders").await, "nothing was reverted");
+    assert_eq!(versions(&m.down(1).await.unwrap()), [3]);
+    db.cleanup().await;
+}
+
+/// A `no-transaction` down script runs statement by statement and removes the row.
+pub async fn no_transaction_down<B: Backend>() {
+    let db = B::fresh("no_transaction_down").await;
+    let dir = Dir::new();
+    dir.up(1, "create_pair", "CREATE TABLE a (id BIGINT);\nCREATE TABLE b (id BIGINT);\n").down(
+        1,
+        "create_pair",
+        "-- migrator:no-transaction\nDROP TABLE a;\nDROP TABLE b;\n",
+    );
+    let m = migrator(&db, &dir);
+    m.run().await.unwrap();
+    let report = m.down(1).await.unwrap();
+    assert_eq!(report.steps[0].statements, 2);
+    assert!(!db.table_exists("a").await && !db.table_exists("b").await);
+    assert_eq!(state_labels(&m.status().await.unwrap()), [(1, "pending")]);
+    db.cleanup().await;
+}
+
+/// An edited applied migration is refused, naming version and file; CRLF is not an edit;
+/// `repair` records a deliberate edit.
+pub async fn checksums<B: Backend>() {
+    let db = B::fresh("checksums").await;
+    let dir = Dir::new();
+    three(&dir);
+    migrator(&db, &dir).run().await.unwrap();
+
+    // A CRLF checkout of the same files is not a change.
+    for file in ["1_create_users.up.sql", "2_create_orders.up.sql", "3_seed_users.up.sql"] {
+        let text = dir.read(file).replace('\n', "\r\n");
+        dir.write(file, &text);
+    }
+    assert!(migrator(&db, &dir).run().await.unwrap().is_noop());
+
+    // A real edit is refused, by the fast path, before any lock.
+    dir.write(
+        "2_create_orders.up.sql",
+        "-- orders of users, with a note\nCREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT);\n",
+    );
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    match &e {
+        Error::Plan { source: PlanError::ChecksumMismatch { version, origin, .. } } => {
+            assert_eq!(version.get(), 2);
+            assert!(origin.ends_with("2_create_orders.up.sql"), "{origin}");
+        }
+        other => panic!("expected a checksum mismatch, got {other}"),
+    }
+    assert!(e.to_string().contains("run `repair`"), "{e}");
+    let validation = migrator(&db, &dir).validate().await.unwrap();
+    assert_eq!(validation.problems.len(), 1);
+
+    // repair re-records it, listing what changed.
+    let repaired = migrator(&db, &dir).repair().await.unwrap();
+    assert_eq!(repaired.len(), 1);
+    assert_eq!(repaired[0].version.get(), 2);
+    assert_ne!(repaired[0].old, repaired[0].new);
+    assert!(migrator(&db, &dir).run().await.unwrap().is_noop());
+    assert!(migrator(&db, &dir).repair().await.unwrap().is_empty());
+    db.cleanup().await;
+}
+
+/// A failing transactional migration leaves no trace and names its statement and line.
+pub async fn failed_transactional_leaves_no_trace<B: Backend>() {
+    let db = B::fresh("failed_transactional").await;
+    let dir = Dir::new();
+    let transactional_ddl = db.driver().capabilities().transactional_ddl;
+    dir.up(1, "create_users", "CREATE TABLE users (id BIGINT PRIMARY KEY);\n");
+    let first =
+        if transactional_ddl { "CREATE TABLE audit (id BIGINT);\n" } else { "INSERT INTO users (id) VALUES (1);\n" };
+    dir.up(
+        2,
+        "broken",
+        &format!(
+            "-- a comment line\n{first}\nINSERT INTO users (id) VALUES (2);\nINSERT INTO missing_table VALUES (1);\n"
+        ),
+    );
+    let m = migrator(&db, &dir);
+    let e = m.run().await.unwrap_err();
+    let Error::MigrationFailed { failure } = &e else { panic!("expected a migration failure, got {e}") };
+    assert_eq!(failure.version.get(), 2);
+    assert_eq!(failure.statement, Some(3), "{e}");
+    assert_eq!(failure.line, Some(5), "{e}");
+    assert_eq!(failure.total, 3);
+    assert_eq!(failure.outcome, FailureOutcome::RolledBack);
+    assert!(failure.snippet.contains("missing_table"), "{e}");
+    assert!(e.to_string().contains("failed at statement 3 of 3 (line 5)"), "{e}");
+    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 0, "no trace");
+    if transactional_ddl {
+        assert!(!db.table_exists("audit").await, "no trace");
+    }
+    assert_eq!(state_labels(&m.status().await.unwrap()), [(1, "applied"), (2, "pending")]);
+    // Fixed, it applies.
+    dir.write("2_broken.up.sql", &format!("{first}INSERT INTO users (id) VALUES (2);\n"));
+    assert_eq!(versions(&migrator(&db, &dir).run().await.unwrap()), [2]);
+    db.cleanup().await;
+}
+
+fn stepwise_dir(dir: &Dir, second: &str) {
+    dir.up(1, "create_log", "CREATE TABLE log (note VARCHAR(100));\n").up(
+        2,
+        "stepwise",
+        &format!(
+            "-- migrator:no-transaction\nINSERT INTO log (note) VALUES ('first');\n{second}\nINSERT INTO log (note) VALUES ('third');\n"
+        ),
+    );
+}
+
+/// A failed no-transaction migration records the statement; the next run refuses naming it;
+/// `resume` after the fix runs from that statement, not from the start.
+pub async fn failed_no_transaction_then_resume<B: Backend>() {
+    let db = B::fresh("failed_no_tx_resume").await;
+    let dir = Dir::new();
+    stepwise_dir(&dir, "INSERT INTO missing_table (note) VALUES ('second');");
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    let Error::MigrationFailed { failure } = &e else { panic!("expected a migration failure, got {e}") };
+    assert_eq!((failure.statement, failure.line, failure.outcome), (Some(2), Some(3), FailureOutcome::Recorded), "{e}");
+    assert!(e.to_string().contains("run `resume`"), "{e}");
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 1, "statement 1 took effect");
+
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Plan { source: PlanError::Failed { version, statement: Some(2), line: Some(3), .. } } if version.get() == 2),
+        "{e}"
+    );
+    assert!(e.to_string().contains("migration 2 `stepwise` failed at statement 2 of 3 (line 3)"), "{e}");
+    let status = migrator(&db, &dir).status().await.unwrap();
+    assert_eq!(state_labels(&status), [(1, "applied"), (2, "failed")]);
+
+    // Resume without fixing: fails again at the same statement.
+    assert!(matches!(migrator(&db, &dir).resume().await, Err(Error::MigrationFailed { .. })));
+    // Fix statement 2 and resume.
+    stepwise_dir(&dir, "INSERT INTO log (note) VALUES ('second');");
+    let report = migrator(&db, &dir).resume().await.unwrap();
+    assert_eq!(report.steps[0].resumed_at, Some(2));
+    assert_eq!(report.steps[0].statements, 2);
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 3, "statement 1 ran once");
+    assert_eq!(state_labels(&migrator(&db, &dir).status().await.unwrap()), [(1, "applied"), (2, "applied")]);
+    assert!(migrator(&db, &dir).run().await.unwrap().is_noop());
+    assert!(matches!(migrator(&db, &dir).resume().await, Err(Error::Plan { source: PlanError::NothingToResume })));
+    db.cleanup().await;
+}
+
+/// `resume --skip` counts the failed statement as done; an edited earlier statement blocks
+/// `resume`.
+pub async fn resume_skip_and_changed_statements<B: Backend>() {
+    let db = B::fresh("resume_skip").await;
+    let dir = Dir::new();
+    stepwise_dir(&dir, "INSERT INTO missing_table (note) VALUES ('second');");
+    migrator(&db, &dir).run().await.unwrap_err();
+
+    // Editing statement 1, which already ran, is refused.
+    dir.write(
+        "2_stepwise.up.sql",
+        "-- migrator:no-transaction\nINSERT INTO log (note) VALUES ('FIRST');\nINSERT INTO missing_table (note) VALUES ('second');\nINSERT INTO log (note) VALUES ('third');\n",
+    );
+    let e = migrator(&db, &dir).resume().await.unwrap_err();
+    assert!(matches!(&e, Error::Plan { source: PlanError::StatementChanged { statement: 1, line: 2, .. } }), "{e}");
+    stepwise_dir(&dir, "INSERT INTO missing_table (note) VALUES ('second');");
+    let report = migrator(&db, &dir).resume_skip().await.unwrap();
+    assert_eq!(report.steps[0].resumed_at, Some(3));
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 2);
+    assert!(migrator(&db, &dir).run().await.unwrap().is_noop());
+    db.cleanup().await;
+}
+
+/// A migration interrupted mid-statement (its future dropped) is reported as interrupted,
+/// with the statement, and the lock is free again.
+pub async fn interrupted_is_reported<B: Backend>() {
+    let db = B::fresh("interrupted").await;
+    let dir = Dir::new();
+    stepwise_dir(&dir, &format!("{};", B::sleep_sql(Duration::from_secs(30))));
+    let m = migrator(&db, &dir);
+    let cut = tokio::time::timeout(Duration::from_millis(1500), m.run()).await;
+    assert!(cut.is_err(), "the run was still in statement 2");
+    let waiting = builder(&db, &dir).lock_wait(Duration::from_secs(60)).build().unwrap();
+    let started = Instant::now();
+    let e = waiting.run().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(25), "the dropped run's lock was released quickly");
+    assert!(
+        matches!(
+            &e,
+            Error::Plan {
+                source: PlanError::Interrupted { statement: 2, line: Some(3), direction: Direction::Up, .. }
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("may or may not have taken effect"), "{e}");
+    db.cleanup().await;
+}
+
+/// Eight runners at once: every migration applied exactly once, no errors.
+pub async fn concurrent_runners_apply_once<B: Backend>() {
+    let db = B::fresh("concurrent_runners").await;
+    let dir = Dir::new();
+    dir.up(1, "create_log", "CREATE TABLE log (note VARCHAR(100));\n")
+        .up(
+            2,
+            "slow_insert",
+            &format!("INSERT INTO log (note) VALUES ('once');\n{};\n", B::sleep_sql(Duration::from_millis(300))),
+        )
+        .up(3, "insert_again", "INSERT INTO log (note) VALUES ('once more');\n");
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let m = migrator(&db, &dir);
+        tasks.push(tokio::spawn(async move { m.run().await }));
+    }
+    let mut applied = Vec::new();
+    for task in tasks {
+        let report = task.await.unwrap().unwrap();
+        applied.extend(versions(&report));
+    }
+    applied.sort_unstable();
+    assert_eq!(applied, [1, 2, 3], "each migration applied by exactly one runner");
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 2);
+    db.cleanup().await;
+}
+
+/// After a failing migration the lock is free: another runner proceeds at once.
+pub async fn lock_released_after_failure<B: Backend>() {
+    let db = B::fresh("lock_after_failure").await;
+    let dir = Dir::new();
+    dir.up(1, "broken", "INSERT INTO missing_table VALUES (1);\n");
+    migrator(&db, &dir).run().await.unwrap_err();
+    dir.write("1_broken.up.sql", "CREATE TABLE fixed (id BIGINT);\n");
+    let quick = builder(&db, &dir).lock_wait(Duration::ZERO).build().unwrap();
+    assert_eq!(versions(&quick.run().await.unwrap()), [1]);
+    db.cleanup().await;
+}
+
+/// Dropping the run future mid-migration releases the lock; the next runner applies the
+/// migration exactly once.
+pub async fn lock_released_after_future_dropped<B: Backend>() {
+    let db = B::fresh("lock_after_drop").await;
+    let dir = Dir::new();
+    dir.up(1, "create_log", "CREATE TABLE log (note VARCHAR(100));\n").up(
+        2,
+        "slow",
+        &format!("INSERT INTO log (note) VALUES ('slow');\n{};\n", B::sleep_sql(Duration::from_secs(30))),
+    );
+    let m = migrator(&db, &dir);
+    assert!(tokio::time::timeout(Duration::from_millis(1500), m.run()).await.is_err());
+    // Now a quick migration set: the slow one must not be half-applied.
+    dir.write("2_slow.up.sql", "INSERT INTO log (note) VALUES ('slow');\n");
+    let next = builder(&db, &dir).lock_wait(Duration::from_secs(60)).build().unwrap();
+    let started = Instant::now();
+    assert_eq!(versions(&next.run().await.unwrap()), [2]);
+    assert!(started.elapsed() < Duration::from_secs(25), "lock came back when the dropped run's connection closed");
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 1, "applied exactly once");
+    db.cleanup().await;
+}
+
+/// Waiting longer than the lock wait fails, naming the holder.
+pub async fn lock_timeout_names_holder<B: Backend>() {
+    let db = B::fresh("lock_timeout_holder").await;
+    let dir = Dir::new();
+    dir.up(1, "slow", &format!("{};\n", B::sleep_sql(Duration::from_secs(4))));
+    let holder = Migrator::<B::Driver>::new(db.driver_named("migrator-holder-app").await, set::<B>(&dir)).unwrap();
+    let running = tokio::spawn(async move { holder.run().await });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let waiter = builder(&db, &dir).lock_wait(Duration::from_millis(500)).build().unwrap();
+    let e = waiter.run().await.unwrap_err();
+    match &e {
+        Error::LockTimeout { holder: Some(holder), .. } => assert!(holder.contains("migrator-holder-app"), "{holder}"),
+        other => panic!("expected a lock timeout naming the holder, got {other}"),
+    }
+    assert!(e.to_string().contains("held by"), "{e}");
+    assert_eq!(versions(&running.await.unwrap().unwrap()), [1]);
+    db.cleanup().await;
+}
+
+/// Contract migrations wait for the contract phase and are not out of order meanwhile.
+pub async fn contract_phase<B: Backend>() {
+    let db = B::fresh("contract_phase").await;
+    let dir = Dir::new();
+    dir.up(1, "create_users", "CREATE TABLE users (id BIGINT, legacy VARCHAR(10));\n")
+        .up(
+            2,
+            "drop_legacy",
+            "-- migrator:phase contract\n-- migrator:irreversible -- gone\nALTER TABLE users DROP COLUMN legacy;\n",
+        )
+        .up(3, "create_orders", "CREATE TABLE orders (id BIGINT);\n");
+    let m = migrator(&db, &dir);
+    let report = m.run().await.unwrap();
+    assert_eq!(versions(&report), [1, 3]);
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].version.get(), 2);
+    let again = m.run().await.unwrap();
+    assert!(again.is_noop() && !again.locked, "a pending contract migration is not out of order and needs no lock");
+    assert_eq!(again.skipped.len(), 1);
+    let contract = m.run_with(Phases::Contract, None).await.unwrap();
+    assert_eq!(versions(&contract), [2]);
+    assert_eq!(contract.steps[0].phase, Phase::Contract);
+    assert_eq!(state_labels(&m.status().await.unwrap()), [(1, "applied"), (2, "applied"), (3, "applied")]);
+    db.cleanup().await;
+}
+
+/// Out-of-order migrations are refused unless allowed.
+pub async fn out_of_order_policy<B: Backend>() {
+    let db = B::fresh("out_of_order").await;
+    let dir = Dir::new();
+    dir.up(1, "a", "CREATE TABLE a (id BIGINT);\n").up(3, "c", "CREATE TABLE c (id BIGINT);\n");
+    migrator(&db, &dir).run().await.unwrap();
+    dir.up(2, "b", "CREATE TABLE b (id BIGINT);\n");
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Plan { source: PlanError::OutOfOrder { version, newest_applied, .. } } if version.get() == 2 && newest_applied.get() == 3),
+        "{e}"
+    );
+    assert!(!db.table_exists("b").await);
+    let lenient = builder(&db, &dir).allow_out_of_order(true).build().unwrap();
+    let report = lenient.run().await.unwrap();
+    assert_eq!(versions(&report), [2]);
+    assert!(matches!(&report.warnings[..], [Warning::OutOfOrder { .. }]));
+    // Reverting follows the order of application: 2 was applied last.
+    assert_eq!(versions(&migrator(&db, &dir).down(0).await.unwrap()), Vec::<i64>::new());
+    db.cleanup().await;
+}
+
+/// Unknown applied versions: newer than all known is a rolling deploy (warn); inside the
+/// known range is an error pointing at the build-script helper, unless ignored.
+pub async fn unknown_version_policy<B: Backend>() {
+    let db = B::fresh("unknown_versions").await;
+    let dir = Dir::new();
+    dir.up(1, "a", "CREATE TABLE a (id BIGINT);\n").up(2, "b", "CREATE TABLE b (id BIGINT);\n").up(
+        3,
+        "c",
+        "CREATE TABLE c (id BIGINT);\n",
+    );
+    migrator(&db, &dir).run().await.unwrap();
+
+    // An older binary without migration 3: rolling deploy.
+    dir.remove("3_c.up.sql");
+    let report = migrator(&db, &dir).run().await.unwrap();
+    assert!(report.is_noop());
+    assert!(matches!(&report.warnings[..], [Warning::UnknownNewer { version, .. }] if version.get() == 3));
+
+    // A binary missing migration 2 but knowing 3: an error naming the helper.
+    dir.up(3, "c", "CREATE TABLE c (id BIGINT);\n").remove("2_b.up.sql");
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Plan { source: PlanError::UnknownApplied { version, .. } } if version.get() == 2),
+        "{e}"
+    );
+    assert!(e.to_string().contains("watch_migrations"), "{e}");
+    let ignoring = builder(&db, &dir).ignore_unknown(true).build().unwrap();
+    let report = ignoring.run().await.unwrap();
+    assert!(matches!(&report.warnings[..], [Warning::UnknownIgnored { version, .. }] if version.get() == 2));
+    db.cleanup().await;
+}
+
+/// Baseline records existing migrations without running them.
+pub async fn baseline<B: Backend>() {
+    let db = B::fresh("baseline").await;
+    let dir = Dir::new();
+    three(&dir);
+    // The database already has the users table (made by hand or another tool).
+    db.exec("CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200))").await;
+    let m = migrator(&db, &dir);
+    let recorded = m.baseline(1).await.unwrap();
+    assert_eq!(recorded, [v(1)]);
+    assert_eq!(versions(&m.run().await.unwrap()), [2, 3]);
+    let e = m.baseline(3).await.unwrap_err();
+    assert!(matches!(&e, Error::Plan { source: PlanError::BaselineNotEmpty { rows: 3 } }), "{e}");
+    let status = m.status().await.unwrap();
+    assert_eq!(status.migrations[0].note.as_deref(), Some("baseline 1"));
+    db.cleanup().await;
+}
+
+/// `force` records a version as applied; `force --reverted` removes it; both clear a
+/// failed state.
+pub async fn force<B: Backend>() {
+    let db = B::fresh("force").await;
+    let dir = Dir::new();
+    stepwise_dir(&dir, "INSERT INTO missing_table (note) VALUES ('second');");
+    migrator(&db, &dir).run().await.unwrap_err();
+    let m = migrator(&db, &dir);
+    m.force(2).await.unwrap();
+    assert_eq!(state_labels(&m.status().await.unwrap()), [(1, "applied"), (2, "applied")]);
+    assert!(m.run().await.unwrap().is_noop());
+    m.force_reverted(2).await.unwrap();
+    assert_eq!(state_labels(&m.status().await.unwrap()), [(1, "applied"), (2, "pending")]);
+    let e = m.force_reverted(2).await.unwrap_err();
+    assert!(matches!(&e, Error::Plan { source: PlanError::NotPossible { .. } }), "{e}");
+    let e = m.force(9).await.unwrap_err();
+    assert!(e.to_string().contains("no such migration"), "{e}");
+    db.cleanup().await;
+}
+
+/// A history table written by a newer release is refused.
+pub async fn newer_history_layout_is_refused<B: Backend>() {
+    let db = B::fresh("newer_layout").await;
+    let dir = Dir::new();
+    three(&dir);
+    migrator(&db, &dir).run().await.unwrap();
+    db.exec("UPDATE _migrator_history SET statements_total = 99 WHERE version = 0").await;
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    assert!(matches!(&e, Error::HistoryLayout { found: 99, supported: 1, .. }), "{e}");
+    assert!(e.to_string().contains("upgrade migrator"), "{e}");
+    db.cleanup().await;
+}
+
+/// A configured table name (and its own lock) coexists with the default one.
+pub async fn custom_history_table<B: Backend>() {
+    let db = B::fresh("custom_table").await;
+    let app = Dir::new();
+    app.up(1, "create_users", "CREATE TABLE users (id BIGINT);\n");
+    let library = Dir::new();
+    library.up(1, "create_jobs", "CREATE TABLE jobs (id BIGINT);\n");
+    migrator(&db, &app).run().await.unwrap();
+    let lib = builder(&db, &library).table("_migrator_jobs_history").build().unwrap();
+    assert_eq!(versions(&lib.run().await.unwrap()), [1]);
+    assert!(db.table_exists("jobs").await && db.table_exists("_migrator_jobs_history").await);
+    assert!(migrator(&db, &app).run().await.unwrap().is_noop());
+    db.cleanup().await;
+}
+
+/// `status`, `validate` and `plan` read without changing anything.
+pub async fn status_validate_plan<B: Backend>() {
+    let db = B::fresh("status_validate_plan").await;
+    let dir = Dir::new();
+    three(&dir);
+    let m = migrator(&db, &dir);
+    let status = m.status().await.unwrap();
+    assert!(!status.history_exists);
+    assert_eq!(state_labels(&status), [(1, "pending"), (2, "pending"), (3, "pending")]);
+    assert!(m.validate().await.unwrap().is_ok());
+    assert_eq!(m.plan().await.unwrap().apply.len(), 3);
+    assert!(!db.table_exists("_migrator_history").await, "reading created nothing");
+    m.run_to(1).await.unwrap();
+    let status = m.status().await.unwrap();
+    assert!(status.history_exists);
+    assert!(status.migrations[0].applied_by.as_deref().is_some_and(|by| !by.is_empty()));
+    assert_eq!(m.plan().await.unwrap().apply.iter().map(|p| p.version.get()).collect::<Vec<_>>(), [2, 3]);
+    db.cleanup().await;
+}
+
+/// Regression: a runner starting while another applies a statement-by-statement migration
+/// saw its `running` row on the lock-free fast path and reported it as interrupted. It must
+/// wait for the lock instead, and then find nothing to do.
+pub async fn in_progress_row_is_not_reported_as_interrupted<B: Backend>() {
+    let db = B::fresh("in_progress_not_interrupted").await;
+    let dir = Dir::new();
+    stepwise_dir(&dir, &format!("{};", B::sleep_sql(Duration::from_secs(2))));
+    let holder = migrator(&db, &dir);
+    let holding = tokio::spawn(async move { holder.run().await });
+    // Wait until the holder is inside the statement-by-statement migration.
+    let started = Instant::now();
+    while !db.table_exists("log").await || db.scalar("SELECT count(*) FROM log").await == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the holder never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let late = builder(&db, &dir).lock_wait(Duration::from_secs(60)).build().unwrap();
+    let report = late.run().await.unwrap();
+    assert!(report.is_noop() && report.locked);
+    assert_eq!(versions(&holding.await.unwrap().unwrap()), [1, 2]);
+    db.cleanup().await;
+}

@@ -1,0 +1,339 @@
+//! PostgreSQL: the conformance suite, then what only PostgreSQL has (CONCURRENTLY, the
+//! advisory lock and snapshots, round trips on the wire, Rust-code migrations on
+//! `PgConnection`, session settings).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::time::{Duration, Instant};
+
+use migrator_conformance::postgres::{Pg, server_options};
+use migrator_conformance::proxy::Proxy;
+use migrator_conformance::{Backend, Dir, conformance_tests, init_tracing};
+use migrator_postgres::{
+    BoxError, EmbeddedMigrations, Error, FailureOutcome, MigrationSet, Migrator, PgDriver, RustMigration, RustStep,
+    async_trait, embed_migrations,
+};
+use sqlx::{Connection, PgConnection};
+
+conformance_tests!(Pg:
+    apply_all,
+    run_to_target,
+    down_and_up_again,
+    irreversible_down_errors,
+    no_transaction_down,
+    checksums,
+    failed_transactional_leaves_no_trace,
+    failed_no_transaction_then_resume,
+    resume_skip_and_changed_statements,
+    interrupted_is_reported,
+    concurrent_runners_apply_once,
+    lock_released_after_failure,
+    lock_released_after_future_dropped,
+    lock_timeout_names_holder,
+    contract_phase,
+    out_of_order_policy,
+    unknown_version_policy,
+    baseline,
+    force,
+    newer_history_layout_is_refused,
+    custom_history_table,
+    status_validate_plan,
+    in_progress_row_is_not_reported_as_interrupted,
+);
+
+fn set(dir: &Dir) -> MigrationSet<PgConnection> {
+    dir.set::<PgConnection>(migrator_core::Dialect::Postgres)
+}
+
+fn versions(report: &migrator_postgres::Report) -> Vec<i64> {
+    report.steps.iter().map(|s| s.version.get()).collect()
+}
+
+async fn valid_index(db: &Pg, name: &str) -> bool {
+    db.scalar(&format!(
+        "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = '{name}' AND n.nspname = current_schema() AND i.indisvalid"
+    ))
+    .await
+        == 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_index_builds_in_one_file() {
+    init_tracing();
+    let db = Pg::fresh_database("two_cic").await;
+    let dir = Dir::new();
+    dir.up(1, "create_users", "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text);\nINSERT INTO users SELECT g, 'u' || g, 'n' || g FROM generate_series(1, 1000) g;\n")
+        .up(
+            2,
+            "index_users",
+            "-- migrator:no-transaction\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n\nCREATE INDEX CONCURRENTLY users_name ON users (name);\n",
+        )
+        .down(2, "index_users", "-- migrator:no-transaction\nDROP INDEX CONCURRENTLY users_email;\nDROP INDEX CONCURRENTLY users_name;\n");
+    let m = Migrator::new(db.driver(), set(&dir)).unwrap();
+    let report = m.run().await.unwrap();
+    assert_eq!(versions(&report), [1, 2]);
+    assert_eq!(report.steps[1].statements, 2);
+    assert!(valid_index(&db, "users_email").await && valid_index(&db, "users_name").await);
+    m.down(1).await.unwrap();
+    assert!(!valid_index(&db, "users_email").await && !valid_index(&db, "users_name").await);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrently_in_a_transactional_migration_fails_with_its_line() {
+    init_tracing();
+    let db = Pg::fresh("cic_in_tx").await;
+    let dir = Dir::new();
+    dir.up(1, "create_users", "CREATE TABLE users (id bigint, email text);\n").up(
+        2,
+        "index_users",
+        "-- forgot the no-transaction directive\n\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n",
+    );
+    let e = Migrator::new(db.driver(), set(&dir)).unwrap().run().await.unwrap_err();
+    let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
+    assert_eq!((failure.statement, failure.line, failure.outcome), (Some(1), Some(3), FailureOutcome::RolledBack));
+    assert!(failure.message.contains("cannot run inside a transaction block"), "{e}");
+    assert!(failure.message.contains("SQLSTATE 25001"), "{e}");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_runner_does_not_stall_a_concurrent_index_build() {
+    init_tracing();
+    // Its own database: CREATE INDEX CONCURRENTLY waits for every older snapshot in it.
+    let db = Pg::fresh_database("cic_waiter").await;
+    let dir = Dir::new();
+    dir.up(1, "create_users", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nINSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 1000) g;\n")
+        .up(
+            2,
+            "index_users",
+            "-- migrator:no-transaction\nSELECT pg_sleep(1.5);\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n",
+        );
+    let holder = Migrator::new(db.driver(), set(&dir)).unwrap();
+    let waiter = Migrator::builder(db.driver(), set(&dir)).lock_wait(Duration::from_secs(120)).build().unwrap();
+    let holding = tokio::spawn(async move {
+        let started = Instant::now();
+        (holder.run().await, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let waiting = tokio::spawn(async move { waiter.run().await });
+    // If the waiter blocked inside a statement (a blocking pg_advisory_lock), the index build
+    // would wait for its snapshot until the waiter gave up after 120 s.
+    let (result, took) =
+        tokio::time::timeout(Duration::from_secs(60), holding).await.expect("the index build stalled").unwrap();
+    assert_eq!(versions(&result.unwrap()), [1, 2]);
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    let waited = waiting.await.unwrap().unwrap();
+    assert!(waited.is_noop() && waited.locked, "the waiter got the lock after the holder and found nothing to do");
+    assert!(valid_index(&db, "users_email").await);
+    db.cleanup().await;
+}
+
+struct Backfill;
+
+#[async_trait]
+impl RustStep<PgConnection> for Backfill {
+    async fn run(&self, conn: &mut PgConnection) -> Result<(), BoxError> {
+        // Nested transactions are savepoints inside the migration's transaction.
+        let mut tx = conn.begin().await?;
+        for id in 1..=3_i64 {
+            sqlx::query("INSERT INTO users (id, email) VALUES ($1, $2)")
+                .bind(id)
+                .bind(format!("u{id}@example.com"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+struct Unfill;
+
+#[async_trait]
+impl RustStep<PgConnection> for Unfill {
+    async fn run(&self, conn: &mut PgConnection) -> Result<(), BoxError> {
+        sqlx::query("DELETE FROM users").execute(conn).await?;
+        Ok(())
+    }
+}
+
+struct Fails;
+
+#[async_trait]
+impl RustStep<PgConnection> for Fails {
+    async fn run(&self, conn: &mut PgConnection) -> Result<(), BoxError> {
+        sqlx::query("INSERT INTO users (id, email) VALUES (99, 'x')").execute(&mut *conn).await?;
+        Err("the backfill found inconsistent data".into())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_code_migrations_mixed_with_sql() {
+    init_tracing();
+    let db = Pg::fresh("rust_code").await;
+    let dir = Dir::new();
+    dir.up(1, "create_users", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n")
+        .down(1, "create_users", "DROP TABLE users;\n")
+        .up(3, "add_verified", "ALTER TABLE users ADD COLUMN verified boolean NOT NULL DEFAULT false;\n")
+        .down(3, "add_verified", "ALTER TABLE users DROP COLUMN verified;\n");
+    let migrations =
+        set(&dir).with(RustMigration::new(2, "backfill_users", Backfill).unwrap().with_down(Unfill)).unwrap();
+    let m = Migrator::new(db.driver(), migrations.clone()).unwrap();
+    let report = m.run().await.unwrap();
+    assert_eq!(versions(&report), [1, 2, 3]);
+    assert_eq!(db.scalar("SELECT count(*) FROM users WHERE NOT verified").await, 3);
+    assert!(m.run().await.unwrap().is_noop());
+    assert_eq!(versions(&m.down(2).await.unwrap()), [3, 2]);
+    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 0);
+    assert_eq!(versions(&m.run().await.unwrap()), [2, 3]);
+
+    // A failing transactional Rust migration leaves no trace.
+    let failing = migrations.with(RustMigration::new(4, "check_users", Fails).unwrap()).unwrap();
+    let e = Migrator::new(db.driver(), failing).unwrap().run().await.unwrap_err();
+    let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
+    assert_eq!(failure.outcome, FailureOutcome::RolledBack);
+    assert_eq!(failure.origin, "Rust migration 4_check_users");
+    assert!(e.to_string().contains("the backfill found inconsistent data"), "{e}");
+    assert_eq!(db.scalar("SELECT count(*) FROM users WHERE id = 99").await, 0);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_do_not_leak_between_migrations_nor_from_the_pool() {
+    init_tracing();
+    let db = Pg::fresh("settings_leak").await;
+    let check = "DO $$ BEGIN\n  IF current_setting('migrator_test.flag', true) = 'leaked' OR current_setting('work_mem') = '77kB' THEN\n    RAISE EXCEPTION 'a setting leaked into this migration';\n  END IF;\nEND $$;\n";
+    let dir = Dir::new();
+    dir.up(
+        1,
+        "set_things",
+        "SET migrator_test.flag = 'leaked';\nSET work_mem = '77kB';\nCREATE TABLE a (id bigint);\n",
+    )
+    .up(2, "check_after_transactional", check)
+    .up(3, "set_in_no_tx", "-- migrator:no-transaction\nSET migrator_test.flag = 'leaked';\nSET work_mem = '77kB';\n")
+    .up(4, "check_after_no_tx", check)
+    .up(5, "slow", "SELECT pg_sleep(0.5);\n");
+    // The application's pool has a 100 ms statement timeout; migrations must not inherit it.
+    let pool = db.pool_with(|o| o.options([("statement_timeout", "100ms")])).await;
+    let report = Migrator::new(PgDriver::from(&pool), set(&dir)).unwrap().run().await.unwrap();
+    assert_eq!(versions(&report), [1, 2, 3, 4, 5]);
+    let e = sqlx::query("SELECT pg_sleep(0.5)").execute(&pool).await.unwrap_err();
+    assert!(e.to_string().contains("statement timeout"), "the pool itself keeps its setting: {e}");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_timeouts_bound_waiting_for_table_locks() {
+    init_tracing();
+    let db = Pg::fresh("lock_timeout_directive").await;
+    db.exec("CREATE TABLE busy (id bigint)").await;
+    let mut blocker = PgConnection::connect_with(&db.options()).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE").execute(&mut blocker).await.unwrap();
+    let dir = Dir::new();
+    dir.up(1, "alter_busy", "-- migrator:lock-timeout 300ms\nALTER TABLE busy ADD COLUMN note text;\n");
+    let started = Instant::now();
+    let e = Migrator::new(db.driver(), set(&dir)).unwrap().run().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(e.to_string().contains("lock timeout") && e.to_string().contains("55P03"), "{e}");
+    // The migrator-wide default applies when the migration sets none.
+    let dir = Dir::new();
+    dir.up(1, "alter_busy", "ALTER TABLE busy ADD COLUMN note text;\n");
+    let m = Migrator::builder(db.driver(), set(&dir)).lock_timeout(Some(Duration::from_millis(300))).build().unwrap();
+    assert!(m.run().await.unwrap_err().to_string().contains("55P03"));
+    sqlx::raw_sql("ROLLBACK").execute(&mut blocker).await.unwrap();
+    assert_eq!(versions(&m.run().await.unwrap()), [1]);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_timeout_directive() {
+    init_tracing();
+    let db = Pg::fresh("statement_timeout").await;
+    let dir = Dir::new();
+    dir.up(1, "slow", "-- migrator:statement-timeout 200ms\nSELECT pg_sleep(2);\n");
+    let e = Migrator::new(db.driver(), set(&dir)).unwrap().run().await.unwrap_err();
+    assert!(e.to_string().contains("57014"), "{e}");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_in_its_own_schema() {
+    init_tracing();
+    let db = Pg::fresh("history_schema").await;
+    let history_schema = format!("{}_h", db.schema);
+    let dir = Dir::new();
+    dir.up(1, "create_users", "CREATE TABLE users (id bigint);\n");
+    let m = Migrator::builder(db.driver(), set(&dir)).schema(&history_schema).build().unwrap();
+    assert_eq!(versions(&m.run().await.unwrap()), [1]);
+    assert!(db.table_exists("users").await, "migrations run in the connection's schema");
+    let rows =
+        db.scalar(&format!("SELECT count(*) FROM \"{history_schema}\"._migrator_history WHERE version > 0")).await;
+    assert_eq!(rows, 1);
+    assert!(m.run().await.unwrap().is_noop());
+    db.exec(&format!("DROP SCHEMA \"{history_schema}\" CASCADE")).await;
+    db.cleanup().await;
+}
+
+static APP: EmbeddedMigrations = embed_migrations!("fixtures/app");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_migrations_apply() {
+    init_tracing();
+    let db = Pg::fresh("embedded").await;
+    let m = Migrator::new(db.driver(), APP).unwrap();
+    let report = m.run().await.unwrap();
+    assert_eq!(versions(&report), [20261101090000, 20261102090000]);
+    db.exec("INSERT INTO accounts (email) VALUES ('a@example.com')").await;
+    assert!(valid_index(&db, "accounts_email").await);
+    assert!(m.run().await.unwrap().is_noop());
+    assert_eq!(versions(&m.down_all().await.unwrap()), [20261102090000, 20261101090000]);
+    db.cleanup().await;
+}
+
+/// Round trips counted on the wire by a proxy, after the pool's connection is open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trips_on_the_wire() {
+    init_tracing();
+    let db = Pg::fresh("round_trips").await;
+    let upstream = format!("{}:{}", server_options().get_host(), server_options().get_port());
+    let proxy = Proxy::start(&upstream).await;
+    let pool = db.pool_with(|o| o.port(proxy.port())).await;
+    let dir = Dir::new();
+    dir.up(1, "create_a", "CREATE TABLE a (id bigint);\n");
+    let run = |dir: &Dir| {
+        let m = Migrator::new(PgDriver::from(&pool), set(dir)).unwrap();
+        async move { m.run().await.unwrap() }
+    };
+    run(&dir).await;
+
+    // Open one idle connection, then count.
+    async fn warm(pool: &sqlx::PgPool) {
+        drop(pool.acquire().await.unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    warm(&pool).await;
+    proxy.reset();
+    assert!(run(&dir).await.is_noop());
+    let startup = proxy.round_trips();
+    assert_eq!(startup, 1, "the startup check when nothing is pending");
+
+    dir.up(2, "create_b", "CREATE TABLE b (id bigint);\n");
+    warm(&pool).await;
+    proxy.reset();
+    assert_eq!(versions(&run(&dir).await), [2]);
+    let one = proxy.round_trips();
+
+    for n in 3..=5 {
+        dir.up(n, &format!("create_t{n}"), &format!("CREATE TABLE t{n} (id bigint);\n"));
+    }
+    warm(&pool).await;
+    proxy.reset();
+    assert_eq!(versions(&run(&dir).await), [3, 4, 5]);
+    let three = proxy.round_trips();
+    // Fast path + lock (which also reads the history) + one per migration.
+    assert_eq!(one, 3, "one pending migration");
+    assert_eq!(three - one, 2, "each further transactional migration costs one round trip");
+    eprintln!("round trips: startup no-op {startup}, one migration {one}, three migrations {three}");
+    db.cleanup().await;
+}
