@@ -416,7 +416,7 @@ where
     pub async fn force(&self, version: i64) -> Result<(), Error> {
         let version = Version::try_from(version)?;
         self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
-            let history = session.prepare().await?;
+            let history = this.prepare(session).await?;
             let Some(m) = this.set.get(version) else {
                 return Err(plan::PlanError::NotPossible {
                     version,
@@ -442,8 +442,8 @@ where
     /// Removes `version`'s history row without running anything (you reverted it by hand).
     pub async fn force_reverted(&self, version: i64) -> Result<(), Error> {
         let version = Version::try_from(version)?;
-        self.with_lock(async |_: &Self, session: &mut dyn Session<D::Conn>| {
-            let history = session.prepare().await?;
+        self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
+            let history = this.prepare(session).await?;
             if history.get(version).is_none() {
                 return Err(plan::PlanError::NotPossible {
                     version,
@@ -461,7 +461,7 @@ where
     /// Re-records the checksums of applied migrations whose files changed, returning each.
     pub async fn repair(&self) -> Result<Vec<Repaired>, Error> {
         self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
-            let history = session.prepare().await?;
+            let history = this.prepare(session).await?;
             let mut repaired = Vec::new();
             let mut rows = Vec::new();
             for row in history.rows.iter().filter(|r| r.state == State::Applied) {
@@ -501,7 +501,7 @@ where
     pub async fn baseline(&self, version: i64) -> Result<Vec<Version>, Error> {
         let version = Version::try_from(version)?;
         self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
-            let history = session.prepare().await?;
+            let history = this.prepare(session).await?;
             if !history.rows.is_empty() {
                 return Err(plan::PlanError::BaselineNotEmpty { rows: history.rows.len() }.into());
             }
@@ -582,7 +582,7 @@ where
         phases: Phases,
         target: Option<Version>,
     ) -> Result<Report, Error> {
-        let history = session.prepare().await?;
+        let history = self.prepare(session).await?;
         let plan = self.plan_up(&history.rows, phases, target)?;
         log_plan(&plan);
         let mut report = Report::from_plan(&plan, true);
@@ -603,7 +603,7 @@ where
     async fn revert(&self, target: DownTarget) -> Result<Report, Error> {
         let span = info_span!("migrate_down", table = %self.options.table, target = ?target);
         self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
-            let history = session.prepare().await?;
+            let history = this.prepare(session).await?;
             let available = this.available();
             let plan = plan_down(&available, &history.rows, target)?;
             let mut report = Report { locked: true, ..Report::default() };
@@ -632,7 +632,7 @@ where
     async fn resume_inner(&self, skip: bool) -> Result<Report, Error> {
         let span = info_span!("migrate_resume", table = %self.options.table, skip);
         self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
-            let history = session.prepare().await?;
+            let history = this.prepare(session).await?;
             let row = find_dirty(&history.rows)?;
             let Some(m) = this.set.get(row.version) else {
                 return Err(plan::PlanError::ResumeUnknown { version: row.version, name: row.name.clone() }.into());
@@ -671,6 +671,14 @@ where
         })
         .instrument(span)
         .await
+    }
+
+    /// Creates or upgrades the history table under the lock and reads it; refuses a layout
+    /// newer than this build's.
+    async fn prepare(&self, session: &mut dyn Session<D::Conn>) -> Result<History, Error> {
+        let history = session.prepare().await?;
+        check_layout(&self.options.table, &history)?;
+        Ok(history)
     }
 
     fn get(&self, version: Version) -> Result<&dyn Migration<D::Conn>, Error> {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
-use migrator_core::history::{RawRow, decode_history};
+use migrator_core::history::{LAYOUT, RawRow, decode_history};
 use migrator_core::{
     Body, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
     HistoryTable, Job, LockRequest, MigrationFailure, Mode, Probe, Session, State,
@@ -533,6 +533,20 @@ impl PgSession {
         }
     }
 
+    /// Creates the history table (and its schema) when missing, and reads it: one round trip.
+    async fn create(&mut self) -> Result<History, Error> {
+        let sql = format!(
+            "SET LOCAL client_min_messages = warning;\n{};\n{}",
+            sql::create_history(&self.table),
+            sql::select_history(&self.table)
+        );
+        let results = simple(&mut self.conn, sql)
+            .await
+            .map_err(|f| db(format!("creating history table {}", self.table), f.error))?;
+        let rows = results.last().map(Vec::as_slice).unwrap_or_default();
+        history_of(&self.table, rows)
+    }
+
     async fn rollback(&mut self) {
         if let Err(e) = simple(&mut self.conn, "ROLLBACK".to_owned()).await {
             debug!(error = %e.error, "rollback after a failed migration failed");
@@ -660,19 +674,21 @@ fn lock_result(rows: Option<&Vec<PgRow>>) -> Result<bool, Error> {
 #[async_trait]
 impl Session<PgConnection> for PgSession {
     async fn prepare(&mut self) -> Result<History, Error> {
-        if let Some(history) = self.prefetched.take() {
-            return Ok(history);
+        let history = match self.prefetched.take() {
+            Some(history) => history,
+            None => self.create().await?,
+        };
+        match sql::upgrade(&self.table, history.layout, sql::UPGRADES) {
+            Some(upgrade) if history.layout <= LAYOUT => {
+                info!(table = %self.table, from = history.layout, to = LAYOUT, "upgrading the history table in place");
+                if let Err(f) = simple(&mut self.conn, upgrade).await {
+                    self.rollback().await;
+                    return Err(db(format!("upgrading history table {}", self.table), f.error));
+                }
+                self.read().await
+            }
+            _ => Ok(history),
         }
-        let sql = format!(
-            "SET LOCAL client_min_messages = warning;\n{};\n{}",
-            sql::create_history(&self.table),
-            sql::select_history(&self.table)
-        );
-        let results = simple(&mut self.conn, sql)
-            .await
-            .map_err(|f| db(format!("creating history table {}", self.table), f.error))?;
-        let rows = results.last().map(Vec::as_slice).unwrap_or_default();
-        history_of(&self.table, rows)
     }
 
     async fn read(&mut self) -> Result<History, Error> {
@@ -681,7 +697,6 @@ impl Session<PgConnection> for PgSession {
             .map_err(|f| db(format!("reading history table {}", self.table), f.error))?;
         history_of(&self.table, results.first().map(Vec::as_slice).unwrap_or_default())
     }
-
     async fn execute(&mut self, job: Job<'_, PgConnection>) -> Result<Executed, Error> {
         match job.mode {
             Mode::Transactional => self.transactional(job).await,

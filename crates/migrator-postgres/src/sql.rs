@@ -96,6 +96,30 @@ ON CONFLICT (version) DO NOTHING"
     sql
 }
 
+/// In-place upgrades of the history table: `(layout it produces, SQL)`, in order. Layout 1
+/// is the first; a release that changes the table appends a step here (and bumps
+/// `migrator_core::history::LAYOUT`), so older tables are upgraded under the lock.
+pub(crate) const UPGRADES: &[(i64, &str)] = &[];
+
+/// The SQL that brings a table from layout `from` to the newest of `steps`, with the layout
+/// row updated in the same transaction; `None` when there is nothing to do. `{table}` in a
+/// step stands for the quoted table name.
+pub(crate) fn upgrade(table: &HistoryTable, from: i64, steps: &[(i64, &str)]) -> Option<String> {
+    let pending: Vec<&(i64, &str)> = steps.iter().filter(|(to, _)| *to > from).collect();
+    let last = pending.last()?.0;
+    let q = table.qualified('"');
+    let mut sql = String::from("BEGIN;\n");
+    for (_, step) in &pending {
+        sql.push_str(&step.replace("{table}", &q));
+        sql.push_str(";\n");
+    }
+    let _ = write!(
+        sql,
+        "UPDATE {q} SET statements_total = {last}, applied_at = now() WHERE version = {LAYOUT_ROW_VERSION} AND state = '{LAYOUT_ROW_STATE}';\nCOMMIT"
+    );
+    Some(sql)
+}
+
 /// Insert-or-replace of a history row. `execution_ms` is SQL (a number, `NULL`, or
 /// [`TX_ELAPSED_MS`]).
 pub(crate) fn upsert(table: &HistoryTable, row: &RowWrite, execution_ms: &str) -> String {
@@ -179,6 +203,19 @@ mod tests {
         assert_eq!(literal(r"\'; DROP TABLE x; --"), r"E'\\''; DROP TABLE x; --'");
         assert_eq!(literal("a\0b"), "'a\u{fffd}b'");
         assert_eq!(opt_literal(None), "NULL");
+    }
+
+    #[test]
+    fn upgrades_apply_only_newer_steps_and_record_the_layout() {
+        let table = HistoryTable::default();
+        let steps = [(2, "ALTER TABLE {table} ADD COLUMN a TEXT"), (3, "ALTER TABLE {table} ADD COLUMN b TEXT")];
+        let sql = upgrade(&table, 2, &steps).unwrap();
+        assert!(!sql.contains("COLUMN a"));
+        assert!(sql.contains("ALTER TABLE \"_migrator_history\" ADD COLUMN b TEXT;"));
+        assert!(sql.contains("SET statements_total = 3"));
+        assert!(sql.starts_with("BEGIN;") && sql.ends_with("COMMIT"));
+        assert_eq!(upgrade(&table, 3, &steps), None);
+        assert_eq!(upgrade(&table, 1, UPGRADES), None, "layout 1 is the first");
     }
 
     #[test]
