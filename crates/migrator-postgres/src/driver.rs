@@ -466,6 +466,24 @@ impl PgSession {
         .into()
     }
 
+    /// A failed Rust step (its one "statement" is the code).
+    fn rust_failure(job: &Job<'_, PgConnection>, outcome: FailureOutcome, error: migrator_core::BoxError) -> Error {
+        let meta = job.migration.meta();
+        MigrationFailure::new(
+            meta.version(),
+            meta.name(),
+            meta.origin(),
+            job.direction,
+            Some(1),
+            1,
+            None,
+            "(Rust code)",
+            outcome,
+            error,
+        )
+        .into()
+    }
+
     /// One transaction: limits, body, history write, commit; for SQL, one round trip.
     async fn transactional(&mut self, job: Job<'_, PgConnection>) -> Result<Executed, Error> {
         let started = Instant::now();
@@ -507,20 +525,7 @@ impl PgSession {
                     .map_err(|e| db("preparing the migration's transaction", e))?;
                 if let Err(error) = step.run(&mut *tx).await {
                     let _ = tx.rollback().await;
-                    let meta = job.migration.meta();
-                    return Err(MigrationFailure::new(
-                        meta.version(),
-                        meta.name(),
-                        meta.origin(),
-                        job.direction,
-                        Some(1),
-                        1,
-                        None,
-                        "(Rust code)",
-                        FailureOutcome::RolledBack,
-                        error,
-                    )
-                    .into());
+                    return Err(Self::rust_failure(&job, FailureOutcome::RolledBack, error));
                 }
                 let recorded = sqlx::raw_sql(AssertSqlSafe(history)).execute(&mut *tx).await;
                 if let Err(e) = recorded {
@@ -588,20 +593,7 @@ impl PgSession {
                     if let Err(error) = step.run(&mut self.conn).await {
                         let text = error.to_string();
                         let outcome = self.mark_failed(version, failed_state, 1, None, &text).await;
-                        let meta = job.migration.meta();
-                        return Err(MigrationFailure::new(
-                            meta.version(),
-                            meta.name(),
-                            meta.origin(),
-                            job.direction,
-                            Some(1),
-                            1,
-                            None,
-                            "(Rust code)",
-                            outcome,
-                            error,
-                        )
-                        .into());
+                        return Err(Self::rust_failure(&job, outcome, error));
                     }
                     executed = 1;
                 }
