@@ -305,13 +305,18 @@ async fn round_trips_on_the_wire() {
         let m = Migrator::new(PgDriver::from(&pool), set(dir)).unwrap();
         async move { m.run().await.unwrap() }
     };
-    run(&dir).await;
-
     // Open one idle connection, then count.
     async fn warm(pool: &sqlx::PgPool) {
         drop(pool.acquire().await.unwrap());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    warm(&pool).await;
+    proxy.reset();
+    run(&dir).await;
+    let fresh = proxy.round_trips();
+    // Fast path (no table yet) + lock + create-and-read + the migration.
+    assert_eq!(fresh, 4, "a fresh database with one migration");
+
     warm(&pool).await;
     proxy.reset();
     assert!(run(&dir).await.is_noop());
@@ -334,6 +339,17 @@ async fn round_trips_on_the_wire() {
     // Fast path + lock (which also reads the history) + one per migration.
     assert_eq!(one, 3, "one pending migration");
     assert_eq!(three - one, 2, "each further transactional migration costs one round trip");
-    eprintln!("round trips: startup no-op {startup}, one migration {one}, three migrations {three}");
+
+    dir.up(6, "two_indexes", "-- migrator:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\nCREATE INDEX CONCURRENTLY b_id ON b (id);\n");
+    warm(&pool).await;
+    proxy.reset();
+    assert_eq!(versions(&run(&dir).await), [6]);
+    let stepwise = proxy.round_trips();
+    // Fast path + lock + start row + (statement, progress) + (statement, end row).
+    assert_eq!(stepwise, 7, "a two-statement no-transaction migration");
+    eprintln!(
+        "round trips: startup no-op {startup}; fresh database + 1 migration {fresh}; 1 pending {one}; \
+         3 pending {three}; no-transaction migration of 2 statements {stepwise}"
+    );
     db.cleanup().await;
 }

@@ -67,9 +67,11 @@ impl PgDriver {
     }
 }
 
-/// A failed multi-statement query: how many statements completed before the error.
+/// A failed multi-statement query: the rows of the statements that completed before the
+/// error (so their count says which statement failed), and the error.
 struct Failed {
     completed: usize,
+    partial: Vec<Vec<PgRow>>,
     error: sqlx::Error,
 }
 
@@ -87,7 +89,10 @@ async fn simple(conn: &mut PgConnection, sql: String) -> Result<Vec<Vec<PgRow>>,
                 }
             }
             Ok(None) => break,
-            Err(error) => return Err(Failed { completed: results.len() - 1, error }),
+            Err(error) => {
+                results.pop();
+                return Err(Failed { completed: results.len(), partial: results, error });
+            }
         }
     }
     results.pop();
@@ -212,7 +217,13 @@ impl Driver for PgDriver {
                 known.table = Some(table.clone());
                 Some(history)
             }
-            Err(Failed { completed: 1, error }) if matches!(code(&error), Some(UNDEFINED_TABLE | INVALID_SCHEMA)) => {
+            Err(Failed { completed: 1, partial, error })
+                if matches!(code(&error), Some(UNDEFINED_TABLE | INVALID_SCHEMA)) =>
+            {
+                // The names came before the error: keep them for the lock key.
+                if let Some(names) = partial.first().and_then(|rows| names_of(rows).ok()) {
+                    self.known().names = Some(names);
+                }
                 None
             }
             Err(Failed { error, .. }) => return Err(db(format!("reading history table {table}"), error)),
@@ -323,7 +334,7 @@ impl PgSession {
                     let got = lock_result(results.get(statements_before))?;
                     (got, results.into_iter().nth(statements_before + 1))
                 }
-                Err(Failed { completed, error })
+                Err(Failed { completed, error, .. })
                     if read && completed == statements_before + 1 && code(&error) == Some(UNDEFINED_TABLE) =>
                 {
                     // The table vanished since the fast path; the lock answer still came.
@@ -500,7 +511,7 @@ impl PgSession {
                 let sql = format!("{}BEGIN;\n{limits}{body}\n;\n{history};\nCOMMIT", self.reset());
                 match simple(&mut self.conn, sql).await {
                     Ok(_) => Ok(Executed { statements: body_count, duration: started.elapsed() }),
-                    Err(Failed { completed, error }) => {
+                    Err(Failed { completed, error, .. }) => {
                         self.rollback().await;
                         if completed < prefix {
                             return Err(db("preparing the migration's transaction", error));
@@ -715,5 +726,19 @@ impl Session<PgConnection> for PgSession {
         // Closing the session releases its advisory lock; the connection was detached from
         // the pool, so a lock can never go back into the pool with it.
         self.conn.close().await.map_err(|e| db("closing the migration connection", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Backends are usable as trait objects (the CLI picks one at runtime).
+    #[test]
+    fn the_driver_is_dyn_compatible() {
+        fn boxed(driver: PgDriver) -> Box<dyn Driver<Conn = PgConnection>> {
+            Box::new(driver)
+        }
+        let _ = boxed;
     }
 }
