@@ -44,12 +44,13 @@
 //! | [`MigrationSet`], [`EmbeddedMigrations`], [`source::load_dir`] | sets, embedded and loaded at runtime |
 //! | [`Driver`], [`Session`], [`Job`], [`Capabilities`] | the backend contract |
 //! | [`plan`] | the pure planner, also behind `status`, `validate` and `plan` |
-//! | [`directive`], [`checksum`], [`split`] | script parsing |
+//! | [`directive`], [`checksum`], [`split`], [`classify`] | script parsing |
 //! | [`build::watch_migrations`] | the build-script helper |
 //! | [`Error`], [`Report`], [`Status`], [`Validation`] | results |
 
 pub mod build;
 pub mod checksum;
+pub mod classify;
 pub mod directive;
 mod driver;
 mod error;

@@ -705,9 +705,14 @@ where
             Mode::Transactional
         } else {
             match step.body {
-                // Without transactional DDL, a script is only atomic when nothing in it commits
-                // implicitly; the backend's classifier decides (conservatively stepwise here).
-                Body::Sql(_) => Mode::Stepwise,
+                // Without transactional DDL a script is atomic only when nothing in it commits
+                // implicitly (DML, SELECT, SET); one DDL statement makes it stepwise.
+                Body::Sql(script) => {
+                    let commits = statements
+                        .iter()
+                        .any(|s| crate::classify::commits_implicitly(caps.dialect, script.statement_text(s)));
+                    if commits { Mode::Stepwise } else { Mode::Transactional }
+                }
                 Body::Rust(_) => Mode::Transactional,
             }
         };
