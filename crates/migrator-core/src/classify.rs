@@ -26,12 +26,11 @@ fn collect_words(sql: &str, dialect: Dialect, max: usize, words: &mut Vec<String
         match token.kind {
             TokenKind::Whitespace | TokenKind::LineComment => {}
             TokenKind::BlockComment => {
-                if dialect == Dialect::MySql {
-                    if let Some(inner) = executable_comment(text) {
-                        if !collect_words(inner, dialect, max, words) {
-                            return false;
-                        }
-                    }
+                let inner = if dialect == Dialect::MySql { executable_comment(text) } else { None };
+                if let Some(inner) = inner
+                    && !collect_words(inner, dialect, max, words)
+                {
+                    return false;
                 }
             }
             TokenKind::Word => words.push(text.to_ascii_uppercase()),
