@@ -1,0 +1,717 @@
+//! [`MySqlDriver`]: migrator's [`Driver`] for MySQL and MariaDB on a sqlx [`MySqlPool`].
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use migrator_core::classify::{commits_implicitly, leading_words};
+use migrator_core::history::{LAYOUT, RawRow, decode_history};
+use migrator_core::{
+    Body, BoxError, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
+    HistoryTable, Job, LockRequest, MigrationFailure, Mode, Probe, Session, State,
+};
+use sqlx::mysql::{MySqlDatabaseError, MySqlRow};
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, Connection, Either, MySql, MySqlConnection, MySqlPool, Row};
+use tracing::{debug, info};
+
+use crate::session::Changed;
+use crate::sql;
+
+/// ER_NO_SUCH_TABLE.
+const NO_SUCH_TABLE: u16 = 1146;
+/// `lock_wait_timeout`'s maximum (one year).
+const MAX_LOCK_WAIT: u64 = 31_536_000;
+/// `innodb_lock_wait_timeout`'s maximum.
+const MAX_INNODB_LOCK_WAIT: u64 = 1_073_741_824;
+
+/// The MySQL/MariaDB backend: reads the history on the pool's connections and runs migrations
+/// on a dedicated connection detached from the pool, holding `GET_LOCK`.
+///
+/// Build it from a pool: `MySqlDriver::from(&pool)`, or pass `&pool` where a driver is
+/// expected. For the one-round-trip startup check, build the pool with
+/// `MySqlPoolOptions::new().test_before_acquire(false)`. The URL must name a database: the
+/// history table lives there.
+#[derive(Debug, Clone)]
+pub struct MySqlDriver {
+    pool: MySqlPool,
+    known: Arc<Mutex<Known>>,
+}
+
+#[derive(Debug, Default)]
+struct Known {
+    /// `DATABASE()` and whether the server is MariaDB.
+    server: Option<(String, bool)>,
+    table: Option<HistoryTable>,
+}
+
+impl From<MySqlPool> for MySqlDriver {
+    fn from(pool: MySqlPool) -> Self {
+        MySqlDriver { pool, known: Arc::default() }
+    }
+}
+
+impl From<&MySqlPool> for MySqlDriver {
+    fn from(pool: &MySqlPool) -> Self {
+        MySqlDriver::from(pool.clone())
+    }
+}
+
+impl MySqlDriver {
+    /// The pool.
+    pub fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A failed multi-statement query: the rows of the statements that completed, and the error.
+struct Failed {
+    completed: usize,
+    partial: Vec<Vec<MySqlRow>>,
+    error: sqlx::Error,
+}
+
+/// Runs `sql` (one or more statements) as one `COM_QUERY`: one round trip. Returns the rows
+/// of each statement, or what completed before the error.
+async fn simple(conn: &mut MySqlConnection, sql: String) -> Result<Vec<Vec<MySqlRow>>, Failed> {
+    let mut results: Vec<Vec<MySqlRow>> = vec![Vec::new()];
+    let mut stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_many(&mut *conn);
+    loop {
+        match stream.try_next().await {
+            Ok(Some(Either::Left(_))) => results.push(Vec::new()),
+            Ok(Some(Either::Right(row))) => {
+                if let Some(rows) = results.last_mut() {
+                    rows.push(row);
+                }
+            }
+            Ok(None) => break,
+            Err(error) => {
+                results.pop();
+                return Err(Failed { completed: results.len(), partial: results, error });
+            }
+        }
+    }
+    results.pop();
+    Ok(results)
+}
+
+fn number(error: &sqlx::Error) -> Option<u16> {
+    match error {
+        sqlx::Error::Database(db) => db.try_downcast_ref::<MySqlDatabaseError>().map(MySqlDatabaseError::number),
+        _ => None,
+    }
+}
+
+/// A database error described for people: message and error number.
+#[derive(Debug)]
+struct DbError {
+    text: String,
+    source: sqlx::Error,
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+fn describe_text(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => match db.try_downcast_ref::<MySqlDatabaseError>() {
+            Some(my) => format!(
+                "{} [error {}{}]",
+                my.message(),
+                my.number(),
+                my.code().map(|c| format!(", SQLSTATE {c}")).unwrap_or_default()
+            ),
+            None => db.message().to_owned(),
+        },
+        other => other.to_string(),
+    }
+}
+
+fn describe(source: sqlx::Error) -> DbError {
+    DbError { text: describe_text(&source), source }
+}
+
+fn db(context: impl Into<String>, error: sqlx::Error) -> Error {
+    Error::database(context, describe(error))
+}
+
+fn raw_row(row: &MySqlRow) -> Result<RawRow, sqlx::Error> {
+    Ok(RawRow {
+        version: row.try_get(0)?,
+        name: row.try_get(1)?,
+        phase: row.try_get(2)?,
+        state: row.try_get(3)?,
+        checksum: row.try_get(4)?,
+        down_checksum: row.try_get(5)?,
+        rank: row.try_get(6)?,
+        statements_total: row.try_get(7)?,
+        statements_done: row.try_get(8)?,
+        statements: row.try_get(9)?,
+        failed_statement: row.try_get(10)?,
+        failed_line: row.try_get(11)?,
+        error: row.try_get(12)?,
+        applied_at_ms: row.try_get(13)?,
+        execution_ms: row.try_get(14)?,
+        applied_by: row.try_get(15)?,
+        note: row.try_get(16)?,
+    })
+}
+
+fn history_of(table: &HistoryTable, rows: &[MySqlRow]) -> Result<History, Error> {
+    let raw = rows
+        .iter()
+        .map(raw_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| db(format!("reading history table {table}"), e))?;
+    decode_history(table, raw)
+}
+
+/// `DATABASE()` and `VERSION()`: the database name and whether the server is MariaDB.
+fn server_of(rows: &[MySqlRow]) -> Result<(String, bool), Error> {
+    let row = rows.first().ok_or_else(|| db("reading the database name", sqlx::Error::RowNotFound))?;
+    let database: Option<String> = row.try_get(0).map_err(|e| db("reading the database name", e))?;
+    let version: String = row.try_get(1).map_err(|e| db("reading the server version", e))?;
+    let database = database.ok_or_else(|| Error::InvalidName {
+        what: "database",
+        value: String::new(),
+        reason: "the connection has no database: name it in the URL (mysql://user@host/database)".to_owned(),
+    })?;
+    Ok((database, version.contains("MariaDB")))
+}
+
+const SERVER_SQL: &str = "SELECT DATABASE(), VERSION()";
+
+#[async_trait]
+impl Driver for MySqlDriver {
+    type Conn = MySqlConnection;
+
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = Capabilities::new(Dialect::MySql);
+        caps.migration_lock = true;
+        caps.lock_timeout = true;
+        caps.statement_timeout = true;
+        caps
+    }
+
+    async fn probe(&self, table: &HistoryTable) -> Result<(Option<History>, Box<dyn Probe<MySqlConnection>>), Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
+        let sql = format!("{SERVER_SQL};\n{}", sql::select_history(table));
+        let history = match simple(&mut conn, sql).await {
+            Ok(results) => {
+                let (server, rows) = match results.as_slice() {
+                    [server, rows] => (server, rows),
+                    _ => return Err(db("reading the history", sqlx::Error::RowNotFound)),
+                };
+                let server = server_of(server)?;
+                let history = history_of(table, rows)?;
+                let mut known = self.known();
+                known.server = Some(server);
+                known.table = Some(table.clone());
+                Some(history)
+            }
+            Err(Failed { completed: 1, partial, error }) if number(&error) == Some(NO_SUCH_TABLE) => {
+                let server = server_of(partial.first().map(Vec::as_slice).unwrap_or_default())?;
+                self.known().server = Some(server);
+                None
+            }
+            Err(Failed { completed: 1, partial, .. }) => {
+                // `No database selected` and friends: say so plainly.
+                server_of(partial.first().map(Vec::as_slice).unwrap_or_default())?;
+                return Err(db(format!("reading history table {table}"), sqlx::Error::RowNotFound));
+            }
+            Err(Failed { error, .. }) => return Err(db(format!("reading history table {table}"), error)),
+        };
+        let probe = MySqlProbe { driver: self.clone(), conn, table: table.clone(), table_exists: history.is_some() };
+        Ok((history, Box::new(probe)))
+    }
+
+    async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<MySqlConnection>>, Error> {
+        let conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
+        let table_exists = self.known().table.as_ref() == Some(table);
+        Box::new(MySqlProbe { driver: self.clone(), conn, table: table.clone(), table_exists }).lock(lock).await
+    }
+}
+
+/// A pool connection that read the history; locking detaches it from the pool.
+struct MySqlProbe {
+    driver: MySqlDriver,
+    conn: PoolConnection<MySql>,
+    table: HistoryTable,
+    table_exists: bool,
+}
+
+#[async_trait]
+impl Probe<MySqlConnection> for MySqlProbe {
+    async fn lock(self: Box<Self>, lock: LockRequest) -> Result<Box<dyn Session<MySqlConnection>>, Error> {
+        let MySqlProbe { driver, conn, table, table_exists } = *self;
+        // Detached: the session's connection never returns to the pool, so neither can its lock.
+        let mut conn = conn.detach();
+        let known = driver.known().server.clone();
+        let (database, mariadb) = match known {
+            Some(server) => server,
+            None => {
+                let results = simple(&mut conn, SERVER_SQL.to_owned())
+                    .await
+                    .map_err(|f| db("reading the database name", f.error))?;
+                let server = server_of(results.first().map(Vec::as_slice).unwrap_or_default())?;
+                driver.known().server = Some(server.clone());
+                server
+            }
+        };
+        let mut session =
+            MySqlSession { conn, table: table.clone(), mariadb, prefetched: None, restore: String::new() };
+        if lock.enabled {
+            let name = crate::key::lock_name(&database, table.name.as_str());
+            session.lock(&name, &format!("{database}.{}", table.name), lock.wait, table_exists).await?;
+        }
+        Ok(Box::new(session))
+    }
+}
+
+/// The dedicated, locked connection.
+struct MySqlSession {
+    conn: MySqlConnection,
+    table: HistoryTable,
+    mariadb: bool,
+    /// The history read together with the lock, when the table was known to exist.
+    prefetched: Option<History>,
+    /// SQL restoring the session variables the previous migration changed.
+    restore: String,
+}
+
+/// How many statements a chunk of `;\n`-terminated SQL holds.
+fn count(sql: &str) -> usize {
+    sql.matches(";\n").count()
+}
+
+impl MySqlSession {
+    /// `GET_LOCK` waits on the server for at most `wait` (never a client-side timeout, which
+    /// could leave a lock granted after the client gave up). The result is checked: 1 got it,
+    /// 0 timed out, NULL an error (MariaDB answers NULL to a negative timeout at once).
+    async fn lock(&mut self, name: &str, shown: &str, wait: Duration, read: bool) -> Result<(), Error> {
+        let started = Instant::now();
+        let seconds = wait.as_secs_f64();
+        let mut sql = format!("SELECT GET_LOCK({}, {seconds:.3})", sql::literal(name));
+        if read {
+            sql.push_str(";\n");
+            sql.push_str(&sql::select_history(&self.table));
+        }
+        let results = match simple(&mut self.conn, sql).await {
+            Ok(results) => results,
+            Err(Failed { completed: 1, partial, error }) if read && number(&error) == Some(NO_SUCH_TABLE) => partial,
+            Err(Failed { error, .. }) => return Err(db("taking the migration lock", error)),
+        };
+        let got: Option<i64> = results
+            .first()
+            .and_then(|rows| rows.first())
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(|e| db("taking the migration lock", e))?
+            .flatten();
+        match got {
+            Some(1) => {
+                if let Some(rows) = results.get(1) {
+                    self.prefetched = Some(history_of(&self.table, rows)?);
+                }
+                debug!(lock = %name, waited_ms = started.elapsed().as_millis() as u64, "migration lock taken");
+                Ok(())
+            }
+            Some(0) => {
+                let holder = self.holder(name).await;
+                Err(Error::LockTimeout {
+                    waited: started.elapsed(),
+                    lock: format!("GET_LOCK '{name}' for {shown}"),
+                    holder,
+                })
+            }
+            _ => Err(Error::database(
+                "taking the migration lock",
+                format!(
+                    "GET_LOCK('{name}') returned NULL (an error on the server, such as the lock wait being killed)"
+                ),
+            )),
+        }
+    }
+
+    /// Who holds the named lock, from `IS_USED_LOCK` and the process list.
+    async fn holder(&mut self, name: &str) -> Option<String> {
+        let sql = format!(
+            "SELECT CAST(ID AS SIGNED), USER, HOST, CAST(TIME AS SIGNED), COALESCE(STATE, ''), COALESCE(LEFT(INFO, 120), '') \
+             FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK({})",
+            sql::literal(name)
+        );
+        let results = simple(&mut self.conn, sql).await.ok()?;
+        let row = results.first()?.first()?;
+        let id: i64 = row.try_get(0).ok()?;
+        let user: String = row.try_get(1).ok()?;
+        let host: String = row.try_get(2).ok()?;
+        let time: i64 = row.try_get(3).ok()?;
+        let state: String = row.try_get(4).ok()?;
+        let query: String = row.try_get(5).ok()?;
+        let query = migrator_core::snippet(&query);
+        Some(format!(
+            "connection {id} (user {user} from {host}, {time}s in its current command, {state}: {query}); KILL {id} ends it"
+        ))
+    }
+
+    /// The session settings of a job: lock and statement timeouts, always explicit, so the
+    /// pool's settings never apply; plus the server-side clock.
+    fn limits(&self, job: &Job<'_, MySqlConnection>) -> Result<String, Error> {
+        let mut items = Vec::new();
+        if let Some(timeout) = job.lock_timeout {
+            items.push(format!("lock_wait_timeout = {}", sql::seconds(timeout, MAX_LOCK_WAIT)));
+            items.push(format!("innodb_lock_wait_timeout = {}", sql::seconds(timeout, MAX_INNODB_LOCK_WAIT)));
+        }
+        let statement = job.statement_timeout.unwrap_or_default();
+        if self.mariadb {
+            items.push(format!("max_statement_time = {:.3}", statement.as_secs_f64()));
+        } else if statement.is_zero() {
+            items.push("max_execution_time = 0".to_owned());
+        } else {
+            let meta = job.migration.meta();
+            return Err(Error::load(
+                meta.origin(),
+                None,
+                "MySQL bounds only SELECT statements (max_execution_time), so `statement-timeout` cannot be honoured: \
+                 remove the directive (MariaDB supports it)",
+            ));
+        }
+        Ok(format!("SET SESSION {};\n{};\n", items.join(", "), sql::START_CLOCK))
+    }
+
+    /// The statements of the job's SQL body from `start`, and the variables their `SET`s change.
+    fn statements(job: &Job<'_, MySqlConnection>) -> (Vec<String>, Changed) {
+        let mut changed = Changed::default();
+        let Body::Sql(script) = job.step.body else { return (Vec::new(), changed) };
+        let texts: Vec<String> = job.statements.iter().map(|s| script.statement_text(s).to_owned()).collect();
+        for text in &texts {
+            changed.add_statement(text);
+        }
+        (texts.into_iter().skip(job.start).collect(), changed)
+    }
+
+    fn failure(
+        job: &Job<'_, MySqlConnection>,
+        index: Option<usize>,
+        outcome: FailureOutcome,
+        error: sqlx::Error,
+    ) -> Error {
+        let meta = job.migration.meta();
+        let (origin, line, snippet) = match (job.step.body, index) {
+            (Body::Sql(script), Some(i)) => {
+                let statement = job.statements.get(i);
+                (
+                    script.path().to_owned(),
+                    statement.map(|s| s.line),
+                    statement.map(|s| script.snippet(s)).unwrap_or_default(),
+                )
+            }
+            (Body::Sql(script), None) => (script.path().to_owned(), None, String::new()),
+            (Body::Rust(_), _) => (meta.origin().to_owned(), None, "(Rust code)".to_owned()),
+        };
+        let total = match job.step.body {
+            Body::Sql(_) => job.statements.len(),
+            Body::Rust(_) => 1,
+        };
+        MigrationFailure::new(
+            meta.version(),
+            meta.name(),
+            origin,
+            job.direction,
+            index.map(|i| i + 1),
+            total,
+            line,
+            snippet,
+            outcome,
+            Box::new(describe(error)),
+        )
+        .into()
+    }
+
+    fn rust_failure(job: &Job<'_, MySqlConnection>, outcome: FailureOutcome, error: BoxError) -> Error {
+        let meta = job.migration.meta();
+        MigrationFailure::new(
+            meta.version(),
+            meta.name(),
+            meta.origin(),
+            job.direction,
+            Some(1),
+            1,
+            None,
+            "(Rust code)",
+            outcome,
+            error,
+        )
+        .into()
+    }
+
+    /// One transaction (the script has no statement that commits implicitly): restore,
+    /// save, limits, body, history write and commit in one round trip.
+    async fn transactional(&mut self, job: Job<'_, MySqlConnection>) -> Result<Executed, Error> {
+        let started = Instant::now();
+        let version = job.row.version.get();
+        let history = match job.direction {
+            Direction::Up => sql::upsert(&self.table, &job.row, sql::ELAPSED_MS),
+            Direction::Down => sql::delete(&self.table, version),
+        };
+        let limits = self.limits(&job)?;
+        match job.step.body {
+            Body::Sql(_) => {
+                let (statements, changed) = Self::statements(&job);
+                let head = format!("{}{}{limits}START TRANSACTION;\n", self.restore, changed.save_sql());
+                let prefix = count(&head);
+                let body: String = statements.iter().map(|s| format!("{s};\n")).collect();
+                let sql = format!("{head}{body}{history};\nCOMMIT");
+                match simple(&mut self.conn, sql).await {
+                    Ok(_) => {
+                        self.restore = changed.restore_sql();
+                        Ok(Executed { statements: statements.len(), duration: started.elapsed() })
+                    }
+                    Err(Failed { completed, error, .. }) => {
+                        self.rollback().await;
+                        self.restore = changed.restore_sql();
+                        if completed < prefix {
+                            return Err(db("preparing the migration's session", error));
+                        }
+                        let at = completed - prefix;
+                        if at < statements.len() {
+                            Err(Self::failure(&job, Some(job.start + at), FailureOutcome::RolledBack, error))
+                        } else if at == statements.len() {
+                            Err(db(format!("recording migration {version} in {}", self.table), error))
+                        } else {
+                            Err(Self::failure(&job, None, FailureOutcome::RolledBack, error))
+                        }
+                    }
+                }
+            }
+            Body::Rust(step) => {
+                let head = format!("{}{limits}", self.restore);
+                simple(&mut self.conn, head).await.map_err(|f| db("preparing the migration's session", f.error))?;
+                self.restore.clear();
+                let mut tx = self.conn.begin().await.map_err(|e| db("starting the migration's transaction", e))?;
+                if let Err(error) = step.run(&mut *tx).await {
+                    let _ = tx.rollback().await;
+                    return Err(Self::rust_failure(&job, FailureOutcome::RolledBack, error));
+                }
+                if let Err(e) = sqlx::raw_sql(AssertSqlSafe(history)).execute(&mut *tx).await {
+                    let _ = tx.rollback().await;
+                    return Err(db(format!("recording migration {version} in {}", self.table), e));
+                }
+                tx.commit().await.map_err(|e| Self::failure(&job, None, FailureOutcome::RolledBack, e))?;
+                Ok(Executed { statements: 1, duration: started.elapsed() })
+            }
+        }
+    }
+
+    async fn rollback(&mut self) {
+        if let Err(f) = simple(&mut self.conn, "ROLLBACK".to_owned()).await {
+            debug!(error = %f.error, "rollback after a failed migration failed");
+        }
+    }
+
+    /// Statement by statement. A statement that commits implicitly (DDL) is sent with its
+    /// progress update right after it; any other statement commits together with its
+    /// progress update in one transaction. Either way: one round trip per statement.
+    async fn stepwise(&mut self, job: Job<'_, MySqlConnection>) -> Result<Executed, Error> {
+        let started = Instant::now();
+        let version = job.row.version.get();
+        let limits = self.limits(&job)?;
+        let (statements, changed) = Self::statements(&job);
+        let record = sql::upsert(&self.table, &job.row, "NULL");
+        let head = format!("{}{}{limits}{record}", self.restore, changed.save_sql());
+        simple(&mut self.conn, head)
+            .await
+            .map_err(|f| db(format!("recording the start of migration {version} in {}", self.table), f.error))?;
+        self.restore = changed.restore_sql();
+        let failed_state = match job.direction {
+            Direction::Up => State::Failed,
+            Direction::Down => State::RevertFailed,
+        };
+        let total = match job.step.body {
+            Body::Sql(_) => job.statements.len(),
+            Body::Rust(_) => 1,
+        };
+        let finish = match job.direction {
+            Direction::Up => sql::mark_applied(&self.table, version, total),
+            Direction::Down => sql::delete(&self.table, version),
+        };
+        let mut executed = 0;
+        match job.step.body {
+            Body::Sql(_) => {
+                if statements.is_empty() {
+                    simple(&mut self.conn, finish.clone())
+                        .await
+                        .map_err(|f| db(format!("recording the end of migration {version}"), f.error))?;
+                }
+                for (offset, statement) in statements.iter().enumerate() {
+                    let index = job.start + offset;
+                    let record = if index + 1 == total {
+                        finish.clone()
+                    } else {
+                        sql::progress(&self.table, version, index + 1)
+                    };
+                    let ddl = commits_implicitly(Dialect::MySql, statement);
+                    let (message, before) = if ddl {
+                        (format!("{statement};\n{record}"), 0)
+                    } else {
+                        (format!("START TRANSACTION;\n{statement};\n{record};\nCOMMIT"), 1)
+                    };
+                    match simple(&mut self.conn, message).await {
+                        Ok(_) => executed += 1,
+                        Err(Failed { completed, error, .. }) => {
+                            if !ddl {
+                                self.rollback().await;
+                            }
+                            let call = leading_words(statement, Dialect::MySql, 1).first().is_some_and(|w| w == "CALL");
+                            if completed <= before || call {
+                                return Err(self.record_failure(&job, index, failed_state, error).await);
+                            }
+                            // The statement ran; writing its progress failed.
+                            return Err(db(
+                                format!("recording progress of migration {version} (statement {} ran)", index + 1),
+                                error,
+                            ));
+                        }
+                    }
+                }
+            }
+            Body::Rust(step) => {
+                if job.start == 0 {
+                    if let Err(error) = step.run(&mut self.conn).await {
+                        let text = error.to_string();
+                        let outcome = self.mark_failed(version, failed_state, 1, None, &text).await;
+                        return Err(Self::rust_failure(&job, outcome, error));
+                    }
+                    executed = 1;
+                }
+                simple(&mut self.conn, finish)
+                    .await
+                    .map_err(|f| db(format!("recording the end of migration {version}"), f.error))?;
+            }
+        }
+        Ok(Executed { statements: executed, duration: started.elapsed() })
+    }
+
+    async fn record_failure(
+        &mut self,
+        job: &Job<'_, MySqlConnection>,
+        index: usize,
+        state: State,
+        error: sqlx::Error,
+    ) -> Error {
+        let text = describe_text(&error);
+        let line = job.statements.get(index).map(|s| s.line);
+        let outcome = self.mark_failed(job.row.version.get(), state, index + 1, line, &text).await;
+        Self::failure(job, Some(index), outcome, error)
+    }
+
+    async fn mark_failed(
+        &mut self,
+        version: i64,
+        state: State,
+        statement: usize,
+        line: Option<usize>,
+        text: &str,
+    ) -> FailureOutcome {
+        let update = sql::mark_failed(&self.table, version, state.as_str(), statement, line, text);
+        match simple(&mut self.conn, update).await {
+            Ok(_) => FailureOutcome::Recorded,
+            Err(f) => {
+                debug!(error = %f.error, "recording the failure failed");
+                FailureOutcome::NotRecorded
+            }
+        }
+    }
+
+    /// Creates the history table when missing and reads it: one round trip.
+    async fn create(&mut self) -> Result<History, Error> {
+        let sql = format!("{};\n{}", sql::create_history(&self.table), sql::select_history(&self.table));
+        let results = simple(&mut self.conn, sql)
+            .await
+            .map_err(|f| db(format!("creating history table {}", self.table), f.error))?;
+        history_of(&self.table, results.last().map(Vec::as_slice).unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl Session<MySqlConnection> for MySqlSession {
+    async fn prepare(&mut self) -> Result<History, Error> {
+        let history = match self.prefetched.take() {
+            Some(history) => history,
+            None => self.create().await?,
+        };
+        if history.layout < LAYOUT {
+            info!(table = %self.table, from = history.layout, to = LAYOUT, "the history table has an older layout");
+        }
+        Ok(history)
+    }
+
+    async fn read(&mut self) -> Result<History, Error> {
+        let results = simple(&mut self.conn, sql::select_history(&self.table))
+            .await
+            .map_err(|f| db(format!("reading history table {}", self.table), f.error))?;
+        history_of(&self.table, results.first().map(Vec::as_slice).unwrap_or_default())
+    }
+
+    async fn execute(&mut self, job: Job<'_, MySqlConnection>) -> Result<Executed, Error> {
+        match job.mode {
+            Mode::Transactional => self.transactional(job).await,
+            Mode::Stepwise => self.stepwise(job).await,
+        }
+    }
+
+    async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {
+        let sql = match &change {
+            HistoryChange::Upsert(rows) => {
+                let writes: Vec<String> = rows.iter().map(|row| sql::upsert(&self.table, row, "NULL")).collect();
+                format!("START TRANSACTION;\n{};\nCOMMIT", writes.join(";\n"))
+            }
+            HistoryChange::Delete(version) => sql::delete(&self.table, version.get()),
+        };
+        if let Err(f) = simple(&mut self.conn, sql).await {
+            self.rollback().await;
+            return Err(db(format!("writing history table {}", self.table), f.error));
+        }
+        Ok(())
+    }
+
+    async fn release(self: Box<Self>) -> Result<(), Error> {
+        // Closing the session releases its GET_LOCK; the connection was detached from the
+        // pool, so the lock can never go back into the pool with it.
+        self.conn.close().await.map_err(|e| db("closing the migration connection", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_counting() {
+        assert_eq!(count("SET a = 1;\nSET b = 2;\nSTART TRANSACTION;\n"), 3);
+        assert_eq!(count(""), 0);
+    }
+
+    /// Backends are usable as trait objects (the CLI picks one at runtime).
+    #[test]
+    fn the_driver_is_dyn_compatible() {
+        fn boxed(driver: MySqlDriver) -> Box<dyn Driver<Conn = MySqlConnection>> {
+            Box::new(driver)
+        }
+        let _ = boxed;
+    }
+}

@@ -1,0 +1,81 @@
+//! MySQL and MariaDB backend of **migrator**: the application applies its own migrations at
+//! startup, safely, even when ten replicas start at once.
+//!
+//! ```no_run
+//! use migrator_mysql::{embed_migrations, EmbeddedMigrations, Migrator};
+//! use sqlx::mysql::MySqlPoolOptions;
+//!
+//! static MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+//!
+//! # async fn start() -> Result<(), Box<dyn std::error::Error>> {
+//! let pool = MySqlPoolOptions::new()
+//!     .test_before_acquire(false) // the startup check then costs one round trip
+//!     .connect("mysql://root@127.0.0.1:3306/app")
+//!     .await?;
+//! let report = Migrator::new(&pool, MIGRATIONS)?.run().await?;
+//! print!("{report}");
+//! # Ok(())
+//! # }
+//! ```
+//! (The `migrations` directory of this snippet is the crate's own test fixture.)
+//!
+//! # DDL is not transactional here
+//!
+//! MySQL commits before and after every DDL statement, so a migration with DDL can stop
+//! halfway. migrator records progress per statement and resumes at the failed one:
+//!
+//! - A migration with no statement that commits implicitly (only DML, `SELECT`, `SET`) runs
+//!   in one transaction with its history row, in one round trip; a failure leaves no trace.
+//! - Otherwise it runs statement by statement, one round trip each: a DDL statement is sent
+//!   together with its progress update (it commits on its own, so a crash between the two
+//!   is reported as *interrupted: may have taken effect*); any other statement commits in
+//!   one transaction with its progress update, so it is never applied twice.
+//! - A failure records the statement, its line and the error; the next run refuses, naming
+//!   them. `resume` re-runs the failed statement after checking that the statements before it
+//!   are unchanged; `resume_skip` counts it as done; `force` records the migration applied.
+//!
+//! # Lock and settings
+//!
+//! `GET_LOCK(name, seconds)` on a connection detached from the pool, which also runs every
+//! migration; the result is checked (1, 0 = timeout, NULL = error) and a timeout names the
+//! holder from the process list. The name covers database and history table. Each migration
+//! sets `lock_wait_timeout` and `innodb_lock_wait_timeout` (lock-timeout directive or the
+//! default) and `max_statement_time` (MariaDB; MySQL bounds only `SELECT`s with
+//! `max_execution_time`, so a statement-timeout directive is refused there), and the session
+//! variables a migration's `SET`s change are restored before the next one.
+
+mod driver;
+mod key;
+mod session;
+mod sql;
+
+pub use driver::MySqlDriver;
+pub use migrator_core::{
+    BoxError, EmbeddedMigrations, Error, FailureOutcome, MigrationFailure, MigrationSet, Phase, Phases, PlanError,
+    Report, RustMigration, RustStep, Status, StepFuture, Validation, async_trait, build,
+};
+
+/// The runner on MySQL/MariaDB: `Migrator::new(&pool, MIGRATIONS)?.run().await?`.
+pub type Migrator = migrator_core::Migrator<MySqlDriver>;
+
+/// A builder for a [`Migrator`] with non-default options.
+pub type MigratorBuilder = migrator_core::MigratorBuilder<MySqlDriver>;
+
+/// Embeds a migrations directory for MySQL/MariaDB at compile time:
+/// `static MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");`
+///
+/// The path is relative to the crate's `Cargo.toml`; see `migrator_postgres::embed_migrations!`
+/// for what is checked. Add `migrator_core::build::watch_migrations("migrations")` to
+/// `build.rs` so a new file recompiles.
+#[macro_export]
+macro_rules! embed_migrations {
+    ($($args:tt)*) => {
+        $crate::__private::embed_migrations!(crate = $crate::__private::core, dialect = mysql, $($args)*)
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use migrator_core as core;
+    pub use migrator_macros::embed_migrations;
+}
