@@ -20,8 +20,9 @@ pub trait Backend: Sized + Send + Sync + 'static {
     /// A driver on the area's shared pool.
     fn driver(&self) -> Self::Driver;
 
-    /// A driver on a new pool of its own whose connections carry `application_name`.
-    async fn driver_named(&self, application_name: &str) -> Self::Driver;
+    /// A driver on a new pool of its own whose connections the server's process list shows
+    /// as `name` (PostgreSQL: `application_name`; MySQL: the user name).
+    async fn driver_named(&self, name: &str) -> Self::Driver;
 
     /// Runs SQL in the area.
     async fn exec(&self, sql: &str);

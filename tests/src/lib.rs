@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod dir;
+pub mod mysql;
 pub mod postgres;
 pub mod proxy;
 pub mod suite;

@@ -152,8 +152,8 @@ impl Backend for Pg {
         PgDriver::from(&self.pool)
     }
 
-    async fn driver_named(&self, application_name: &str) -> PgDriver {
-        PgDriver::from(self.pool_with(|o| o.application_name(application_name)).await)
+    async fn driver_named(&self, name: &str) -> PgDriver {
+        PgDriver::from(self.pool_with(|o| o.application_name(name)).await)
     }
 
     async fn exec(&self, sql: &str) {

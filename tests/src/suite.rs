@@ -311,10 +311,14 @@ pub async fn resume_skip_and_changed_statements<B: Backend>() {
 
 /// A migration interrupted mid-statement (its future dropped) is reported as interrupted,
 /// with the statement, and the lock is free again.
+///
+/// PostgreSQL cancels the orphaned statement when its client is gone; MySQL finishes the
+/// statement (and its progress update) first. Either way the next run names the statement
+/// that did not complete.
 pub async fn interrupted_is_reported<B: Backend>() {
     let db = B::fresh("interrupted").await;
     let dir = Dir::new();
-    stepwise_dir(&dir, &format!("{};", B::sleep_sql(Duration::from_secs(30))));
+    stepwise_dir(&dir, &format!("{};", B::sleep_sql(Duration::from_secs(8))));
     let m = migrator(&db, &dir);
     let cut = tokio::time::timeout(Duration::from_millis(1500), m.run()).await;
     assert!(cut.is_err(), "the run was still in statement 2");
@@ -322,15 +326,13 @@ pub async fn interrupted_is_reported<B: Backend>() {
     let started = Instant::now();
     let e = waiting.run().await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(25), "the dropped run's lock was released quickly");
-    assert!(
-        matches!(
-            &e,
-            Error::Plan {
-                source: PlanError::Interrupted { statement: 2, line: Some(3), direction: Direction::Up, .. }
-            }
-        ),
-        "{e}"
-    );
+    match &e {
+        Error::Plan { source: PlanError::Interrupted { statement, line, direction: Direction::Up, .. } } => {
+            assert!(*statement >= 2, "{e}");
+            assert_eq!(*line, Some(statement + 1), "statement k of this file is on line k + 1: {e}");
+        }
+        other => panic!("expected an interrupted migration, got {other}"),
+    }
     assert!(e.to_string().contains("may or may not have taken effect"), "{e}");
     db.cleanup().await;
 }
@@ -374,24 +376,24 @@ pub async fn lock_released_after_failure<B: Backend>() {
     db.cleanup().await;
 }
 
-/// Dropping the run future mid-migration releases the lock; the next runner applies the
-/// migration exactly once.
+/// Dropping the run future mid-migration releases the lock; the migration ends up applied
+/// exactly once (PostgreSQL rolls the orphaned transaction back and the next runner applies
+/// it; MySQL finishes the orphaned transaction, and the next runner finds it applied).
 pub async fn lock_released_after_future_dropped<B: Backend>() {
     let db = B::fresh("lock_after_drop").await;
     let dir = Dir::new();
     dir.up(1, "create_log", "CREATE TABLE log (note VARCHAR(100));\n").up(
         2,
         "slow",
-        &format!("INSERT INTO log (note) VALUES ('slow');\n{};\n", B::sleep_sql(Duration::from_secs(30))),
+        &format!("INSERT INTO log (note) VALUES ('slow');\n{};\n", B::sleep_sql(Duration::from_secs(4))),
     );
     let m = migrator(&db, &dir);
     assert!(tokio::time::timeout(Duration::from_millis(1500), m.run()).await.is_err());
-    // Now a quick migration set: the slow one must not be half-applied.
-    dir.write("2_slow.up.sql", "INSERT INTO log (note) VALUES ('slow');\n");
     let next = builder(&db, &dir).lock_wait(Duration::from_secs(60)).build().unwrap();
     let started = Instant::now();
-    assert_eq!(versions(&next.run().await.unwrap()), [2]);
+    next.run().await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(25), "lock came back when the dropped run's connection closed");
+    assert_eq!(state_labels(&next.status().await.unwrap()), [(1, "applied"), (2, "applied")]);
     assert_eq!(db.scalar("SELECT count(*) FROM log").await, 1, "applied exactly once");
     db.cleanup().await;
 }

@@ -1,0 +1,352 @@
+//! MySQL/MariaDB: the conformance suite, then what only MySQL has (non-transactional DDL:
+//! per-statement progress, resume, KILL, stored-program bodies).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use migrator_conformance::conformance_tests;
+use migrator_conformance::mysql::My;
+
+conformance_tests!(My:
+    apply_all,
+    run_to_target,
+    down_and_up_again,
+    irreversible_down_errors,
+    no_transaction_down,
+    checksums,
+    failed_transactional_leaves_no_trace,
+    failed_no_transaction_then_resume,
+    resume_skip_and_changed_statements,
+    interrupted_is_reported,
+    concurrent_runners_apply_once,
+    lock_released_after_failure,
+    lock_released_after_future_dropped,
+    lock_timeout_names_holder,
+    contract_phase,
+    out_of_order_policy,
+    unknown_version_policy,
+    baseline,
+    force,
+    newer_history_layout_is_refused,
+    custom_history_table,
+    status_validate_plan,
+    in_progress_row_is_not_reported_as_interrupted,
+);
+
+use std::time::{Duration, Instant};
+
+use migrator_conformance::proxy::Proxy;
+use migrator_conformance::{Backend, Dir, init_tracing};
+use migrator_mysql::{
+    EmbeddedMigrations, Error, FailureOutcome, MigrationSet, Migrator, MySqlDriver, PlanError, embed_migrations,
+};
+use sqlx::MySqlConnection;
+use sqlx::mysql::MySqlPoolOptions;
+
+fn set(dir: &Dir) -> MigrationSet<MySqlConnection> {
+    dir.set::<MySqlConnection>(migrator_core::Dialect::MySql)
+}
+
+fn migrator(db: &My, dir: &Dir) -> Migrator {
+    Migrator::new(db.driver(), set(dir)).unwrap()
+}
+
+fn versions(report: &migrator_mysql::Report) -> Vec<i64> {
+    report.steps.iter().map(|s| s.version.get()).collect()
+}
+
+async fn columns(db: &My, table: &str) -> i64 {
+    db.scalar(&format!(
+        "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{table}'"
+    ))
+    .await
+}
+
+fn ddl_migration(dir: &Dir, second: &str) {
+    dir.up(1, "three_ddl", &format!("CREATE TABLE a (id BIGINT);\n{second}\nCREATE TABLE c (id BIGINT);\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_failing_at_statement_two_then_resume() {
+    init_tracing();
+    let db = My::fresh("ddl_resume").await;
+    let dir = Dir::new();
+    ddl_migration(&dir, "ALTER TABLE missing ADD COLUMN x INT;");
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
+    assert_eq!((failure.statement, failure.line, failure.outcome), (Some(2), Some(2), FailureOutcome::Recorded), "{e}");
+    assert!(failure.message.contains("1146"), "{e}");
+    assert!(db.table_exists("a").await && !db.table_exists("c").await);
+
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    assert!(e.to_string().contains("migration 1 `three_ddl` failed at statement 2 of 3 (line 2)"), "{e}");
+
+    // Editing statement 1, which already ran, is refused.
+    dir.write(
+        "1_three_ddl.up.sql",
+        "CREATE TABLE a (id BIGINT, extra INT);\nALTER TABLE a ADD COLUMN x INT;\nCREATE TABLE c (id BIGINT);\n",
+    );
+    let e = migrator(&db, &dir).resume().await.unwrap_err();
+    assert!(matches!(&e, Error::Plan { source: PlanError::StatementChanged { statement: 1, line: 1, .. } }), "{e}");
+
+    // Fixing statement 2 and resuming finishes it; statement 1 is not re-run (it would fail:
+    // the table exists).
+    ddl_migration(&dir, "ALTER TABLE a ADD COLUMN x INT;");
+    let report = migrator(&db, &dir).resume().await.unwrap();
+    assert_eq!((report.steps[0].resumed_at, report.steps[0].statements), (Some(2), 2));
+    assert_eq!(columns(&db, "a").await, 2);
+    assert!(db.table_exists("c").await);
+    assert!(migrator(&db, &dir).run().await.unwrap().is_noop());
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_without_key_is_never_applied_twice_across_failure_and_resume() {
+    init_tracing();
+    let db = My::fresh("insert_once").await;
+    let dir = Dir::new();
+    let script = |third: &str| {
+        format!(
+            "CREATE TABLE log (note VARCHAR(20));\nINSERT INTO log (note) VALUES ('once');\n{third}\nINSERT INTO log (note) VALUES ('last');\n"
+        )
+    };
+    dir.up(1, "log", &script("ALTER TABLE missing ADD COLUMN x INT;"));
+    assert!(matches!(migrator(&db, &dir).run().await, Err(Error::MigrationFailed { .. })));
+    dir.up(1, "log", &script("ALTER TABLE log ADD COLUMN at INT;"));
+    migrator(&db, &dir).resume().await.unwrap();
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM log WHERE note = 'once'").await, 1);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM log").await, 2);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_during_ddl_is_interrupted_then_resume_skip() {
+    init_tracing();
+    let db = My::fresh("killed_ddl").await;
+    let dir = Dir::new();
+    dir.up(
+        1,
+        "slow_ddl",
+        "CREATE TABLE a (id BIGINT);\nCREATE TABLE slow AS SELECT SLEEP(10) AS x;\nCREATE TABLE c (id BIGINT);\n",
+    );
+    let m = migrator(&db, &dir);
+    let running = tokio::spawn(async move { m.run().await });
+    let started = Instant::now();
+    let id = loop {
+        if let Some(id) = db.connection_running("CREATE TABLE slow").await {
+            break id;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the DDL never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    db.exec(&format!("KILL {id}")).await;
+    let e = running.await.unwrap().unwrap_err();
+    let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
+    assert_eq!(failure.outcome, FailureOutcome::NotRecorded, "{e}");
+
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    assert!(matches!(&e, Error::Plan { source: PlanError::Interrupted { statement: 2, line: Some(2), .. } }), "{e}");
+    assert!(e.to_string().contains("may or may not have taken effect"), "{e}");
+
+    let report = migrator(&db, &dir).resume_skip().await.unwrap();
+    assert_eq!(report.steps[0].resumed_at, Some(3));
+    assert!(db.table_exists("c").await);
+    assert!(migrator(&db, &dir).run().await.unwrap().is_noop());
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn force_clears_a_ddl_failure() {
+    init_tracing();
+    let db = My::fresh("force_ddl").await;
+    let dir = Dir::new();
+    ddl_migration(&dir, "ALTER TABLE missing ADD COLUMN x INT;");
+    migrator(&db, &dir).run().await.unwrap_err();
+    // Repaired by hand, then recorded.
+    db.exec("ALTER TABLE a ADD COLUMN x INT; CREATE TABLE c (id BIGINT)").await;
+    migrator(&db, &dir).force(1).await.unwrap();
+    assert!(migrator(&db, &dir).run().await.unwrap().is_noop());
+    let by: String = sqlx::query_scalar("SELECT applied_by FROM _migrator_history WHERE version = 1")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(by.contains("root@"), "{by}");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_programs_and_triggers_are_split_correctly() {
+    init_tracing();
+    let db = My::fresh("stored_programs").await;
+    let dir = Dir::new();
+    dir.up(
+        1,
+        "notes",
+        "CREATE TABLE notes (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(50));
+
+CREATE PROCEDURE add_note(IN n VARCHAR(50))
+BEGIN
+  DECLARE copies INT DEFAULT 1;
+  IF n IS NULL OR n = '' THEN
+    SET n = 'none';
+  END IF;
+  WHILE copies > 0 DO
+    INSERT INTO notes (note) VALUES (n);
+    SET copies = copies - 1;
+  END WHILE;
+END;
+
+CREATE TRIGGER notes_upper BEFORE INSERT ON notes FOR EACH ROW
+BEGIN
+  SET NEW.note = UPPER(NEW.note);
+  IF NEW.note = 'SKIP;ME' THEN
+    SET NEW.note = 'skipped';
+  END IF;
+END;
+
+CALL add_note('hello');
+CALL add_note('skip;me');
+",
+    )
+    .down(1, "notes", "DROP TRIGGER notes_upper;\nDROP PROCEDURE add_note;\nDROP TABLE notes;\n");
+    let report = migrator(&db, &dir).run().await.unwrap();
+    assert_eq!(report.steps[0].statements, 5);
+    let notes: Vec<String> =
+        sqlx::query_scalar("SELECT note FROM notes ORDER BY id").fetch_all(&db.pool).await.unwrap();
+    assert_eq!(notes, ["HELLO", "skipped"]);
+    assert_eq!(versions(&migrator(&db, &dir).down(1).await.unwrap()), [1]);
+    assert!(!db.table_exists("notes").await);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_do_not_leak_between_migrations_nor_from_the_pool() {
+    init_tracing();
+    let db = My::fresh("settings_leak").await;
+    let dir = Dir::new();
+    dir.up(
+        1,
+        "set_things",
+        "SET SESSION sql_mode = 'ANSI_QUOTES', @leak = 'leaked';\nCREATE TABLE seen (what VARCHAR(300));\n",
+    )
+    .up(2, "record", "INSERT INTO seen (what) VALUES (CONCAT(COALESCE(@leak, 'none'), '|', @@SESSION.sql_mode));\n")
+    .up(3, "slow", "SELECT SLEEP(0.5);\n");
+    // The application's pool bounds statements to 100 ms; migrations must not inherit it.
+    let pool = MySqlPoolOptions::new()
+        .max_connections(2)
+        .test_before_acquire(false)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::raw_sql("SET SESSION max_statement_time = 0.1").execute(conn).await?;
+                Ok(())
+            })
+        })
+        .connect_with(db.options())
+        .await
+        .unwrap();
+    let original: String = sqlx::query_scalar("SELECT @@SESSION.sql_mode").fetch_one(&pool).await.unwrap();
+    let report = Migrator::new(MySqlDriver::from(&pool), set(&dir)).unwrap().run().await.unwrap();
+    assert_eq!(versions(&report), [1, 2, 3]);
+    let seen: String = sqlx::query_scalar("SELECT what FROM seen").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(seen, format!("none|{original}"));
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_and_statement_timeouts() {
+    init_tracing();
+    let db = My::fresh("timeouts").await;
+    db.exec("CREATE TABLE busy (id INT)").await;
+    // An open transaction that read the table holds a metadata lock: ALTER must wait.
+    let mut blocker = db.pool.acquire().await.unwrap();
+    sqlx::raw_sql("START TRANSACTION; SELECT * FROM busy").execute(&mut *blocker).await.unwrap();
+    let dir = Dir::new();
+    dir.up(1, "alter_busy", "-- migrator:lock-timeout 1s\nALTER TABLE busy ADD COLUMN note VARCHAR(10);\n");
+    let started = Instant::now();
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(e.to_string().contains("1205"), "{e}");
+    sqlx::raw_sql("ROLLBACK").execute(&mut *blocker).await.unwrap();
+    drop(blocker);
+    migrator(&db, &dir).resume().await.unwrap();
+
+    let dir = Dir::new();
+    dir.up(
+        1,
+        "slow",
+        "-- migrator:statement-timeout 200ms\nSELECT SLEEP(2) FROM busy;\nINSERT INTO busy (id) VALUES (1);\n",
+    );
+    let other = My::fresh("timeouts_statement").await;
+    other.exec("CREATE TABLE busy (id INT); INSERT INTO busy VALUES (1)").await;
+    let started = Instant::now();
+    let e = migrator(&other, &dir).run().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(e.to_string().contains("max_statement_time"), "{e}");
+    other.cleanup().await;
+    db.cleanup().await;
+}
+
+static APP: EmbeddedMigrations = embed_migrations!("fixtures/app-mysql");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_migrations_apply() {
+    init_tracing();
+    let db = My::fresh("embedded").await;
+    let m = Migrator::new(db.driver(), APP).unwrap();
+    assert_eq!(versions(&m.run().await.unwrap()), [20261101090000, 20261102090000]);
+    assert!(m.run().await.unwrap().is_noop());
+    assert_eq!(versions(&m.down_all().await.unwrap()), [20261102090000, 20261101090000]);
+    db.cleanup().await;
+}
+
+/// Round trips on the wire: the startup check, a transactional migration, and a DDL
+/// migration (one per statement).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trips_on_the_wire() {
+    init_tracing();
+    let db = My::fresh("round_trips").await;
+    let options = migrator_conformance::mysql::server_options();
+    let proxy = Proxy::start(&format!("{}:{}", options.get_host(), options.get_port())).await;
+    let pool = db.pool_with(|o| o.port(proxy.port())).await;
+    let dir = Dir::new();
+    dir.up(1, "create_a", "CREATE TABLE a (id BIGINT);\n");
+    let run = |dir: &Dir| {
+        let m = Migrator::new(MySqlDriver::from(&pool), set(dir)).unwrap();
+        async move { m.run().await.unwrap() }
+    };
+    async fn warm(pool: &sqlx::MySqlPool) {
+        drop(pool.acquire().await.unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    warm(&pool).await;
+    proxy.reset();
+    run(&dir).await;
+    let fresh = proxy.round_trips();
+
+    warm(&pool).await;
+    proxy.reset();
+    assert!(run(&dir).await.is_noop());
+    let startup = proxy.round_trips();
+    assert_eq!(startup, 1, "the startup check when nothing is pending");
+
+    dir.up(2, "seed", "INSERT INTO a (id) VALUES (1);\nINSERT INTO a (id) VALUES (2);\n");
+    warm(&pool).await;
+    proxy.reset();
+    assert_eq!(versions(&run(&dir).await), [2]);
+    let dml = proxy.round_trips();
+    assert_eq!(dml, 3, "fast path + lock + one transactional message");
+
+    dir.up(
+        3,
+        "three_ddl",
+        "CREATE TABLE b (id BIGINT);\nALTER TABLE b ADD COLUMN x INT;\nINSERT INTO b (id) VALUES (1);\n",
+    );
+    warm(&pool).await;
+    proxy.reset();
+    assert_eq!(versions(&run(&dir).await), [3]);
+    let ddl = proxy.round_trips();
+    assert_eq!(ddl, 1 + 1 + 1 + 3, "fast path + lock + start row + one per statement");
+    eprintln!(
+        "MariaDB round trips: fresh database + 1 DDL migration {fresh}; startup no-op {startup}; \
+         1 DML migration {dml}; 3-statement DDL migration {ddl}"
+    );
+    db.cleanup().await;
+}
