@@ -169,3 +169,11 @@ pub trait Session<C: ?Sized + Send>: Send {
     /// Releases the lock and closes the connection.
     async fn release(self: Box<Self>) -> Result<(), Error>;
 }
+
+/// A backend that can read its schema, for reversibility and drift checks.
+#[async_trait]
+pub trait Inspect: Driver {
+    /// A snapshot of the schema the driver's connections use (the current schema on
+    /// PostgreSQL, the database on MySQL), without migrator's own `_migrator_*` tables.
+    async fn snapshot(&self) -> Result<crate::schema::Schema, Error>;
+}

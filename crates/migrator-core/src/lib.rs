@@ -44,11 +44,13 @@
 //! | [`MigrationSet`], [`EmbeddedMigrations`], [`source::load_dir`] | sets, embedded and loaded at runtime |
 //! | [`Driver`], [`Session`], [`Job`], [`Capabilities`] | the backend contract |
 //! | [`plan`] | the pure planner, also behind `status`, `validate` and `plan` |
+//! | [`schema`], [`Inspect`], [`Drift`], [`ReversibilityReport`] | schema snapshots, reversibility and drift checks |
 //! | [`directive`], [`checksum`], [`split`], [`classify`] | script parsing |
 //! | [`build::watch_migrations`] | the build-script helper |
 //! | [`Error`], [`Report`], [`Status`], [`Validation`] | results |
 
 pub mod build;
+mod check;
 pub mod checksum;
 pub mod classify;
 pub mod directive;
@@ -59,6 +61,7 @@ mod migration;
 pub mod plan;
 mod report;
 mod runner;
+pub mod schema;
 mod script;
 mod set;
 pub mod source;
@@ -66,9 +69,10 @@ pub mod split;
 mod version;
 
 pub use async_trait::async_trait;
+pub use check::{Drift, NotReversible, ReversibilityReport, TestResult};
 pub use checksum::Checksum;
 pub use directive::{Directives, ScriptKind};
-pub use driver::{Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Mode, Probe, Session};
+pub use driver::{Capabilities, Driver, Executed, HistoryChange, Inspect, Job, LockRequest, Mode, Probe, Session};
 pub use error::{BoxError, Error, FailureOutcome, LoadError, MigrationFailure};
 pub use history::{History, HistoryRow, HistoryTable, Ident, RowWrite, State};
 pub use migration::{
