@@ -18,6 +18,7 @@
 
 mod ast;
 mod expand;
+mod test_attr;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -43,4 +44,30 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
         Err(e) => expand::with_errors(&args, e),
     };
     output.into()
+}
+
+fn test_attribute(args: TokenStream, item: TokenStream, backend: proc_macro2::TokenStream) -> TokenStream {
+    let args = match syn::parse::<test_attr::TestArgs>(args) {
+        Ok(args) => args,
+        Err(e) => return e.to_compile_error().into(),
+    };
+    let item = match syn::parse::<syn::ItemFn>(item) {
+        Ok(item) => item,
+        Err(e) => return e.to_compile_error().into(),
+    };
+    test_attr::expand(args, item, backend).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// A test on a fresh, migrated PostgreSQL database, re-exported as `migrator_postgres::test`:
+/// `#[migrator_postgres::test(migrations = MIGRATIONS)] async fn t(pool: sqlx::PgPool) { … }`.
+#[proc_macro_attribute]
+pub fn postgres_test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attribute(args, item, quote::quote!(::migrator_postgres))
+}
+
+/// A test on a fresh, migrated MySQL/MariaDB database, re-exported as `migrator_mysql::test`:
+/// `#[migrator_mysql::test(migrations = MIGRATIONS)] async fn t(pool: sqlx::MySqlPool) { … }`.
+#[proc_macro_attribute]
+pub fn mysql_test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attribute(args, item, quote::quote!(::migrator_mysql))
 }
