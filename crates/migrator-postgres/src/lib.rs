@@ -42,17 +42,31 @@
 //!   neither a previous migration's `SET` nor the application pool's settings apply to it.
 //!
 //! Rust-code migrations receive a `&mut sqlx::PgConnection` inside their transaction.
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `testing` | [`testing`]: fresh migrated databases per test (template copies), `#[migrator_postgres::test]`, drift checks |
 //! The items of `migrator-core` that applications need are re-exported here.
 
 mod driver;
+mod inspect;
 mod key;
 mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use driver::PgDriver;
 pub use migrator_core::{
-    BoxError, EmbeddedMigrations, Error, FailureOutcome, MigrationFailure, MigrationSet, Phase, Phases, PlanError,
-    Report, RustMigration, RustStep, Status, StepFuture, Validation, async_trait, build,
+    BoxError, Drift, EmbeddedMigrations, Error, FailureOutcome, Inspect, MigrationFailure, MigrationSet, Phase, Phases,
+    PlanError, Report, ReversibilityReport, RustMigration, RustStep, Status, StepFuture, Validation, async_trait,
+    build,
 };
+
+/// A test on a fresh, migrated database (feature `testing`); see [`testing`].
+#[cfg(feature = "testing")]
+pub use migrator_macros::postgres_test as test;
 
 /// The runner on PostgreSQL: `Migrator::new(&pool, MIGRATIONS)?.run().await?`.
 pub type Migrator = migrator_core::Migrator<PgDriver>;

@@ -1,0 +1,78 @@
+//! How long a test waits for a fresh, migrated database: replaying 200 migrations into an
+//! empty database versus copying the template database the test kit builds once.
+//!
+//! ```text
+//! MIGRATOR_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!     cargo bench -p migrator-postgres --features testing --bench fresh_database
+//! ```
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use migrator_postgres::testing::TestKit;
+use migrator_postgres::{MigrationSet, Migrator, PgDriver};
+use sqlx::PgConnection;
+
+const MIGRATIONS: usize = 200;
+const RUNS: usize = 7;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = std::process::id();
+    for i in 1..=MIGRATIONS {
+        let up = format!(
+            "-- bench {marker}\nCREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL DEFAULT '', \
+             created_at timestamptz NOT NULL DEFAULT now());\nCREATE INDEX t{i}_name ON t{i} (name);\n"
+        );
+        std::fs::write(dir.path().join(format!("{i}_table_{i}.up.sql")), up).unwrap();
+        std::fs::write(dir.path().join(format!("{i}_table_{i}.down.sql")), format!("DROP TABLE t{i};\n")).unwrap();
+    }
+    let set = || MigrationSet::<PgConnection>::from_dir(dir.path(), migrator_core::Dialect::Postgres).unwrap();
+    let kit = TestKit::from_env().unwrap();
+
+    // Replay: an empty database, then every migration.
+    let mut replay = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let db = kit.empty().await.unwrap();
+        Migrator::new(PgDriver::from(db.pool()), set()).unwrap().run().await.unwrap();
+        replay.push(started.elapsed());
+        db.close().await.unwrap();
+    }
+
+    // Template: built once (timed separately), then copied per test.
+    let started = Instant::now();
+    kit.fresh(set()).await.unwrap().close().await.unwrap();
+    let first = started.elapsed();
+    let mut copy = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let db = kit.fresh(set()).await.unwrap();
+        copy.push(started.elapsed());
+        db.close().await.unwrap();
+    }
+    let (replay, copy) = (median(replay), median(copy));
+    println!("fresh migrated database, {MIGRATIONS} migrations, median of {RUNS}:");
+    println!("  replay every migration:       {:>8.1} ms", replay.as_secs_f64() * 1e3);
+    println!(
+        "  copy of the template:         {:>8.1} ms  (first use, building the template: {:.1} ms)",
+        copy.as_secs_f64() * 1e3,
+        first.as_secs_f64() * 1e3
+    );
+    println!("  template is {:.1}x faster", replay.as_secs_f64() / copy.as_secs_f64());
+    let template = TestKit::template_name(&set());
+    let mut admin = <PgConnection as sqlx::Connection>::connect(&std::env::var("MIGRATOR_TEST_POSTGRES_URL").unwrap())
+        .await
+        .unwrap();
+    for sql in
+        [format!("ALTER DATABASE \"{template}\" WITH IS_TEMPLATE false"), format!("DROP DATABASE \"{template}\"")]
+    {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
+    }
+}
