@@ -43,17 +43,31 @@
 //! default) and `max_statement_time` (MariaDB; MySQL bounds only `SELECT`s with
 //! `max_execution_time`, so a statement-timeout directive is refused there), and the session
 //! variables a migration's `SET`s change are restored before the next one.
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `testing` | [`testing`]: fresh migrated databases per test, `#[migrator_mysql::test]`, drift checks |
 
 mod driver;
+mod inspect;
 mod key;
 mod session;
 mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use driver::MySqlDriver;
 pub use migrator_core::{
-    BoxError, EmbeddedMigrations, Error, FailureOutcome, MigrationFailure, MigrationSet, Phase, Phases, PlanError,
-    Report, RustMigration, RustStep, Status, StepFuture, Validation, async_trait, build,
+    BoxError, Drift, EmbeddedMigrations, Error, FailureOutcome, Inspect, MigrationFailure, MigrationSet, Phase, Phases,
+    PlanError, Report, ReversibilityReport, RustMigration, RustStep, Status, StepFuture, Validation, async_trait,
+    build,
 };
+
+/// A test on a fresh, migrated database (feature `testing`); see [`testing`].
+#[cfg(feature = "testing")]
+pub use migrator_macros::mysql_test as test;
 
 /// The runner on MySQL/MariaDB: `Migrator::new(&pool, MIGRATIONS)?.run().await?`.
 pub type Migrator = migrator_core::Migrator<MySqlDriver>;
