@@ -1,0 +1,39 @@
+//! A separate process asking for a fresh test database, for the cross-process template tests:
+//! `testkit-worker postgres|mysql <migrations dir>` prints the database's name and whether the
+//! `jobs` table exists in it, then drops it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use migrator_core::{Dialect, MigrationSet};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let (backend, dir) = (args.next().expect("backend"), args.next().expect("migrations dir"));
+    match backend.as_str() {
+        "postgres" => {
+            let set = MigrationSet::<sqlx::PgConnection>::from_dir(&dir, Dialect::Postgres).unwrap();
+            let kit = migrator_postgres::testing::TestKit::new(migrator_conformance::postgres::server_options());
+            let db = kit.fresh(set).await.unwrap();
+            let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'jobs'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+            println!("{} {tables}", db.name());
+            db.close().await.unwrap();
+        }
+        "mysql" => {
+            let set = MigrationSet::<sqlx::MySqlConnection>::from_dir(&dir, Dialect::MySql).unwrap();
+            let kit = migrator_mysql::testing::TestKit::new(migrator_conformance::mysql::server_options());
+            let db = kit.fresh(set).await.unwrap();
+            let tables: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'jobs'",
+            )
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            println!("{} {tables}", db.name());
+            db.close().await.unwrap();
+        }
+        other => panic!("unknown backend {other}"),
+    }
+}
