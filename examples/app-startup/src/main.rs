@@ -9,13 +9,12 @@
 //! The first run applies the two migrations in `examples/app-startup/migrations` (a table,
 //! then an index built `CONCURRENTLY`); later runs find nothing to do, in one round trip and
 //! without taking the migration lock. Start several copies at once: each migration is still
-//! applied exactly once. `RUST_LOG=info` shows what the migrator does.
+//! applied exactly once. `RUST_LOG=info` shows what the migrator does. Its integration test,
+//! on a fresh migrated database per test, is `tests/notes.rs` (`cargo test -p app-startup`).
 
-use migrator_postgres::{EmbeddedMigrations, Migrator, embed_migrations};
+use app_startup::{MIGRATIONS, add_note, count_notes};
+use migrator_postgres::Migrator;
 use sqlx::postgres::PgPoolOptions;
-
-/// The migrations, read, checked and checksummed at compile time.
-static MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,8 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     print!("{report}");
 
     // ...then the application works with it.
-    sqlx::query("INSERT INTO notes (body) VALUES ($1)").bind("started").execute(&pool).await?;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM notes").fetch_one(&pool).await?;
-    println!("the notes table has {count} row(s)");
+    add_note(&pool, "started").await?;
+    println!("the notes table has {} row(s)", count_notes(&pool).await?);
     Ok(())
 }
