@@ -45,6 +45,7 @@
 //! | [`Driver`], [`Session`], [`Job`], [`Capabilities`] | the backend contract |
 //! | [`plan`] | the pure planner, also behind `status`, `validate` and `plan` |
 //! | [`directive`], [`checksum`], [`split`], [`classify`] | script parsing |
+//! | [`lint`] | the safety linter: [`lint::lint_dir`], [`lint::Finding`], [`lint::RULES`] |
 //! | [`build::watch_migrations`] | the build-script helper |
 //! | [`Error`], [`Report`], [`Status`], [`Validation`] | results |
 
@@ -55,6 +56,7 @@ pub mod directive;
 mod driver;
 mod error;
 pub mod history;
+pub mod lint;
 mod migration;
 pub mod plan;
 mod report;
