@@ -352,7 +352,11 @@ fn add_constraint(ctx: &mut Ctx<'_>, table: &AlterTarget<'_>, mut a: Cursor<'_, 
         && !table.new
         && ctx.mysql()
     {
-        table.options.copying(ctx, at, format!("adding a {kind} index to `{shown}` blocks writes to it"));
+        table.options.copying(
+            ctx,
+            at,
+            format!("adding a {kind} index to `{shown}` takes a shared lock (the first one also rebuilds the table)"),
+        );
     }
 }
 
@@ -662,8 +666,8 @@ impl MySqlOptions {
             if c.group().is_some() {
                 continue;
             }
+            let at = c.peek().map_or(0, |t| t.offset);
             if let Some(kw) = c.eat_any(&["ALGORITHM", "LOCK"]) {
-                let at = c.peek().map_or(0, |t| t.offset);
                 c.eat_punct('=');
                 if let Some(value) = c.next() {
                     let value = (value.text.to_ascii_uppercase(), at);
@@ -727,6 +731,11 @@ impl MySqlOptions {
         if self.refuses_to_block() || self.algorithm() == Some("COPY") {
             return;
         }
-        ctx.emit_help(&rules::MYSQL_BLOCKING_ALTER, at, format!("{what}, which blocks writes"), help);
+        ctx.emit_help(
+            &rules::MYSQL_BLOCKING_ALTER,
+            at,
+            format!("{what}: writes to it wait until the ALTER is done"),
+            help,
+        );
     }
 }

@@ -122,7 +122,14 @@ fn create_index(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
         let options = alter::MySqlOptions::read(c.rest());
         options.check(ctx, &table);
         if let Some(kind) = special {
-            options.copying(ctx, start, format!("adding a {kind} index to `{}` blocks writes to it", table.shown()));
+            options.copying(
+                ctx,
+                start,
+                format!(
+                    "adding a {kind} index to `{}` takes a shared lock (the first one also rebuilds the table)",
+                    table.shown()
+                ),
+            );
         }
     }
 }

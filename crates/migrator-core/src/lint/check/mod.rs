@@ -162,13 +162,17 @@ fn check_statement(ctx: &mut Ctx<'_>, toks: &[Tok<'_>], text: &str) {
     let start = first.offset;
     identifiers(ctx, toks);
     if let Some(what) = transaction_control(ctx.dialect, toks) {
+        let consequence = match what.split(' ').next().unwrap_or("") {
+            "BEGIN" | "START" => {
+                "the runner already owns the transaction, and a BEGIN without COMMIT silently loses the change"
+            }
+            "ROLLBACK" | "ABORT" => "it throws away the runner's transaction, and the history row with it",
+            _ => "it ends the runner's transaction early, splitting the migration from its history row",
+        };
         ctx.emit(
             &rules::TRANSACTION_CONTROL,
             start,
-            format!(
-                "`{what}` at the top level of a migration: the runner owns the transaction (a BEGIN without COMMIT \
-                 silently loses the change, a COMMIT splits the migration from its history row)"
-            ),
+            format!("`{what}` at the top level of a migration: {consequence}"),
         );
         return;
     }

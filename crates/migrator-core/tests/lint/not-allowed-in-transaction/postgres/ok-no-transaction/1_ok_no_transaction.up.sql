@@ -1,0 +1,7 @@
+-- migrator:no-transaction
+VACUUM (ANALYZE) users;
+DO $$
+BEGIN
+  UPDATE settings SET value = 'on' WHERE key = 'x';
+  COMMIT;
+END $$;
