@@ -64,10 +64,14 @@ pub type MigratorBuilder = migrator_core::MigratorBuilder<PgDriver>;
 /// `static MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");`
 ///
 /// The path is relative to the crate's `Cargo.toml`. Every file is validated (names,
-/// versions, directives, SQL splitting) with errors naming the file and line; checksums are
-/// computed at compile time; each file is included with `include_str!`, so an edit
-/// recompiles. Add `migrator_core::build::watch_migrations("migrations")` to `build.rs` so a
-/// *new* file recompiles too.
+/// versions, directives, SQL splitting) and linted for production hazards with errors naming
+/// the file and line; checksums are computed at compile time; each file is included with
+/// `include_str!`, so an edit recompiles. Add `migrator_core::build::watch_migrations("migrations")`
+/// to `build.rs` so a *new* file recompiles too.
+///
+/// Lint options follow the path: `lint_from = <version>`, `deny(<rule>, …)`,
+/// `warn(<rule>, …)` and `off(<rule>, …)`, as in
+/// `embed_migrations!("migrations", lint_from = 20261101000000, deny(prefer-text))`.
 #[macro_export]
 macro_rules! embed_migrations {
     ($($args:tt)*) => {
