@@ -8,6 +8,7 @@
 //! procedures, a function and a trigger with `BEGIN … END` bodies and online ALTERs. The
 //! PostgreSQL set is applied and reverted on a real server by the conformance suite
 //! (`tests/tests/realistic.rs` at the workspace root).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 
