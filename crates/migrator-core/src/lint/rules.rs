@@ -87,7 +87,7 @@ rules! {
         "CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY or DETACH PARTITION CONCURRENTLY in a transactional migration: PostgreSQL refuses it",
         "move the statement into a migration of its own that starts with `-- migrator:no-transaction`";
     NOT_ALLOWED_IN_TRANSACTION = "not-allowed-in-transaction", postgres: FATAL, mysql: None,
-        "VACUUM, ALTER SYSTEM, CREATE/DROP DATABASE or TABLESPACE, or a DO block that commits, in a transactional migration: PostgreSQL refuses it",
+        "VACUUM, ALTER SYSTEM, CREATE/DROP DATABASE or TABLESPACE, or a DO block (or CALL of a procedure) that commits, in a transactional migration: PostgreSQL refuses it",
         "run it in a migration marked `-- migrator:no-transaction`; for batched updates, write a Rust-code backfill";
     TRANSACTION_CONTROL = "transaction-control", postgres: FATAL, mysql: FATAL,
         "a top-level BEGIN, COMMIT, ROLLBACK or START TRANSACTION: the runner owns transaction boundaries, and an uncommitted BEGIN silently loses the change",

@@ -332,13 +332,29 @@ impl Table {
     }
 }
 
-/// The tables the migrations built so far, by their own (unqualified) name.
+/// The tables the migrations built so far, by their own (unqualified) name, and the
+/// PostgreSQL procedures whose bodies commit.
 #[derive(Debug, Default)]
 pub(crate) struct Schema {
     tables: HashMap<String, Table>,
+    committing_procedures: HashMap<String, String>,
 }
 
 impl Schema {
+    /// Records whether procedure `name` commits (`word` is the `COMMIT` or `ROLLBACK` its
+    /// body runs).
+    pub(crate) fn procedure(&mut self, name: &str, commits: Option<&str>) {
+        match commits {
+            Some(word) => self.committing_procedures.insert(name.to_owned(), word.to_owned()),
+            None => self.committing_procedures.remove(name),
+        };
+    }
+
+    /// If procedure `name` commits, the `COMMIT` or `ROLLBACK` it runs.
+    pub(crate) fn procedure_commits(&self, name: &str) -> Option<&str> {
+        self.committing_procedures.get(name).map(String::as_str)
+    }
+
     pub(crate) fn table(&self, name: &str) -> Option<&Table> {
         self.tables.get(name)
     }

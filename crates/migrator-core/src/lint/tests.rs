@@ -387,3 +387,19 @@ fn identifiers_over_the_limit() {
     // PostgreSQL counts bytes: 32 two-byte characters are 64 bytes.
     assert_eq!(pg(&format!("CREATE TABLE \"{}\" (id bigint PRIMARY KEY);", "é".repeat(32))), ["identifier-too-long"]);
 }
+
+#[test]
+fn calling_a_procedure_that_commits() {
+    let create =
+        "CREATE PROCEDURE batch() LANGUAGE plpgsql AS $$ BEGIN UPDATE t SET a = 1 WHERE id < 10; COMMIT; END $$;";
+    let call = "CALL batch();";
+    let options = LintOptions::new();
+    assert_eq!(lint_set(&[create, call], Dialect::Postgres, &options), [(2, "not-allowed-in-transaction")]);
+    let no_tx = "-- migrator:no-transaction\nCALL batch();";
+    assert_eq!(lint_set(&[create, no_tx], Dialect::Postgres, &options), []);
+    let replaced = "CREATE OR REPLACE PROCEDURE batch() LANGUAGE sql AS $$ UPDATE t SET a = 1 WHERE id < 10 $$;";
+    assert_eq!(lint_set(&[create, replaced, call], Dialect::Postgres, &options), []);
+    assert_eq!(lint_set(&[create, "DROP PROCEDURE IF EXISTS batch;", call], Dialect::Postgres, &options), []);
+    // An unknown procedure may or may not commit: not reported.
+    assert_eq!(lint_set(&["CALL other();"], Dialect::Postgres, &options), []);
+}

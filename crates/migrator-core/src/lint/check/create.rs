@@ -20,6 +20,12 @@ pub(super) fn create(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
         if let Some(name) = c.name() {
             ctx.created.insert(name.key().to_owned());
         }
+    } else if ctx.pg() && c.eat("PROCEDURE") {
+        if let Some(name) = c.name() {
+            let commits =
+                c.rest().iter().find_map(|t| t.string_body()).and_then(|(body, _)| other::commit_in_body(body));
+            ctx.schema.procedure(name.key(), commits.map(|(_, word)| word));
+        }
     } else if ctx.pg() && c.is("DATABASE") {
         ctx.not_in_transaction(start, "`CREATE DATABASE`");
     } else if ctx.pg() && c.is("TABLESPACE") {
@@ -169,6 +175,11 @@ pub(super) fn drop(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
         ctx.emit(&rules::DROP_SCHEMA, start, format!("`DROP {kind} {shown}` deletes everything in it, with its data"));
     } else if ctx.pg() && c.is("TABLESPACE") {
         ctx.not_in_transaction(start, "`DROP TABLESPACE`");
+    } else if c.eat("PROCEDURE") {
+        c.eat_if_exists();
+        for name in names(&mut c) {
+            ctx.schema.procedure(name.key(), None);
+        }
     }
 }
 

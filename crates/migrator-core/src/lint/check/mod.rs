@@ -194,6 +194,7 @@ fn check_statement(ctx: &mut Ctx<'_>, toks: &[Tok<'_>], text: &str) {
         "LOCK" => other::lock(ctx, c, start),
         "OPTIMIZE" if ctx.mysql() => other::optimize(ctx, c, start),
         "DO" if ctx.pg() => other::do_block(ctx, toks),
+        "CALL" if ctx.pg() => other::call(ctx, c, start),
         "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "REPLACE" => other::data_change(ctx, c, &verb, start),
         "WITH" => {
             other::skip_ctes(&mut c);

@@ -127,6 +127,21 @@ pub(super) fn optimize(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
 
 /// `DO $$ … COMMIT; … $$`: procedures and DO blocks may commit only outside a transaction
 /// block.
+/// `CALL p()` of a procedure these migrations created with a body that commits.
+pub(super) fn call(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
+    let Some(procedure) = c.name() else { return };
+    if !ctx.transactional {
+        return;
+    }
+    if let Some(word) = ctx.schema.procedure_commits(procedure.key()) {
+        let message = format!(
+            "`CALL {}` runs a procedure whose body runs `{word}`, which PostgreSQL refuses inside the migration's transaction",
+            procedure.shown()
+        );
+        ctx.emit(&rules::NOT_ALLOWED_IN_TRANSACTION, start, message);
+    }
+}
+
 pub(super) fn do_block(ctx: &mut Ctx<'_>, toks: &[Tok<'_>]) {
     if !ctx.transactional {
         return;
@@ -142,7 +157,7 @@ pub(super) fn do_block(ctx: &mut Ctx<'_>, toks: &[Tok<'_>]) {
 }
 
 /// The offset and word of a `COMMIT` or `ROLLBACK` statement in a PL/pgSQL body.
-fn commit_in_body(body: &str) -> Option<(usize, &'static str)> {
+pub(super) fn commit_in_body(body: &str) -> Option<(usize, &'static str)> {
     let tokens = tokenize(body, Dialect::Postgres).ok()?;
     let significant: Vec<Tok<'_>> = tokens
         .iter()

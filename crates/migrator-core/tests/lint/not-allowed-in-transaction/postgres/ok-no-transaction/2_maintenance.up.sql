@@ -5,3 +5,4 @@ BEGIN
   UPDATE settings SET value = 'on' WHERE key = 'x';
   COMMIT;
 END $$;
+CALL purge_sessions(1000);
