@@ -77,6 +77,8 @@ fn do_blocks_that_commit() {
     let harmless = "DO $$ BEGIN RAISE NOTICE 'COMMIT; ROLLBACK'; -- COMMIT\n PERFORM commit_count(); END $$;";
     assert_eq!(pg(harmless), Vec::<&str>::new());
     assert_eq!(pg("DO $$ BEGIN ROLLBACK TO SAVEPOINT x; END $$;"), Vec::<&str>::new());
+    assert_eq!(pg("DO $$ DECLARE commit int; BEGIN commit := 1; END $$;"), Vec::<&str>::new());
+    assert_eq!(pg("DO $$ BEGIN IF true THEN COMMIT AND CHAIN; END IF; END $$;"), ["not-allowed-in-transaction"]);
 }
 
 #[test]
@@ -402,4 +404,18 @@ fn calling_a_procedure_that_commits() {
     assert_eq!(lint_set(&[create, "DROP PROCEDURE IF EXISTS batch;", call], Dialect::Postgres, &options), []);
     // An unknown procedure may or may not commit: not reported.
     assert_eq!(lint_set(&["CALL other();"], Dialect::Postgres, &options), []);
+}
+
+#[test]
+fn drop_forms_that_are_not_columns() {
+    assert_eq!(pg("ALTER TABLE t DROP CONSTRAINT IF EXISTS t_a_check;"), Vec::<&str>::new());
+    assert_eq!(pg("ALTER TABLE settings DROP key;"), ["drop-column"], "a PostgreSQL column may be named key");
+    for sql in [
+        "ALTER TABLE t DROP INDEX t_a;",
+        "ALTER TABLE t DROP KEY t_a;",
+        "ALTER TABLE t DROP FOREIGN KEY t_fk;",
+        "ALTER TABLE t DROP CHECK t_chk;",
+    ] {
+        assert_eq!(my(sql), Vec::<&str>::new(), "{sql}");
+    }
 }

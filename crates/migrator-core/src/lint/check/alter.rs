@@ -299,7 +299,11 @@ fn add_constraint(ctx: &mut Ctx<'_>, table: &AlterTarget<'_>, mut a: Cursor<'_, 
             );
         }
         if ctx.mysql() {
-            table.options.copying(ctx, at, format!("adding a CHECK constraint to `{shown}` copies the table"));
+            table.options.copying(
+                ctx,
+                at,
+                format!("adding a CHECK constraint to `{shown}` checks every row under a shared lock"),
+            );
         }
     } else if a.is("FOREIGN") {
         if table.new {
@@ -321,7 +325,7 @@ fn add_constraint(ctx: &mut Ctx<'_>, table: &AlterTarget<'_>, mut a: Cursor<'_, 
             table.options.copying_help(
                 ctx,
                 at,
-                format!("adding a foreign key to `{shown}` while foreign_key_checks is on copies the table"),
+                format!("adding a foreign key to `{shown}` while foreign_key_checks is on checks every row under a shared lock"),
                 "if the data is known to be valid, `SET foreign_key_checks = 0` and state `ALGORITHM=INPLACE, LOCK=NONE`; \
                  otherwise use an online schema-change tool",
             );
@@ -371,7 +375,13 @@ fn drop_action(ctx: &mut Ctx<'_>, table: &AlterTarget<'_>, mut a: Cursor<'_, '_>
         }
         return;
     }
-    if a.is_any(&["CONSTRAINT", "INDEX", "KEY", "FOREIGN", "CHECK", "PARTITION", "DEFAULT", "PERIOD"]) {
+    // PostgreSQL has only DROP CONSTRAINT besides columns (`key` or `index` may be column
+    // names there); MySQL also drops indexes, keys, checks and partitions.
+    let not_a_column: &[&str] = match ctx.dialect {
+        Dialect::Postgres => &["CONSTRAINT"],
+        Dialect::MySql => &["CONSTRAINT", "INDEX", "KEY", "FOREIGN", "CHECK", "PARTITION"],
+    };
+    if a.is_any(not_a_column) {
         return;
     }
     a.eat("COLUMN");
@@ -734,7 +744,7 @@ impl MySqlOptions {
         ctx.emit_help(
             &rules::MYSQL_BLOCKING_ALTER,
             at,
-            format!("{what}: writes to it wait until the ALTER is done"),
+            format!("{what}: writes to it wait until the statement is done"),
             help,
         );
     }

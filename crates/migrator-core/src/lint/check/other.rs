@@ -14,7 +14,7 @@ pub(super) fn truncate(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
     ctx.emit(&rules::TRUNCATE, start, format!("`TRUNCATE {}` deletes every row{cascade}", tables.join(", ")));
 }
 
-/// `FULL` among `VACUUM (…)`-style options, unless set to false.
+/// Whether option `name` is on among `VACUUM (…)`-style options (`FULL`, `FULL true`, not `FULL false`).
 fn option_enabled(options: &[Tok<'_>], name: &str) -> bool {
     split_commas(options).iter().any(|option| match option {
         [word] => word.is(name),
@@ -125,8 +125,6 @@ pub(super) fn optimize(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
     ctx.emit(&rules::OPTIMIZE_TABLE, start, format!("`OPTIMIZE TABLE {}` rebuilds the whole table", tables.join(", ")));
 }
 
-/// `DO $$ … COMMIT; … $$`: procedures and DO blocks may commit only outside a transaction
-/// block.
 /// `CALL p()` of a procedure these migrations created with a body that commits.
 pub(super) fn call(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
     let Some(procedure) = c.name() else { return };
@@ -142,6 +140,8 @@ pub(super) fn call(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
     }
 }
 
+/// `DO $$ … COMMIT; … $$`: procedures and DO blocks may commit only outside a transaction
+/// block.
 pub(super) fn do_block(ctx: &mut Ctx<'_>, toks: &[Tok<'_>]) {
     if !ctx.transactional {
         return;
@@ -170,7 +170,10 @@ pub(super) fn commit_in_body(body: &str) -> Option<(usize, &'static str)> {
         let starts_statement =
             previous.is_none_or(|p| p.kind == TokenKind::Semicolon || p.is_any(&["BEGIN", "THEN", "ELSE", "LOOP"]));
         let next = significant.get(i + 1);
-        let continues = next.is_some_and(|n| n.is("PREPARED") || (word == "ROLLBACK" && n.is("TO")));
+        // `COMMIT PREPARED`, `ROLLBACK TO SAVEPOINT`, and a variable named `commit`
+        // (`commit := 1`) are not transaction ends.
+        let continues =
+            next.is_some_and(|n| n.kind == TokenKind::Punct || n.is("PREPARED") || (word == "ROLLBACK" && n.is("TO")));
         (starts_statement && !continues).then_some((tok.offset, word))
     })
 }
