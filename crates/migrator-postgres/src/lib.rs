@@ -41,6 +41,9 @@
 //! - Each migration starts with `RESET ALL` and explicit `lock_timeout` / `statement_timeout`:
 //!   neither a previous migration's `SET` nor the application pool's settings apply to it.
 //!
+//! - **Safety lint**: `embed_migrations!` refuses migrations that would lock, rewrite or
+//!   break production unless acknowledged; [`lint::lint_dir`] reports every finding for CI.
+//!
 //! Rust-code migrations receive a `&mut sqlx::PgConnection` inside their transaction.
 //! The items of `migrator-core` that applications need are re-exported here.
 
@@ -50,8 +53,8 @@ mod sql;
 
 pub use driver::PgDriver;
 pub use migrator_core::{
-    BoxError, EmbeddedMigrations, Error, FailureOutcome, MigrationFailure, MigrationSet, Phase, Phases, PlanError,
-    Report, RustMigration, RustStep, Status, StepFuture, Validation, async_trait, build,
+    BoxError, Dialect, EmbeddedMigrations, Error, FailureOutcome, MigrationFailure, MigrationSet, Phase, Phases,
+    PlanError, Report, RustMigration, RustStep, Status, StepFuture, Validation, async_trait, build, lint,
 };
 
 /// The runner on PostgreSQL: `Migrator::new(&pool, MIGRATIONS)?.run().await?`.

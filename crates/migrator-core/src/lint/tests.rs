@@ -419,3 +419,58 @@ fn drop_forms_that_are_not_columns() {
         assert_eq!(my(sql), Vec::<&str>::new(), "{sql}");
     }
 }
+
+#[test]
+fn dump_style_baselines_have_no_hazard() {
+    let pg_dump = r#"SET statement_timeout = 0;
+SET client_encoding = 'UTF8';
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE SCHEMA app;
+CREATE TYPE app.state AS ENUM ('new', 'done');
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $_$
+BEGIN
+    NEW.updated_at = statement_timestamp();
+    RETURN NEW;
+EXCEPTION WHEN others THEN
+    RETURN NEW;
+END;
+$_$;
+SET default_tablespace = '';
+CREATE TABLE app.users (
+    id bigint NOT NULL,
+    email public.citext NOT NULL,
+    state app.state DEFAULT 'new'::app.state NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+ALTER TABLE app.users OWNER TO postgres;
+CREATE SEQUENCE app.users_id_seq START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1;
+ALTER SEQUENCE app.users_id_seq OWNED BY app.users.id;
+ALTER TABLE ONLY app.users ALTER COLUMN id SET DEFAULT nextval('app.users_id_seq'::regclass);
+SELECT pg_catalog.setval('app.users_id_seq', 1, false);
+ALTER TABLE ONLY app.users ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY app.users ADD CONSTRAINT users_email_key UNIQUE (email);
+CREATE INDEX users_state ON app.users USING btree (state) WHERE (state <> 'done'::app.state);
+CREATE TRIGGER users_touch BEFORE UPDATE ON app.users FOR EACH ROW EXECUTE FUNCTION app.touch();
+COMMENT ON TABLE app.users IS 'people; COMMIT is a word here';
+GRANT SELECT ON TABLE app.users TO PUBLIC;"#;
+    assert_eq!(pg(pg_dump), Vec::<&str>::new());
+    let mysqldump = "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
+/*!40101 SET NAMES utf8mb4 */;
+/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;
+CREATE TABLE `users` (
+  `id` bigint NOT NULL AUTO_INCREMENT,
+  `email` varchar(191) COLLATE utf8mb4_unicode_ci NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `users_email` (`email`)
+) ENGINE=InnoDB AUTO_INCREMENT=3 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+LOCK TABLES `users` WRITE;
+/*!40000 ALTER TABLE `users` DISABLE KEYS */;
+INSERT INTO `users` VALUES (1,'a@example.com'),(2,'b@example.com');
+/*!40000 ALTER TABLE `users` ENABLE KEYS */;
+UNLOCK TABLES;
+/*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */;";
+    // Only the MySQL-specific warning about several DDL statements (CREATE, LOCK, UNLOCK).
+    assert_eq!(my(mysqldump), ["mysql-multi-ddl"]);
+    // mysqldump's `DROP TABLE IF EXISTS` before each CREATE would drop a live table: reported.
+    assert_eq!(my(&format!("DROP TABLE IF EXISTS `users`;\n{mysqldump}")), ["drop-table", "mysql-multi-ddl"]);
+}
