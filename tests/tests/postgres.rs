@@ -44,6 +44,18 @@ fn set(dir: &Dir) -> MigrationSet<PgConnection> {
     dir.set::<PgConnection>(migrator_core::Dialect::Postgres)
 }
 
+/// The up scripts of `dir` as a set, without the lint that runtime loading applies.
+fn unlinted_set(dir: &Dir, migrations: &[(i64, &str)]) -> MigrationSet<PgConnection> {
+    use migrator_core::{Dialect, Script, ScriptKind, SqlMigration, Version};
+    let mut set = MigrationSet::new();
+    for &(version, name) in migrations {
+        let file = format!("{version}_{name}.up.sql");
+        let up = Script::parse(ScriptKind::Up, file.clone(), dir.read(&file), Dialect::Postgres).unwrap();
+        set = set.with(SqlMigration::new(Version::new(version).unwrap(), name.to_owned(), up, None).unwrap()).unwrap();
+    }
+    set
+}
+
 fn versions(report: &migrator_postgres::Report) -> Vec<i64> {
     report.steps.iter().map(|s| s.version.get()).collect()
 }
@@ -89,7 +101,18 @@ async fn concurrently_in_a_transactional_migration_fails_with_its_line() {
         "index_users",
         "-- forgot the no-transaction directive\n\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n",
     );
-    let e = Migrator::new(db.driver(), set(&dir)).unwrap().run().await.unwrap_err();
+    // Runtime loading refuses it: the linter's fatal `concurrently-in-transaction`.
+    let refused = MigrationSet::<PgConnection>::from_dir(dir.path(), migrator_core::Dialect::Postgres).unwrap_err();
+    assert!(
+        refused.to_string().contains("2_index_users.up.sql:3:1: `CREATE INDEX CONCURRENTLY` cannot run"),
+        "{refused}"
+    );
+    // A set built without runtime loading (as a tool could) fails at the server, with its line.
+    let e = Migrator::new(db.driver(), unlinted_set(&dir, &[(1, "create_users"), (2, "index_users")]))
+        .unwrap()
+        .run()
+        .await
+        .unwrap_err();
     let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
     assert_eq!((failure.statement, failure.line, failure.outcome), (Some(1), Some(3), FailureOutcome::RolledBack));
     assert!(failure.message.contains("cannot run inside a transaction block"), "{e}");

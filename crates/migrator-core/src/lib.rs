@@ -46,6 +46,7 @@
 //! | [`plan`] | the pure planner, also behind `status`, `validate` and `plan` |
 //! | [`schema`], [`Inspect`], [`Drift`], [`ReversibilityReport`] | schema snapshots, reversibility and drift checks |
 //! | [`directive`], [`checksum`], [`split`], [`classify`] | script parsing |
+//! | [`lint`] | the safety linter: [`lint::lint_dir`], [`lint::Finding`], [`lint::RULES`] |
 //! | [`build::watch_migrations`] | the build-script helper |
 //! | [`Error`], [`Report`], [`Status`], [`Validation`] | results |
 
@@ -57,6 +58,7 @@ pub mod directive;
 mod driver;
 mod error;
 pub mod history;
+pub mod lint;
 mod migration;
 pub mod plan;
 mod report;

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use crate::checksum::{Checksum, statement_hash};
 use crate::directive::{self, Directives, ScriptKind};
 use crate::error::{Error, LoadError};
+use crate::source::{Problem, ProblemKind};
 use crate::split::{self, Dialect, SplitError, Statement};
 
 /// One statement's line and hash, as recorded in the history table for migrations that run
@@ -63,34 +64,47 @@ impl Script {
         text: impl Into<Cow<'static, str>>,
         dialect: Dialect,
     ) -> Result<Script, Vec<LoadError>> {
-        let path = path.into();
-        let text = text.into();
+        Script::parse_classified(kind, path.into(), text.into(), dialect)
+            .map_err(|problems| problems.into_iter().map(|p| p.error).collect())
+    }
+
+    /// [`Script::parse`], with each problem's kind (for lint findings) and source line.
+    pub(crate) fn parse_classified(
+        kind: ScriptKind,
+        path: Cow<'static, str>,
+        text: Cow<'static, str>,
+        dialect: Dialect,
+    ) -> Result<Script, Vec<Problem>> {
         let mut errors = Vec::new();
+        let source_line = |line: usize| directive::lines(&text).nth(line.saturating_sub(1)).map(str::to_owned);
         let directives = match directive::parse(&text, kind, true) {
             Ok(directives) => directives,
             Err(found) => {
-                errors.extend(found.into_iter().map(|e| LoadError {
-                    path: path.to_string(),
-                    line: Some(e.line),
-                    column: None,
-                    message: e.message,
+                errors.extend(found.into_iter().map(|e| Problem {
+                    kind: ProblemKind::Directive,
+                    source_line: source_line(e.line),
+                    error: LoadError { path: path.to_string(), line: Some(e.line), column: None, message: e.message },
                 }));
                 Directives::default()
             }
         };
         if kind == ScriptKind::Up && text.trim_start_matches('\u{feff}').trim().is_empty() {
-            errors.push(LoadError {
+            errors.push(Problem::other(LoadError {
                 path: path.to_string(),
                 line: None,
                 column: None,
                 message:
                     "the up script is empty: write the migration's SQL (a script of only comments is a valid no-op)"
                         .to_owned(),
-            });
+            }));
         }
         let statements = split::split(&text, dialect);
         if let Err(e) = &statements {
-            errors.push(split_load_error(&path, e));
+            errors.push(Problem {
+                kind: ProblemKind::Split,
+                source_line: source_line(e.line),
+                error: split_load_error(&path, e),
+            });
         }
         if !errors.is_empty() {
             return Err(errors);

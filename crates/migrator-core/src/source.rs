@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::directive::ScriptKind;
 use crate::error::{Error, LoadError};
+use crate::lint::{self, LintOptions};
 use crate::migration::{SqlMigration, check_name};
 use crate::script::Script;
 use crate::split::Dialect;
@@ -83,14 +84,55 @@ struct Found {
 ///
 /// `display` is how the directory is named in messages (such as `migrations`). Every problem
 /// is collected: bad names, duplicate versions, a down script without its up script,
-/// non-UTF-8 files, empty up scripts, unknown or misplaced directives and unsplittable SQL.
+/// non-UTF-8 files, empty up scripts, unknown or misplaced directives, unsplittable SQL, and
+/// fatal lint findings (a migration that cannot work as written, such as `CREATE INDEX
+/// CONCURRENTLY` in a transactional migration). Deny findings are not refused here: the deny
+/// gate is the compile-time check and `migrator lint`, so a history with old hazards can still
+/// be applied.
 pub fn load_dir(dir: &Path, display: &str, dialect: Dialect) -> Result<Vec<LoadedMigration>, Vec<LoadError>> {
-    let mut errors = Vec::new();
-    let error = |path: &str, line: Option<usize>, message: String| LoadError {
-        path: path.to_owned(),
-        line,
-        column: None,
-        message,
+    load_dir_with(dir, display, dialect, &LintOptions::default())
+}
+
+/// [`load_dir`], linting only the migrations from `options`' "lint from" version on.
+pub fn load_dir_with(
+    dir: &Path,
+    display: &str,
+    dialect: Dialect,
+    options: &LintOptions,
+) -> Result<Vec<LoadedMigration>, Vec<LoadError>> {
+    lint::check_dir(dir, display, dialect, options).into_migrations()
+}
+
+/// What kind of load problem a [`LoadError`] is, for the lint rule that reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProblemKind {
+    /// A directive line (`unknown-directive`).
+    Directive,
+    /// Unsplittable SQL (`parse-error`).
+    Split,
+    /// Anything else (`invalid-migration`).
+    Other,
+}
+
+/// A load problem with its kind and, when it points into a file, the source line.
+#[derive(Debug, Clone)]
+pub(crate) struct Problem {
+    pub(crate) kind: ProblemKind,
+    pub(crate) error: LoadError,
+    pub(crate) source_line: Option<String>,
+}
+
+impl Problem {
+    pub(crate) fn other(error: LoadError) -> Problem {
+        Problem { kind: ProblemKind::Other, error, source_line: None }
+    }
+}
+
+/// Reads every migration in `dir`: those that load, and every problem with the others.
+pub(crate) fn scan_dir(dir: &Path, display: &str, dialect: Dialect) -> (Vec<LoadedMigration>, Vec<Problem>) {
+    let mut errors: Vec<Problem> = Vec::new();
+    let error = |path: &str, line: Option<usize>, message: String| {
+        Problem::other(LoadError { path: path.to_owned(), line, column: None, message })
     };
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -100,7 +142,7 @@ pub fn load_dir(dir: &Path, display: &str, dialect: Dialect) -> Result<Vec<Loade
             } else {
                 format!("cannot read the migrations directory {}: {e}", dir.display())
             };
-            return Err(vec![error(display, None, message)]);
+            return (Vec::new(), vec![error(display, None, message)]);
         }
     };
     let mut files = Vec::new();
@@ -219,8 +261,11 @@ pub fn load_dir(dir: &Path, display: &str, dialect: Dialect) -> Result<Vec<Loade
                 continue;
             }
         };
-        let up_script = Script::parse(ScriptKind::Up, up.shown.clone(), up.text.clone(), dialect);
-        let down_script = down.map(|d| Script::parse(ScriptKind::Down, d.shown.clone(), d.text.clone(), dialect));
+        let parse = |kind, found: &Found| {
+            Script::parse_classified(kind, found.shown.clone().into(), found.text.clone().into(), dialect)
+        };
+        let up_script = parse(ScriptKind::Up, up);
+        let down_script = down.map(|d| parse(ScriptKind::Down, d));
         let (up_script, down_script) = match (up_script, down_script) {
             (Ok(u), None) => (u, None),
             (Ok(u), Some(Ok(d))) => (u, Some(d)),
@@ -240,11 +285,11 @@ pub fn load_dir(dir: &Path, display: &str, dialect: Dialect) -> Result<Vec<Loade
                 up_file: up.path.clone(),
                 down_file: down.map(|d| d.path.clone()),
             }),
-            Err(Error::Load { errors: found }) => errors.extend(found),
+            Err(Error::Load { errors: found }) => errors.extend(found.into_iter().map(Problem::other)),
             Err(other) => errors.push(error(&up.shown, None, other.to_string())),
         }
     }
-    if errors.is_empty() { Ok(loaded) } else { Err(errors) }
+    (loaded, errors)
 }
 
 /// One script embedded by `embed_migrations!`: path, text and compile-time checksum.

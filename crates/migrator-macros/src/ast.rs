@@ -1,8 +1,10 @@
 //! Parsing the macro's arguments.
 
+use migrator_core::lint::Setting;
 use proc_macro2::Span;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
-use syn::{Ident, LitStr, Path, Token};
+use syn::{Ident, LitInt, LitStr, Path, Token, token};
 
 /// Where a relative path is resolved from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +13,13 @@ pub(crate) enum RelativeTo {
     Manifest,
     /// The directory of the source file holding the invocation.
     File,
+}
+
+/// A level option: `deny(prefer-text)`, `warn("mixed-ddl-dml")`, `off(prefer-bigint)`.
+pub(crate) struct LevelOption {
+    pub(crate) rule: String,
+    pub(crate) span: Span,
+    pub(crate) setting: Setting,
 }
 
 /// The parsed invocation.
@@ -22,6 +31,39 @@ pub(crate) struct Args {
     /// The dialect, as written (`postgres`, `mysql`).
     pub(crate) dialect: Ident,
     pub(crate) relative_to: RelativeTo,
+    /// `lint_from = <version>`.
+    pub(crate) lint_from: Option<LitInt>,
+    pub(crate) levels: Vec<LevelOption>,
+}
+
+/// Parses the rule ids inside `deny(…)`: kebab-case ids written bare (`prefer-text`, Rust
+/// keywords such as `in` or `type` included) or as string literals.
+fn rule_ids(input: ParseStream<'_>, setting: Setting, into: &mut Vec<LevelOption>) -> syn::Result<()> {
+    let content;
+    syn::parenthesized!(content in input);
+    while !content.is_empty() {
+        if content.peek(LitStr) {
+            let lit: LitStr = content.parse()?;
+            into.push(LevelOption { rule: lit.value(), span: lit.span(), setting });
+        } else {
+            let first = content.call(Ident::parse_any)?;
+            let mut rule = first.to_string();
+            let mut span = first.span();
+            while content.peek(Token![-]) {
+                content.parse::<Token![-]>()?;
+                let part = content.call(Ident::parse_any)?;
+                rule.push('-');
+                rule.push_str(&part.to_string());
+                span = span.join(part.span()).unwrap_or(span);
+            }
+            into.push(LevelOption { rule, span, setting });
+        }
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(())
 }
 
 impl Parse for Args {
@@ -30,6 +72,8 @@ impl Parse for Args {
         let mut krate: Option<Path> = None;
         let mut dialect: Option<Ident> = None;
         let mut relative_to = RelativeTo::Manifest;
+        let mut lint_from: Option<LitInt> = None;
+        let mut levels = Vec::new();
         while !input.is_empty() {
             if input.peek(LitStr) {
                 let lit: LitStr = input.parse()?;
@@ -43,6 +87,20 @@ impl Parse for Args {
                 krate = Some(input.parse()?);
             } else {
                 let key: Ident = input.parse()?;
+                let setting = match key.to_string().as_str() {
+                    "deny" => Some(Setting::Deny),
+                    "warn" => Some(Setting::Warn),
+                    "off" => Some(Setting::Off),
+                    _ => None,
+                };
+                if let Some(setting) = setting.filter(|_| input.peek(token::Paren)) {
+                    rule_ids(input, setting, &mut levels)?;
+                    if input.is_empty() {
+                        break;
+                    }
+                    input.parse::<Token![,]>()?;
+                    continue;
+                }
                 if !input.peek(Token![=]) {
                     return Err(syn::Error::new(
                         key.span(),
@@ -52,6 +110,7 @@ impl Parse for Args {
                 input.parse::<Token![=]>()?;
                 match key.to_string().as_str() {
                     "dialect" => dialect = Some(input.parse()?),
+                    "lint_from" => lint_from = Some(input.parse()?),
                     "relative_to" => {
                         let value: Ident = input.parse()?;
                         relative_to = match value.to_string().as_str() {
@@ -69,7 +128,8 @@ impl Parse for Args {
                         return Err(syn::Error::new(
                             key.span(),
                             format!(
-                                "unknown option `{other}`: write `embed_migrations!(\"migrations\")`, optionally with `relative_to = file`"
+                                "unknown option `{other}`: the options are `lint_from = <version>`, `deny(<rule>, …)`, \
+                                 `warn(<rule>, …)`, `off(<rule>, …)` and `relative_to = file`"
                             ),
                         ));
                     }
@@ -93,6 +153,6 @@ impl Parse for Args {
             )
         })?;
         let krate = krate.unwrap_or_else(|| syn::parse_quote!(::migrator_core));
-        Ok(Args { path, krate, dialect, relative_to })
+        Ok(Args { path, krate, dialect, relative_to, lint_from, levels })
     }
 }

@@ -8,7 +8,9 @@
 //! as runtime loading ([`migrator_core::source::load_dir`]), so a bad file name, a duplicate
 //! version, a down script without its up script, an empty up script, an unknown directive,
 //! a non-UTF-8 file or unsplittable SQL is a compile error, spanned on the path literal and
-//! naming `file:line:column`. It computes every checksum at compile time and emits one
+//! naming `file:line:column`. It then runs the safety linter ([`migrator_core::lint`]):
+//! every fatal finding, and every deny finding not acknowledged with `-- migrator:allow`, is a
+//! compile error too, all of them at once. It computes every checksum at compile time and emits one
 //! `include_str!` per file, so editing a file recompiles the crate. New files need the
 //! build-script helper `migrator_core::build::watch_migrations` (stable Rust gives macros no
 //! way to watch a directory).
@@ -30,9 +32,29 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// The path is relative to the calling crate's `Cargo.toml`. Options, after the path:
-/// `relative_to = file` resolves it relative to the source file instead (useful for test
-/// fixtures). Direct use also takes `crate = <path to migrator_core>` and
-/// `dialect = postgres | mysql`.
+///
+/// | option | meaning |
+/// |---|---|
+/// | `lint_from = 20261101000000` | lint only migrations of this version and newer (older ones have shipped) |
+/// | `deny(prefer-text, …)` | raise rules to deny: their findings become compile errors |
+/// | `warn(mixed-ddl-dml, …)` | lower rules to warn: reported by the library call and `migrator lint` only |
+/// | `off(prefer-bigint, …)` | turn rules off |
+/// | `relative_to = file` | resolve the path from the source file instead (test fixtures) |
+///
+/// Rule ids are written as they are (`deny(prefer-text)`), or as strings
+/// (`deny("prefer-text")`). Fatal rules cannot be lowered: a fatal finding means the migration
+/// cannot work as written.
+///
+/// ```text
+/// static MIGRATIONS: EmbeddedMigrations = migrator_postgres::embed_migrations!(
+///     "migrations",
+///     lint_from = 20261101000000,
+///     deny(prefer-text, prefer-timestamptz),
+///     off(mixed-ddl-dml),
+/// );
+/// ```
+///
+/// Direct use also takes `crate = <path to migrator_core>` and `dialect = postgres | mysql`.
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let args = match syn::parse::<ast::Args>(input) {

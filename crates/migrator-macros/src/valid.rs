@@ -1,9 +1,10 @@
-//! Loading and validating the directory with migrator-core's loader.
+//! Loading, validating and linting the directory with migrator-core's loader and linter.
 
 use std::path::{Path, PathBuf};
 
-use migrator_core::source::{LoadedMigration, load_dir};
-use migrator_core::{Dialect, LoadError};
+use migrator_core::lint::{LintOptions, check_dir};
+use migrator_core::source::LoadedMigration;
+use migrator_core::{Dialect, LoadError, Version};
 
 use crate::ast::{Args, RelativeTo};
 
@@ -13,7 +14,8 @@ pub(crate) struct Loaded {
     pub(crate) migrations: Vec<LoadedMigration>,
 }
 
-/// Loads the directory named by `args`, turning every problem into one spanned error.
+/// Loads and lints the directory named by `args`, turning every problem (load errors, fatal
+/// and unacknowledged deny findings) into one spanned error.
 pub(crate) fn load(args: &Args) -> syn::Result<Loaded> {
     let span = args.path.span();
     let dialect = match args.dialect.to_string().as_str() {
@@ -23,22 +25,63 @@ pub(crate) fn load(args: &Args) -> syn::Result<Loaded> {
             return Err(syn::Error::new(args.dialect.span(), format!("unknown dialect `{other}`: postgres or mysql")));
         }
     };
+    let options = lint_options(args)?;
     let written = args.path.value();
     let dir = resolve(args, &written)?;
-    match load_dir(&dir, &written, dialect) {
+    let checked = check_dir(&dir, &written, dialect, &options);
+    let mut messages: Vec<String> = checked.load_errors().map(|error| describe(error, &written, &dir)).collect();
+    messages.extend(checked.findings().failures().map(ToString::to_string));
+    if let Some(error) = combine(span, &messages) {
+        return Err(error);
+    }
+    match checked.into_migrations() {
         Ok(migrations) => Ok(Loaded { dialect, migrations }),
         Err(errors) => {
-            let mut combined: Option<syn::Error> = None;
-            for error in &errors {
-                let message = describe(error, &written, &dir);
-                let e = syn::Error::new(span, message);
-                match &mut combined {
+            let messages: Vec<String> = errors.iter().map(|error| describe(error, &written, &dir)).collect();
+            Err(combine(span, &messages)
+                .unwrap_or_else(|| syn::Error::new(span, "the migrations directory cannot be loaded")))
+        }
+    }
+}
+
+/// One error per message, all on `span`.
+fn combine(span: proc_macro2::Span, messages: &[String]) -> Option<syn::Error> {
+    let mut combined: Option<syn::Error> = None;
+    for message in messages {
+        let e = syn::Error::new(span, message);
+        match &mut combined {
+            Some(all) => all.combine(e),
+            None => combined = Some(e),
+        }
+    }
+    combined
+}
+
+/// `lint_from = …` and the level options, each error spanned on its own token.
+fn lint_options(args: &Args) -> syn::Result<LintOptions> {
+    let mut options = LintOptions::new();
+    if let Some(lit) = &args.lint_from {
+        let version = lit.base10_parse::<i64>().ok().and_then(Version::new).ok_or_else(|| {
+            syn::Error::new(lit.span(), "`lint_from` is a migration version: a positive integer such as 20261101000000")
+        })?;
+        options = options.with_lint_from(version);
+    }
+    let mut errors: Option<syn::Error> = None;
+    for level in &args.levels {
+        match options.clone().with_level(&level.rule, level.setting) {
+            Ok(next) => options = next,
+            Err(e) => {
+                let e = syn::Error::new(level.span, e.to_string());
+                match &mut errors {
                     Some(all) => all.combine(e),
-                    None => combined = Some(e),
+                    None => errors = Some(e),
                 }
             }
-            Err(combined.unwrap_or_else(|| syn::Error::new(span, "the migrations directory cannot be loaded")))
         }
+    }
+    match errors {
+        Some(errors) => Err(errors),
+        None => Ok(options),
     }
 }
 

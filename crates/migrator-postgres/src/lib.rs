@@ -41,6 +41,9 @@
 //! - Each migration starts with `RESET ALL` and explicit `lock_timeout` / `statement_timeout`:
 //!   neither a previous migration's `SET` nor the application pool's settings apply to it.
 //!
+//! - **Safety lint**: `embed_migrations!` refuses migrations that would lock, rewrite or
+//!   break production unless acknowledged; [`lint::lint_dir`] reports every finding for CI.
+//!
 //! Rust-code migrations receive a `&mut sqlx::PgConnection` inside their transaction.
 //!
 //! # Features
@@ -59,9 +62,9 @@ pub mod testing;
 
 pub use driver::PgDriver;
 pub use migrator_core::{
-    BoxError, Drift, EmbeddedMigrations, Error, FailureOutcome, Inspect, MigrationFailure, MigrationSet, Phase, Phases,
-    PlanError, Report, ReversibilityReport, RustMigration, RustStep, Status, StepFuture, Validation, async_trait,
-    build,
+    BoxError, Dialect, Drift, EmbeddedMigrations, Error, FailureOutcome, Inspect, MigrationFailure, MigrationSet,
+    Phase, Phases, PlanError, Report, ReversibilityReport, RustMigration, RustStep, Status, StepFuture, Validation,
+    async_trait, build, lint,
 };
 
 /// A test on a fresh, migrated database (feature `testing`); see [`testing`].
@@ -78,10 +81,14 @@ pub type MigratorBuilder = migrator_core::MigratorBuilder<PgDriver>;
 /// `static MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");`
 ///
 /// The path is relative to the crate's `Cargo.toml`. Every file is validated (names,
-/// versions, directives, SQL splitting) with errors naming the file and line; checksums are
-/// computed at compile time; each file is included with `include_str!`, so an edit
-/// recompiles. Add `migrator_core::build::watch_migrations("migrations")` to `build.rs` so a
-/// *new* file recompiles too.
+/// versions, directives, SQL splitting) and linted for production hazards with errors naming
+/// the file and line; checksums are computed at compile time; each file is included with
+/// `include_str!`, so an edit recompiles. Add `migrator_core::build::watch_migrations("migrations")`
+/// to `build.rs` so a *new* file recompiles too.
+///
+/// Lint options follow the path: `lint_from = <version>`, `deny(<rule>, …)`,
+/// `warn(<rule>, …)` and `off(<rule>, …)`, as in
+/// `embed_migrations!("migrations", lint_from = 20261101000000, deny(prefer-text))`.
 #[macro_export]
 macro_rules! embed_migrations {
     ($($args:tt)*) => {

@@ -1,0 +1,2 @@
+CREATE TABLE payments (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+ALTER TABLE payments ADD COLUMN amount_cents bigint NOT NULL;

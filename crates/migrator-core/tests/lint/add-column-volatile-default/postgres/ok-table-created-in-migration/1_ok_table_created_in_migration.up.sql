@@ -1,0 +1,2 @@
+CREATE TABLE tokens (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+ALTER TABLE tokens ADD COLUMN value uuid NOT NULL DEFAULT gen_random_uuid();

@@ -1,0 +1,1 @@
+ALTER TABLE legacy_rows ADD PRIMARY KEY (id);

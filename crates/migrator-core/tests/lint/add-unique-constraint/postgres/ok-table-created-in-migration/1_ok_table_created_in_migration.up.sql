@@ -1,0 +1,2 @@
+CREATE TABLE slugs (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, slug text NOT NULL);
+ALTER TABLE slugs ADD CONSTRAINT slugs_slug_key UNIQUE (slug);

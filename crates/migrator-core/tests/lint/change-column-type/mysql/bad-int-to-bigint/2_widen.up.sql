@@ -1,0 +1,1 @@
+ALTER TABLE counters MODIFY hits BIGINT NOT NULL;

@@ -1,0 +1,1 @@
+CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, status ENUM('new','paid') NOT NULL DEFAULT 'new');

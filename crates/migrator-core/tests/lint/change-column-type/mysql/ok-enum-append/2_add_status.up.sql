@@ -1,0 +1,1 @@
+ALTER TABLE orders MODIFY status ENUM('new','paid','shipped') NOT NULL DEFAULT 'new', ALGORITHM=INSTANT;

@@ -1,0 +1,1 @@
+CREATE TABLE counters (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, hits integer NOT NULL);

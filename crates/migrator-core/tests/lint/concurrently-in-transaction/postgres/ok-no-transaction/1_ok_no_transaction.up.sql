@@ -1,0 +1,4 @@
+-- migrator:no-transaction
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);
+DROP INDEX CONCURRENTLY IF EXISTS users_email_old;
+ALTER TABLE events DETACH PARTITION events_2025 CONCURRENTLY;

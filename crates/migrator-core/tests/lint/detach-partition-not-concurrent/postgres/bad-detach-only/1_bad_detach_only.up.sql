@@ -1,0 +1,1 @@
+ALTER TABLE IF EXISTS ONLY measurements DETACH PARTITION measurements_2023;

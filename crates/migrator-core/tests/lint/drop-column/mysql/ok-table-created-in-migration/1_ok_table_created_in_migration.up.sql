@@ -1,0 +1,2 @@
+CREATE TABLE imports (id BIGINT PRIMARY KEY, raw TEXT);
+ALTER TABLE imports DROP COLUMN raw;

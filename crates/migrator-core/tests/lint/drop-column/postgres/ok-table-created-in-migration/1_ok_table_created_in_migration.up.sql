@@ -1,0 +1,2 @@
+CREATE TABLE imports (id bigint PRIMARY KEY, raw text);
+ALTER TABLE imports DROP COLUMN raw;

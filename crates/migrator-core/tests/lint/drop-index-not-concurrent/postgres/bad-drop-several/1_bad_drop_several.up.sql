@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS users_email, users_nickname CASCADE;

@@ -1,0 +1,6 @@
+CREATE TABLE users (
+    id BIGINT AUTO_INCREMENT PRIMARY KEY,
+    email VARCHAR(320) NOT NULL,
+    nickname VARCHAR(50),
+    legacy TEXT
+) DEFAULT CHARSET=utf8mb4;

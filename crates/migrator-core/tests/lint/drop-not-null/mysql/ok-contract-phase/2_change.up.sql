@@ -1,0 +1,2 @@
+-- migrator:phase contract
+ALTER TABLE users MODIFY email VARCHAR(320) NULL;

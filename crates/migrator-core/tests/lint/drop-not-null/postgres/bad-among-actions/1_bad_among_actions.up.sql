@@ -1,0 +1,1 @@
+ALTER TABLE users ADD COLUMN bio text, ALTER email DROP NOT NULL;

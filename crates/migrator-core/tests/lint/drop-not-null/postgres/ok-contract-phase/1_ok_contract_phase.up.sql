@@ -1,0 +1,2 @@
+-- migrator:phase contract
+ALTER TABLE users ALTER COLUMN email DROP NOT NULL;

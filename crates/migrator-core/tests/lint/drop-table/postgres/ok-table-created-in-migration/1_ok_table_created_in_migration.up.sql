@@ -1,0 +1,2 @@
+CREATE TEMPORARY TABLE scratch (id bigint);
+DROP TABLE scratch;

@@ -1,0 +1,1 @@
+ALTER TABLE events ADD COLUMN received_from_the_upstream_partner_system_at_this_point_in_time_utc DATETIME NULL;

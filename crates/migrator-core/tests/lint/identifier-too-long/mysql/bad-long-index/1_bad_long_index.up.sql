@@ -1,0 +1,1 @@
+CREATE INDEX orders_by_customer_id_created_at_status_shipping_country_and_region ON orders (customer_id);

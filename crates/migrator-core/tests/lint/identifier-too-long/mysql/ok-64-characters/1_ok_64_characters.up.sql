@@ -1,0 +1,1 @@
+CREATE TABLE tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt (id BIGINT PRIMARY KEY);

@@ -1,0 +1,1 @@
+CREATE TABLE orders_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx (id bigint PRIMARY KEY);

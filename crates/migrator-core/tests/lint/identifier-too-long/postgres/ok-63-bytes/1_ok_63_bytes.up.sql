@@ -1,0 +1,1 @@
+CREATE TABLE orders_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx (id bigint PRIMARY KEY);

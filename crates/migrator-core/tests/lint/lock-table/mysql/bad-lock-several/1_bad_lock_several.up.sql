@@ -1,0 +1,1 @@
+LOCK TABLE orders READ, customers AS c READ;

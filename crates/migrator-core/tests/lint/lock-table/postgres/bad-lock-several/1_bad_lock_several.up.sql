@@ -1,0 +1,1 @@
+LOCK accounts, ledger IN SHARE MODE;

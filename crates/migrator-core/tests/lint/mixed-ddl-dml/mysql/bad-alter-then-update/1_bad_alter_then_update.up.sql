@@ -1,0 +1,2 @@
+ALTER TABLE users ADD COLUMN locale VARCHAR(100);
+UPDATE users SET locale = 'en' WHERE id <= 1000;

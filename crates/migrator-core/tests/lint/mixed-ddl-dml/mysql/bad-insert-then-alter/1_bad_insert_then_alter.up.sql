@@ -1,0 +1,2 @@
+INSERT INTO settings (name, value) VALUES ('theme', 'dark');
+ALTER TABLE settings ADD COLUMN note VARCHAR(100);

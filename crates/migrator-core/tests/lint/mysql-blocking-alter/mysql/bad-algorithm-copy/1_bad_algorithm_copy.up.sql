@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD INDEX orders_status (status), ALGORITHM=COPY;

@@ -1,0 +1,1 @@
+ALTER TABLE articles ADD FULLTEXT INDEX articles_body (body);

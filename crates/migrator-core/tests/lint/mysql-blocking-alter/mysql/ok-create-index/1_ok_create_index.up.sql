@@ -1,0 +1,2 @@
+-- InnoDB builds secondary indexes online.
+CREATE INDEX orders_created_at ON orders (created_at);

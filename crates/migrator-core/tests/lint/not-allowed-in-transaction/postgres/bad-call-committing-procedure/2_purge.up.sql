@@ -1,0 +1,1 @@
+CALL purge_sessions(1000);

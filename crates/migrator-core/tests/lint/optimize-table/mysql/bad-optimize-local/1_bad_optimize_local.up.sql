@@ -1,0 +1,1 @@
+OPTIMIZE LOCAL TABLE orders, order_items;

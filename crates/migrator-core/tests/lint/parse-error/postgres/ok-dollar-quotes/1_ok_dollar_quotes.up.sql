@@ -1,0 +1,2 @@
+CREATE FUNCTION one() RETURNS int LANGUAGE sql AS $fn$ SELECT 1; $fn$;
+SELECT 'it''s; fine';

@@ -1,0 +1,3 @@
+-- migrator:no-transaction
+REINDEX INDEX CONCURRENTLY users_email;
+REINDEX (CONCURRENTLY) TABLE users;

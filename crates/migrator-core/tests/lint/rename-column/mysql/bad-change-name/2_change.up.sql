@@ -1,0 +1,1 @@
+ALTER TABLE users CHANGE nickname display_name VARCHAR(50);

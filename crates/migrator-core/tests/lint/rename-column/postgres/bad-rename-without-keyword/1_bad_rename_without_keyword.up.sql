@@ -1,0 +1,1 @@
+ALTER TABLE users RENAME nickname TO display_name;

@@ -1,0 +1,2 @@
+-- migrator:phase contract
+RENAME TABLE sessions TO sessions_archive_2026;

@@ -1,0 +1,1 @@
+ALTER TABLE IF EXISTS public.users RENAME TO members;

@@ -1,0 +1,1 @@
+ALTER TABLE users CHANGE COLUMN nickname nickname VARCHAR(50) NOT NULL;

@@ -1,0 +1,6 @@
+CREATE TABLE users (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email text NOT NULL,
+    nickname text,
+    legacy text
+);

@@ -1,0 +1,2 @@
+BEGIN;
+UPDATE settings SET value = 'light' WHERE name = 'theme';

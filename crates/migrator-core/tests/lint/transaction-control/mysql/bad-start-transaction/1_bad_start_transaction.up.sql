@@ -1,0 +1,3 @@
+START TRANSACTION;
+INSERT INTO settings (name, value) VALUES ('theme', 'dark');
+COMMIT;

@@ -1,0 +1,3 @@
+-- migrator:no-transaction
+ALTER TABLE users ADD COLUMN bio text;
+ROLLBACK;

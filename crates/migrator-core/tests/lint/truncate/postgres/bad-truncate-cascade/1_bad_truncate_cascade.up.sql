@@ -1,0 +1,1 @@
+TRUNCATE users, sessions RESTART IDENTITY CASCADE;

@@ -1,0 +1,2 @@
+CREATE TABLE import_buffer (line text);
+TRUNCATE import_buffer;

@@ -1,0 +1,1 @@
+DELETE FROM sessions ORDER BY id LIMIT 1000;

@@ -1,0 +1,2 @@
+-- migrator:allow vacuum-full -- copied from the PostgreSQL project
+ANALYZE TABLE orders;

@@ -1,0 +1,2 @@
+-- migrator:allow drop-colum -- typo
+ALTER TABLE users DROP COLUMN legacy;

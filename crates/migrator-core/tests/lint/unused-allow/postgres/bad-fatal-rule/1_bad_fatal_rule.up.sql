@@ -1,0 +1,2 @@
+-- migrator:allow transaction-control -- we commit ourselves
+COMMIT;

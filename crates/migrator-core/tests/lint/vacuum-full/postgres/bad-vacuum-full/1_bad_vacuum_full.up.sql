@@ -1,0 +1,2 @@
+-- migrator:no-transaction
+VACUUM FULL users;

@@ -1,0 +1,2 @@
+-- migrator:no-transaction
+VACUUM (ANALYZE, FULL false) users;

@@ -1,0 +1,72 @@
+//! Realistic, safe migration sets yield no finding at all: false positives are bugs too.
+//!
+//! `tests/realistic/postgres/` (38 migrations) has tables, enums, indexes built CONCURRENTLY
+//! in no-transaction migrations, NOT VALID constraints validated later, the three-step SET
+//! NOT NULL, PL/pgSQL functions whose dollar-quoted bodies contain `BEGIN`, `COMMIT`-like
+//! words and `REFRESH MATERIALIZED VIEW CONCURRENTLY`, triggers, `BEGIN ATOMIC` bodies, a
+//! `DO` block, a partitioned table and contract migrations. `tests/realistic/mysql/` has
+//! procedures, a function and a trigger with `BEGIN … END` bodies and online ALTERs. The
+//! PostgreSQL set is applied and reverted on a real server by the conformance suite
+//! (`tests/tests/realistic.rs` at the workspace root).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+
+use migrator_core::Dialect;
+use migrator_core::lint::{LintOptions, lint_dir};
+
+fn set(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/realistic").join(name)
+}
+
+/// Every up script of a set, concatenated, to check that the set still has what it is for.
+fn all_up_scripts(dir: &Path) -> (usize, String) {
+    let mut ups: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
+        .collect();
+    ups.sort();
+    let text = ups.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect::<Vec<_>>().join("\n");
+    (ups.len(), text)
+}
+
+#[test]
+fn the_realistic_postgres_set_has_no_finding() {
+    let dir = set("postgres");
+    let (count, text) = all_up_scripts(&dir);
+    assert!(count >= 30, "{count} migrations");
+    for construct in [
+        "CREATE INDEX CONCURRENTLY",
+        "-- migrator:no-transaction",
+        "NOT VALID",
+        "VALIDATE CONSTRAINT",
+        "SET NOT NULL",
+        "REFRESH MATERIALIZED VIEW CONCURRENTLY project_task_counts;\nEND",
+        "no COMMIT; no ROLLBACK",
+        "BEGIN ATOMIC",
+        "CREATE TRIGGER",
+        "AS ENUM",
+        "DO $$",
+        "UNIQUE USING INDEX",
+        "-- migrator:phase contract",
+    ] {
+        assert!(text.contains(construct), "the set no longer has `{construct}`");
+    }
+    let report = lint_dir(&dir, Dialect::Postgres, &LintOptions::new());
+    assert!(report.is_empty(), "{report}");
+}
+
+#[test]
+fn the_realistic_mysql_set_has_no_finding() {
+    let dir = set("mysql");
+    let (count, text) = all_up_scripts(&dir);
+    assert!(count >= 12, "{count} migrations");
+    for construct in
+        ["CREATE PROCEDURE", "CREATE FUNCTION", "CREATE TRIGGER", "END WHILE", "ALGORITHM=INSTANT", "LOCK=NONE"]
+    {
+        assert!(text.contains(construct), "the set no longer has `{construct}`");
+    }
+    let report = lint_dir(&dir, Dialect::MySql, &LintOptions::new());
+    assert!(report.is_empty(), "{report}");
+}

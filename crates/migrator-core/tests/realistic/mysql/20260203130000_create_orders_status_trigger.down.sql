@@ -1,0 +1,1 @@
+DROP TRIGGER orders_status_changed;

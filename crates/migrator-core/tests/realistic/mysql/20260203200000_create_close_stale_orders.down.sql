@@ -1,0 +1,1 @@
+DROP PROCEDURE close_stale_orders;

@@ -1,0 +1,1 @@
+DROP TYPE task_status;

@@ -1,0 +1,1 @@
+ALTER TABLE tasks DROP COLUMN completed_at;

@@ -1,0 +1,2 @@
+ALTER TABLE tasks ADD CONSTRAINT tasks_title_not_null CHECK (title IS NOT NULL);
+ALTER TABLE tasks ALTER COLUMN title DROP NOT NULL;

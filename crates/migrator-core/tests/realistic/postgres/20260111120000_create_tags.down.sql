@@ -1,0 +1,2 @@
+DROP TABLE task_tags;
+DROP TABLE tags;

@@ -1,0 +1,1 @@
+ALTER TABLE projects ALTER COLUMN budget TYPE numeric(10, 2);

@@ -1,0 +1,2 @@
+ALTER TABLE comments
+    ADD CONSTRAINT comments_body_length CHECK (char_length(body) <= 10000) NOT VALID;
