@@ -311,7 +311,7 @@ fn add_constraint(ctx: &mut Ctx<'_>, table: &AlterTarget<'_>, mut a: Cursor<'_, 
         }
         if ctx.pg() && !not_valid {
             let referenced = a.skip_past("REFERENCES").then(|| a.name()).flatten().map(|n| n.shown());
-            let both = referenced.map(|r| format!(" and `{r}`")).unwrap_or_default();
+            let both = referenced.filter(|r| *r != shown).map(|r| format!(" and `{r}`")).unwrap_or_default();
             ctx.emit(
                 &rules::CONSTRAINT_NOT_VALID,
                 at,
