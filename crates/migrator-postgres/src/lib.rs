@@ -24,7 +24,7 @@
 //!
 //! | situation | round trips | lock |
 //! |---|---|---|
-//! | nothing pending (every startup but the first after a deploy) | 1 | none |
+//! | nothing pending (every startup but the first after a deploy) | 1 (then sqlx's pool pings the connection it gets back, off the startup path) | none |
 //! | each pending transactional migration | 1 (limits, script, history row, commit in one message) | held |
 //! | each statement of a `no-transaction` migration | 2 (statement, progress) | held |
 //!
