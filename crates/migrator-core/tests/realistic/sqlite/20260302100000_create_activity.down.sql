@@ -1,0 +1,3 @@
+DROP TRIGGER notebooks_activity;
+DROP TRIGGER IF EXISTS activity_guard;
+DROP TABLE activity;
