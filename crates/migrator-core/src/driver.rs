@@ -106,6 +106,18 @@ pub struct Executed {
     pub duration: Duration,
 }
 
+/// What became of a job handed to [`Session::execute_unless_done`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The session executed it.
+    Executed(Executed),
+    /// Another process applied (or reverted) the migration after this run planned it, so
+    /// nothing ran. Only backends without a migration lock (SQLite) report this: they re-read
+    /// the history inside each migration's own transaction.
+    DoneElsewhere,
+}
+
 /// A change to the history table without running a migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HistoryChange {
@@ -162,6 +174,14 @@ pub trait Session<C: ?Sized + Send>: Send {
     /// Executes one step and writes its history. On failure, the error says which
     /// statement failed and what was left behind ([`Error::MigrationFailed`]).
     async fn execute(&mut self, job: Job<'_, C>) -> Result<Executed, Error>;
+
+    /// What the runner calls: [`Session::execute`], unless another process did the job
+    /// since the run was planned. Backends with a migration lock keep this default (nobody
+    /// else can); backends without one (SQLite) check the job's history row inside the
+    /// job's own transaction and answer [`Outcome::DoneElsewhere`] instead of running it.
+    async fn execute_unless_done(&mut self, job: Job<'_, C>) -> Result<Outcome, Error> {
+        Ok(Outcome::Executed(self.execute(job).await?))
+    }
 
     /// Changes history rows without running anything.
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error>;

@@ -74,7 +74,9 @@ pub use async_trait::async_trait;
 pub use check::{Drift, NotReversible, ReversibilityReport, TestResult};
 pub use checksum::Checksum;
 pub use directive::{Directives, ScriptKind};
-pub use driver::{Capabilities, Driver, Executed, HistoryChange, Inspect, Job, LockRequest, Mode, Probe, Session};
+pub use driver::{
+    Capabilities, Driver, Executed, HistoryChange, Inspect, Job, LockRequest, Mode, Outcome, Probe, Session,
+};
 pub use error::{BoxError, Error, FailureOutcome, LoadError, MigrationFailure};
 pub use history::{History, HistoryRow, HistoryTable, Ident, RowWrite, State};
 pub use migration::{
