@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::error::Error;
+use crate::error::{BoxError, Error, FailureOutcome, MigrationFailure};
 use crate::history::{History, HistoryTable, RowWrite};
-use crate::migration::{Migration, Step};
+use crate::migration::{Body, Migration, Step};
 use crate::split::{Dialect, Statement};
 use crate::version::{Direction, Version};
 
@@ -95,6 +95,64 @@ pub struct Job<'a, C: ?Sized> {
     pub lock_timeout: Option<Duration>,
     /// The statement timeout to set (`None` or zero: no limit).
     pub statement_timeout: Option<Duration>,
+}
+
+impl<C: ?Sized> Job<'_, C> {
+    /// The statement count of the step: its statements, or 1 for Rust code.
+    pub fn total(&self) -> usize {
+        match self.step.body {
+            Body::Sql(_) => self.statements.len(),
+            Body::Rust(_) => 1,
+        }
+    }
+
+    /// Describes the failure of this job at statement `index` (0-based into
+    /// [`Job::statements`]; `None` when it failed at commit): file, line and the statement's
+    /// first line are filled in from the job. For Rust code, see [`Job::rust_failure`].
+    pub fn failure(&self, index: Option<usize>, outcome: FailureOutcome, source: BoxError) -> MigrationFailure {
+        let meta = self.migration.meta();
+        let (origin, line, snippet) = match (self.step.body, index) {
+            (Body::Sql(script), Some(i)) => {
+                let statement = self.statements.get(i);
+                (
+                    script.path().to_owned(),
+                    statement.map(|s| s.line),
+                    statement.map(|s| script.snippet(s)).unwrap_or_default(),
+                )
+            }
+            (Body::Sql(script), None) => (script.path().to_owned(), None, String::new()),
+            (Body::Rust(_), _) => (meta.origin().to_owned(), None, "(Rust code)".to_owned()),
+        };
+        MigrationFailure::new(
+            meta.version(),
+            meta.name(),
+            origin,
+            self.direction,
+            index.map(|i| i + 1),
+            self.total(),
+            line,
+            snippet,
+            outcome,
+            source,
+        )
+    }
+
+    /// Describes the failure of this job's Rust code (its one "statement").
+    pub fn rust_failure(&self, outcome: FailureOutcome, source: BoxError) -> MigrationFailure {
+        let meta = self.migration.meta();
+        MigrationFailure::new(
+            meta.version(),
+            meta.name(),
+            meta.origin(),
+            self.direction,
+            Some(1),
+            1,
+            None,
+            "(Rust code)",
+            outcome,
+            source,
+        )
+    }
 }
 
 /// What a session reports after executing a job.

@@ -81,7 +81,8 @@ fn the_realistic_sqlite_set_has_no_finding() {
     assert!(count >= 12, "{count} migrations");
     for construct in [
         "CREATE TRIGGER",
-        "CREATE TEMP TRIGGER IF NOT EXISTS",
+        "CREATE TRIGGER IF NOT EXISTS",
+        "CREATE TEMP TABLE",
         "ELSE NULL\n    END;\nEND;",
         "[notes]",
         "`body`",

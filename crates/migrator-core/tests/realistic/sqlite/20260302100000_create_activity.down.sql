@@ -1,3 +1,3 @@
 DROP TRIGGER notebooks_activity;
-DROP TRIGGER IF EXISTS activity_guard;
+DROP TRIGGER activity_kind_known;
 DROP TABLE activity;
