@@ -81,12 +81,19 @@ impl fmt::Display for Report {
             writeln!(f, "{verb} {} {} ({}) in {}", step.version, step.name, step.phase, human(step.duration))?;
         }
         for skipped in &self.skipped {
-            writeln!(f, "skipped {} {}: {}", skipped.version, skipped.name, skip_text(skipped))?;
+            writeln!(f, "skipped {skipped}")?;
         }
         for warning in &self.warnings {
             writeln!(f, "warning: {warning}")?;
         }
         Ok(())
+    }
+}
+
+/// `{version} {name}: {why}`.
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.version, self.name, skip_text(self))
     }
 }
 
