@@ -66,7 +66,7 @@ fn main() -> ExitCode {
     };
     let url = match cli.global.database_url.as_deref().filter(|u| !u.trim().is_empty()).map(DatabaseUrl::parse) {
         Some(Ok(url)) => Some(url),
-        Some(Err(e)) => return fail(&Usage(e.0).into(), None),
+        Some(Err(e)) => return fail(&e.into(), None),
         None => None,
     };
     let outcome = runtime.block_on(run(&cli, url.as_ref(), &progress));

@@ -2,6 +2,8 @@
 
 use migrator_core::Dialect;
 
+use crate::Usage;
+
 /// The database a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {
@@ -36,24 +38,12 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-/// Why a URL cannot be used; shown as a usage error.
-#[derive(Debug)]
-pub(crate) struct UrlError(pub(crate) String);
-
-impl std::fmt::Display for UrlError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UrlError {}
-
 impl DatabaseUrl {
     /// Reads a URL; its scheme picks the backend.
-    pub(crate) fn parse(url: &str) -> Result<DatabaseUrl, UrlError> {
+    pub(crate) fn parse(url: &str) -> Result<DatabaseUrl, Usage> {
         let url = url.trim();
         let Some((scheme, rest)) = url.split_once(':') else {
-            return Err(UrlError(format!(
+            return Err(Usage(format!(
                 "`{}` is not a database URL: write postgres://user@host/db, mysql://user@host/db or sqlite://file.db",
                 redact(url)
             )));
@@ -63,7 +53,7 @@ impl DatabaseUrl {
             "mysql" | "mariadb" => Backend::MySql,
             "sqlite" => Backend::Sqlite,
             other => {
-                return Err(UrlError(format!(
+                return Err(Usage(format!(
                     "unsupported database URL scheme `{other}:` in {}: use postgres://, postgresql://, mysql://, \
                      mariadb:// or sqlite://",
                     redact(url)

@@ -415,6 +415,30 @@ fn claim<C: ?Sized>(job: &Job<'_, C>, row: Option<&HistoryRow>) -> Claim {
     }
 }
 
+/// Re-reads the job's row inside the write transaction `tx` ([`claim`]): the transaction
+/// back to go on, `None` when another process did the job, or the error; both rolled back.
+async fn claimed<'c>(
+    mut tx: sqlx::Transaction<'c, Sqlite>,
+    table: &HistoryTable,
+    job: &Job<'_, SqliteConnection>,
+) -> Result<Option<sqlx::Transaction<'c, Sqlite>>, Error> {
+    let decision = match read_row(&mut tx, table, job.row.version.get()).await {
+        Ok(row) => claim(job, row.as_ref()),
+        Err(e) => Claim::Refuse(e),
+    };
+    match decision {
+        Claim::Proceed => Ok(Some(tx)),
+        Claim::DoneElsewhere => {
+            let _ = tx.rollback().await;
+            Ok(None)
+        }
+        Claim::Refuse(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
 /// Binds a history row to [`sql::upsert`].
 async fn upsert(
     conn: &mut SqliteConnection,
@@ -507,18 +531,9 @@ impl SqliteSession {
         let table = self.table.clone();
         let applied_by = self.applied_by.clone();
         let version = job.row.version.get();
-        let mut tx = self.begin().await?;
-        match claim(job, read_row(&mut tx, &table, version).await?.as_ref()) {
-            Claim::Proceed => {}
-            Claim::DoneElsewhere => {
-                let _ = tx.rollback().await;
-                return Ok(Outcome::DoneElsewhere);
-            }
-            Claim::Refuse(e) => {
-                let _ = tx.rollback().await;
-                return Err(e);
-            }
-        }
+        let Some(mut tx) = claimed(self.begin().await?, &table, job).await? else {
+            return Ok(Outcome::DoneElsewhere);
+        };
         let mut executed = 0;
         match job.step.body {
             Body::Sql(script) => {
@@ -599,18 +614,9 @@ impl SqliteSession {
         let applied_by = self.applied_by.clone();
         let version = job.row.version.get();
         {
-            let mut tx = self.begin().await?;
-            match claim(&job, read_row(&mut tx, &table, version).await?.as_ref()) {
-                Claim::Proceed => {}
-                Claim::DoneElsewhere => {
-                    let _ = tx.rollback().await;
-                    return Ok(Outcome::DoneElsewhere);
-                }
-                Claim::Refuse(e) => {
-                    let _ = tx.rollback().await;
-                    return Err(e);
-                }
-            }
+            let Some(mut tx) = claimed(self.begin().await?, &table, &job).await? else {
+                return Ok(Outcome::DoneElsewhere);
+            };
             let mut row = job.row.clone();
             if !job.row_exists {
                 row.rank = rank(&mut tx, &table, row.rank)
