@@ -371,21 +371,26 @@ async fn read_row(
 /// What to do with a job whose row, re-read inside its transaction, is `row`.
 fn claim<C: ?Sized>(job: &Job<'_, C>, row: Option<&HistoryRow>) -> Claim {
     let version = job.row.version;
-    let busy_elsewhere = |row: &HistoryRow| {
-        Claim::Refuse(
+    // A row that appeared since the plan: another process's no-transaction migration, still
+    // running or dead (SQLite cannot tell), or failed.
+    let busy_elsewhere = |row: &HistoryRow| match row.state {
+        State::Running | State::Reverting => Claim::Refuse(
             PlanError::NotPossible {
                 version,
                 reason: format!(
                     "another process started {} it statement by statement (it is a no-transaction migration) after \
                      this run began, and SQLite has no lock that tells whether that process is still running. This \
                      run stops here; run again once the other process is done (`status` shows the migration as \
-                     {})",
+                     interrupted until then)",
                     if row.state == State::Reverting { "reverting" } else { "applying" },
-                    if matches!(row.state, State::Failed | State::RevertFailed) { "failed" } else { "interrupted" },
                 ),
             }
             .into(),
-        )
+        ),
+        _ => match dirty_error(row) {
+            Some(e) => Claim::Refuse(e.into()),
+            None => Claim::DoneElsewhere,
+        },
     };
     let progressed = |row: &HistoryRow| usize::try_from(row.statements_done).unwrap_or(usize::MAX) > job.start;
     match (job.direction, row) {
@@ -909,6 +914,119 @@ mod tests {
             Box::new(driver)
         }
         let _ = boxed;
+    }
+
+    mod claims {
+        use std::time::SystemTime;
+
+        use migrator_core::{Migration, Phase, Script, ScriptKind, SqlMigration, Version};
+
+        use super::super::*;
+
+        fn migration() -> SqlMigration {
+            let up = Script::parse(ScriptKind::Up, "m/2_a.up.sql", "SELECT 1;\n", Dialect::Sqlite).unwrap();
+            let down = Script::parse(ScriptKind::Down, "m/2_a.down.sql", "SELECT 2;\n", Dialect::Sqlite).unwrap();
+            SqlMigration::new(Version::new(2).unwrap(), "a".to_owned(), up, Some(down)).unwrap()
+        }
+
+        fn job(m: &SqlMigration, direction: Direction, start: usize, row_exists: bool) -> Job<'_, SqliteConnection> {
+            let step = match direction {
+                Direction::Up => Migration::<SqliteConnection>::up(m),
+                Direction::Down => match Migration::<SqliteConnection>::down(m) {
+                    migrator_core::Down::Step(step) => step,
+                    _ => panic!("the migration has a down step"),
+                },
+            };
+            Job {
+                migration: m,
+                direction,
+                step,
+                mode: Mode::Stepwise,
+                statements: &[],
+                start,
+                row: RowWrite {
+                    version: Version::new(2).unwrap(),
+                    name: "a".to_owned(),
+                    phase: Phase::Expand,
+                    state: State::Running,
+                    checksum: String::new(),
+                    down_checksum: None,
+                    rank: 1,
+                    statements_total: 3,
+                    statements_done: 0,
+                    statements: Vec::new(),
+                    execution_time: None,
+                    note: None,
+                },
+                row_exists,
+                lock_timeout: None,
+                statement_timeout: None,
+            }
+        }
+
+        fn row(state: State, done: u32) -> HistoryRow {
+            HistoryRow {
+                version: Version::new(2).unwrap(),
+                name: "a".to_owned(),
+                phase: Phase::Expand,
+                state,
+                checksum: String::new(),
+                down_checksum: None,
+                rank: 1,
+                statements_total: 3,
+                statements_done: done,
+                statements: Vec::new(),
+                failed_statement: None,
+                failed_line: None,
+                error: None,
+                applied_at: SystemTime::UNIX_EPOCH,
+                execution_time: None,
+                applied_by: String::new(),
+                note: None,
+            }
+        }
+
+        fn verdict(claim: Claim) -> String {
+            match claim {
+                Claim::Proceed => "proceed".to_owned(),
+                Claim::DoneElsewhere => "done elsewhere".to_owned(),
+                Claim::Refuse(e) => format!("refuse: {e}"),
+            }
+        }
+
+        #[test]
+        fn applying() {
+            let m = migration();
+            let fresh = job(&m, Direction::Up, 0, false);
+            assert_eq!(verdict(claim(&fresh, None)), "proceed");
+            assert_eq!(verdict(claim(&fresh, Some(&row(State::Applied, 3)))), "done elsewhere");
+            let running = verdict(claim(&fresh, Some(&row(State::Running, 1))));
+            assert!(running.contains("another process started applying it statement by statement"), "{running}");
+            let failed = verdict(claim(&fresh, Some(&row(State::Failed, 1))));
+            assert!(failed.contains("migration 2 `a` failed"), "{failed}");
+        }
+
+        #[test]
+        fn resuming() {
+            let m = migration();
+            let resume = job(&m, Direction::Up, 1, true);
+            assert_eq!(verdict(claim(&resume, Some(&row(State::Failed, 1)))), "proceed");
+            assert_eq!(verdict(claim(&resume, Some(&row(State::Running, 1)))), "proceed");
+            assert_eq!(verdict(claim(&resume, Some(&row(State::Applied, 3)))), "done elsewhere");
+            assert!(verdict(claim(&resume, Some(&row(State::Running, 2)))).starts_with("refuse"), "it progressed");
+            assert!(verdict(claim(&resume, None)).contains("removed its history row"));
+        }
+
+        #[test]
+        fn reverting() {
+            let m = migration();
+            let down = job(&m, Direction::Down, 0, true);
+            assert_eq!(verdict(claim(&down, Some(&row(State::Applied, 3)))), "proceed");
+            assert_eq!(verdict(claim(&down, None)), "done elsewhere");
+            assert!(verdict(claim(&down, Some(&row(State::Reverting, 1)))).contains("started reverting"));
+            let resume = job(&m, Direction::Down, 1, true);
+            assert_eq!(verdict(claim(&resume, Some(&row(State::RevertFailed, 1)))), "proceed");
+        }
     }
 
     #[test]
