@@ -328,10 +328,15 @@ async fn round_trips_on_the_wire() {
         let m = Migrator::new(PgDriver::from(&pool), set(dir)).unwrap();
         async move { m.run().await.unwrap() }
     };
-    // Open one idle connection, then count.
+    // Open one idle connection, and wait until the pool has it back (its release runs on a
+    // task of its own): a run that finds none idle would open another, and count its setup.
     async fn warm(pool: &sqlx::PgPool) {
         drop(pool.acquire().await.unwrap());
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        while pool.num_idle() == 0 && started.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     warm(&pool).await;
     proxy.reset();
