@@ -321,7 +321,9 @@ async fn round_trips_on_the_wire() {
     let db = Pg::fresh("round_trips").await;
     let upstream = format!("{}:{}", server_options().get_host(), server_options().get_port());
     let proxy = Proxy::start(&upstream).await;
-    let pool = db.pool_with(|o| o.port(proxy.port())).await;
+    // Plain text: the proxy reads the protocol (TLS, which the workspace's CLI enables in
+    // sqlx, would hide the pool's pings from it).
+    let pool = db.pool_with(|o| o.port(proxy.port()).ssl_mode(sqlx::postgres::PgSslMode::Disable)).await;
     let dir = Dir::new();
     dir.up(1, "create_a", "CREATE TABLE a (id bigint);\n");
     let run = |dir: &Dir| {
