@@ -463,3 +463,21 @@ fn new_numbers_migrations_and_creates_the_directory() {
     lint.code(0);
     assert!(lint.json()["findings"].as_array().unwrap().iter().all(|f| f["rule"] == "missing-down"));
 }
+
+/// TLS through the URL's own parameters (`sslmode=require`); Debian's PostgreSQL serves TLS
+/// with its self-signed certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_through_the_url() {
+    use migrator_conformance::Backend;
+    let db = <Pg as CliBackend>::create("cli_tls").await;
+    let url = format!("{}?sslmode=require", db.url());
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    let run = project.run(Some(&url), &["up"]);
+    assert_eq!(
+        run.code, 0,
+        "sslmode=require failed; the server must accept TLS (ssl = on, as Debian's package sets it): {run:?}"
+    );
+    assert_eq!(run.applied(), [1], "applied over TLS: sslmode=require refuses a plain connection");
+    db.cleanup().await;
+}
