@@ -1,5 +1,6 @@
 //! What the suite needs from a backend: a fresh isolated area and a few queries.
 
+use std::any::Any;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -35,6 +36,13 @@ pub trait Backend: Sized + Send + Sync + 'static {
 
     /// SQL that sleeps.
     fn sleep_sql(duration: Duration) -> String;
+
+    /// For a backend without a migration lock (SQLite): holds what a migrating process holds
+    /// while a migration runs (the database's write lock) until the returned value is
+    /// dropped. Backends with a migration lock hold that instead, through the driver.
+    async fn hold_write_lock(&self) -> Option<Box<dyn Any + Send>> {
+        None
+    }
 
     /// Drops the area.
     async fn cleanup(self);

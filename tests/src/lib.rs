@@ -11,6 +11,7 @@ pub mod dir;
 pub mod mysql;
 pub mod postgres;
 pub mod proxy;
+pub mod sqlite;
 pub mod suite;
 
 pub use backend::Backend;

@@ -2,13 +2,22 @@
 //!
 //! A round trip is counted each time the server answers after the client has sent
 //! something: the client's request bytes, however many segments, then the server's answer.
-//! Messages with no answer (PostgreSQL's Terminate) are not round trips.
+//! Messages with no answer (PostgreSQL's Terminate) are not round trips, and neither is the
+//! health check sqlx's pool sends when a connection goes back to it (PostgreSQL `Sync`,
+//! MySQL `COM_PING`): it runs on a task of its own after the caller is done, so counting it
+//! would make a measurement depend on timing, and it is the pool's cost, not migrator's.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::Mutex;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A client message that is the pool's health check, alone in its write: PostgreSQL `Sync`
+/// (`S`, length 4) or MySQL `COM_PING` (a 1-byte packet with sequence 0, command 0x0e).
+fn is_pool_ping(bytes: &[u8]) -> bool {
+    bytes == [b'S', 0, 0, 0, 4] || bytes == [1, 0, 0, 0, 0x0e]
+}
 use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Debug, Default)]
@@ -70,7 +79,9 @@ async fn pipe(client: TcpStream, server: TcpStream, counter: Arc<Mutex<Counter>>
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            up_counter.lock().unwrap().client_spoke_last = true;
+            if !is_pool_ping(&buf[..n]) {
+                up_counter.lock().unwrap().client_spoke_last = true;
+            }
             if server_write.write_all(&buf[..n]).await.is_err() {
                 break;
             }

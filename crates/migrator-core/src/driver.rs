@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::error::Error;
+use crate::error::{BoxError, Error, FailureOutcome, MigrationFailure};
 use crate::history::{History, HistoryTable, RowWrite};
-use crate::migration::{Migration, Step};
+use crate::migration::{Body, Migration, Step};
 use crate::split::{Dialect, Statement};
 use crate::version::{Direction, Version};
 
@@ -97,6 +97,64 @@ pub struct Job<'a, C: ?Sized> {
     pub statement_timeout: Option<Duration>,
 }
 
+impl<C: ?Sized> Job<'_, C> {
+    /// The statement count of the step: its statements, or 1 for Rust code.
+    pub fn total(&self) -> usize {
+        match self.step.body {
+            Body::Sql(_) => self.statements.len(),
+            Body::Rust(_) => 1,
+        }
+    }
+
+    /// Describes the failure of this job at statement `index` (0-based into
+    /// [`Job::statements`]; `None` when it failed at commit): file, line and the statement's
+    /// first line are filled in from the job. For Rust code, see [`Job::rust_failure`].
+    pub fn failure(&self, index: Option<usize>, outcome: FailureOutcome, source: BoxError) -> MigrationFailure {
+        let meta = self.migration.meta();
+        let (origin, line, snippet) = match (self.step.body, index) {
+            (Body::Sql(script), Some(i)) => {
+                let statement = self.statements.get(i);
+                (
+                    script.path().to_owned(),
+                    statement.map(|s| s.line),
+                    statement.map(|s| script.snippet(s)).unwrap_or_default(),
+                )
+            }
+            (Body::Sql(script), None) => (script.path().to_owned(), None, String::new()),
+            (Body::Rust(_), _) => (meta.origin().to_owned(), None, "(Rust code)".to_owned()),
+        };
+        MigrationFailure::new(
+            meta.version(),
+            meta.name(),
+            origin,
+            self.direction,
+            index.map(|i| i + 1),
+            self.total(),
+            line,
+            snippet,
+            outcome,
+            source,
+        )
+    }
+
+    /// Describes the failure of this job's Rust code (its one "statement").
+    pub fn rust_failure(&self, outcome: FailureOutcome, source: BoxError) -> MigrationFailure {
+        let meta = self.migration.meta();
+        MigrationFailure::new(
+            meta.version(),
+            meta.name(),
+            meta.origin(),
+            self.direction,
+            Some(1),
+            1,
+            None,
+            "(Rust code)",
+            outcome,
+            source,
+        )
+    }
+}
+
 /// What a session reports after executing a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Executed {
@@ -104,6 +162,18 @@ pub struct Executed {
     pub statements: usize,
     /// Wall time.
     pub duration: Duration,
+}
+
+/// What became of a job handed to [`Session::execute_unless_done`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The session executed it.
+    Executed(Executed),
+    /// Another process applied (or reverted) the migration after this run planned it, so
+    /// nothing ran. Only backends without a migration lock (SQLite) report this: they re-read
+    /// the history inside each migration's own transaction.
+    DoneElsewhere,
 }
 
 /// A change to the history table without running a migration.
@@ -162,6 +232,14 @@ pub trait Session<C: ?Sized + Send>: Send {
     /// Executes one step and writes its history. On failure, the error says which
     /// statement failed and what was left behind ([`Error::MigrationFailed`]).
     async fn execute(&mut self, job: Job<'_, C>) -> Result<Executed, Error>;
+
+    /// What the runner calls: [`Session::execute`], unless another process did the job
+    /// since the run was planned. Backends with a migration lock keep this default (nobody
+    /// else can); backends without one (SQLite) check the job's history row inside the
+    /// job's own transaction and answer [`Outcome::DoneElsewhere`] instead of running it.
+    async fn execute_unless_done(&mut self, job: Job<'_, C>) -> Result<Outcome, Error> {
+        Ok(Outcome::Executed(self.execute(job).await?))
+    }
 
     /// Changes history rows without running anything.
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error>;

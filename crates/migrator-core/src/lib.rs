@@ -6,7 +6,7 @@
 //! ([`Migration`], [`SqlMigration`], [`RustMigration`], [`MigrationSet`]), directives and
 //! checksums, the SQL statement splitter, the pure planner ([`plan`]), the runner
 //! ([`Migrator`]) and the [`Driver`] trait that backends implement. It names no database
-//! driver: `migrator-postgres` (and the other backend crates) implement [`Driver`] on sqlx and
+//! driver: `migrator-postgres`, `migrator-mysql` and `migrator-sqlite` implement [`Driver`] on sqlx and
 //! re-export what applications need, including `embed_migrations!` with their SQL dialect.
 //!
 //! # Design
@@ -42,7 +42,7 @@
 //! | [`Migrator`], [`MigratorBuilder`], [`Options`] | the runner and its settings |
 //! | [`Migration`], [`SqlMigration`], [`RustMigration`], [`RustStep`] | the model |
 //! | [`MigrationSet`], [`EmbeddedMigrations`], [`source::load_dir`] | sets, embedded and loaded at runtime |
-//! | [`Driver`], [`Session`], [`Job`], [`Capabilities`] | the backend contract |
+//! | [`Driver`], [`Session`], [`Job`], [`Outcome`], [`Capabilities`] | the backend contract |
 //! | [`plan`] | the pure planner, also behind `status`, `validate` and `plan` |
 //! | [`schema`], [`Inspect`], [`Drift`], [`ReversibilityReport`] | schema snapshots, reversibility and drift checks |
 //! | [`directive`], [`checksum`], [`split`], [`classify`] | script parsing |
@@ -74,7 +74,9 @@ pub use async_trait::async_trait;
 pub use check::{Drift, NotReversible, ReversibilityReport, TestResult};
 pub use checksum::Checksum;
 pub use directive::{Directives, ScriptKind};
-pub use driver::{Capabilities, Driver, Executed, HistoryChange, Inspect, Job, LockRequest, Mode, Probe, Session};
+pub use driver::{
+    Capabilities, Driver, Executed, HistoryChange, Inspect, Job, LockRequest, Mode, Outcome, Probe, Session,
+};
 pub use error::{BoxError, Error, FailureOutcome, LoadError, MigrationFailure};
 pub use history::{History, HistoryRow, HistoryTable, Ident, RowWrite, State};
 pub use migration::{

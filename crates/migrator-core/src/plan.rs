@@ -88,6 +88,12 @@ pub enum SkipReason {
         /// The target.
         target: Version,
     },
+    /// Another process applied (or, going down, reverted) it while this run was under way;
+    /// only on backends without a migration lock (SQLite).
+    DoneElsewhere {
+        /// Applying or reverting.
+        direction: Direction,
+    },
 }
 
 /// A pending migration this run leaves alone.

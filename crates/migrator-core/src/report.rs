@@ -58,6 +58,14 @@ impl Report {
     pub fn is_noop(&self) -> bool {
         self.steps.is_empty()
     }
+
+    /// Adds what became of one planned step: executed, or done by another process.
+    pub(crate) fn record(&mut self, step: Result<StepReport, Skipped>) {
+        match step {
+            Ok(step) => self.steps.push(step),
+            Err(skipped) => self.skipped.push(skipped),
+        }
+    }
 }
 
 impl fmt::Display for Report {
@@ -73,12 +81,19 @@ impl fmt::Display for Report {
             writeln!(f, "{verb} {} {} ({}) in {}", step.version, step.name, step.phase, human(step.duration))?;
         }
         for skipped in &self.skipped {
-            writeln!(f, "skipped {} {}: {}", skipped.version, skipped.name, skip_text(skipped))?;
+            writeln!(f, "skipped {skipped}")?;
         }
         for warning in &self.warnings {
             writeln!(f, "warning: {warning}")?;
         }
         Ok(())
+    }
+}
+
+/// `{version} {name}: {why}`.
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.version, self.name, skip_text(self))
     }
 }
 
@@ -88,6 +103,12 @@ pub(crate) fn skip_text(skipped: &Skipped) -> String {
             format!("{phase} phase not selected (run the {phase} phase once every instance runs the new code)")
         }
         crate::plan::SkipReason::AfterTarget { target } => format!("newer than the target {target}"),
+        crate::plan::SkipReason::DoneElsewhere { direction: Direction::Up } => {
+            "another process applied it meanwhile".to_owned()
+        }
+        crate::plan::SkipReason::DoneElsewhere { direction: Direction::Down } => {
+            "another process reverted it meanwhile".to_owned()
+        }
     }
 }
 

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::driver::{Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Mode, Session};
+use crate::driver::{Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Mode, Outcome, Session};
 use crate::error::Error;
 use crate::history::{History, HistoryRow, HistoryTable, Ident, LAYOUT, RowWrite, State};
 use crate::migration::{Body, Down, Migration, Step};
 use crate::plan::{
-    self, Available, DownKind, DownTarget, Policy, UpInput, UpPlan, find_dirty, plan_down, plan_resume, plan_up,
+    self, Available, DownKind, DownTarget, Policy, SkipReason, Skipped, UpInput, UpPlan, find_dirty, plan_down,
+    plan_resume, plan_up,
 };
 use crate::report::{Repaired, Report, Status, StepReport, Validation, human, skip_text};
 use crate::set::{IntoMigrations, MigrationSet};
@@ -592,7 +593,7 @@ where
             let statements = statements_of(&step)?;
             let job =
                 self.job(m, Direction::Up, step, statements, 0, row_for(m, rank, count(&step, statements)), false)?;
-            report.steps.push(self.execute(session, job, None).await?);
+            report.record(self.execute(session, job, None).await?);
         }
         if report.steps.is_empty() {
             info!("nothing to apply: another process applied the pending migrations first");
@@ -621,7 +622,7 @@ where
                     row_for(m, existing, count(&step, statements)),
                     true,
                 )?;
-                report.steps.push(this.execute(session, job, None).await?);
+                report.record(this.execute(session, job, None).await?);
             }
             Ok(report)
         })
@@ -666,7 +667,7 @@ where
             info!(version = %row.version, statement = start + 1, skip, "resuming");
             let job = this.job(m, direction, step, statements, start, row_for(m, row.rank, total), true)?;
             let mut report = Report { locked: true, ..Report::default() };
-            report.steps.push(this.execute(session, job, Some(start + 1)).await?);
+            report.record(this.execute(session, job, Some(start + 1)).await?);
             Ok(report)
         })
         .instrument(span)
@@ -745,7 +746,7 @@ where
         session: &mut dyn Session<D::Conn>,
         job: Job<'_, D::Conn>,
         resumed_at: Option<usize>,
-    ) -> Result<StepReport, Error> {
+    ) -> Result<Result<StepReport, Skipped>, Error> {
         let meta = job.migration.meta();
         let direction = job.direction;
         let span = info_span!(
@@ -755,10 +756,20 @@ where
             phase = %meta.phase(),
             direction = %direction,
         );
-        let Executed { statements, duration } = session.execute(job).instrument(span).await?;
         let verb = match direction {
             Direction::Up => "applied",
             Direction::Down => "reverted",
+        };
+        let Executed { statements, duration } = match session.execute_unless_done(job).instrument(span).await? {
+            Outcome::Executed(executed) => executed,
+            Outcome::DoneElsewhere => {
+                info!(version = %meta.version(), name = %meta.name(), "another process {verb} migration {} {} meanwhile", meta.version(), meta.name());
+                return Ok(Err(Skipped {
+                    version: meta.version(),
+                    name: meta.name().to_owned(),
+                    reason: SkipReason::DoneElsewhere { direction },
+                }));
+            }
         };
         info!(
             version = %meta.version(),
@@ -771,7 +782,7 @@ where
             meta.name(),
             human(duration)
         );
-        Ok(StepReport {
+        Ok(Ok(StepReport {
             version: meta.version(),
             name: meta.name().to_owned(),
             phase: meta.phase(),
@@ -779,7 +790,7 @@ where
             duration,
             statements,
             resumed_at,
-        })
+        }))
     }
 }
 

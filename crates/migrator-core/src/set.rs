@@ -121,6 +121,25 @@ impl<C: ?Sized> MigrationSet<C> {
     pub fn latest(&self) -> Option<Version> {
         self.items.last().map(|m| m.meta().version())
     }
+
+    /// A hash of every migration's version, name and up and down checksums (24 hex digits):
+    /// equal for equal sets, different as soon as a migration is added, removed or edited.
+    /// The test kits name their template databases after it.
+    pub fn fingerprint(&self) -> String {
+        let mut text = String::new();
+        for m in self.iter() {
+            let meta = m.meta();
+            text.push_str(&format!(
+                "{} {} {} {}\n",
+                meta.version(),
+                meta.name(),
+                meta.checksum(),
+                meta.down_checksum().map(|c| c.as_str()).unwrap_or("-")
+            ));
+        }
+        let hash = crate::checksum::statement_hash(&text);
+        hash.get(..24).unwrap_or(&hash).to_owned()
+    }
 }
 
 /// Things a `Migrator` accepts as its migrations.

@@ -1,11 +1,12 @@
-//! SQL lexer and statement splitter for PostgreSQL and MySQL/MariaDB scripts.
+//! SQL lexer and statement splitter for PostgreSQL, MySQL/MariaDB and SQLite scripts.
 //!
 //! Migration files usually hold several statements separated by `;`, but a `;` does not
 //! always end a statement: it may sit inside a string, a quoted identifier, a comment, a
 //! PostgreSQL dollar-quoted function body, a parenthesised list (`CREATE RULE ... DO
 //! ALSO (...; ...)`), a PostgreSQL `BEGIN ATOMIC ... END` body or a MySQL stored-program
-//! body (`CREATE PROCEDURE ... BEGIN ...; ...; END`). This module finds the real
-//! statement boundaries without a full SQL parser.
+//! body (`CREATE PROCEDURE ... BEGIN ...; ...; END`) or a SQLite trigger body (`CREATE
+//! TRIGGER ... BEGIN ...; ...; END`). This module finds the real statement boundaries without
+//! a full SQL parser.
 //!
 //! # Design
 //!
@@ -48,6 +49,14 @@
 //!   them as significant: the server executes them, so `/*!40101 SET NAMES utf8 */;` is
 //!   a statement of its own instead of being dropped as an empty one.
 //!
+//! SQLite:
+//! * `'...'` strings with `''` escapes and no backslash escapes (`X'...'` blobs likewise).
+//! * Quoted identifiers in three spellings: `"..."` with `""` escapes, `` `...` `` with
+//!   ``` `` ``` escapes, and `[...]`, which has no escape and ends at the first `]`.
+//! * `--` line comments (no whitespace needed after them) and `/* ... */` block comments,
+//!   which do not nest. `$` is an identifier character after the first one and otherwise a
+//!   parameter prefix (`$name`), never a quote.
+//!
 //! Whitespace is any Unicode whitespace plus the byte-order mark `U+FEFF`. Other
 //! non-ASCII characters (letters, CJK, emoji, ...) are identifier characters.
 //!
@@ -82,6 +91,12 @@
 //! with [`SplitErrorKind::DelimiterCommand`]: it is not SQL, and it is not needed because
 //! the rules above split stored programs correctly with plain `;`.
 //!
+//! SQLite: a statement whose leading words are `CREATE [TEMP | TEMPORARY] TRIGGER` is a
+//! trigger; its first `BEGIN` opens the body, in which `CASE` opens a nested level and `END`
+//! closes the innermost one, so `CASE … END` expressions in body statements are safe. Every
+//! other `BEGIN [DEFERRED | IMMEDIATE | EXCLUSIVE] [TRANSACTION]` and `END [TRANSACTION]` is an
+//! ordinary statement (the linter refuses transaction control in migrations).
+//!
 //! An input that ends inside a block is [`SplitErrorKind::UnterminatedBlock`], reported
 //! at the innermost block that is still open.
 //!
@@ -97,6 +112,10 @@
 //!   script fails with an unterminated block). Quote such names (`` `begin` ``).
 //! * `END` closes the innermost level whatever opened it; mismatches such as `END IF`
 //!   closing a `LOOP` are left for the server to diagnose.
+//! * SQLite: a column named `begin` used unqualified and unquoted in a trigger's `WHEN`
+//!   clause is taken for the body's `BEGIN`. Qualify it (`NEW.begin`) or quote it.
+//! * SQLite accepts an unterminated `/*` comment at the end of a script; this splitter
+//!   reports it as an error, since it is almost always a mistake.
 //!
 //! # Positions
 //!
@@ -116,6 +135,38 @@ pub enum Dialect {
     /// MySQL or MariaDB, assuming the default `sql_mode` (backslash escapes, no
     /// `ANSI_QUOTES`).
     MySql,
+    /// SQLite 3.
+    Sqlite,
+}
+
+impl Dialect {
+    /// The database's name for people: `PostgreSQL`, `MySQL`, `SQLite`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "PostgreSQL",
+            Dialect::MySql => "MySQL",
+            Dialect::Sqlite => "SQLite",
+        }
+    }
+
+    /// The lowercase id used in options and macros: `postgres`, `mysql`, `sqlite`.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::MySql => "mysql",
+            Dialect::Sqlite => "sqlite",
+        }
+    }
+
+    /// Parses [`Dialect::id`] (`postgres`, `mysql`, `sqlite`).
+    pub fn from_id(id: &str) -> Option<Dialect> {
+        match id {
+            "postgres" => Some(Dialect::Postgres),
+            "mysql" => Some(Dialect::MySql),
+            "sqlite" => Some(Dialect::Sqlite),
+            _ => None,
+        }
+    }
 }
 
 /// One token of SQL source.
@@ -148,7 +199,8 @@ pub enum TokenKind {
     BlockComment,
     /// An unquoted identifier or keyword.
     Word,
-    /// A quoted identifier: `"x"` in PostgreSQL, `` `x` `` in MySQL.
+    /// A quoted identifier: `"x"` in PostgreSQL, `` `x` `` in MySQL, `"x"`, `` `x` `` or
+    /// `[x]` in SQLite.
     QuotedIdent,
     /// A string literal: `'...'`, `E'...'`, `U&'...'`, `B'...'`, `X'...'`, `N'...'`, and
     /// `"..."` in MySQL.
@@ -441,18 +493,20 @@ impl<'a> Lexer<'a> {
 
     fn lex_one(&mut self, c: char) -> Result<TokenKind, SplitErrorKind> {
         let pg = self.dialect == Dialect::Postgres;
+        let my = self.dialect == Dialect::MySql;
         if is_space(c) {
             self.cur.eat_while(is_space);
             return Ok(TokenKind::Whitespace);
         }
         match c {
-            '-' if self.cur.peek_nth(1) == Some('-') && (pg || self.mysql_dash_comment()) => Ok(self.line_comment()),
-            '#' if !pg => Ok(self.line_comment()),
+            '-' if self.cur.peek_nth(1) == Some('-') && (!my || self.mysql_dash_comment()) => Ok(self.line_comment()),
+            '#' if my => Ok(self.line_comment()),
             '/' if self.cur.peek_nth(1) == Some('*') => self.block_comment(),
-            '\'' => self.string(!pg),
-            '"' if pg => self.quoted_ident('"'),
-            '"' => self.string(true),
+            '\'' => self.string(my),
+            '"' if my => self.string(true),
+            '"' => self.quoted_ident('"'),
             '`' if !pg => self.quoted_ident('`'),
+            '[' if self.dialect == Dialect::Sqlite => self.bracket_ident(),
             '$' if pg => self.dollar(),
             ';' => {
                 self.cur.bump();
@@ -479,7 +533,7 @@ impl<'a> Lexer<'a> {
 
     fn block_comment(&mut self) -> Result<TokenKind, SplitErrorKind> {
         self.cur.bump_n(2);
-        if self.dialect == Dialect::MySql {
+        if self.dialect != Dialect::Postgres {
             let end = self.cur.rest().find("*/").ok_or(SplitErrorKind::UnterminatedComment)?;
             self.cur.skip_bytes(end + 2);
             return Ok(TokenKind::BlockComment);
@@ -538,6 +592,14 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// SQLite `[...]`: no escapes, the first `]` closes it.
+    fn bracket_ident(&mut self) -> Result<TokenKind, SplitErrorKind> {
+        self.cur.bump();
+        let end = self.cur.rest().find(']').ok_or(SplitErrorKind::UnterminatedQuotedIdent)?;
+        self.cur.skip_bytes(end + 1);
+        Ok(TokenKind::QuotedIdent)
+    }
+
     fn number(&mut self) -> TokenKind {
         let dialect = self.dialect;
         loop {
@@ -590,7 +652,7 @@ impl<'a> Lexer<'a> {
                 }
                 'B' | 'X' | 'N' => {
                     self.cur.bump();
-                    return self.string(!pg);
+                    return self.string(self.dialect == Dialect::MySql);
                 }
                 _ => {}
             }
@@ -728,6 +790,8 @@ enum Kw {
     SqlException,
     SqlState,
     SqlWarning,
+    Temp,
+    Temporary,
     Then,
     Trigger,
     Value,
@@ -768,6 +832,8 @@ const KEYWORDS: &[(&str, Kw)] = &[
     ("SQLEXCEPTION", Kw::SqlException),
     ("SQLSTATE", Kw::SqlState),
     ("SQLWARNING", Kw::SqlWarning),
+    ("TEMP", Kw::Temp),
+    ("TEMPORARY", Kw::Temporary),
     ("THEN", Kw::Then),
     ("TRIGGER", Kw::Trigger),
     ("VALUE", Kw::Value),
@@ -820,7 +886,7 @@ struct Block {
     offset: usize,
 }
 
-/// The kind of MySQL stored program a statement creates.
+/// The kind of stored program a statement creates (MySQL; SQLite has triggers only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Program {
     /// `CREATE PROCEDURE` / `CREATE FUNCTION`.
@@ -831,7 +897,7 @@ enum Program {
     Anonymous,
 }
 
-/// Recogniser for the leading words of a MySQL statement.
+/// Recogniser for the leading words of a MySQL or SQLite statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Preamble {
     /// Nothing seen yet.
@@ -918,6 +984,7 @@ impl<'a> Walker<'a> {
             let used = match self.dialect {
                 Dialect::Postgres => self.step_postgres(i),
                 Dialect::MySql => self.step_mysql(i),
+                Dialect::Sqlite => self.step_sqlite(i),
             }
             .max(1);
             let last = i + used - 1;
@@ -1012,6 +1079,32 @@ impl<'a> Walker<'a> {
             }
             _ => 1,
         }
+    }
+
+    /// SQLite rules for token `i`: a `CREATE [TEMP] TRIGGER` body is a `BEGIN … END` block in
+    /// which `CASE` opens a nested level; returns how many tokens were consumed.
+    fn step_sqlite(&mut self, i: usize) -> usize {
+        let kw = self.kw(i);
+        match self.st.preamble {
+            Preamble::Program(_) => match kw {
+                Some(Kw::Begin) if self.st.blocks.is_empty() => self.open(BlockKind::Begin, i),
+                Some(Kw::Case) if !self.st.blocks.is_empty() => self.open(BlockKind::CaseExpression, i),
+                Some(Kw::End) => {
+                    self.st.blocks.pop();
+                }
+                _ => {}
+            },
+            Preamble::Plain => {}
+            preamble => {
+                self.st.preamble = match (preamble, kw) {
+                    (Preamble::Start, Some(Kw::Create)) => Preamble::AfterCreate,
+                    (Preamble::AfterCreate, Some(Kw::Temp | Kw::Temporary)) => Preamble::AfterCreate,
+                    (Preamble::AfterCreate, Some(Kw::Trigger)) => Preamble::Program(Program::Trigger),
+                    _ => Preamble::Plain,
+                };
+            }
+        }
+        1
     }
 
     /// MySQL rules for token `i`; returns how many tokens were consumed.
@@ -1220,6 +1313,7 @@ mod tests {
 
     const PG: Dialect = Dialect::Postgres;
     const MY: Dialect = Dialect::MySql;
+    const SQ: Dialect = Dialect::Sqlite;
 
     fn stmts(sql: &str, dialect: Dialect) -> Vec<Statement> {
         split(sql, dialect).unwrap_or_else(|e| panic!("split failed: {e}\n{sql}"))
@@ -1267,7 +1361,7 @@ mod tests {
     #[test]
     fn plain_multi_statement() {
         let sql = "SELECT 1;\nSELECT 2;\n  SELECT 3;\n";
-        for d in [PG, MY] {
+        for d in [PG, MY, SQ] {
             check(sql, d, &[(1, "SELECT 1"), (2, "SELECT 2"), (3, "SELECT 3")]);
             assert_eq!(positions(sql, d), [(1, 1), (2, 1), (3, 3)]);
         }
@@ -1281,7 +1375,7 @@ mod tests {
     #[test]
     fn empty_statements_are_skipped() {
         let sql = ";; SELECT 1;;; SELECT 2;;";
-        for d in [PG, MY] {
+        for d in [PG, MY, SQ] {
             let s = stmts(sql, d);
             check(sql, d, &[(1, "SELECT 1"), (1, "SELECT 2")]);
             assert_eq!(s[0].segment, 0..12);
@@ -1292,7 +1386,7 @@ mod tests {
 
     #[test]
     fn comment_only_scripts_have_no_statements() {
-        for d in [PG, MY] {
+        for d in [PG, MY, SQ] {
             assert!(stmts("", d).is_empty());
             assert!(stmts("  \n\t", d).is_empty());
             assert!(stmts("-- just a comment\n/* and ; another */\n;\n", d).is_empty());
@@ -1841,6 +1935,129 @@ SELECT 'after';";
         );
     }
 
+    // ----- SQLite lexing -----------------------------------------------------------------
+
+    #[test]
+    fn sqlite_strings() {
+        let sql = r"SELECT 'a;b'; SELECT 'it''s;'; SELECT 'C:\'; SELECT X'0A;'; SELECT 5";
+        check(
+            sql,
+            SQ,
+            &[(1, "SELECT 'a;b'"), (1, "SELECT 'it''s;'"), (1, r"SELECT 'C:\'"), (1, "SELECT X'0A;'"), (1, "SELECT 5")],
+        );
+        // Backslashes escape nothing, and there are no E'' strings.
+        assert_eq!(
+            kinds(r"E'\' x'ff'", SQ),
+            [(TokenKind::Word, "E"), (TokenKind::String, r"'\'"), (TokenKind::String, "x'ff'")]
+        );
+    }
+
+    #[test]
+    fn sqlite_quoted_identifiers() {
+        let sql = "SELECT \"a;b\", \"c\"\"d;\", `e;f`, `g``h;`, [i;j], [k\"l`m] FROM t; SELECT 2";
+        check(sql, SQ, &[(1, "SELECT \"a;b\", \"c\"\"d;\", `e;f`, `g``h;`, [i;j], [k\"l`m] FROM t"), (1, "SELECT 2")]);
+        let quoted = kinds("\"a\" `b` [c d] [\"]", SQ);
+        assert!(quoted.iter().all(|(kind, _)| *kind == TokenKind::QuotedIdent), "{quoted:?}");
+        assert_eq!(quoted.len(), 4);
+        // `[` quotes only in SQLite.
+        assert_eq!(kinds("[a]", PG).first().map(|k| k.0), Some(TokenKind::Punct));
+        assert_eq!(kinds("[a]", MY).first().map(|k| k.0), Some(TokenKind::Punct));
+    }
+
+    #[test]
+    fn sqlite_comments() {
+        // `--` needs no whitespace after it (unlike MySQL), and block comments do not nest.
+        check("SELECT 1--1;\nSELECT 2", SQ, &[(1, "SELECT 1--1;\nSELECT 2")]);
+        check("SELECT 1 /* /* ; */; SELECT 2 -- ;\n;", SQ, &[(1, "SELECT 1"), (1, "SELECT 2")]);
+        assert_eq!(kinds("/* a /* b */ c", SQ)[0], (TokenKind::BlockComment, "/* a /* b */"));
+        // `#` is not a comment.
+        assert_eq!(kinds("#x", SQ)[0], (TokenKind::Punct, "#"));
+    }
+
+    #[test]
+    fn sqlite_dollar_is_not_a_quote() {
+        check(
+            "SELECT $$a; SELECT a$b$ FROM t; SELECT $x",
+            SQ,
+            &[(1, "SELECT $$a"), (1, "SELECT a$b$ FROM t"), (1, "SELECT $x")],
+        );
+        assert_eq!(kinds("a$b $c", SQ), [(TokenKind::Word, "a$b"), (TokenKind::Punct, "$"), (TokenKind::Word, "c")]);
+    }
+
+    // ----- SQLite blocks -----------------------------------------------------------------
+
+    #[test]
+    fn sqlite_trigger_bodies() {
+        let trigger = "CREATE TRIGGER orders_audit AFTER UPDATE OF status ON orders\nFOR EACH ROW WHEN NEW.status <> OLD.status\nBEGIN\n  INSERT INTO audit (note) VALUES ('status; changed');\n  UPDATE orders SET touched = 1 WHERE id = NEW.id;\nEND";
+        let sql = format!("{trigger};\nSELECT 1;\n");
+        check(&sql, SQ, &[(1, trigger), (7, "SELECT 1")]);
+        // TEMP and IF NOT EXISTS, lowercase, and `CASE … END` inside the body.
+        let temp = "create temp trigger if not exists t before insert on x begin\n  select case when new.a > 0 then raise(abort, 'no;') else 1 end;\n  select case new.b when 1 then 'a' end, (case when 1 then 2 end);\nend";
+        check(&format!("{temp};SELECT 2"), SQ, &[(1, temp), (4, "SELECT 2")]);
+        let temporary = "CREATE TEMPORARY TRIGGER t INSTEAD OF INSERT ON v BEGIN INSERT INTO x VALUES (1); END";
+        check(&format!("{temporary}; SELECT 3"), SQ, &[(1, temporary), (1, "SELECT 3")]);
+        // A quoted or qualified `begin` is a name, and CASE … END in a WHEN clause opens nothing.
+        let named = "CREATE TRIGGER t AFTER INSERT ON x WHEN NEW.begin = 1 AND CASE WHEN NEW.\"end\" THEN 1 END BEGIN DELETE FROM y WHERE [begin] = NEW.begin; END";
+        check(&format!("{named}; SELECT 4"), SQ, &[(1, named), (1, "SELECT 4")]);
+    }
+
+    #[test]
+    fn sqlite_case_outside_triggers_needs_no_block() {
+        check(
+            "SELECT CASE WHEN a THEN 'x;' ELSE 'y' END FROM t; CREATE VIEW v AS SELECT CASE 1 WHEN 1 THEN 2 END; SELECT 3",
+            SQ,
+            &[
+                (1, "SELECT CASE WHEN a THEN 'x;' ELSE 'y' END FROM t"),
+                (1, "CREATE VIEW v AS SELECT CASE 1 WHEN 1 THEN 2 END"),
+                (1, "SELECT 3"),
+            ],
+        );
+    }
+
+    #[test]
+    fn sqlite_transactions_are_plain_statements() {
+        let sql = "BEGIN;\nBEGIN IMMEDIATE;\nBEGIN EXCLUSIVE TRANSACTION;\nBEGIN DEFERRED;\nSAVEPOINT a;\nRELEASE a;\nROLLBACK TO a;\nEND TRANSACTION;\nEND;\nCOMMIT;";
+        check(
+            sql,
+            SQ,
+            &[
+                (1, "BEGIN"),
+                (2, "BEGIN IMMEDIATE"),
+                (3, "BEGIN EXCLUSIVE TRANSACTION"),
+                (4, "BEGIN DEFERRED"),
+                (5, "SAVEPOINT a"),
+                (6, "RELEASE a"),
+                (7, "ROLLBACK TO a"),
+                (8, "END TRANSACTION"),
+                (9, "END"),
+                (10, "COMMIT"),
+            ],
+        );
+        // Not a trigger: `CREATE TABLE` with a column named `begin` opens nothing.
+        check(
+            "CREATE TABLE t (\"begin\" int, [end] int); SELECT 1",
+            SQ,
+            &[(1, "CREATE TABLE t (\"begin\" int, [end] int)"), (1, "SELECT 1")],
+        );
+    }
+
+    #[test]
+    fn sqlite_errors() {
+        let e = err("SELECT 1;\nSELECT [a;b", SQ);
+        assert_eq!((e.kind, e.line, e.column), (SplitErrorKind::UnterminatedQuotedIdent, 2, 8));
+        let e = err("SELECT 'it''s", SQ);
+        assert_eq!((e.kind, e.column), (SplitErrorKind::UnterminatedString, 8));
+        let e = err("SELECT 1 /* x", SQ);
+        assert_eq!((e.kind, e.column), (SplitErrorKind::UnterminatedComment, 10));
+        let e = err("CREATE TRIGGER t AFTER INSERT ON x\nBEGIN\n  SELECT CASE WHEN 1 THEN 2 END;\nSELECT 2;", SQ);
+        assert_eq!(
+            (e.kind, e.line, e.column),
+            (SplitErrorKind::UnterminatedBlock { keyword: "BEGIN".to_owned() }, 2, 1)
+        );
+        // `DELIMITER` is a word, as in PostgreSQL.
+        check("DELIMITER x", SQ, &[(1, "DELIMITER x")]);
+    }
+
     // ----- errors ------------------------------------------------------------------------
 
     #[test]
@@ -1947,7 +2164,7 @@ SELECT 'after';";
         let symbols = prop::sample::select(vec![
             "'", "\"", "`", "$", ";", "(", ")", "-", "#", "/", "*", "\\", "\n", "\r", ":", ".", "@", "=", ",", "E",
             "e", "U&", "N", "X", "$$", "$a$", "$1", "--", "/*", "*/", "/*!", "1", "0", "é", "日本", "😀", "\t",
-            "\u{feff}", "\r\n",
+            "\u{feff}", "\r\n", "[", "]",
         ]);
         let snippets = prop::sample::select(vec![
             "'a;b'",
@@ -1963,6 +2180,7 @@ SELECT 'after';";
             "-- ;\n",
             "# ;\n",
             "/*!1 ; */",
+            "[a;b]",
             "( ; )",
             ";",
             " ; ",
@@ -1997,6 +2215,8 @@ SELECT 'after';";
             "x",
             "lbl",
             "begin",
+            "TEMP",
+            "TEMPORARY",
         ]);
         let phrases = prop::sample::select(vec![
             "CREATE PROCEDURE p() ",
@@ -2011,6 +2231,8 @@ SELECT 'after';";
             "DECLARE EXIT HANDLER FOR SQLEXCEPTION ",
             "IF(a, b, c)",
             "SELECT t.end AS end",
+            "CREATE TEMP TRIGGER t AFTER INSERT ON x ",
+            "CASE WHEN a THEN 1 END",
         ]);
         let piece = prop_oneof![
             4 => symbols.prop_map(String::from),
@@ -2122,6 +2344,37 @@ SELECT 'after';";
                 ],
                 vec![" ", "\n", "\r\n", "\t", " /* ; */ ", " -- ;\n", " /* a /* ; */ b */ "],
             ),
+            Dialect::Sqlite => (
+                vec![
+                    "SELECT",
+                    "x",
+                    "a$b",
+                    "$x",
+                    "?1",
+                    "42",
+                    "é",
+                    "+",
+                    "'a;b'",
+                    "'it''s'",
+                    r"'C:\'",
+                    "X'0A'",
+                    "\"we;ird\"",
+                    "`b;`",
+                    "[c;d]",
+                    "( a ; b )",
+                    "t.end",
+                    "NEW.begin",
+                    "CASE WHEN a THEN 'x;' END",
+                ],
+                vec![
+                    "CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW BEGIN INSERT INTO y VALUES (NEW.a); SELECT CASE WHEN 1 THEN 2 END; END",
+                    "CREATE TEMP TRIGGER IF NOT EXISTS t BEFORE DELETE ON x WHEN OLD.a > 0 BEGIN SELECT RAISE(ABORT, 'no;'); END",
+                    "BEGIN IMMEDIATE",
+                    "END TRANSACTION",
+                    "COMMIT",
+                ],
+                vec![" ", "\n", "\r\n", "\t", " /* ; */ ", " -- ;\n", " /* /* ; */ "],
+            ),
             _ => (
                 vec![
                     "SELECT",
@@ -2232,5 +2485,15 @@ SELECT 'after';";
     #[test]
     fn prop_mysql_well_formed() {
         run_property(well_formed(MY), |(sql, expected)| check_well_formed(&sql, &expected, MY));
+    }
+
+    #[test]
+    fn prop_sqlite_invariants() {
+        run_property(chaos(), |sql| check_invariants(&sql, SQ));
+    }
+
+    #[test]
+    fn prop_sqlite_well_formed() {
+        run_property(well_formed(SQ), |(sql, expected)| check_well_formed(&sql, &expected, SQ));
     }
 }

@@ -5,8 +5,11 @@
 //! NOT NULL, PL/pgSQL functions whose dollar-quoted bodies contain `BEGIN`, `COMMIT`-like
 //! words and `REFRESH MATERIALIZED VIEW CONCURRENTLY`, triggers, `BEGIN ATOMIC` bodies, a
 //! `DO` block, a partitioned table and contract migrations. `tests/realistic/mysql/` has
-//! procedures, a function and a trigger with `BEGIN … END` bodies and online ALTERs. The
-//! PostgreSQL set is applied and reverted on a real server by the conformance suite
+//! procedures, a function and a trigger with `BEGIN … END` bodies and online ALTERs.
+//! `tests/realistic/sqlite/` has triggers with `CASE … END` in their bodies, `[…]` and
+//! backtick quoting, `STRICT` and `WITHOUT ROWID` tables, a table rebuild (which keeps every
+//! column, so it is not a drop) and a `VACUUM` in a no-transaction migration. The PostgreSQL
+//! and SQLite sets are applied and reverted on a real database by the conformance suite
 //! (`tests/tests/realistic.rs` at the workspace root).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -68,5 +71,30 @@ fn the_realistic_mysql_set_has_no_finding() {
         assert!(text.contains(construct), "the set no longer has `{construct}`");
     }
     let report = lint_dir(&dir, Dialect::MySql, &LintOptions::new());
+    assert!(report.is_empty(), "{report}");
+}
+
+#[test]
+fn the_realistic_sqlite_set_has_no_finding() {
+    let dir = set("sqlite");
+    let (count, text) = all_up_scripts(&dir);
+    assert!(count >= 12, "{count} migrations");
+    for construct in [
+        "CREATE TRIGGER",
+        "CREATE TRIGGER IF NOT EXISTS",
+        "CREATE TEMP TABLE",
+        "ELSE NULL\n    END;\nEND;",
+        "[notes]",
+        "`body`",
+        "WITHOUT ROWID",
+        "STRICT",
+        "DROP TABLE accounts;\nALTER TABLE accounts_new RENAME TO accounts;",
+        "VACUUM;",
+        "-- migrator:no-transaction",
+        "-- migrator:phase contract",
+    ] {
+        assert!(text.contains(construct), "the set no longer has `{construct}`");
+    }
+    let report = lint_dir(&dir, Dialect::Sqlite, &LintOptions::new());
     assert!(report.is_empty(), "{report}");
 }

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use migrator_core::Dialect;
 use migrator_core::lint::{LintOptions, RULES, Setting, lint_dir};
 
-const DIALECTS: [(&str, Dialect); 2] = [("postgres", Dialect::Postgres), ("mysql", Dialect::MySql)];
+const DIALECTS: [(&str, Dialect); 3] =
+    [("postgres", Dialect::Postgres), ("mysql", Dialect::MySql), ("sqlite", Dialect::Sqlite)];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lint")

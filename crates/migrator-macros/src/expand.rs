@@ -12,6 +12,7 @@ use crate::valid::Loaded;
 fn dialect_tokens(krate: &syn::Path, dialect: Dialect) -> TokenStream {
     match dialect {
         Dialect::MySql => quote!(#krate::Dialect::MySql),
+        Dialect::Sqlite => quote!(#krate::Dialect::Sqlite),
         _ => quote!(#krate::Dialect::Postgres),
     }
 }

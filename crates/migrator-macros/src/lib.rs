@@ -54,7 +54,7 @@ use proc_macro::TokenStream;
 /// );
 /// ```
 ///
-/// Direct use also takes `crate = <path to migrator_core>` and `dialect = postgres | mysql`.
+/// Direct use also takes `crate = <path to migrator_core>` and `dialect = postgres | mysql | sqlite`.
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let args = match syn::parse::<ast::Args>(input) {
@@ -92,4 +92,11 @@ pub fn postgres_test(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn mysql_test(args: TokenStream, item: TokenStream) -> TokenStream {
     test_attribute(args, item, quote::quote!(::migrator_mysql))
+}
+
+/// A test on a fresh, migrated SQLite database file, re-exported as `migrator_sqlite::test`:
+/// `#[migrator_sqlite::test(migrations = MIGRATIONS)] async fn t(pool: sqlx::SqlitePool) { … }`.
+#[proc_macro_attribute]
+pub fn sqlite_test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attribute(args, item, quote::quote!(::migrator_sqlite))
 }

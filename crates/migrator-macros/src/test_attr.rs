@@ -1,4 +1,4 @@
-//! `#[migrator_postgres::test]` / `#[migrator_mysql::test]`: a test on a fresh migrated
+//! `#[migrator_postgres::test]` / `#[migrator_mysql::test]` / `#[migrator_sqlite::test]`: a test on a fresh migrated
 //! database. Expands to a plain `#[test]` calling the backend's `testing::run_test`.
 
 use proc_macro2::TokenStream;

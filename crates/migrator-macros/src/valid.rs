@@ -18,12 +18,12 @@ pub(crate) struct Loaded {
 /// and unacknowledged deny findings) into one spanned error.
 pub(crate) fn load(args: &Args) -> syn::Result<Loaded> {
     let span = args.path.span();
-    let dialect = match args.dialect.to_string().as_str() {
-        "postgres" => Dialect::Postgres,
-        "mysql" => Dialect::MySql,
-        other => {
-            return Err(syn::Error::new(args.dialect.span(), format!("unknown dialect `{other}`: postgres or mysql")));
-        }
+    let written_dialect = args.dialect.to_string();
+    let Some(dialect) = Dialect::from_id(&written_dialect) else {
+        return Err(syn::Error::new(
+            args.dialect.span(),
+            format!("unknown dialect `{written_dialect}`: postgres, mysql or sqlite"),
+        ));
     };
     let options = lint_options(args)?;
     let written = args.path.value();

@@ -110,19 +110,7 @@ impl TestKit {
 
     /// The template name for a migration set: its fingerprint (versions and checksums).
     pub fn template_name(migrations: &MigrationSet<MySqlConnection>) -> String {
-        let mut text = String::new();
-        for m in migrations.iter() {
-            let meta = m.meta();
-            text.push_str(&format!(
-                "{} {} {} {}\n",
-                meta.version(),
-                meta.name(),
-                meta.checksum(),
-                meta.down_checksum().map(|c| c.as_str()).unwrap_or("-")
-            ));
-        }
-        let hash = migrator_core::checksum::statement_hash(&text);
-        format!("{TEMPLATE_PREFIX}{}", hash.get(..24).unwrap_or(&hash))
+        format!("{TEMPLATE_PREFIX}{}", migrations.fingerprint())
     }
 
     /// A fresh database with every migration applied, and a pool on it.

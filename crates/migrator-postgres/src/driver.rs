@@ -9,7 +9,7 @@ use futures_util::TryStreamExt;
 use migrator_core::history::{LAYOUT, RawRow, decode_history};
 use migrator_core::{
     Body, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
-    HistoryTable, Job, LockRequest, MigrationFailure, Mode, Probe, Session, State,
+    HistoryTable, Job, LockRequest, Mode, Probe, Session, State,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgDatabaseError, PgRow};
@@ -445,54 +445,12 @@ impl PgSession {
         outcome: FailureOutcome,
         error: sqlx::Error,
     ) -> Error {
-        let meta = job.migration.meta();
-        let (origin, line, snippet) = match (job.step.body, index) {
-            (Body::Sql(script), Some(i)) => {
-                let statement = job.statements.get(i);
-                (
-                    script.path().to_owned(),
-                    statement.map(|s| s.line),
-                    statement.map(|s| script.snippet(s)).unwrap_or_default(),
-                )
-            }
-            (Body::Sql(script), None) => (script.path().to_owned(), None, String::new()),
-            (Body::Rust(_), _) => (meta.origin().to_owned(), None, "(Rust code)".to_owned()),
-        };
-        let total = match job.step.body {
-            Body::Sql(_) => job.statements.len(),
-            Body::Rust(_) => 1,
-        };
-        MigrationFailure::new(
-            meta.version(),
-            meta.name(),
-            origin,
-            job.direction,
-            index.map(|i| i + 1),
-            total,
-            line,
-            snippet,
-            outcome,
-            Box::new(describe(error)),
-        )
-        .into()
+        job.failure(index, outcome, Box::new(describe(error))).into()
     }
 
     /// A failed Rust step (its one "statement" is the code).
     fn rust_failure(job: &Job<'_, PgConnection>, outcome: FailureOutcome, error: migrator_core::BoxError) -> Error {
-        let meta = job.migration.meta();
-        MigrationFailure::new(
-            meta.version(),
-            meta.name(),
-            meta.origin(),
-            job.direction,
-            Some(1),
-            1,
-            None,
-            "(Rust code)",
-            outcome,
-            error,
-        )
-        .into()
+        job.rust_failure(outcome, error).into()
     }
 
     /// One transaction: limits, body, history write, commit; for SQL, one round trip.

@@ -1,6 +1,6 @@
 //! A separate process asking for a fresh test database, for the cross-process template tests:
-//! `testkit-worker postgres|mysql <migrations dir>` prints the database's name and whether the
-//! `jobs` table exists in it, then drops it.
+//! `testkit-worker postgres|mysql|sqlite <migrations dir> [sqlite test directory]` prints the
+//! database's name and whether the `jobs` table exists in it, then drops it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use migrator_core::{Dialect, MigrationSet};
@@ -32,6 +32,18 @@ async fn main() {
             .await
             .unwrap();
             println!("{} {tables}", db.name());
+            db.close().await.unwrap();
+        }
+        "sqlite" => {
+            let set = MigrationSet::<sqlx::SqliteConnection>::from_dir(&dir, Dialect::Sqlite).unwrap();
+            let kit = migrator_sqlite::testing::TestKit::new(args.next().expect("sqlite test directory"));
+            let db = kit.fresh(set).await.unwrap();
+            let tables: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'jobs'")
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap();
+            println!("{} {tables}", db.path().display());
             db.close().await.unwrap();
         }
         other => panic!("unknown backend {other}"),

@@ -386,13 +386,6 @@ fn finding(script: &Script, lines: &Lines<'_>, raw: Raw, options: &LintOptions, 
     })
 }
 
-fn dialect_name(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "PostgreSQL",
-        Dialect::MySql => "MySQL",
-    }
-}
-
 /// The rules of each allow line that silence nothing, as `unused-allow` findings.
 fn unused_allows(
     up: &Script,
@@ -413,7 +406,7 @@ fn unused_allows(
                     None => format!("`{id}` is not a rule, so this allows nothing"),
                 },
                 Some(rule) => match rule.level(dialect) {
-                    None => format!("`{id}` does not apply to {}, so this allows nothing", dialect_name(dialect)),
+                    None => format!("`{id}` does not apply to {}, so this allows nothing", dialect.name()),
                     Some(Level::Fatal) => {
                         format!(
                             "`{id}` is fatal: the migration cannot work as written, and an allow does not silence it"

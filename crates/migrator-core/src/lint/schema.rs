@@ -163,6 +163,8 @@ fn normalize(written: &str, dialect: Dialect) -> &str {
             "double precision" | "double" | "real" => "double",
             _ => "",
         },
+        // SQLite keeps any type name (it only decides the column's affinity): no synonyms.
+        Dialect::Sqlite => "",
     }
 }
 

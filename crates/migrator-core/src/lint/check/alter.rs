@@ -29,6 +29,12 @@ pub(super) fn alter(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
         options.check(ctx, &table);
     }
     let actions = split_commas(c.rest());
+    if ctx.sqlite()
+        && let Some(message) = sqlite_unsupported(ctx, &table, &actions)
+    {
+        ctx.emit(&rules::SQLITE_UNSUPPORTED_ALTER, start, message);
+        return;
+    }
     let adds_primary_key = actions.iter().any(|a| {
         let mut a = Cursor::new(a);
         if !a.eat("ADD") {
@@ -43,6 +49,58 @@ pub(super) fn alter(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
     for action in actions {
         alter_action(ctx, &table, action);
     }
+}
+
+/// Why SQLite cannot run this `ALTER TABLE`, if it cannot: SQLite's ALTER TABLE takes one
+/// action, which is `RENAME TO`, `RENAME [COLUMN]`, `ADD [COLUMN]` (without PRIMARY KEY, UNIQUE
+/// or a STORED generated column) or `DROP [COLUMN]`.
+fn sqlite_unsupported(ctx: &Ctx<'_>, table: &Name<'_>, actions: &[&[Tok<'_>]]) -> Option<String> {
+    let shown = table.shown();
+    let [action] = actions else {
+        return Some(format!(
+            "this ALTER TABLE on `{shown}` has {} actions, but SQLite's ALTER TABLE takes one: write one ALTER TABLE \
+             statement per change",
+            actions.len()
+        ));
+    };
+    let mut a = Cursor::new(action);
+    if a.eat("ADD") {
+        if !a.is("COLUMN") && is_table_constraint(a.rest(), ctx.dialect) {
+            return Some(format!(
+                "SQLite cannot add a constraint (PRIMARY KEY, UNIQUE, FOREIGN KEY, CHECK) to the existing table `{shown}`"
+            ));
+        }
+        a.eat("COLUMN");
+        let def = parse_column(a.rest(), ctx.dialect)?;
+        let what = if def.primary_key {
+            "a PRIMARY KEY column"
+        } else if def.unique {
+            "a UNIQUE column"
+        } else if def.generated == Some(true) {
+            "a STORED generated column"
+        } else {
+            return None;
+        };
+        return Some(format!("SQLite cannot add {what} to an existing table (`{shown}.{}`)", def.name));
+    }
+    if a.eat("DROP") {
+        if a.is_any(&["CONSTRAINT", "PRIMARY", "FOREIGN", "UNIQUE", "CHECK"]) {
+            return Some(format!("SQLite cannot drop a constraint of the existing table `{shown}`"));
+        }
+        return None;
+    }
+    if a.is("RENAME") {
+        return None;
+    }
+    if a.eat("ALTER") {
+        return Some(format!(
+            "SQLite has no ALTER COLUMN: a column of `{shown}` cannot change its type, default or nullability in place"
+        ));
+    }
+    let verb = a.peek().map(|t| t.text.to_ascii_uppercase()).unwrap_or_default();
+    Some(format!(
+        "SQLite's ALTER TABLE cannot `{verb}`: it can only RENAME TO, RENAME COLUMN, ADD COLUMN and DROP COLUMN"
+    ))
 }
 
 /// The table an `ALTER TABLE` changes, and what its actions need to know.
@@ -178,6 +236,24 @@ fn add_column(ctx: &mut Ctx<'_>, table: &AlterTarget<'_>, def: &ColumnDef<'_, '_
                 "compute the value in a view or in the app, or add a plain column kept up to date by a trigger and a batched backfill",
             );
         }
+    } else if ctx.sqlite() {
+        let non_constant = def
+            .default
+            .and_then(|d| d.first())
+            .filter(|t| t.is_punct('(') || t.is_any(&["CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"]));
+        if let Some(first) = non_constant {
+            let shown = if first.is_punct('(') { "an expression".to_owned() } else { format!("`{}`", first.text) };
+            ctx.emit_help(
+                &rules::ADD_COLUMN_VOLATILE_DEFAULT,
+                at,
+                format!(
+                    "`{column}` is added with the non-constant default {shown}: SQLite refuses that on a table that has \
+                     rows (\"Cannot add a column with non-constant default\")"
+                ),
+                "add the column with a constant default (or none), then fill existing rows with an UPDATE; new rows can \
+                 get the value from the app or a trigger",
+            );
+        }
     } else {
         if def.default.and_then(|d| d.first()).is_some_and(|t| t.is_punct('(')) {
             ctx.emit(
@@ -201,10 +277,10 @@ fn add_column(ctx: &mut Ctx<'_>, table: &AlterTarget<'_>, def: &ColumnDef<'_, '_
         || def.auto_increment
         || serial;
     if def.not_null && !has_value {
-        let fills = if ctx.pg() {
-            "the ALTER fails on a non-empty table"
-        } else {
-            "MySQL fills the existing rows with a hidden zero value"
+        let fills = match ctx.dialect {
+            Dialect::Postgres => "the ALTER fails on a non-empty table",
+            Dialect::MySql => "MySQL fills the existing rows with a hidden zero value",
+            Dialect::Sqlite => "SQLite refuses the ALTER on a table that has rows",
         };
         ctx.emit(
             &rules::ADD_COLUMN_NOT_NULL_NO_DEFAULT,
@@ -378,7 +454,7 @@ fn drop_action(ctx: &mut Ctx<'_>, table: &AlterTarget<'_>, mut a: Cursor<'_, '_>
     // PostgreSQL has only DROP CONSTRAINT besides columns (`key` or `index` may be column
     // names there); MySQL also drops indexes, keys, checks and partitions.
     let not_a_column: &[&str] = match ctx.dialect {
-        Dialect::Postgres => &["CONSTRAINT"],
+        Dialect::Postgres | Dialect::Sqlite => &["CONSTRAINT"],
         Dialect::MySql => &["CONSTRAINT", "INDEX", "KEY", "FOREIGN", "CHECK", "PARTITION"],
     };
     if a.is_any(not_a_column) {
@@ -590,6 +666,7 @@ fn rename_table(ctx: &mut Ctx<'_>, from: &Name<'_>, to: &Name<'_>, at: usize) {
     ctx.schema.rename(from.key(), to.key());
     if ctx.is_new(from.key()) {
         ctx.created.insert(to.key().to_owned());
+        rebuilt(ctx, to, at);
         return;
     }
     ctx.schema_change(at);
@@ -746,6 +823,36 @@ impl MySqlOptions {
             at,
             format!("{what}: writes to it wait until the statement is done"),
             help,
+        );
+    }
+}
+
+/// SQLite's table rebuild (create the new table, copy, drop the old one, rename the new one
+/// to the old name) keeps the table: the `drop-table` finding of the `DROP TABLE` turns into a
+/// `drop-column` finding for each column of the old table that the new one lacks. When the
+/// migrations never showed the old table's columns, the `drop-table` finding stays.
+fn rebuilt(ctx: &mut Ctx<'_>, table: &Name<'_>, at: usize) {
+    if !ctx.sqlite() {
+        return;
+    }
+    let Some(dropped) = ctx.dropped.remove(table.key()) else { return };
+    let Some(old) = dropped.table else { return };
+    ctx.out.retain(|raw| !(raw.rule.id == rules::DROP_TABLE.id && raw.offset == dropped.offset));
+    if ctx.contract() {
+        return;
+    }
+    let new_columns: Vec<String> =
+        ctx.schema.table(table.key()).map(|t| t.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
+    for column in old.columns.iter().filter(|c| !new_columns.contains(&c.name)) {
+        ctx.emit(
+            &rules::DROP_COLUMN,
+            at,
+            format!(
+                "rebuilding `{}` without its column `{}` drops the column: the running app version still reads or \
+                 writes it, and its data is lost",
+                table.shown(),
+                column.name
+            ),
         );
     }
 }

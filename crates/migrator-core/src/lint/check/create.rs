@@ -148,11 +148,16 @@ pub(super) fn drop(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
         c.eat_if_exists();
         for name in names(&mut c) {
             let new = ctx.is_new(name.key());
+            let old = ctx.schema.table(name.key()).cloned();
             ctx.schema.drop(name.key());
             if new {
                 continue;
             }
             ctx.schema_change(start);
+            if ctx.sqlite() {
+                // A rebuild renames a new table to this name later in the migration.
+                ctx.dropped.insert(name.key().to_owned(), Dropped { offset: name.tok.offset, table: old });
+            }
             if !ctx.contract() {
                 ctx.emit(
                     &rules::DROP_TABLE,

@@ -10,7 +10,7 @@ mod alter;
 mod create;
 mod other;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::classify;
 use crate::split::{Dialect, Statement, TokenKind, tokenize};
@@ -58,6 +58,7 @@ pub(crate) fn check_script(schema: &mut Schema, input: ScriptInput<'_>) -> Vec<R
         ddl_existing: None,
         dml_existing: None,
         ddl_statements: Vec::new(),
+        dropped: HashMap::new(),
         out: Vec::new(),
     };
     for statement in input.statements {
@@ -104,7 +105,15 @@ struct Ctx<'s> {
     dml_existing: Option<(usize, String)>,
     /// Offsets of the statements MySQL commits implicitly.
     ddl_statements: Vec<usize>,
+    /// SQLite: existing tables dropped in this script, by name, for the rebuild pattern.
+    dropped: HashMap<String, Dropped>,
     out: Vec<Raw>,
+}
+
+/// An existing table dropped earlier in the script: where, and its columns if known.
+struct Dropped {
+    offset: usize,
+    table: Option<Table>,
 }
 
 impl Ctx<'_> {
@@ -122,6 +131,10 @@ impl Ctx<'_> {
 
     fn mysql(&self) -> bool {
         self.dialect == Dialect::MySql
+    }
+
+    fn sqlite(&self) -> bool {
+        self.dialect == Dialect::Sqlite
     }
 
     fn contract(&self) -> bool {
@@ -179,6 +192,25 @@ fn check_statement(ctx: &mut Ctx<'_>, toks: &[Tok<'_>], text: &str) {
     if ctx.mysql() && classify::commits_implicitly(Dialect::MySql, text) {
         ctx.ddl_statements.push(start);
     }
+    if ctx.sqlite()
+        && let Some(what) = classify::outside_transaction(Dialect::Sqlite, text)
+    {
+        if ctx.transactional {
+            let help = if what.starts_with("`PRAGMA foreign_keys") {
+                "delete it: a transactional migration on SQLite already runs with foreign-key enforcement off and \
+                 runs `PRAGMA foreign_key_check` before it commits; or mark the migration `-- migrator:no-transaction`"
+            } else {
+                "run it in a migration of its own marked `-- migrator:no-transaction`"
+            };
+            ctx.emit_help(
+                &rules::NOT_ALLOWED_IN_TRANSACTION,
+                start,
+                format!("{what} cannot run inside a transaction, and this migration runs in one"),
+                help,
+            );
+        }
+        return;
+    }
     let mut c = Cursor::new(toks);
     c.next();
     let verb = first.text.to_ascii_uppercase();
@@ -220,7 +252,9 @@ fn transaction_control(dialect: Dialect, toks: &[Tok<'_>]) -> Option<String> {
         // ROLLBACK TO SAVEPOINT stays inside the transaction.
         let to = toks.iter().take(3).any(|t| t.is("TO"));
         !(first.is("ROLLBACK") && to)
-    } else if first.is_any(&["END", "ABORT"]) {
+    } else if first.is("END") {
+        matches!(dialect, Dialect::Postgres | Dialect::Sqlite)
+    } else if first.is("ABORT") {
         dialect == Dialect::Postgres
     } else if first.is("PREPARE") {
         dialect == Dialect::Postgres && is_second(&["TRANSACTION"])
@@ -247,6 +281,8 @@ fn identifiers(ctx: &mut Ctx<'_>, toks: &[Tok<'_>]) {
         let too_long = match ctx.dialect {
             Dialect::Postgres => name.len() > 63,
             Dialect::MySql => name.chars().count() > 64,
+            // SQLite has no length limit on names.
+            Dialect::Sqlite => false,
         };
         if !too_long || seen.contains(&name) {
             continue;
@@ -263,7 +299,7 @@ fn identifiers(ctx: &mut Ctx<'_>, toks: &[Tok<'_>]) {
                     name.get(..end).unwrap_or("")
                 )
             }
-            Dialect::MySql => format!(
+            Dialect::MySql | Dialect::Sqlite => format!(
                 "`{name}` is {} characters long: MySQL rejects names longer than 64 characters",
                 name.chars().count()
             ),

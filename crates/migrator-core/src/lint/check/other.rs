@@ -198,6 +198,10 @@ pub(super) fn skip_ctes(c: &mut Cursor<'_, '_>) {
 
 pub(super) fn data_change(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, verb: &str, start: usize) {
     while c.eat_any(&["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "QUICK", "IGNORE"]).is_some() {}
+    // SQLite's conflict clause: `INSERT OR IGNORE`, `UPDATE OR REPLACE`.
+    if ctx.sqlite() && c.eat("OR") {
+        c.next();
+    }
     match verb {
         "INSERT" | "REPLACE" | "MERGE" => {
             c.eat("INTO");

@@ -1,0 +1,159 @@
+//! `migrator lint` (every finding, in three formats) and the file half of `migrator validate`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use migrator_core::lint::{Finding, Level, LintOptions, LintReport, Setting, check_dir};
+use migrator_core::{Dialect, Version};
+use serde::Serialize;
+
+use crate::Usage;
+use crate::cli::{LintArgs, LintFormat};
+use crate::output::Style;
+
+/// The level options of the command line.
+fn options(args: &LintArgs) -> anyhow::Result<LintOptions> {
+    let mut options = LintOptions::new();
+    if let Some(from) = args.lint_from.and_then(Version::new) {
+        options = options.with_lint_from(from);
+    }
+    for (rules, setting) in [(&args.deny, Setting::Deny), (&args.warn, Setting::Warn), (&args.off, Setting::Off)] {
+        for rule in rules {
+            options = options.with_level(rule, setting).map_err(|e| Usage(e.to_string()))?;
+        }
+    }
+    Ok(options)
+}
+
+/// The directory as findings name it: as the user wrote it.
+fn shown(dir: &Path) -> String {
+    dir.display().to_string()
+}
+
+/// `migrator lint`: exit code 1 when a finding fails the build.
+pub(crate) fn run(args: &LintArgs, dir: &Path, dialect: Dialect) -> anyhow::Result<ExitCode> {
+    let options = options(args)?;
+    let report = check_dir(dir, &shown(dir), dialect, &options).report();
+    match args.format {
+        LintFormat::Human => print_human(&report),
+        LintFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&report))?),
+        LintFormat::Github => print_github(&report),
+    }
+    Ok(if report.has_failures() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn print_human(report: &LintReport) {
+    let out = Style::stdout();
+    for finding in report.findings() {
+        let text = finding.to_string();
+        // Color the level word of the first line only.
+        let level = finding.level.as_str();
+        let painted = match (finding.level, finding.allowed) {
+            (_, true) => out.dim(level),
+            (Level::Warn, false) => out.yellow(level),
+            _ => out.red(level),
+        };
+        let text = text.replacen(&format!(": {level}["), &format!(": {painted}["), 1);
+        println!("{text}\n");
+    }
+    let summary = report.summary();
+    println!("{}", if report.has_failures() { out.red(&summary) } else { out.green(&summary) });
+}
+
+/// `{"findings": [...]}`.
+#[derive(Debug, Serialize)]
+struct Findings<'a> {
+    findings: Vec<FindingJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct FindingJson<'a> {
+    rule: &'static str,
+    level: &'static str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    message: &'a str,
+    help: &'a str,
+    allowed: bool,
+}
+
+fn json(report: &LintReport) -> Findings<'_> {
+    Findings {
+        findings: report
+            .findings()
+            .iter()
+            .map(|f: &Finding| FindingJson {
+                rule: f.rule,
+                level: f.level.as_str(),
+                file: &f.file,
+                line: f.line,
+                column: f.column,
+                message: &f.message,
+                help: &f.help,
+                allowed: f.allowed,
+            })
+            .collect(),
+    }
+}
+
+/// GitHub Actions workflow commands: an annotation per finding on its file and line.
+fn print_github(report: &LintReport) {
+    for f in report.findings() {
+        let command = match (f.level, f.allowed) {
+            (_, true) => "notice",
+            (Level::Warn, false) => "warning",
+            _ => "error",
+        };
+        println!(
+            "::{command} file={},line={},col={},title={}::{}",
+            property(&f.file),
+            f.line,
+            f.column,
+            property(&format!("{} {}", f.level, f.rule)),
+            data(&format!("{}\nhelp: {}", f.message, f.help))
+        );
+    }
+    println!("{}", report.summary());
+}
+
+/// Escapes the message of a workflow command.
+fn data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a property of a workflow command.
+fn property(text: &str) -> String {
+    data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The file checks of `validate`: names, directives, splitting, fatal lint findings. Prints
+/// each problem; returns how many there are.
+pub(crate) fn validate_files(dir: &Path, dialect: Dialect) -> usize {
+    let checked = check_dir(dir, &shown(dir), dialect, &LintOptions::new());
+    let err = Style::stderr();
+    let mut problems = 0;
+    for error in checked.load_errors() {
+        eprintln!("{} {error}", err.red("error:"));
+        problems += 1;
+    }
+    for finding in checked.findings().findings().iter().filter(|f| f.level == Level::Fatal) {
+        eprintln!("{finding}\n");
+        problems += 1;
+    }
+    if problems == 0 {
+        println!("{} migration(s) in {}: names, directives and SQL are valid", checked.migrations().len(), shown(dir));
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_commands_are_escaped() {
+        assert_eq!(data("50% done\nnext"), "50%25 done%0Anext");
+        assert_eq!(property("m/1_a.up.sql: x, y"), "m/1_a.up.sql%3A x%2C y");
+    }
+}

@@ -1,0 +1,225 @@
+//! `migrator`: the command line of **migrator**, for development and CI beside applications
+//! that migrate themselves at startup.
+//!
+//! ```text
+//! cargo install --path crates/migrator-cli
+//! migrator new "create users"                       # migrations/20261120093000_create_users.{up,down}.sql
+//! DATABASE_URL=sqlite://app.db migrator up          # apply, one line per migration
+//! migrator status --format json                     # every migration and its state
+//! migrator lint --dialect postgres --format github  # annotations in a CI job
+//! ```
+//!
+//! Each database command builds the library's `Migrator` for the backend the URL's scheme
+//! names and calls the method an application would (`run_with`, `down`, `status`, …): the same
+//! lock, the same planner, the same run loop. Exit codes: 0 success; 1 failure, or lint found
+//! deny/fatal findings; 2 usage error (clap's own, and a missing or unusable URL, option or
+//! name). Errors are one message, never a panic or a backtrace; URLs are shown without their
+//! password.
+
+mod cli;
+mod commands;
+mod connect;
+mod lint;
+mod new;
+mod output;
+mod url;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use migrator_core::Dialect;
+use tracing_subscriber::prelude::*;
+
+use crate::cli::{Cli, Command, Global};
+use crate::connect::{Access, Target, connect};
+use crate::output::{Progress, ProgressLayer, Style};
+use crate::url::DatabaseUrl;
+
+/// A usage error: exit code 2.
+#[derive(Debug)]
+pub(crate) struct Usage(pub(crate) String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print and succeed; usage errors exit with 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let progress = Progress::new();
+    init_tracing(&progress);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}"), None),
+    };
+    let url = match cli.global.database_url.as_deref().filter(|u| !u.trim().is_empty()).map(DatabaseUrl::parse) {
+        Some(Ok(url)) => Some(url),
+        Some(Err(e)) => return fail(&e.into(), None),
+        None => None,
+    };
+    let outcome = runtime.block_on(run(&cli, url.as_ref(), &progress));
+    // Nothing may keep the process alive after an interrupt: a statement still running in
+    // SQLite's worker thread, or a connection being closed, does not matter any more.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match outcome {
+        Ok(code) => code,
+        Err(e) => fail(&e, url.as_ref()),
+    }
+}
+
+/// Prints the error as one message and picks the exit code.
+fn fail(error: &anyhow::Error, url: Option<&DatabaseUrl>) -> ExitCode {
+    let text = format!("{error:#}");
+    let text = match url {
+        Some(url) => url.scrub(&text),
+        None => text,
+    };
+    eprintln!("{} {text}", Style::stderr().red("error:"));
+    if error.downcast_ref::<Usage>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
+}
+
+/// The runner's events drive the progress output; `RUST_LOG` adds a log on stderr.
+fn init_tracing(progress: &Arc<Progress>) {
+    let log = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()).map(|_| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_filter(tracing_subscriber::EnvFilter::from_default_env())
+    });
+    let _ = tracing_subscriber::registry().with(ProgressLayer { progress: progress.clone() }).with(log).try_init();
+}
+
+/// The URL a database command needs.
+fn required(url: Option<&DatabaseUrl>) -> anyhow::Result<&DatabaseUrl> {
+    url.ok_or_else(|| {
+        Usage(
+            "no database URL: pass --database-url or set DATABASE_URL (postgres://user@host/db, \
+             mysql://user@host/db or sqlite://app.db)"
+                .to_owned(),
+        )
+        .into()
+    })
+}
+
+async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> anyhow::Result<ExitCode> {
+    let global = &cli.global;
+    match &cli.command {
+        Command::New { name, sequential } => {
+            let (up, down) = new::run(&global.source, name, *sequential)?;
+            println!("created {}", up.display());
+            println!("created {}", down.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Lint(args) => {
+            let dialect = match (args.dialect, url) {
+                (Some(dialect), _) => dialect.dialect(),
+                (None, Some(url)) => url.backend().dialect(),
+                (None, None) => return Err(no_dialect("lint")),
+            };
+            let dir = args.dir.as_ref().unwrap_or(&global.source);
+            return lint::run(args, dir, dialect);
+        }
+        Command::Validate { dialect } => {
+            let dialect = match (dialect, url) {
+                (Some(dialect), _) => dialect.dialect(),
+                (None, Some(url)) => url.backend().dialect(),
+                (None, None) => return Err(no_dialect("validate")),
+            };
+            if let Some(url) = url
+                && dialect != url.backend().dialect()
+            {
+                return Err(Usage(format!(
+                    "--dialect {} does not match the database URL, which is {}",
+                    dialect.id(),
+                    url.backend().dialect().name()
+                ))
+                .into());
+            }
+            let problems = lint::validate_files(&global.source, dialect);
+            if problems > 0 {
+                eprintln!("{problems} problem{} in the migration files", if problems == 1 { "" } else { "s" });
+                return Ok(ExitCode::FAILURE);
+            }
+            if url.is_none() {
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+        _ => {}
+    }
+    let url = required(url)?;
+    let dialect = url.backend().dialect();
+    // The files first: a malformed directory fails before anything is opened or created.
+    migrator_core::lint::check_dir(&global.source, &global.source.display().to_string(), dialect, &Default::default())
+        .into_migrations()
+        .map_err(|errors| migrator_core::Error::Load { errors })?;
+    let access = match cli.command {
+        Command::Status { .. } | Command::Validate { .. } | Command::Plan { .. } => Access::Read,
+        _ => Access::Write,
+    };
+    match connect(url, access).await? {
+        Target::Postgres(pool) => {
+            let code =
+                database(migrator_postgres::PgDriver::from(&pool), dialect, global, &cli.command, progress).await;
+            close(pool.close(), &code).await;
+            code
+        }
+        Target::MySql(pool) => {
+            let code =
+                database(migrator_mysql::MySqlDriver::from(&pool), dialect, global, &cli.command, progress).await;
+            close(pool.close(), &code).await;
+            code
+        }
+        Target::Sqlite(pool, note) => {
+            if let Some(note) = note {
+                eprintln!("{} {note}", Style::stderr().dim("note:"));
+            }
+            let code =
+                database(migrator_sqlite::SqliteDriver::from(&pool), dialect, global, &cli.command, progress).await;
+            close(pool.close(), &code).await;
+            code
+        }
+    }
+}
+
+async fn database<D>(
+    driver: D,
+    dialect: Dialect,
+    global: &Global,
+    command: &Command,
+    progress: &Arc<Progress>,
+) -> anyhow::Result<ExitCode>
+where
+    D: migrator_core::Driver + 'static,
+    D::Conn: 'static,
+{
+    let migrator = commands::migrator(driver, dialect, global)?;
+    commands::run(migrator, command, progress).await
+}
+
+/// Closes a pool after the command, but never waits long; after an interrupt not at all (a
+/// connection may still be busy in a statement the database is cancelling or rolling back).
+async fn close(closing: impl std::future::Future<Output = ()>, outcome: &anyhow::Result<ExitCode>) {
+    let interrupted = outcome.as_ref().err().is_some_and(|e| e.is::<commands::Interrupted>());
+    if !interrupted {
+        let _ = tokio::time::timeout(Duration::from_secs(2), closing).await;
+    }
+}
+
+fn no_dialect(command: &str) -> anyhow::Error {
+    Usage(format!(
+        "`{command}` needs the SQL dialect: pass --dialect postgres|mysql|sqlite, or a database URL whose scheme says it"
+    ))
+    .into()
+}

@@ -1,0 +1,119 @@
+//! `migrator new NAME`: the next up/down pair, with the directives listed in a comment.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::Context as _;
+use migrator_core::source::parse_file_name;
+
+use crate::Usage;
+use crate::output::version_stamp;
+
+/// `Add users email` → `add_users_email`; refuses what the loader would refuse.
+fn file_name_part(name: &str) -> Result<String, Usage> {
+    let normalized: String =
+        name.trim().chars().map(|c| if c.is_whitespace() || c == '-' { '_' } else { c.to_ascii_lowercase() }).collect();
+    let plain = normalized.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !plain || !matches!(parse_file_name(&format!("1_{normalized}.up.sql")), Some(Ok(_))) {
+        return Err(Usage(format!(
+            "`{name}` cannot name a migration: use letters, digits, spaces and underscores (`add users email`)"
+        )));
+    }
+    Ok(normalized)
+}
+
+/// The versions (as written) of the migrations already in `dir`.
+fn existing(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|file| matches!(parse_file_name(file), Some(Ok(_))))
+        .filter_map(|file| file.split_once('_').map(|(digits, _)| digits.to_owned()))
+        .collect()
+}
+
+/// The next version: the UTC time as `YYYYMMDDhhmmss` (or, `sequential`, one after the newest),
+/// always newer than every existing migration, and as wide as existing zero-padded versions.
+fn next_version(existing: &[String], sequential: bool, now: SystemTime) -> String {
+    let newest = existing.iter().filter_map(|v| v.parse::<i64>().ok()).max().unwrap_or(0);
+    let version = if sequential { newest + 1 } else { version_stamp(now).max(newest + 1) };
+    let width = existing.iter().filter(|v| v.starts_with('0')).map(String::len).max().unwrap_or(0);
+    format!("{version:0width$}")
+}
+
+const UP_HEADER: &str = "\
+-- Write the migration's SQL below these comments.
+--
+-- Directives, when one is needed, are lines of this header, above any SQL, each written as
+-- \"-- migrator:\" followed by one of:
+--   no-transaction                       run statement by statement outside a transaction
+--                                        (PostgreSQL CREATE INDEX CONCURRENTLY, SQLite VACUUM)
+--   phase contract                       apply it only in the contract phase, once every
+--                                        instance runs code that no longer needs what it removes
+--   irreversible -- <reason>             no down script, on purpose (delete the .down.sql file)
+--   allow <rule>[, <rule>] -- <reason>   acknowledge a finding of `migrator lint`
+--   lock-timeout 5s                      bound each statement's wait for table locks
+--   statement-timeout 1min               bound each statement's run time
+";
+
+const DOWN_HEADER: &str = "\
+-- Undo what the up script does, in reverse order.
+--
+-- A down script takes the no-transaction, lock-timeout and statement-timeout directives.
+";
+
+/// Creates the pair; returns the two paths.
+pub(crate) fn run(dir: &Path, name: &str, sequential: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let name = file_name_part(name)?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the migrations directory {}", dir.display()))?;
+    let version = next_version(&existing(dir), sequential, SystemTime::now());
+    let up = dir.join(format!("{version}_{name}.up.sql"));
+    let down = dir.join(format!("{version}_{name}.down.sql"));
+    for (path, text) in [
+        (&up, format!("-- Migration {version} {name}.\n--\n{UP_HEADER}")),
+        (&down, format!("-- Migration {version} {name}, reverted.\n--\n{DOWN_HEADER}")),
+    ] {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()))
+            .with_context(|| format!("cannot create {}", path.display()))?;
+    }
+    Ok((up, down))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrator_core::ScriptKind;
+    use migrator_core::directive::parse;
+
+    #[test]
+    fn names_are_normalized_or_refused() {
+        assert_eq!(file_name_part("Add users email").unwrap(), "add_users_email");
+        assert_eq!(file_name_part("add-index").unwrap(), "add_index");
+        assert!(file_name_part("drop table; --").unwrap_err().0.contains("cannot name a migration"));
+        assert!(file_name_part("").is_err());
+    }
+
+    #[test]
+    fn versions_follow_the_newest() {
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_253_400);
+        assert_eq!(next_version(&[], false, now), "20261121093000");
+        assert_eq!(next_version(&["20991231000000".into()], false, now), "20991231000001");
+        assert_eq!(next_version(&[], true, now), "1");
+        assert_eq!(next_version(&["0001".into(), "0002".into()], true, now), "0003");
+        assert_eq!(next_version(&["7".into()], true, now), "8");
+    }
+
+    #[test]
+    fn the_headers_are_comments_without_directives() {
+        let up = parse(&format!("-- Migration 1 x.\n--\n{UP_HEADER}"), ScriptKind::Up, true).unwrap();
+        assert_eq!(up, migrator_core::Directives::default());
+        let down = parse(DOWN_HEADER, ScriptKind::Down, true).unwrap();
+        assert_eq!(down, migrator_core::Directives::default());
+    }
+}

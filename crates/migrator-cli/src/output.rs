@@ -1,0 +1,254 @@
+//! What the command prints: colors (only on a terminal, never with `NO_COLOR`), one line per
+//! migration as it completes, a progress bar on stderr for long runs, timestamps.
+//!
+//! The per-migration lines come from the runner's own `tracing` events (the `migration` span
+//! and the INFO event with `duration_ms` that ends each step), so the CLI shows progress
+//! live while driving exactly the library's run, with no second run loop.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tracing::field::{Field, Visit};
+use tracing::{Level, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+/// Whether to color a stream: a terminal, and `NO_COLOR` unset or empty.
+fn colors_for(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// ANSI colors, or none.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Style {
+    enabled: bool,
+}
+
+impl Style {
+    pub(crate) fn stdout() -> Style {
+        Style { enabled: colors_for(std::io::stdout().is_terminal()) }
+    }
+
+    pub(crate) fn stderr() -> Style {
+        Style { enabled: colors_for(std::io::stderr().is_terminal()) }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.enabled { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+
+    pub(crate) fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    pub(crate) fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    pub(crate) fn red(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+
+    pub(crate) fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    pub(crate) fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+/// Live progress of a run: the lines printed as migrations complete, and the bar.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    bar: ProgressBar,
+    style: Style,
+    terminal: bool,
+}
+
+impl Progress {
+    /// A hidden bar; [`Progress::reveal`] shows it (on a terminal) once the run is long.
+    pub(crate) fn new() -> Arc<Progress> {
+        Arc::new(Progress {
+            bar: ProgressBar::hidden(),
+            style: Style::stdout(),
+            terminal: std::io::stderr().is_terminal(),
+        })
+    }
+
+    /// Counts `total` steps (when the plan is known).
+    pub(crate) fn set_total(&self, total: u64) {
+        self.bar.set_length(total);
+        let style = ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        self.bar.set_style(style);
+    }
+
+    /// Shows the bar on stderr if it is a terminal.
+    pub(crate) fn reveal(&self) {
+        if self.terminal && !self.bar.is_finished() {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.bar.enable_steady_tick(Duration::from_millis(120));
+        }
+    }
+
+    /// Removes the bar.
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    fn started(&self, verb: &str, version: &str, name: &str) {
+        self.bar.set_message(format!("{verb} {version} {name}"));
+    }
+
+    /// Prints a line on stdout without garbling the bar.
+    pub(crate) fn println(&self, line: &str) {
+        self.bar.suspend(|| println!("{line}"));
+    }
+
+    /// Prints a line on stderr without garbling the bar.
+    pub(crate) fn eprintln(&self, line: &str) {
+        self.bar.suspend(|| eprintln!("{line}"));
+    }
+
+    fn finished(&self, verb: &str, fields: &Fields) {
+        let painted = if verb == "applied" { self.style.green(verb) } else { self.style.yellow(verb) };
+        let ms = fields.get("duration_ms").and_then(|ms| ms.parse::<u64>().ok()).unwrap_or_default();
+        self.println(&format!(
+            "{painted} {} {} ({}) in {}",
+            fields.get("version").unwrap_or_default(),
+            fields.get("name").unwrap_or_default(),
+            fields.get("phase").unwrap_or_default(),
+            migrator_core::human(Duration::from_millis(ms))
+        ));
+        self.bar.inc(1);
+    }
+}
+
+/// Field values of a span or event, as text.
+#[derive(Debug, Default)]
+struct Fields(Vec<(&'static str, String)>);
+
+impl Fields {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.push((field.name(), format!("{value:?}")));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push((field.name(), value.to_owned()));
+    }
+}
+
+/// Turns the runner's events into progress: a migration starting (its span) and ending (its
+/// INFO event with `duration_ms`), and waiting for another process's lock.
+pub(crate) struct ProgressLayer {
+    pub(crate) progress: Arc<Progress>,
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ProgressLayer {
+    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, _id: &tracing::span::Id, _ctx: Context<'_, S>) {
+        if attrs.metadata().name() != "migration" || !attrs.metadata().target().starts_with("migrator") {
+            return;
+        }
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        let verb = if fields.get("direction") == Some("down") { "reverting" } else { "applying" };
+        self.progress.started(verb, fields.get("version").unwrap_or_default(), fields.get("name").unwrap_or_default());
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        if *meta.level() != Level::INFO || !meta.target().starts_with("migrator") {
+            return;
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let message = fields.get("message").unwrap_or_default();
+        if fields.get("duration_ms").is_some() && fields.get("version").is_some() {
+            let verb = if message.starts_with("reverted") { "reverted" } else { "applied" };
+            self.progress.finished(verb, &fields);
+        } else if fields.get("lock").is_some() && message.starts_with("waiting") {
+            self.progress.eprintln(&format!("{message}…"));
+        }
+    }
+}
+
+/// The civil date and time (UTC) of `t`: year, month, day, hour, minute, second, millisecond.
+fn civil(t: SystemTime) -> (i64, u32, u32, u32, u32, u32, u32) {
+    let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let small = |v: i64| u32::try_from(v).unwrap_or_default();
+    (
+        year,
+        small(month),
+        small(day),
+        small(of_day / 3_600),
+        small(of_day % 3_600 / 60),
+        small(of_day % 60),
+        since.subsec_millis(),
+    )
+}
+
+/// RFC 3339 in UTC with milliseconds: `2026-11-20T09:30:00.123Z`.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let (y, mo, d, h, mi, s, ms) = civil(t);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+}
+
+/// For tables: `2026-11-20 09:30:00` (UTC).
+pub(crate) fn short_time(t: SystemTime) -> String {
+    let (y, mo, d, h, mi, s, _) = civil(t);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+}
+
+/// A timestamp version: `20261120093000` (UTC).
+pub(crate) fn version_stamp(t: SystemTime) -> i64 {
+    let (y, mo, d, h, mi, s, _) = civil(t);
+    let text = format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}");
+    text.parse().unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc_calendar_dates() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_253_400_123);
+        assert_eq!(rfc3339(t), "2026-11-21T09:30:00.123Z");
+        assert_eq!(short_time(t), "2026-11-21 09:30:00");
+        assert_eq!(version_stamp(t), 20261121093000);
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        assert_eq!(short_time(leap), "2000-02-29 00:00:00");
+    }
+
+    #[test]
+    fn no_color_without_a_terminal() {
+        assert!(!colors_for(false));
+        assert_eq!(Style { enabled: false }.green("applied"), "applied");
+        assert_eq!(Style { enabled: true }.green("applied"), "\x1b[32mapplied\x1b[0m");
+    }
+}

@@ -1,0 +1,483 @@
+//! The `migrator` binary against SQLite, PostgreSQL and MariaDB: every subcommand, JSON output
+//! parsed, exit codes, bad input, eight processes at once, and SIGINT during a run.
+//!
+//! PostgreSQL and MariaDB come from `MIGRATOR_TEST_POSTGRES_URL` / `MIGRATOR_TEST_MYSQL_URL`
+//! (the repository's `.cargo/config.toml` points them at the local servers that
+//! `./scripts/services` starts); a missing server fails these tests with instructions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{CliBackend, Project, signal, wait};
+use migrator_conformance::mysql::My;
+use migrator_conformance::postgres::Pg;
+use migrator_conformance::sqlite::Lite;
+
+/// Two migrations written with `migrator new` (timestamp versions), filled in; returns the
+/// versions.
+fn two_new_migrations(project: &Project) -> (i64, i64) {
+    let created = project.run(None, &["new", "create users"]);
+    created.code(0);
+    let up = created.stdout.lines().find_map(|l| l.strip_prefix("created ")).unwrap().to_owned();
+    let file = std::path::Path::new(&up).file_name().unwrap().to_string_lossy().into_owned();
+    let first: i64 = file.split('_').next().unwrap().parse().unwrap();
+    assert!(first > 20_000_000_000_000, "a timestamp version: {first}");
+    let header = project.migrations().join(&file);
+    let text = std::fs::read_to_string(&header).unwrap();
+    assert!(text.contains("no-transaction") && text.contains("phase contract"), "the header lists the directives");
+    std::fs::write(&header, format!("{text}CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200));\n"))
+        .unwrap();
+    project.write(&format!("{first}_create_users.down.sql"), "DROP TABLE users;\n");
+    project.run(None, &["new", "Seed users", "--sequential"]).code(0);
+    let second = first + 1;
+    project
+        .write(&format!("{second}_seed_users.up.sql"), "INSERT INTO users (id, email) VALUES (1, 'a@example.com');\n")
+        .write(&format!("{second}_seed_users.down.sql"), "DELETE FROM users;\n");
+    (first, second)
+}
+
+async fn every_subcommand<B: CliBackend>() {
+    let db = B::create("cli_every_subcommand").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    let (first, second) = two_new_migrations(&project);
+
+    let plan = project.run(url, &["plan"]);
+    plan.code(0);
+    assert!(plan.stdout.contains("CREATE TABLE users") && plan.stdout.contains("INSERT INTO users"), "{}", plan.stdout);
+    assert!(plan.stdout.contains(&format!("-- {first} create_users (expand, ")), "{}", plan.stdout);
+    assert!(!db.table_exists("users").await, "plan ran nothing");
+
+    let up = project.run(url, &["up"]);
+    up.code(0);
+    assert_eq!(up.applied(), [first, second], "{}", up.stdout);
+    assert!(up.stdout.contains("applied 2 migrations in"), "{}", up.stdout);
+    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 1);
+
+    let status = project.run(url, &["status", "--format", "json"]);
+    status.code(0);
+    let json = status.json();
+    let migrations = json["migrations"].as_array().unwrap();
+    assert_eq!(migrations.len(), 2);
+    for (m, version) in migrations.iter().zip([first, second]) {
+        assert_eq!(m["version"], version);
+        assert_eq!(m["phase"], "expand");
+        assert_eq!(m["state"], "applied");
+        assert!(m["applied_at"].as_str().unwrap().ends_with('Z'), "{m}");
+        assert!(m["duration_ms"].is_u64(), "{m}");
+        assert!(m["failed_statement"].is_null(), "{m}");
+    }
+    assert_eq!(migrations[0]["name"], "create_users");
+    let human = project.run(url, &["status"]);
+    human.code(0);
+    assert!(human.stdout.contains("2 applied") && human.stdout.contains("create_users"), "{}", human.stdout);
+    assert!(!human.stdout.contains('\u{1b}'), "no color when not a terminal");
+
+    project.run(url, &["validate"]).code(0);
+    assert!(project.run(url, &["up"]).code(0).stdout.contains("nothing to do"));
+
+    let down = project.run(url, &["down"]);
+    down.code(0);
+    assert!(down.stdout.contains(&format!("reverted {second} seed_users")), "{}", down.stdout);
+    let redo = project.run(url, &["redo"]);
+    redo.code(0);
+    assert!(redo.stdout.contains(&format!("redid {first} create_users")), "{}", redo.stdout);
+    assert_eq!(project.run(url, &["up", "--to", &first.to_string()]).code(0).applied(), Vec::<i64>::new());
+    assert_eq!(project.run(url, &["up"]).code(0).applied(), [second]);
+    assert!(project.run(url, &["down", "--to", &first.to_string()]).code(0).stdout.contains("reverted 1 migration"));
+    assert_eq!(project.run(url, &["down", "--steps", "1"]).code(0).stdout.lines().count(), 2);
+    assert_eq!(project.run(url, &["up"]).code(0).applied(), [first, second]);
+    assert!(project.run(url, &["down", "--all"]).code(0).stdout.contains("reverted 2 migrations"));
+    assert!(!db.table_exists("users").await);
+    assert!(project.run(url, &["repair"]).code(0).stdout.contains("nothing to repair"));
+    db.cleanup().await;
+}
+
+fn stepwise(project: &Project, second: &str) {
+    project.write("1_create_log.up.sql", "CREATE TABLE log (note VARCHAR(100));\n").write(
+        "2_stepwise.up.sql",
+        &format!(
+            "-- migrator:no-transaction\nINSERT INTO log (note) VALUES ('first');\n{second}\nINSERT INTO log (note) VALUES ('third');\n"
+        ),
+    );
+}
+
+/// A failed no-transaction migration: exit code 1, the failed statement in `status` JSON and
+/// in `validate`, then `resume`, `resume --skip` and `force`.
+async fn failure_and_recovery<B: CliBackend>() {
+    let db = B::create("cli_failure").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    stepwise(&project, "INSERT INTO missing_table (note) VALUES ('second');");
+    let up = project.run(url, &["up"]);
+    up.code(1);
+    assert!(up.stderr.contains("failed at statement 2 of 3 (line 3)"), "{}", up.stderr);
+    assert!(up.stderr.trim().starts_with("error:") && !up.stderr.contains("panicked"), "{}", up.stderr);
+
+    let json = project.run(url, &["status", "--format", "json"]).code(0).json();
+    let failed = &json["migrations"][1];
+    assert_eq!(failed["state"], "failed");
+    assert_eq!(failed["failed_statement"]["index"], 2);
+    assert_eq!(failed["failed_statement"]["line"], 3);
+    assert!(failed["failed_statement"]["error"].as_str().unwrap().contains("missing_table"), "{failed}");
+    let validate = project.run(url, &["validate"]);
+    validate.code(1);
+    assert!(validate.stderr.contains("migration 2 `stepwise` failed at statement 2 of 3"), "{}", validate.stderr);
+
+    stepwise(&project, "INSERT INTO log (note) VALUES ('second');");
+    let resumed = project.run(url, &["resume"]);
+    resumed.code(0);
+    assert_eq!(resumed.applied(), [2], "{}", resumed.stdout);
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 3, "statement 1 ran once");
+    assert!(project.run(url, &["resume"]).code(1).stderr.contains("nothing to resume"));
+
+    project.write("3_broken.up.sql", "-- migrator:no-transaction\nINSERT INTO missing_table (note) VALUES ('x');\nINSERT INTO log (note) VALUES ('after');\n");
+    project.run(url, &["up"]).code(1);
+    project.run(url, &["resume", "--skip"]).code(0);
+    assert_eq!(db.scalar("SELECT count(*) FROM log WHERE note = 'after'").await, 1);
+
+    project.write("4_broken.up.sql", "INSERT INTO missing_table (note) VALUES ('x');\n");
+    project.run(url, &["up"]).code(1);
+    assert!(project.run(url, &["force", "4"]).code(0).stdout.contains("recorded migration 4 as applied"));
+    assert_eq!(project.run(url, &["status", "--format", "json"]).json()["migrations"][3]["state"], "applied");
+    project.run(url, &["force", "4", "--reverted"]).code(0);
+    assert_eq!(project.run(url, &["status", "--format", "json"]).json()["migrations"][3]["state"], "pending");
+    assert!(project.run(url, &["force", "9"]).code(1).stderr.contains("no such migration"));
+    db.cleanup().await;
+}
+
+/// An edited applied migration: `up` and `validate` refuse (exit 1), `repair` records it.
+/// `baseline` adopts an existing database; an applied version the directory lacks is a problem.
+async fn checksums_baseline_unknown<B: CliBackend>() {
+    let db = B::create("cli_checksums").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project
+        .write("1_create_users.up.sql", "CREATE TABLE users (id BIGINT PRIMARY KEY);\n")
+        .write("2_create_orders.up.sql", "CREATE TABLE orders (id BIGINT PRIMARY KEY);\n")
+        .write("3_create_items.up.sql", "CREATE TABLE items (id BIGINT PRIMARY KEY);\n");
+    db.exec("CREATE TABLE users (id BIGINT PRIMARY KEY)").await;
+    let baseline = project.run(url, &["baseline", "1"]);
+    baseline.code(0);
+    assert!(baseline.stdout.contains("recorded 1 migration(s) as applied"), "{}", baseline.stdout);
+    assert_eq!(project.run(url, &["up"]).code(0).applied(), [2, 3]);
+    assert!(project.run(url, &["baseline", "3"]).code(1).stderr.contains("baseline refused"));
+
+    project.write("2_create_orders.up.sql", "-- orders, with a note\nCREATE TABLE orders (id BIGINT PRIMARY KEY);\n");
+    assert!(project.run(url, &["up"]).code(1).stderr.contains("checksum mismatch for applied migration 2"));
+    assert!(project.run(url, &["validate"]).code(1).stderr.contains("checksum mismatch"));
+    let status = project.run(url, &["status", "--format", "json"]).code(0).json();
+    assert_eq!(status["migrations"][1]["state"], "changed");
+    let repaired = project.run(url, &["repair"]);
+    repaired.code(0);
+    assert!(repaired.stdout.contains("re-recorded the checksum of 2 create_orders"), "{}", repaired.stdout);
+    project.run(url, &["validate"]).code(0);
+
+    project.remove("2_create_orders.up.sql");
+    let validate = project.run(url, &["validate"]);
+    validate.code(1);
+    assert!(
+        validate.stderr.contains("migration 2 `create_orders` is applied in the database but"),
+        "{}",
+        validate.stderr
+    );
+    assert_eq!(project.run(url, &["status", "--format", "json"]).json()["migrations"][1]["state"], "unknown");
+    project.run(url, &["validate", "--ignore-unknown"]).code(0);
+    db.cleanup().await;
+}
+
+/// Eight `migrator up` processes at once on one database: all succeed, and each migration is
+/// applied by exactly one of them.
+async fn eight_processes_at_once<B: CliBackend>() {
+    let db = B::create("cli_eight").await;
+    let url = db.url();
+    let project = Project::new();
+    project.write("1_create_log.up.sql", "CREATE TABLE log (id BIGINT PRIMARY KEY, note VARCHAR(100));\n");
+    for v in 2..=5 {
+        project.write(
+            &format!("{v}_insert_{v}.up.sql"),
+            &format!(
+                "INSERT INTO log (id, note) VALUES ({v}, 'once');\n{};\n",
+                B::slow_sql(Duration::from_millis(200))
+            ),
+        );
+    }
+    let children: Vec<_> = (0..8).map(|_| project.spawn(Some(&url), &["up", "--lock-wait", "2min"])).collect();
+    let mut applied = Vec::new();
+    for child in children {
+        let run = wait(child);
+        run.code(0);
+        applied.extend(run.applied());
+    }
+    applied.sort_unstable();
+    assert_eq!(applied, [1, 2, 3, 4, 5], "each migration applied by exactly one process");
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 4);
+    db.cleanup().await;
+}
+
+/// SIGINT in the middle of a migration: exit code 1 with a message, the lock is released and
+/// the state is one `up` goes on from; the migration ends up applied exactly once.
+async fn sigint_stops_cleanly<B: CliBackend>() {
+    let db = B::create("cli_sigint").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project.write("1_create_log.up.sql", "CREATE TABLE log (note VARCHAR(100));\n").write(
+        "2_slow.up.sql",
+        &format!("INSERT INTO log (note) VALUES ('slow');\n{};\n", B::slow_sql(Duration::from_secs(4))),
+    );
+    let child = project.spawn(url, &["up"]);
+    let started = Instant::now();
+    while !db.table_exists("log").await {
+        assert!(started.elapsed() < Duration::from_secs(30), "the run never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    signal(&child, "INT");
+    let stopped = Instant::now();
+    let run = wait(child);
+    assert!(stopped.elapsed() < Duration::from_secs(3), "stopped at once ({:?})", stopped.elapsed());
+    run.code(1);
+    assert!(run.stderr.contains("interrupted by SIGINT"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let again = project.run(url, &["up", "--lock-wait", "1min"]);
+    again.code(0);
+    let status = project.run(url, &["status", "--format", "json"]).code(0).json();
+    let states: Vec<&str> =
+        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["applied", "applied"]);
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 1, "applied exactly once");
+    db.cleanup().await;
+}
+
+/// Passwords in URLs are never printed, neither on success nor in errors.
+async fn passwords_are_never_printed<B: CliBackend>() {
+    let db = B::create("cli_passwords").await;
+    let url = db.url();
+    let with_password = match url.split_once("://") {
+        Some((scheme, rest)) if !scheme.starts_with("sqlite") => match rest.split_once('@') {
+            Some((user, host)) => format!("{scheme}://{}:s3cr3tpw@{host}", user.split(':').next().unwrap()),
+            None => url.clone(),
+        },
+        _ => format!("{url}?mode=rwc"),
+    };
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    for args in [&["up"][..], &["status"], &["up", "--table", ""], &["status", "--schema", "x y"]] {
+        let run = project.run(Some(&with_password), args);
+        assert!(!run.stdout.contains("s3cr3tpw") && !run.stderr.contains("s3cr3tpw"), "{run:?}");
+    }
+    db.cleanup().await;
+}
+
+macro_rules! cli_tests {
+    ($module:ident: $backend:ty) => {
+        mod $module {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn every_subcommand() {
+                super::every_subcommand::<$backend>().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn failure_and_recovery() {
+                super::failure_and_recovery::<$backend>().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn checksums_baseline_unknown() {
+                super::checksums_baseline_unknown::<$backend>().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn eight_processes_at_once() {
+                super::eight_processes_at_once::<$backend>().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sigint_stops_cleanly() {
+                super::sigint_stops_cleanly::<$backend>().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn passwords_are_never_printed() {
+                super::passwords_are_never_printed::<$backend>().await;
+            }
+        }
+    };
+}
+
+cli_tests!(sqlite: Lite);
+cli_tests!(postgres: Pg);
+cli_tests!(mysql: My);
+
+// ---- without a database ----
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+    let cases: &[(Option<&str>, &[&str], &str)] = &[
+        (None, &["up"], "no database URL"),
+        (Some("oracle://scott:tiger@h/db"), &["up"], "unsupported database URL scheme"),
+        (Some("sqlite://x.db"), &["down", "--steps", "1", "--all"], "cannot be used with"),
+        (Some("sqlite://x.db"), &["force", "0"], "not a migration version"),
+        (Some("sqlite://x.db"), &["up", "--lock-wait", "soon"], "is not a duration"),
+        (Some("sqlite://x.db"), &["up", "--phase", "later"], "invalid value"),
+        (Some("sqlite://x.db"), &["up", "--schema", "app"], "this database has no schemas"),
+        (Some("postgres://u@h:notaport/db"), &["status"], "invalid database URL"),
+        (Some("mysql://root@127.0.0.1"), &["status"], "names no database"),
+        (None, &["lint"], "needs the SQL dialect"),
+        (None, &["new", "drop table; --"], "cannot name a migration"),
+        (None, &["lint", "--dialect", "sqlite", "--deny", "no-such-rule"], "no such rule"),
+        (None, &["frobnicate"], "unrecognized subcommand"),
+    ];
+    for (url, args, expected) in cases {
+        let run = project.run(*url, args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(expected), "{args:?}: expected `{expected}` in {}", run.stderr);
+        assert!(!run.stderr.contains("panicked") && !run.stderr.contains("tiger"), "{run:?}");
+    }
+    assert_eq!(project.run(None, &["--help"]).code, 0);
+    assert!(project.run(None, &["--version"]).code(0).stdout.starts_with("migrator "));
+}
+
+#[test]
+fn an_unreachable_server_fails_fast_with_one_line() {
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    for url in [
+        "postgres://app:s3cr3tpw@127.0.0.1:1/app",
+        "mysql://app:s3cr3tpw@127.0.0.1:1/app",
+        "postgresql://app@no-such-host.invalid/app",
+    ] {
+        let started = Instant::now();
+        let run = project.run(Some(url), &["up"]);
+        assert!(started.elapsed() < Duration::from_secs(15), "{url}: {:?}", started.elapsed());
+        assert_eq!(run.code, 1, "{url}: {run:?}");
+        assert_eq!(run.stderr.trim().lines().count(), 1, "one line: {}", run.stderr);
+        assert!(run.stderr.starts_with("error: cannot connect to"), "{}", run.stderr);
+        assert!(!run.stderr.contains("s3cr3tpw"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_malformed_directory_is_reported_not_run() {
+    let project = Project::new();
+    project
+        .write("1_create_a.up.sql", "CREATE TABLE a (id INTEGER);\n")
+        .write("create_b.up.sql", "CREATE TABLE b (id INTEGER);\n")
+        .write("3_orphan.down.sql", "DROP TABLE c;\n")
+        .write("4_bad_directive.up.sql", "-- migrator:no-transactoin\nSELECT 1;\n")
+        .write("5_unterminated.up.sql", "INSERT INTO a VALUES ('oops);\n");
+    let db = project.path().join("app.db");
+    let url = format!("sqlite://{}", db.display());
+    for args in [&["up"][..], &["status"], &["plan"]] {
+        let run = project.run(Some(&url), args);
+        run.code(1);
+        for what in
+            ["create_b.up.sql", "3_orphan.down.sql", "unknown directive `no-transactoin`", "unterminated string"]
+        {
+            assert!(run.stderr.contains(what), "{args:?}: {what} in {}", run.stderr);
+        }
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    assert!(!db.exists(), "nothing was created");
+    let validate = project.run(None, &["validate", "--dialect", "sqlite"]);
+    validate.code(1);
+    assert!(validate.stderr.contains("4 problems in the migration files"), "{}", validate.stderr);
+    let lint = project.run(None, &["lint", "--dialect", "sqlite", "--format", "json"]);
+    lint.code(1);
+    let rules: Vec<String> =
+        lint.json()["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap().to_owned()).collect();
+    for rule in ["invalid-migration", "unknown-directive", "parse-error"] {
+        assert!(rules.iter().any(|r| r == rule), "{rule} in {rules:?}");
+    }
+    let missing = project.run(Some(&url), &["up", "--source", "nowhere"]);
+    missing.code(1);
+    assert!(missing.stderr.contains("the migrations directory does not exist"), "{}", missing.stderr);
+}
+
+#[test]
+fn lint_prints_findings_in_three_formats() {
+    let project = Project::new();
+    project
+        .write(
+            "1_cleanup.up.sql",
+            "-- migrator:allow drop-table -- nothing reads it since v41\nDROP TABLE sessions;\nCREATE INDEX users_email ON users (email);\n",
+        )
+        .write("1_cleanup.down.sql", "SELECT 1;\n");
+    let human = project.run(None, &["lint", "--dialect", "postgres"]);
+    human.code(1);
+    assert!(human.stdout.contains("migrations/1_cleanup.up.sql:3:1: deny[index-not-concurrent]"), "{}", human.stdout);
+    assert!(human.stdout.contains("3 | CREATE INDEX users_email ON users (email);\n  | ^"), "{}", human.stdout);
+    assert!(human.stdout.contains("2 findings: 2 deny (1 allowed)"), "{}", human.stdout);
+
+    let json = project.run(None, &["lint", "--dialect", "postgres", "--format", "json"]).code(1).json();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2);
+    let allowed = &findings[0];
+    assert_eq!(allowed["rule"], "drop-table");
+    assert_eq!(allowed["level"], "deny");
+    assert_eq!(allowed["allowed"], true);
+    assert_eq!((allowed["line"].as_u64(), allowed["column"].as_u64()), (Some(2), Some(12)));
+    let denied = &findings[1];
+    assert_eq!(denied["rule"], "index-not-concurrent");
+    assert_eq!(denied["file"], "migrations/1_cleanup.up.sql");
+    assert_eq!(denied["allowed"], false);
+    assert!(denied["help"].as_str().unwrap().contains("CONCURRENTLY"));
+    assert!(denied["message"].as_str().unwrap().contains("users"));
+
+    let github = project.run(None, &["lint", "--dialect", "postgres", "--format", "github"]);
+    github.code(1);
+    assert!(
+        github
+            .stdout
+            .contains("::error file=migrations/1_cleanup.up.sql,line=3,col=1,title=deny index-not-concurrent::")
+    );
+    assert!(github.stdout.contains("::notice file=migrations/1_cleanup.up.sql,line=2,col=12"), "{}", github.stdout);
+
+    // The same files pass on SQLite, where the index takes no lock that matters; lowered, they
+    // pass on PostgreSQL.
+    project.run(None, &["lint", "--dialect", "sqlite"]).code(0);
+    project.run(None, &["lint", "migrations", "--dialect", "postgres", "--warn", "index-not-concurrent"]).code(0);
+}
+
+#[test]
+fn new_numbers_migrations_and_creates_the_directory() {
+    let project = Project::new();
+    let run = project.run(None, &["new", "add-users email", "--source", "db/migrations", "--sequential"]);
+    run.code(0);
+    assert!(run.stdout.contains("created db/migrations/1_add_users_email.up.sql"), "{}", run.stdout);
+    assert!(project.path().join("db/migrations/1_add_users_email.down.sql").exists());
+    project.run(None, &["new", "second", "--sequential", "--source", "db/migrations"]).code(0);
+    assert!(project.path().join("db/migrations/2_second.up.sql").exists());
+    // The fresh pair loads and lints (comment-only scripts are no-ops; the empty down is noted).
+    let lint = project.run(None, &["lint", "db/migrations", "--dialect", "mysql", "--format", "json"]);
+    lint.code(0);
+    assert!(lint.json()["findings"].as_array().unwrap().iter().all(|f| f["rule"] == "missing-down"));
+}
+
+/// TLS through the URL's own parameters (`sslmode=require`); Debian's PostgreSQL serves TLS
+/// with its self-signed certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_through_the_url() {
+    use migrator_conformance::Backend;
+    let db = <Pg as CliBackend>::create("cli_tls").await;
+    let url = format!("{}?sslmode=require", db.url());
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    let run = project.run(Some(&url), &["up"]);
+    assert_eq!(
+        run.code, 0,
+        "sslmode=require failed; the server must accept TLS (ssl = on, as Debian's package sets it): {run:?}"
+    );
+    assert_eq!(run.applied(), [1], "applied over TLS: sslmode=require refuses a plain connection");
+    db.cleanup().await;
+}

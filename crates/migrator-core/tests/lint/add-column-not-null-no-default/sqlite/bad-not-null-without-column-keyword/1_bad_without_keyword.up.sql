@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD status TEXT NOT NULL REFERENCES statuses (name);

@@ -1,0 +1,1 @@
+ALTER TABLE users ADD COLUMN token TEXT DEFAULT (hex(randomblob(16)));

@@ -1,0 +1,2 @@
+-- migrator:phase contract
+ALTER TABLE users DROP COLUMN legacy;

@@ -1,0 +1,2 @@
+CREATE TABLE drafts (id INTEGER PRIMARY KEY, scratch TEXT);
+ALTER TABLE drafts DROP COLUMN scratch;

@@ -1,0 +1,1 @@
+-- nothing to do yet: a valid no-op

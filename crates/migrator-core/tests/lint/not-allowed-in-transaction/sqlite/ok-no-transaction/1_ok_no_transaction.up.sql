@@ -1,0 +1,3 @@
+-- migrator:no-transaction
+PRAGMA journal_mode = WAL;
+VACUUM;

@@ -1,0 +1,1 @@
+INSERT INTO settings (name) VALUES ('oops);

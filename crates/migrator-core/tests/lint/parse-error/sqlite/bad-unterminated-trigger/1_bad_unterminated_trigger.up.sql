@@ -1,0 +1,3 @@
+CREATE TRIGGER touch AFTER UPDATE ON users
+BEGIN
+  UPDATE users SET updated_at = CURRENT_TIMESTAMP WHERE id = NEW.id;

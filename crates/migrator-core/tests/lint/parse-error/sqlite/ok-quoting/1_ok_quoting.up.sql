@@ -1,0 +1,1 @@
+CREATE TABLE [order items] ("id;" INTEGER, `note;` TEXT DEFAULT 'it''s; fine');

@@ -1,0 +1,2 @@
+CREATE TABLE drafts (id INTEGER PRIMARY KEY, body TEXT);
+ALTER TABLE drafts RENAME COLUMN body TO text;

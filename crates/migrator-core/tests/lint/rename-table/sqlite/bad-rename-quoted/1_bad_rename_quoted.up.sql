@@ -1,0 +1,1 @@
+ALTER TABLE [order items] RENAME TO "order_lines";

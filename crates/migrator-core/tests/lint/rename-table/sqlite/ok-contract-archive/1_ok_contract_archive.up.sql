@@ -1,0 +1,2 @@
+-- migrator:phase contract
+ALTER TABLE sessions RENAME TO sessions_archive;

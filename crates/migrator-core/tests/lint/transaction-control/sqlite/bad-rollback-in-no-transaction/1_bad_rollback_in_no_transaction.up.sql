@@ -1,0 +1,3 @@
+-- migrator:no-transaction
+ALTER TABLE users ADD COLUMN bio TEXT;
+ROLLBACK;

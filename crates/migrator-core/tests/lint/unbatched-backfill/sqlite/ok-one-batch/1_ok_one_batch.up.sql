@@ -1,0 +1,1 @@
+UPDATE users SET email = lower(email) WHERE id BETWEEN 1 AND 1000;

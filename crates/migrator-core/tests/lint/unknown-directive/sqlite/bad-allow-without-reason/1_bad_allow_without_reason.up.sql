@@ -1,0 +1,2 @@
+-- migrator:allow drop-column
+ALTER TABLE users DROP COLUMN legacy;

@@ -1,0 +1,2 @@
+-- migrator:no-transactoin
+VACUUM;

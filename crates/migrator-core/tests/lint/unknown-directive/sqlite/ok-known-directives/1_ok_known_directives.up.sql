@@ -1,0 +1,3 @@
+-- migrator:no-transaction
+-- migrator:phase contract
+VACUUM;

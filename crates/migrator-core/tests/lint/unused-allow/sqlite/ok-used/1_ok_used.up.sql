@@ -1,0 +1,2 @@
+-- migrator:allow drop-column -- nothing reads it since v41
+ALTER TABLE users DROP COLUMN legacy;

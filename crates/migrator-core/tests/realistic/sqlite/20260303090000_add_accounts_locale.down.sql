@@ -1,0 +1,2 @@
+-- migrator:no-transaction
+ALTER TABLE accounts DROP COLUMN locale;

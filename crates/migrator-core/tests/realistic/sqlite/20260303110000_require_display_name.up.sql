@@ -1,0 +1,19 @@
+-- SQLite cannot add NOT NULL to a column: rebuild the table, keeping every column. The view
+-- on it is dropped first and made again at the end (SQLite checks views when renaming).
+DROP VIEW open_notebooks;
+CREATE TABLE accounts_new (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL COLLATE NOCASE,
+    display_name TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    locale TEXT NOT NULL DEFAULT 'en'
+) STRICT;
+INSERT INTO accounts_new (id, email, display_name, created_at, locale)
+    SELECT id, email, coalesce(display_name, email), created_at, locale FROM accounts;
+DROP TABLE accounts;
+ALTER TABLE accounts_new RENAME TO accounts;
+CREATE UNIQUE INDEX accounts_email ON accounts (email);
+CREATE VIEW open_notebooks AS
+SELECT n.id, n.title, a.email, (SELECT count(*) FROM notes WHERE notes.notebook_id = n.id) AS notes
+FROM notebooks AS n JOIN accounts AS a ON a.id = n.account_id
+WHERE n.archived = 0;

@@ -1,0 +1,1 @@
+UPDATE tags SET name = 'done; for real' WHERE name = 'archived';

@@ -1,0 +1,1 @@
+UPDATE tags SET name = 'archived' WHERE name = 'done; for real';

@@ -1,0 +1,1037 @@
+//! [`SqliteDriver`]: migrator's [`Driver`] for SQLite on a sqlx [`SqlitePool`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use migrator_core::history::{LAYOUT, RawRow, decode_history};
+use migrator_core::plan::{PlanError, dirty_error};
+use migrator_core::{
+    Body, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
+    HistoryRow, HistoryTable, Job, LockRequest, Mode, Outcome, Probe, RowWrite, Session, State, StatementRecord,
+};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+use sqlx::{AssertSqlSafe, Connection, Row, Sqlite};
+use tracing::{debug, info};
+
+use crate::settings::Settings;
+use crate::sql;
+
+/// SQLite's primary result codes for a lock held by another connection.
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+
+/// The SQLite backend: reads the history on the pool's connections and runs each migration on
+/// one connection of the pool, in its own `BEGIN IMMEDIATE` transaction that re-reads the
+/// migration's history row first.
+///
+/// SQLite has no lock that outlives a transaction, so there is no migration lock
+/// ([`Capabilities::migration_lock`] is false): concurrent processes are kept apart by
+/// SQLite's write lock, one migration at a time, and a migration another process applied
+/// meanwhile is skipped, never applied twice. Waiting for the write lock is bounded by the
+/// migrator's lock wait (default 300 s).
+///
+/// Build it from a pool: `SqliteDriver::from(&pool)`, or pass `&pool` where a driver is
+/// expected.
+#[derive(Debug, Clone)]
+pub struct SqliteDriver {
+    pool: SqlitePool,
+    applied_by: Arc<str>,
+}
+
+impl From<SqlitePool> for SqliteDriver {
+    fn from(pool: SqlitePool) -> Self {
+        SqliteDriver { pool, applied_by: applied_by().into() }
+    }
+}
+
+impl From<&SqlitePool> for SqliteDriver {
+    fn from(pool: &SqlitePool) -> Self {
+        SqliteDriver::from(pool.clone())
+    }
+}
+
+impl SqliteDriver {
+    /// The pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The database, as messages name it: its file, or "an in-memory database".
+    fn database(&self) -> String {
+        let options = self.pool.connect_options();
+        let file = options.get_filename().display().to_string();
+        if file.is_empty() || file == ":memory:" || file.starts_with("file:sqlx-in-memory-") {
+            "an in-memory database".to_owned()
+        } else {
+            file
+        }
+    }
+}
+
+/// Who applies migrations, for the history's `applied_by`: SQLite has no users, so the
+/// operating-system user, host and process.
+fn applied_by() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".to_owned());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .map(|p| format!(", {p}"))
+        .unwrap_or_default();
+    format!("{user}@{host} (pid {}{program})", std::process::id())
+}
+
+/// A database error described for people: SQLite's message and result code.
+#[derive(Debug)]
+pub(crate) struct DbError {
+    text: String,
+    source: sqlx::Error,
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+fn describe_text(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => match db.code() {
+            Some(code) => format!("{} [SQLite error {code}]", db.message()),
+            None => db.message().to_owned(),
+        },
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn describe(source: sqlx::Error) -> DbError {
+    DbError { text: describe_text(&source), source }
+}
+
+pub(crate) fn db(context: impl Into<String>, error: sqlx::Error) -> Error {
+    Error::database(context, describe(error))
+}
+
+/// The error for SQLite's write lock staying taken for the whole busy wait.
+fn lock_timeout(database: &str, waited: Duration) -> Error {
+    Error::LockTimeout {
+        waited,
+        lock: format!("the write lock of SQLite database {database}"),
+        holder: Some(
+            "another connection that is writing to the database (SQLite does not say which process)".to_owned(),
+        ),
+    }
+}
+
+/// Whether `error` says another connection holds a lock SQLite needed (after the busy wait).
+fn is_busy(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+        _ => false,
+    }
+}
+
+fn raw_row(row: &SqliteRow) -> Result<RawRow, sqlx::Error> {
+    Ok(RawRow {
+        version: row.try_get(0)?,
+        name: row.try_get(1)?,
+        phase: row.try_get(2)?,
+        state: row.try_get(3)?,
+        checksum: row.try_get(4)?,
+        down_checksum: row.try_get(5)?,
+        rank: row.try_get(6)?,
+        statements_total: row.try_get(7)?,
+        statements_done: row.try_get(8)?,
+        statements: row.try_get(9)?,
+        failed_statement: row.try_get(10)?,
+        failed_line: row.try_get(11)?,
+        error: row.try_get(12)?,
+        applied_at_ms: row.try_get::<Option<i64>, _>(13)?.unwrap_or_default(),
+        execution_ms: row.try_get(14)?,
+        applied_by: row.try_get(15)?,
+        note: row.try_get(16)?,
+    })
+}
+
+fn history_of(table: &HistoryTable, rows: &[SqliteRow]) -> Result<History, Error> {
+    let raw = rows
+        .iter()
+        .map(raw_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| db(format!("reading history table {table}"), e))?;
+    decode_history(table, raw)
+}
+
+/// Reads the history table; `None` when it does not exist.
+async fn read_history(conn: &mut SqliteConnection, table: &HistoryTable) -> Result<Option<History>, Error> {
+    let context = || format!("reading history table {table}");
+    let exists: i64 = sqlx::query_scalar(sql::table_exists())
+        .bind(table.name.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| db(context(), e))?;
+    if exists == 0 {
+        return Ok(None);
+    }
+    let rows = sqlx::query(AssertSqlSafe(sql::select_history(table)))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| db(context(), e))?;
+    history_of(table, &rows).map(Some)
+}
+
+#[async_trait]
+impl Driver for SqliteDriver {
+    type Conn = SqliteConnection;
+
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = Capabilities::new(Dialect::Sqlite);
+        caps.transactional_ddl = true;
+        caps
+    }
+
+    async fn probe(&self, table: &HistoryTable) -> Result<(Option<History>, Box<dyn Probe<SqliteConnection>>), Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db(format!("opening SQLite {}", self.database()), e))?;
+        let history = read_history(&mut conn, table).await?;
+        Ok((history, Box::new(SqliteProbe { driver: self.clone(), conn, table: table.clone() })))
+    }
+
+    async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<SqliteConnection>>, Error> {
+        let conn = self.pool.acquire().await.map_err(|e| db(format!("opening SQLite {}", self.database()), e))?;
+        Box::new(SqliteProbe { driver: self.clone(), conn, table: table.clone() }).lock(lock).await
+    }
+}
+
+/// A pool connection that read the history.
+struct SqliteProbe {
+    driver: SqliteDriver,
+    conn: PoolConnection<Sqlite>,
+    table: HistoryTable,
+}
+
+#[async_trait]
+impl Probe<SqliteConnection> for SqliteProbe {
+    /// SQLite has no migration lock: the session keeps this connection, bounds its busy wait
+    /// by the lock wait, and takes SQLite's write lock once per migration.
+    async fn lock(self: Box<Self>, lock: LockRequest) -> Result<Box<dyn Session<SqliteConnection>>, Error> {
+        let SqliteProbe { driver, mut conn, table } = *self;
+        let settings = match Settings::read(&mut conn).await {
+            Ok(settings) => settings,
+            Err(e) => {
+                conn.close_on_drop();
+                return Err(e);
+            }
+        };
+        let mut session = SqliteSession {
+            conn: Some(conn),
+            table,
+            database: driver.database(),
+            applied_by: driver.applied_by.clone(),
+            settings,
+        };
+        session.exec(&Settings::busy_timeout_sql(lock.wait), "setting the busy wait").await?;
+        Ok(Box::new(session))
+    }
+}
+
+/// The session's connection, with the settings it had when the session began.
+struct SqliteSession {
+    /// `None` once released.
+    conn: Option<PoolConnection<Sqlite>>,
+    table: HistoryTable,
+    database: String,
+    applied_by: Arc<str>,
+    /// The connection's settings before the session: restored before each migration and on
+    /// release.
+    settings: Settings,
+}
+
+/// How a job's history row, re-read inside its transaction, compares with what was planned.
+enum Claim {
+    /// As planned: go on.
+    Proceed,
+    /// Another process did it.
+    DoneElsewhere,
+    /// Something else happened to the row; stop with this error.
+    Refuse(Error),
+}
+
+impl Drop for SqliteSession {
+    fn drop(&mut self) {
+        if let Some(conn) = &mut self.conn {
+            // Dropped without release (error, panic, cancelled run): its settings may be
+            // changed and a transaction may be open (sqlx rolls it back), so it must not go
+            // back to the application's pool.
+            conn.close_on_drop();
+        }
+    }
+}
+
+impl SqliteSession {
+    fn conn(&mut self) -> Result<&mut SqliteConnection, Error> {
+        match &mut self.conn {
+            Some(conn) => Ok(&mut **conn),
+            None => Err(Error::database("using the migration connection", "it was already released")),
+        }
+    }
+
+    async fn exec(&mut self, sql: &str, context: &str) -> Result<(), Error> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+            .execute(self.conn()?)
+            .await
+            .map(|_| ())
+            .map_err(|e| db(context.to_owned(), e))
+    }
+
+    /// `BEGIN IMMEDIATE`: takes SQLite's write lock, waiting up to the lock wait for it.
+    async fn begin(&mut self) -> Result<sqlx::Transaction<'_, Sqlite>, Error> {
+        let started = Instant::now();
+        let database = self.database.clone();
+        let conn = self.conn()?;
+        match conn.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => Ok(tx),
+            Err(e) if is_busy(&e) => Err(lock_timeout(&database, started.elapsed())),
+            Err(e) => Err(db(format!("starting a write transaction on SQLite {database}"), e)),
+        }
+    }
+
+    /// Creates the history table and its layout row in one write transaction.
+    async fn create(&mut self) -> Result<(), Error> {
+        let table = self.table.clone();
+        let applied_by = self.applied_by.clone();
+        let mut tx = self.begin().await?;
+        let context = || format!("creating history table {table}");
+        sqlx::raw_sql(AssertSqlSafe(sql::create_history(&table)))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db(context(), e))?;
+        sqlx::query(AssertSqlSafe(sql::insert_layout(&table)))
+            .bind(&*applied_by)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db(context(), e))?;
+        tx.commit().await.map_err(|e| db(context(), e))
+    }
+
+    async fn upgrade(&mut self, from: i64) -> Result<(), Error> {
+        let statements = sql::upgrade(&self.table, from, sql::UPGRADES);
+        if statements.is_empty() {
+            return Ok(());
+        }
+        info!(table = %self.table, from, to = LAYOUT, "upgrading the history table in place");
+        let table = self.table.clone();
+        let mut tx = self.begin().await?;
+        for statement in statements {
+            sqlx::raw_sql(AssertSqlSafe(statement))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db(format!("upgrading history table {table}"), e))?;
+        }
+        tx.commit().await.map_err(|e| db(format!("upgrading history table {table}"), e))
+    }
+
+    /// Puts the connection's settings back as they were when the session began (outside any
+    /// transaction: `PRAGMA foreign_keys` is ignored inside one).
+    async fn restore(&mut self) -> Result<(), Error> {
+        let sql = self.settings.restore_sql();
+        self.exec(&sql, "restoring the connection's settings").await
+    }
+}
+
+/// Reads one version's row inside the job's transaction.
+async fn read_row(
+    conn: &mut SqliteConnection,
+    table: &HistoryTable,
+    version: i64,
+) -> Result<Option<HistoryRow>, Error> {
+    let rows = sqlx::query(AssertSqlSafe(sql::select_row(table)))
+        .bind(version)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| db(format!("reading history table {table}"), e))?;
+    Ok(history_of(table, &rows)?.rows.into_iter().next())
+}
+
+/// What to do with a job whose row, re-read inside its transaction, is `row`.
+fn claim<C: ?Sized>(job: &Job<'_, C>, row: Option<&HistoryRow>) -> Claim {
+    let version = job.row.version;
+    // A row that appeared since the plan: another process's no-transaction migration, still
+    // running or dead (SQLite cannot tell), or failed.
+    let busy_elsewhere = |row: &HistoryRow| match row.state {
+        State::Running | State::Reverting => Claim::Refuse(
+            PlanError::NotPossible {
+                version,
+                reason: format!(
+                    "another process started {} it statement by statement (it is a no-transaction migration) after \
+                     this run began, and SQLite has no lock that tells whether that process is still running. This \
+                     run stops here; run again once the other process is done (`status` shows the migration as \
+                     interrupted until then)",
+                    if row.state == State::Reverting { "reverting" } else { "applying" },
+                ),
+            }
+            .into(),
+        ),
+        _ => match dirty_error(row) {
+            Some(e) => Claim::Refuse(e.into()),
+            None => Claim::DoneElsewhere,
+        },
+    };
+    let progressed = |row: &HistoryRow| usize::try_from(row.statements_done).unwrap_or(usize::MAX) > job.start;
+    match (job.direction, row) {
+        (Direction::Up, None) if job.row_exists => Claim::Refuse(
+            PlanError::NotPossible {
+                version,
+                reason: "another process removed its history row since this run began (force --reverted?): nothing \
+                         was run; check `status` and run again"
+                    .to_owned(),
+            }
+            .into(),
+        ),
+        (Direction::Up, None) => Claim::Proceed,
+        (_, Some(row)) if row.state == State::Applied && job.direction == Direction::Up => Claim::DoneElsewhere,
+        (Direction::Up, Some(row)) if matches!(row.state, State::Running | State::Failed) => {
+            if job.row_exists && !progressed(row) { Claim::Proceed } else { busy_elsewhere(row) }
+        }
+        (Direction::Down, None) => Claim::DoneElsewhere,
+        (Direction::Down, Some(row)) if row.state == State::Applied => Claim::Proceed,
+        (Direction::Down, Some(row)) if matches!(row.state, State::Reverting | State::RevertFailed) => {
+            if job.row_exists && job.start > 0 && !progressed(row) { Claim::Proceed } else { busy_elsewhere(row) }
+        }
+        (_, Some(row)) => match dirty_error(row) {
+            Some(e) => Claim::Refuse(e.into()),
+            None => Claim::Proceed,
+        },
+    }
+}
+
+/// Re-reads the job's row inside the write transaction `tx` ([`claim`]): the transaction
+/// back to go on, `None` when another process did the job, or the error; both rolled back.
+async fn claimed<'c>(
+    mut tx: sqlx::Transaction<'c, Sqlite>,
+    table: &HistoryTable,
+    job: &Job<'_, SqliteConnection>,
+) -> Result<Option<sqlx::Transaction<'c, Sqlite>>, Error> {
+    let decision = match read_row(&mut tx, table, job.row.version.get()).await {
+        Ok(row) => claim(job, row.as_ref()),
+        Err(e) => Claim::Refuse(e),
+    };
+    match decision {
+        Claim::Proceed => Ok(Some(tx)),
+        Claim::DoneElsewhere => {
+            let _ = tx.rollback().await;
+            Ok(None)
+        }
+        Claim::Refuse(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Binds a history row to [`sql::upsert`].
+async fn upsert(
+    conn: &mut SqliteConnection,
+    table: &HistoryTable,
+    row: &RowWrite,
+    execution_ms: Option<i64>,
+    applied_by: &str,
+) -> Result<(), sqlx::Error> {
+    let statements = if row.statements.is_empty() { None } else { Some(StatementRecord::encode(&row.statements)) };
+    sqlx::query(AssertSqlSafe(sql::upsert(table)))
+        .bind(row.version.get())
+        .bind(&row.name)
+        .bind(row.phase.as_str())
+        .bind(row.state.as_str())
+        .bind(&row.checksum)
+        .bind(row.down_checksum.as_deref())
+        .bind(row.rank)
+        .bind(i64::from(row.statements_total))
+        .bind(i64::from(row.statements_done))
+        .bind(statements)
+        .bind(execution_ms)
+        .bind(applied_by)
+        .bind(row.note.as_deref())
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// The rank a new row gets: the planned one, unless another process used ranks meanwhile.
+async fn rank(conn: &mut SqliteConnection, table: &HistoryTable, planned: i64) -> Result<i64, sqlx::Error> {
+    let max: i64 = sqlx::query_scalar(AssertSqlSafe(sql::max_rank(table))).fetch_one(conn).await?;
+    Ok(planned.max(max.saturating_add(1)))
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A foreign-key violation found by `PRAGMA foreign_key_check` before commit.
+#[derive(Debug)]
+struct ForeignKeyViolation(String);
+
+impl std::fmt::Display for ForeignKeyViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ForeignKeyViolation {}
+
+/// `PRAGMA foreign_key_check`: the first violation, described, if any.
+async fn foreign_key_violation(conn: &mut SqliteConnection) -> Result<Option<ForeignKeyViolation>, sqlx::Error> {
+    let rows = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *conn).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let table: String = first.try_get(0)?;
+    let rowid: Option<i64> = first.try_get(1)?;
+    let parent: String = first.try_get(2)?;
+    let row = rowid.map(|id| format!(" (rowid {id})")).unwrap_or_default();
+    Ok(Some(ForeignKeyViolation(format!(
+        "foreign key violation: a row of `{table}`{row} references a missing row of `{parent}` ({} violation{} in \
+         all; PRAGMA foreign_key_check lists them), so nothing of this migration was kept",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    ))))
+}
+
+impl SqliteSession {
+    /// One `BEGIN IMMEDIATE` transaction: re-read the row, body, foreign-key check, history
+    /// write, commit. Foreign-key enforcement is off while it runs (SQLite's documented way
+    /// to rebuild a table without cascading deletes) and checked before commit instead, when
+    /// the connection enforces foreign keys.
+    async fn transactional(&mut self, job: Job<'_, SqliteConnection>) -> Result<Outcome, Error> {
+        let enforce = self.settings.foreign_keys();
+        if enforce {
+            self.exec("PRAGMA foreign_keys = OFF", "turning foreign-key enforcement off for the migration").await?;
+        }
+        let outcome = self.transaction(&job, enforce).await;
+        if enforce {
+            // A failure here must not hide the migration's own outcome; the session is closed
+            // instead of returned to the pool if restoring fails later.
+            if let Err(e) = self.exec("PRAGMA foreign_keys = ON", "turning foreign-key enforcement back on").await {
+                debug!(error = %e, "restoring foreign_keys after a migration failed");
+            }
+        }
+        outcome
+    }
+
+    async fn transaction(&mut self, job: &Job<'_, SqliteConnection>, check_keys: bool) -> Result<Outcome, Error> {
+        let started = Instant::now();
+        let table = self.table.clone();
+        let applied_by = self.applied_by.clone();
+        let version = job.row.version.get();
+        let Some(mut tx) = claimed(self.begin().await?, &table, job).await? else {
+            return Ok(Outcome::DoneElsewhere);
+        };
+        let mut executed = 0;
+        match job.step.body {
+            Body::Sql(script) => {
+                for (index, statement) in job.statements.iter().enumerate().skip(job.start) {
+                    let text = script.statement_text(statement).to_owned();
+                    if let Err(error) = sqlx::raw_sql(AssertSqlSafe(text)).execute(&mut *tx).await {
+                        let _ = tx.rollback().await;
+                        return Err(job
+                            .failure(Some(index), FailureOutcome::RolledBack, Box::new(describe(error)))
+                            .into());
+                    }
+                    executed += 1;
+                }
+            }
+            Body::Rust(step) => {
+                if let Err(error) = step.run(&mut tx).await {
+                    let _ = tx.rollback().await;
+                    return Err(job.rust_failure(FailureOutcome::RolledBack, error).into());
+                }
+                executed = 1;
+            }
+        }
+        if check_keys {
+            match foreign_key_violation(&mut tx).await {
+                Ok(None) => {}
+                Ok(Some(violation)) => {
+                    let _ = tx.rollback().await;
+                    return Err(job.failure(None, FailureOutcome::RolledBack, Box::new(violation)).into());
+                }
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    return Err(db("checking foreign keys (PRAGMA foreign_key_check)", e));
+                }
+            }
+        }
+        let recorded = match job.direction {
+            Direction::Up => {
+                let mut row = job.row.clone();
+                row.state = State::Applied;
+                row.statements_done = row.statements_total;
+                if !job.row_exists {
+                    row.rank = match rank(&mut tx, &table, row.rank).await {
+                        Ok(rank) => rank,
+                        Err(e) => {
+                            let _ = tx.rollback().await;
+                            return Err(db(format!("recording migration {version} in {table}"), e));
+                        }
+                    };
+                }
+                upsert(&mut tx, &table, &row, Some(millis(started.elapsed())), &applied_by).await
+            }
+            Direction::Down => {
+                sqlx::query(AssertSqlSafe(sql::delete(&table))).bind(version).execute(&mut *tx).await.map(|_| ())
+            }
+        };
+        if let Err(e) = recorded {
+            let _ = tx.rollback().await;
+            return Err(db(format!("recording migration {version} in {table}"), e));
+        }
+        let committing = Instant::now();
+        if let Err(e) = tx.commit().await {
+            if is_busy(&e) {
+                return Err(lock_timeout(&self.database, committing.elapsed()));
+            }
+            return Err(job.failure(None, FailureOutcome::RolledBack, Box::new(describe(e))).into());
+        }
+        Ok(Outcome::Executed(Executed { statements: executed, duration: started.elapsed() }))
+    }
+
+    /// A `no-transaction` migration: claimed by writing its `running` (or `reverting`) row in
+    /// a write transaction that re-reads it first, then statement by statement. Each
+    /// statement commits together with its progress update, except those SQLite refuses or
+    /// ignores inside a transaction (`VACUUM`, `PRAGMA foreign_keys`, …), which run on their
+    /// own, followed by their progress update.
+    async fn stepwise(&mut self, job: Job<'_, SqliteConnection>) -> Result<Outcome, Error> {
+        let started = Instant::now();
+        let table = self.table.clone();
+        let applied_by = self.applied_by.clone();
+        let version = job.row.version.get();
+        {
+            let Some(mut tx) = claimed(self.begin().await?, &table, &job).await? else {
+                return Ok(Outcome::DoneElsewhere);
+            };
+            let mut row = job.row.clone();
+            if !job.row_exists {
+                row.rank = rank(&mut tx, &table, row.rank)
+                    .await
+                    .map_err(|e| db(format!("recording the start of migration {version} in {table}"), e))?;
+            }
+            upsert(&mut tx, &table, &row, None, &applied_by)
+                .await
+                .map_err(|e| db(format!("recording the start of migration {version} in {table}"), e))?;
+            tx.commit().await.map_err(|e| db(format!("recording the start of migration {version} in {table}"), e))?;
+        }
+        let failed_state = match job.direction {
+            Direction::Up => State::Failed,
+            Direction::Down => State::RevertFailed,
+        };
+        let total = job.total();
+        let mut executed = 0;
+        match job.step.body {
+            Body::Sql(script) => {
+                for (index, statement) in job.statements.iter().enumerate().skip(job.start) {
+                    let text = script.statement_text(statement);
+                    let last = index + 1 == total;
+                    let alone = migrator_core::classify::outside_transaction(Dialect::Sqlite, text).is_some();
+                    let result = if alone {
+                        self.statement_alone(text, &job, index, last, started).await
+                    } else {
+                        self.statement_with_progress(text, &job, index, last, started).await
+                    };
+                    match result {
+                        Ok(()) => executed += 1,
+                        Err(Step::Statement(error)) => {
+                            return Err(self.record_failure(&job, index, failed_state, error).await);
+                        }
+                        Err(Step::Progress(error)) => return Err(error),
+                    }
+                }
+                if total == 0 || job.start >= total {
+                    self.finish(&job, started).await?;
+                }
+            }
+            Body::Rust(step) => {
+                if job.start == 0 {
+                    let conn = self.conn()?;
+                    if let Err(error) = step.run(conn).await {
+                        let text = error.to_string();
+                        let outcome = self.mark_failed(version, failed_state, 1, None, &text).await;
+                        return Err(job.rust_failure(outcome, error).into());
+                    }
+                    executed = 1;
+                }
+                self.finish(&job, started).await?;
+            }
+        }
+        Ok(Outcome::Executed(Executed { statements: executed, duration: started.elapsed() }))
+    }
+
+    /// A statement SQLite must run outside a transaction, then its progress update.
+    async fn statement_alone(
+        &mut self,
+        text: &str,
+        job: &Job<'_, SqliteConnection>,
+        index: usize,
+        last: bool,
+        started: Instant,
+    ) -> Result<(), Step> {
+        let conn = self.conn().map_err(Step::Progress)?;
+        sqlx::raw_sql(AssertSqlSafe(text.to_owned())).execute(conn).await.map_err(Step::Statement)?;
+        if last {
+            self.finish(job, started).await.map_err(Step::Progress)
+        } else {
+            let table = self.table.clone();
+            let conn = self.conn().map_err(Step::Progress)?;
+            progress(conn, &table, job.row.version.get(), index + 1).await.map_err(Step::Progress)
+        }
+    }
+
+    /// A statement and its progress update (or, for the last one, the end row) in one write
+    /// transaction: it is never applied twice.
+    async fn statement_with_progress(
+        &mut self,
+        text: &str,
+        job: &Job<'_, SqliteConnection>,
+        index: usize,
+        last: bool,
+        started: Instant,
+    ) -> Result<(), Step> {
+        let table = self.table.clone();
+        let applied_by = self.applied_by.clone();
+        let version = job.row.version.get();
+        let mut tx = self.begin().await.map_err(Step::Progress)?;
+        if let Err(error) = sqlx::raw_sql(AssertSqlSafe(text.to_owned())).execute(&mut *tx).await {
+            let _ = tx.rollback().await;
+            return Err(Step::Statement(error));
+        }
+        let recorded = if last {
+            end_row(&mut tx, &table, job, started, &applied_by).await
+        } else {
+            progress(&mut tx, &table, version, index + 1).await
+        };
+        if let Err(e) = recorded {
+            let _ = tx.rollback().await;
+            return Err(Step::Progress(e));
+        }
+        tx.commit().await.map_err(|e| Step::Progress(db(format!("recording progress of migration {version}"), e)))
+    }
+
+    /// The end row of a stepwise job, on its own.
+    async fn finish(&mut self, job: &Job<'_, SqliteConnection>, started: Instant) -> Result<(), Error> {
+        let table = self.table.clone();
+        let applied_by = self.applied_by.clone();
+        let conn = self.conn()?;
+        end_row(conn, &table, job, started, &applied_by).await
+    }
+
+    async fn record_failure(
+        &mut self,
+        job: &Job<'_, SqliteConnection>,
+        index: usize,
+        state: State,
+        error: sqlx::Error,
+    ) -> Error {
+        let text = describe_text(&error);
+        let line = job.statements.get(index).map(|s| s.line);
+        let outcome = self.mark_failed(job.row.version.get(), state, index + 1, line, &text).await;
+        job.failure(Some(index), outcome, Box::new(describe(error))).into()
+    }
+
+    async fn mark_failed(
+        &mut self,
+        version: i64,
+        state: State,
+        statement: usize,
+        line: Option<usize>,
+        text: &str,
+    ) -> FailureOutcome {
+        let table = self.table.clone();
+        let applied_by = self.applied_by.clone();
+        let Ok(conn) = self.conn() else { return FailureOutcome::NotRecorded };
+        let written = sqlx::query(AssertSqlSafe(sql::mark_failed(&table)))
+            .bind(state.as_str())
+            .bind(i64::try_from(statement.saturating_sub(1)).unwrap_or(i64::MAX))
+            .bind(i64::try_from(statement).unwrap_or(i64::MAX))
+            .bind(line.and_then(|l| i64::try_from(l).ok()))
+            .bind(text)
+            .bind(&*applied_by)
+            .bind(version)
+            .execute(conn)
+            .await;
+        match written {
+            Ok(_) => FailureOutcome::Recorded,
+            Err(e) => {
+                debug!(error = %e, "recording the failure failed");
+                FailureOutcome::NotRecorded
+            }
+        }
+    }
+}
+
+/// How a statement of a stepwise job went wrong: the statement itself, or the bookkeeping
+/// around it (the write lock, the progress update).
+enum Step {
+    Statement(sqlx::Error),
+    Progress(Error),
+}
+
+async fn progress(conn: &mut SqliteConnection, table: &HistoryTable, version: i64, done: usize) -> Result<(), Error> {
+    sqlx::query(AssertSqlSafe(sql::progress(table)))
+        .bind(i64::try_from(done).unwrap_or(i64::MAX))
+        .bind(version)
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| db(format!("recording progress of migration {version}"), e))
+}
+
+/// `applied` (up) or the row's removal (down).
+async fn end_row(
+    conn: &mut SqliteConnection,
+    table: &HistoryTable,
+    job: &Job<'_, SqliteConnection>,
+    started: Instant,
+    applied_by: &str,
+) -> Result<(), Error> {
+    let version = job.row.version.get();
+    let written = match job.direction {
+        Direction::Up => {
+            sqlx::query(AssertSqlSafe(sql::mark_applied(table)))
+                .bind(i64::try_from(job.total()).unwrap_or(i64::MAX))
+                .bind(millis(started.elapsed()))
+                .bind(applied_by)
+                .bind(version)
+                .execute(conn)
+                .await
+        }
+        Direction::Down => sqlx::query(AssertSqlSafe(sql::delete(table))).bind(version).execute(conn).await,
+    };
+    written.map(|_| ()).map_err(|e| db(format!("recording the end of migration {version} in {table}"), e))
+}
+
+#[async_trait]
+impl Session<SqliteConnection> for SqliteSession {
+    async fn prepare(&mut self) -> Result<History, Error> {
+        let table = self.table.clone();
+        let history = match read_history(self.conn()?, &table).await? {
+            Some(history) => history,
+            None => {
+                self.create().await?;
+                self.read().await?
+            }
+        };
+        if history.layout < LAYOUT {
+            self.upgrade(history.layout).await?;
+            return self.read().await;
+        }
+        Ok(history)
+    }
+
+    async fn read(&mut self) -> Result<History, Error> {
+        let table = self.table.clone();
+        read_history(self.conn()?, &table).await?.ok_or_else(|| {
+            Error::database(format!("reading history table {table}"), "the table disappeared while migrating")
+        })
+    }
+
+    async fn execute(&mut self, job: Job<'_, SqliteConnection>) -> Result<Executed, Error> {
+        let version = job.row.version;
+        match self.execute_unless_done(job).await? {
+            Outcome::Executed(executed) => Ok(executed),
+            _ => Err(PlanError::NotPossible {
+                version,
+                reason: "another process did it while this run was under way; nothing was run".to_owned(),
+            }
+            .into()),
+        }
+    }
+
+    async fn execute_unless_done(&mut self, job: Job<'_, SqliteConnection>) -> Result<Outcome, Error> {
+        self.restore().await?;
+        match job.mode {
+            Mode::Transactional => self.transactional(job).await,
+            Mode::Stepwise => self.stepwise(job).await,
+        }
+    }
+
+    async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {
+        let table = self.table.clone();
+        let applied_by = self.applied_by.clone();
+        let mut tx = self.begin().await?;
+        let written = match &change {
+            HistoryChange::Upsert(rows) => {
+                let mut written = Ok(());
+                for row in rows {
+                    written = upsert(&mut tx, &table, row, None, &applied_by).await;
+                    if written.is_err() {
+                        break;
+                    }
+                }
+                written
+            }
+            HistoryChange::Delete(version) => {
+                sqlx::query(AssertSqlSafe(sql::delete(&table))).bind(version.get()).execute(&mut *tx).await.map(|_| ())
+            }
+        };
+        if let Err(e) = written {
+            let _ = tx.rollback().await;
+            return Err(db(format!("writing history table {table}"), e));
+        }
+        tx.commit().await.map_err(|e| db(format!("writing history table {table}"), e))
+    }
+
+    async fn release(mut self: Box<Self>) -> Result<(), Error> {
+        let sql = self.settings.restore_sql_with_busy_timeout();
+        let restored = self.exec(&sql, "restoring the connection's settings").await;
+        if restored.is_ok() {
+            // Back to the pool as it came.
+            drop(self.conn.take());
+        }
+        restored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Backends are usable as trait objects (the CLI picks one at runtime).
+    #[test]
+    fn the_driver_is_dyn_compatible() {
+        fn boxed(driver: SqliteDriver) -> Box<dyn Driver<Conn = SqliteConnection>> {
+            Box::new(driver)
+        }
+        let _ = boxed;
+    }
+
+    mod claims {
+        use std::time::SystemTime;
+
+        use migrator_core::{Migration, Phase, Script, ScriptKind, SqlMigration, Version};
+
+        use super::super::*;
+
+        fn migration() -> SqlMigration {
+            let up = Script::parse(ScriptKind::Up, "m/2_a.up.sql", "SELECT 1;\n", Dialect::Sqlite).unwrap();
+            let down = Script::parse(ScriptKind::Down, "m/2_a.down.sql", "SELECT 2;\n", Dialect::Sqlite).unwrap();
+            SqlMigration::new(Version::new(2).unwrap(), "a".to_owned(), up, Some(down)).unwrap()
+        }
+
+        fn job(m: &SqlMigration, direction: Direction, start: usize, row_exists: bool) -> Job<'_, SqliteConnection> {
+            let step = match direction {
+                Direction::Up => Migration::<SqliteConnection>::up(m),
+                Direction::Down => match Migration::<SqliteConnection>::down(m) {
+                    migrator_core::Down::Step(step) => step,
+                    _ => panic!("the migration has a down step"),
+                },
+            };
+            Job {
+                migration: m,
+                direction,
+                step,
+                mode: Mode::Stepwise,
+                statements: &[],
+                start,
+                row: RowWrite {
+                    version: Version::new(2).unwrap(),
+                    name: "a".to_owned(),
+                    phase: Phase::Expand,
+                    state: State::Running,
+                    checksum: String::new(),
+                    down_checksum: None,
+                    rank: 1,
+                    statements_total: 3,
+                    statements_done: 0,
+                    statements: Vec::new(),
+                    execution_time: None,
+                    note: None,
+                },
+                row_exists,
+                lock_timeout: None,
+                statement_timeout: None,
+            }
+        }
+
+        fn row(state: State, done: u32) -> HistoryRow {
+            HistoryRow {
+                version: Version::new(2).unwrap(),
+                name: "a".to_owned(),
+                phase: Phase::Expand,
+                state,
+                checksum: String::new(),
+                down_checksum: None,
+                rank: 1,
+                statements_total: 3,
+                statements_done: done,
+                statements: Vec::new(),
+                failed_statement: None,
+                failed_line: None,
+                error: None,
+                applied_at: SystemTime::UNIX_EPOCH,
+                execution_time: None,
+                applied_by: String::new(),
+                note: None,
+            }
+        }
+
+        fn verdict(claim: Claim) -> String {
+            match claim {
+                Claim::Proceed => "proceed".to_owned(),
+                Claim::DoneElsewhere => "done elsewhere".to_owned(),
+                Claim::Refuse(e) => format!("refuse: {e}"),
+            }
+        }
+
+        #[test]
+        fn applying() {
+            let m = migration();
+            let fresh = job(&m, Direction::Up, 0, false);
+            assert_eq!(verdict(claim(&fresh, None)), "proceed");
+            assert_eq!(verdict(claim(&fresh, Some(&row(State::Applied, 3)))), "done elsewhere");
+            let running = verdict(claim(&fresh, Some(&row(State::Running, 1))));
+            assert!(running.contains("another process started applying it statement by statement"), "{running}");
+            let failed = verdict(claim(&fresh, Some(&row(State::Failed, 1))));
+            assert!(failed.contains("migration 2 `a` failed"), "{failed}");
+        }
+
+        #[test]
+        fn resuming() {
+            let m = migration();
+            let resume = job(&m, Direction::Up, 1, true);
+            assert_eq!(verdict(claim(&resume, Some(&row(State::Failed, 1)))), "proceed");
+            assert_eq!(verdict(claim(&resume, Some(&row(State::Running, 1)))), "proceed");
+            assert_eq!(verdict(claim(&resume, Some(&row(State::Applied, 3)))), "done elsewhere");
+            assert!(verdict(claim(&resume, Some(&row(State::Running, 2)))).starts_with("refuse"), "it progressed");
+            assert!(verdict(claim(&resume, None)).contains("removed its history row"));
+        }
+
+        #[test]
+        fn reverting() {
+            let m = migration();
+            let down = job(&m, Direction::Down, 0, true);
+            assert_eq!(verdict(claim(&down, Some(&row(State::Applied, 3)))), "proceed");
+            assert_eq!(verdict(claim(&down, None)), "done elsewhere");
+            assert!(verdict(claim(&down, Some(&row(State::Reverting, 1)))).contains("started reverting"));
+            let resume = job(&m, Direction::Down, 1, true);
+            assert_eq!(verdict(claim(&resume, Some(&row(State::RevertFailed, 1)))), "proceed");
+        }
+    }
+
+    #[test]
+    fn applied_by_names_user_host_and_process() {
+        let who = applied_by();
+        assert!(who.contains('@') && who.contains(&format!("pid {}", std::process::id())), "{who}");
+    }
+}

@@ -1,0 +1,1 @@
+DELETE FROM users WHERE email IN ('Ann@Example.com', 'bob@example.COM', 'carol@example.com');
