@@ -419,4 +419,224 @@ mod tests {
         assert!(parse_duration("1d").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("99999999999999999999h").unwrap_err().contains("too large"));
     }
+
+    // ----- properties ---------------------------------------------------------------------
+
+    use proptest::prelude::*;
+
+    /// Runs a property over `cases` generated cases and reports the minimal failing input.
+    fn run_property<S: Strategy>(cases: u32, strategy: S, property: impl Fn(S::Value) -> Result<(), TestCaseError>) {
+        let config = ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() };
+        let mut runner = proptest::test_runner::TestRunner::new(config);
+        if let Err(e) = runner.run(&strategy, property) {
+            panic!("{e}");
+        }
+    }
+
+    /// What one generated header line does to the parsed [`Directives`].
+    #[derive(Debug, Clone)]
+    enum Effect {
+        None,
+        NoTransaction,
+        Phase(Phase),
+        LockTimeout(Duration),
+        StatementTimeout(Duration),
+        Allow(Vec<String>, String),
+        Irreversible(String),
+    }
+
+    /// `-- migrator:` with the spacing variants the parser accepts.
+    fn marker() -> impl Strategy<Value = String> {
+        prop::sample::select(vec!["-- migrator:", "--migrator:", "  --  migrator:", "--\tmigrator: "])
+            .prop_map(String::from)
+    }
+
+    /// A duration as written in a directive, and its value.
+    fn duration() -> impl Strategy<Value = (String, Duration)> {
+        let unit =
+            prop::sample::select(vec![("ms", 1u64), ("s", 1_000), ("m", 60_000), ("min", 60_000), ("h", 3_600_000)]);
+        (0u64..1_000_000, unit, prop::sample::select(vec!["", " "]), prop::sample::select(vec!["", "0", "00"]))
+            .prop_map(|(value, (unit, factor), space, zeros)| {
+                (format!("{zeros}{value}{space}{unit}"), Duration::from_millis(value * factor))
+            })
+    }
+
+    /// A reason after `--`: never empty once trimmed.
+    fn reason() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9][A-Za-z0-9 .,'()-]{0,30}"
+    }
+
+    /// The lines of a valid header for `kind` (each directive at most once, except `allow`),
+    /// with ordinary comments and blank lines, in any order.
+    fn header(kind: ScriptKind) -> impl Strategy<Value = Vec<(String, Effect)>> {
+        let up = kind == ScriptKind::Up;
+        // Kebab-case, never `--` (that would start the reason).
+        let rule = "[a-z0-9]{1,6}(-[a-z0-9]{1,6}){0,2}";
+        let allow =
+            (marker(), prop::collection::vec(rule, 1..4), prop::sample::select(vec![", ", ",", " , "]), reason())
+                .prop_map(|(m, rules, comma, reason)| {
+                    (
+                        format!("{m}allow {} -- {reason}", rules.join(comma)),
+                        Effect::Allow(rules, reason.trim().to_owned()),
+                    )
+                });
+        let noise =
+            prop::sample::select(vec!["", "   ", "-- a note", "--", "-- migratory birds", "-- see migrator: docs"])
+                .prop_map(|line| (line.to_owned(), Effect::None));
+        (
+            prop::option::of(marker().prop_map(|m| (format!("{m}no-transaction"), Effect::NoTransaction))),
+            prop::option::of((marker(), prop::sample::select(vec![Phase::Expand, Phase::Contract])).prop_map(
+                |(m, phase)| {
+                    (
+                        format!("{m}phase {}", if phase == Phase::Expand { "expand" } else { "contract" }),
+                        Effect::Phase(phase),
+                    )
+                },
+            )),
+            prop::option::of(
+                (marker(), duration())
+                    .prop_map(|(m, (text, d))| (format!("{m}lock-timeout {text}"), Effect::LockTimeout(d))),
+            ),
+            prop::option::of(
+                (marker(), duration())
+                    .prop_map(|(m, (text, d))| (format!("{m}statement-timeout {text}"), Effect::StatementTimeout(d))),
+            ),
+            prop::option::of((marker(), reason()).prop_map(|(m, reason)| {
+                (format!("{m}irreversible -- {reason}"), Effect::Irreversible(reason.trim().to_owned()))
+            })),
+            prop::collection::vec(allow, 0..3),
+            prop::collection::vec(noise, 0..4),
+        )
+            .prop_flat_map(move |(no_tx, phase, lock, statement, irreversible, allows, noise)| {
+                let mut lines: Vec<(String, Effect)> = [no_tx, lock, statement].into_iter().flatten().collect();
+                if up {
+                    lines.extend([phase, irreversible].into_iter().flatten());
+                    lines.extend(allows);
+                }
+                lines.extend(noise);
+                Just(lines).prop_shuffle()
+            })
+    }
+
+    /// A generated script: optional byte order mark, the header, a body, a line ending.
+    fn script(kind: ScriptKind) -> impl Strategy<Value = (String, Directives)> {
+        let body =
+            prop::sample::select(vec!["", "SELECT 1;", "CREATE TABLE t (id int);\n-- a comment\nSELECT 2;", "  x"]);
+        (any::<bool>(), header(kind), body, prop::sample::select(vec!["\n", "\r\n"])).prop_map(
+            |(bom, lines, body, newline)| {
+                let mut text = if bom { "\u{feff}".to_owned() } else { String::new() };
+                let mut expected = Directives::default();
+                for (index, (line, effect)) in lines.into_iter().enumerate() {
+                    text.push_str(&line);
+                    text.push_str(newline);
+                    match effect {
+                        Effect::None => {}
+                        Effect::NoTransaction => expected.no_transaction = true,
+                        Effect::Phase(phase) => expected.phase = phase,
+                        Effect::LockTimeout(d) => expected.lock_timeout = Some(d),
+                        Effect::StatementTimeout(d) => expected.statement_timeout = Some(d),
+                        Effect::Allow(rules, reason) => expected.allow.push(Allow { rules, reason, line: index + 1 }),
+                        Effect::Irreversible(reason) => expected.irreversible = Some(reason),
+                    }
+                }
+                text.push_str(body);
+                (text, expected)
+            },
+        )
+    }
+
+    #[test]
+    fn prop_up_headers_round_trip() {
+        run_property(2000, script(ScriptKind::Up), |(text, expected)| {
+            prop_assert_eq!(parse(&text, ScriptKind::Up, true), Ok(expected.clone()), "{:?}", text);
+            prop_assert_eq!(parse(&text, ScriptKind::Up, false), Ok(expected), "{:?}", text);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn prop_down_headers_round_trip() {
+        run_property(1000, script(ScriptKind::Down), |(text, expected)| {
+            prop_assert_eq!(parse(&text, ScriptKind::Down, true), Ok(expected), "{:?}", text);
+            Ok(())
+        });
+    }
+
+    /// The invariants of [`parse`] on any input (the `directive` fuzz target checks the same).
+    fn check_any_script(text: &str, kind: ScriptKind) -> Result<(), TestCaseError> {
+        let line_count = text.split('\n').count();
+        let header_only = parse(text, kind, false);
+        let with_body = parse(text, kind, true);
+        for result in [&header_only, &with_body] {
+            match result {
+                Ok(d) => {
+                    for allow in &d.allow {
+                        prop_assert!((1..=line_count).contains(&allow.line), "{:?}", allow);
+                        prop_assert!(!allow.rules.is_empty() && !allow.reason.is_empty(), "{:?}", allow);
+                    }
+                    if kind == ScriptKind::Down {
+                        prop_assert!(d.allow.is_empty() && d.irreversible.is_none() && d.phase == Phase::Expand);
+                    }
+                }
+                Err(errors) => {
+                    prop_assert!(!errors.is_empty());
+                    for e in errors {
+                        prop_assert!((1..=line_count).contains(&e.line), "line {} of {}: {:?}", e.line, line_count, e);
+                        prop_assert!(!e.message.is_empty());
+                    }
+                    prop_assert!(errors.windows(2).all(|w| w[0].line < w[1].line), "{:?}", errors);
+                }
+            }
+        }
+        match (&header_only, &with_body) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert!(b.starts_with(a), "{:?} / {:?}", a, b),
+            (Ok(_), Err(_)) => {}
+            (Err(a), Ok(_)) => return Err(TestCaseError::fail(format!("header fails ({a:?}), whole script parses"))),
+        }
+        Ok(())
+    }
+
+    /// Scripts assembled from directive fragments, so that most inputs reach deep into the
+    /// parser: markers, names, arguments, separators, line breaks and stray text.
+    fn chaos() -> impl Strategy<Value = String> {
+        let fragment = prop_oneof![
+            4 => prop::sample::select(vec![
+                "-- migrator:", "--migrator:", "-- migrator", "-- migrator ", "-- migrator=", "--", " -- ", "migrator:",
+                "no-transaction", "allow", "irreversible", "phase", "lock-timeout", "statement-timeout",
+                "expand", "contract", "drop-column", "Drop", ",", ", ", " ", "\t", "5s", "500 ms", "2min", "1h", "0",
+                "99999999999999999999", "18446744073709551615ms", "ms", "d", "\n", "\r\n", "\r", "\u{feff}",
+                "SELECT 1;", "é", "日本",
+            ])
+            .prop_map(String::from),
+            1 => ".{0,6}",
+        ];
+        prop::collection::vec(fragment, 0..24).prop_map(|parts| parts.concat())
+    }
+
+    #[test]
+    fn prop_any_script_cites_existing_lines() {
+        run_property(2000, (chaos(), any::<bool>()), |(text, down)| {
+            check_any_script(&text, if down { ScriptKind::Down } else { ScriptKind::Up })
+        });
+    }
+
+    #[test]
+    fn prop_durations_round_trip() {
+        run_property(1000, duration(), |(text, expected)| {
+            prop_assert_eq!(parse_duration(&text), Ok(expected));
+            prop_assert_eq!(parse_duration(&format!("  {text} ")), Ok(expected));
+            Ok(())
+        });
+        run_property(1000, chaos(), |text| {
+            match parse_duration(&text) {
+                Ok(d) => {
+                    prop_assert!(text.trim_start().starts_with(|c: char| c.is_ascii_digit()), "{:?} -> {:?}", text, d);
+                    prop_assert_eq!(parse_duration(&format!("{}ms", d.as_millis())), Ok(d));
+                }
+                Err(message) => prop_assert!(!message.is_empty()),
+            }
+            Ok(())
+        });
+    }
 }

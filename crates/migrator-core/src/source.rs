@@ -494,4 +494,71 @@ mod tests {
         assert_eq!(m.up_script().directives().phase, crate::Phase::Contract);
         assert_eq!(m.up_script().statements().unwrap().len(), 1);
     }
+
+    // ----- properties ---------------------------------------------------------------------
+
+    use proptest::prelude::*;
+
+    /// Runs a property over `cases` generated cases and reports the minimal failing input.
+    fn run_property<S: Strategy>(cases: u32, strategy: S, property: impl Fn(S::Value) -> Result<(), TestCaseError>) {
+        let config = ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() };
+        let mut runner = proptest::test_runner::TestRunner::new(config);
+        if let Err(e) = runner.run(&strategy, property) {
+            panic!("{e}");
+        }
+    }
+
+    #[test]
+    fn prop_valid_file_names_round_trip() {
+        let version = prop_oneof![1i64..1000, 1i64..=i64::MAX];
+        let kind = prop::sample::select(vec![ScriptKind::Up, ScriptKind::Down]);
+        let zeros = prop::sample::select(vec!["", "0", "000"]);
+        run_property(2000, (zeros, version, "[a-z0-9_]{1,24}", kind), |(zeros, version, name, kind)| {
+            let file = format!("{zeros}{version}_{name}.{}.sql", kind.as_str());
+            let parsed = parse_file_name(&file);
+            let expected = FileName { version: Version::new(version).unwrap(), name: name.clone(), kind };
+            prop_assert_eq!(parsed, Some(Ok(expected)), "{}", file);
+            // Hidden files and other extensions are not migrations at all.
+            prop_assert_eq!(parse_file_name(&format!(".{file}")), None);
+            prop_assert_eq!(parse_file_name(&format!("{file}.bak")), None);
+            Ok(())
+        });
+    }
+
+    /// The invariants of [`parse_file_name`] on any input (the `file_name` fuzz target
+    /// checks the same).
+    fn check_any_file_name(file: &str) -> Result<(), TestCaseError> {
+        let Some(result) = parse_file_name(file) else {
+            prop_assert!(file.starts_with('.') || !file.ends_with(".sql"), "{:?} was skipped", file);
+            return Ok(());
+        };
+        prop_assert!(!file.starts_with('.') && file.ends_with(".sql"), "{:?} was not skipped", file);
+        let parsed = match result {
+            Ok(parsed) => parsed,
+            Err(message) => {
+                prop_assert!(message.contains(file), "{:?}: {}", file, message);
+                return Ok(());
+            }
+        };
+        let (digits, _) = file.split_once('_').unwrap();
+        prop_assert!(parsed.version.get() > 0);
+        prop_assert_eq!(digits.trim_start_matches('0'), parsed.version.get().to_string());
+        prop_assert_eq!(file, format!("{digits}_{}.{}.sql", parsed.name, parsed.kind.as_str()));
+        let canonical = format!("{}_{}.{}.sql", parsed.version, parsed.name, parsed.kind.as_str());
+        prop_assert_eq!(parse_file_name(&canonical), Some(Ok(parsed)));
+        Ok(())
+    }
+
+    #[test]
+    fn prop_any_file_name_is_consistent() {
+        let fragment = prop_oneof![
+            4 => prop::sample::select(vec![
+                "0", "1", "42", "9223372036854775807", "9223372036854775808", "_", "__", ".", ".up", ".down", ".sql",
+                ".up.sql", ".down.sql", "add_users", "a", "Z", "-", " ", "é", "日本", "\u{0}",
+            ])
+            .prop_map(String::from),
+            1 => ".{0,4}",
+        ];
+        run_property(2000, prop::collection::vec(fragment, 0..8), |parts| check_any_file_name(&parts.concat()));
+    }
 }
