@@ -36,6 +36,12 @@ pub struct Proxy {
 impl Proxy {
     /// Starts a proxy on a loopback port forwarding to `upstream` (`host:port`).
     pub async fn start(upstream: &str) -> Proxy {
+        Self::start_with_latency(upstream, std::time::Duration::ZERO).await
+    }
+
+    /// Like [`Proxy::start`], delaying the first bytes of each answer by `latency`: every
+    /// round trip then costs that much more, as across a network with that round-trip time.
+    pub async fn start_with_latency(upstream: &str, latency: std::time::Duration) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let counter = Arc::new(Mutex::new(Counter::default()));
@@ -44,7 +50,11 @@ impl Proxy {
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = TcpStream::connect(&upstream).await else { continue };
-                tokio::spawn(pipe(client, server, shared.clone()));
+                // No Nagle on either leg: a message forwarded in two writes would otherwise
+                // wait for the peer's delayed ACK (40 ms on Linux) and distort timings.
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                tokio::spawn(pipe(client, server, shared.clone(), latency));
             }
         });
         Proxy { addr, counter }
@@ -68,7 +78,7 @@ impl Proxy {
     }
 }
 
-async fn pipe(client: TcpStream, server: TcpStream, counter: Arc<Mutex<Counter>>) {
+async fn pipe(client: TcpStream, server: TcpStream, counter: Arc<Mutex<Counter>>, latency: std::time::Duration) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let up_counter = counter.clone();
@@ -95,12 +105,17 @@ async fn pipe(client: TcpStream, server: TcpStream, counter: Arc<Mutex<Counter>>
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            {
+            let answer_starts = {
                 let mut c = counter.lock().unwrap();
-                if c.client_spoke_last {
+                let starts = c.client_spoke_last;
+                if starts {
                     c.round_trips += 1;
                     c.client_spoke_last = false;
                 }
+                starts
+            };
+            if answer_starts && !latency.is_zero() {
+                tokio::time::sleep(latency).await;
             }
             if client_write.write_all(&buf[..n]).await.is_err() {
                 break;

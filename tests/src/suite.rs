@@ -73,11 +73,8 @@ pub async fn apply_all<B: Backend>() {
     // migration lock, or, on a backend without one (SQLite), the database's write lock.
     let quick = builder(&db, &dir).lock_wait(Duration::from_millis(100)).build().unwrap();
     if db.driver().capabilities().migration_lock {
-        let held = db
-            .driver()
-            .open(&HistoryTable::default(), LockRequest { enabled: true, wait: Duration::from_secs(5) })
-            .await
-            .unwrap();
+        let held =
+            db.driver().open(&HistoryTable::default(), LockRequest::session(Duration::from_secs(5))).await.unwrap();
         let started = Instant::now();
         assert!(quick.run().await.unwrap().is_noop());
         assert!(started.elapsed() < Duration::from_secs(5));
@@ -611,5 +608,54 @@ pub async fn in_progress_row_is_not_reported_as_interrupted<B: Backend>() {
     let report = late.run().await.unwrap();
     assert!(report.is_noop() && report.locked);
     assert_eq!(versions(&holding.await.unwrap().unwrap()), [1, 2]);
+    db.cleanup().await;
+}
+
+/// The startup check compares the history with what the binary expects on the server (for
+/// backends that implement `probe_expecting`): when they match, only the layout row comes
+/// back; an edited migration or a row not applied sends the whole history.
+pub async fn startup_check_sends_rows_only_when_they_differ<B: Backend>() {
+    use migrator_core::history::applied_digest;
+    let db = B::fresh("startup_digest").await;
+    let dir = Dir::new();
+    dir.up(1, "a", "CREATE TABLE a (id INT);\n").down(1, "a", "DROP TABLE a;\n").up(
+        2,
+        "b",
+        "CREATE TABLE b (id INT);\n",
+    );
+    let digest_of = |dir: &Dir| {
+        let set = dir.set::<<B::Driver as Driver>::Conn>(B::DIALECT);
+        applied_digest(set.iter().map(|m| {
+            let meta = m.meta();
+            (
+                meta.version().get(),
+                meta.name(),
+                meta.phase(),
+                meta.checksum().as_str(),
+                meta.down_checksum().map(|c| c.as_str()),
+            )
+        }))
+    };
+    let expected = digest_of(&dir);
+    migrator(&db, &dir).run().await.unwrap();
+    let table = HistoryTable::default();
+    let (history, matched, probe) = db.driver().probe_expecting(&table, std::slice::from_ref(&expected)).await.unwrap();
+    drop(probe);
+    assert_eq!(matched, Some(0), "the server's digest is the binary's");
+    assert!(history.unwrap().rows.is_empty(), "no row sent when they match");
+
+    // An edited migration: the digest differs, every row comes back.
+    dir.up(2, "b", "CREATE TABLE b (id BIGINT);\n");
+    let (history, matched, probe) = db.driver().probe_expecting(&table, &[digest_of(&dir)]).await.unwrap();
+    drop(probe);
+    assert_eq!(matched, None);
+    assert_eq!(history.unwrap().rows.len(), 2);
+
+    // A row that is not applied: never a match, even with the right digest.
+    db.exec("UPDATE _migrator_history SET state = 'failed' WHERE version = 2").await;
+    let (history, matched, probe) = db.driver().probe_expecting(&table, &[expected]).await.unwrap();
+    drop(probe);
+    assert_eq!(matched, None);
+    assert_eq!(history.unwrap().rows.len(), 2);
     db.cleanup().await;
 }

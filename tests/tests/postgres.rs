@@ -38,6 +38,7 @@ conformance_tests!(Pg:
     custom_history_table,
     status_validate_plan,
     in_progress_row_is_not_reported_as_interrupted,
+    startup_check_sends_rows_only_when_they_differ,
 );
 
 fn set(dir: &Dir) -> MigrationSet<PgConnection> {

@@ -36,6 +36,8 @@ pub struct Capabilities {
     pub lock_timeout: bool,
     /// Per-migration statement timeouts are enforced.
     pub statement_timeout: bool,
+    /// The lease lock ([`LockStrategy::Lease`]) is available.
+    pub lease_lock: bool,
 }
 
 impl Capabilities {
@@ -48,6 +50,7 @@ impl Capabilities {
             schemas: false,
             lock_timeout: false,
             statement_timeout: false,
+            lease_lock: false,
         }
     }
 }
@@ -59,6 +62,58 @@ pub struct LockRequest {
     pub enabled: bool,
     /// How long to wait for another holder before giving up.
     pub wait: Duration,
+    /// Which kind of lock.
+    pub strategy: LockStrategy,
+}
+
+impl LockRequest {
+    /// The default lock ([`LockStrategy::Session`]), waiting up to `wait`.
+    pub fn session(wait: Duration) -> Self {
+        LockRequest { enabled: true, wait, strategy: LockStrategy::Session }
+    }
+}
+
+/// Which lock serializes migrators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LockStrategy {
+    /// The database's session lock on the migration connection (PostgreSQL advisory lock,
+    /// MySQL `GET_LOCK`): the server releases it when the connection ends, whatever happens
+    /// to the process. The default. It needs the connection to be one server session, so it
+    /// is unsafe behind a transaction-mode pooler (PgBouncer `pool_mode = transaction`);
+    /// PostgreSQL detects that and fails with [`Error::LockUnsafe`].
+    #[default]
+    Session,
+    /// A lease row in `_migrator_lock`: holder identity, a fencing token checked by every
+    /// history write, expiry judged by the server's clock, a heartbeat on its own connection.
+    /// For transaction-mode poolers and databases without session locks. A dead holder's
+    /// lease expires after its time to live; a live holder keeps renewing it.
+    Lease(Lease),
+}
+
+impl LockStrategy {
+    /// A lease with the default time to live.
+    pub const fn lease() -> Self {
+        LockStrategy::Lease(Lease::new(Lease::DEFAULT_TTL))
+    }
+}
+
+/// The settings of [`LockStrategy::Lease`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// How long the lease lasts without a heartbeat: after a holder dies, others wait this
+    /// long. The heartbeat renews it every third of this.
+    pub ttl: Duration,
+}
+
+impl Lease {
+    /// The default time to live (30 s).
+    pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
+
+    /// A lease lasting `ttl` without a heartbeat.
+    pub const fn new(ttl: Duration) -> Self {
+        Lease { ttl }
+    }
 }
 
 /// How a step runs.
@@ -199,6 +254,22 @@ pub trait Driver: Send + Sync + fmt::Debug {
     /// returned [`Probe`] keeps that connection: dropped, it goes back to the pool; locked,
     /// it becomes the run's session without opening another connection.
     async fn probe(&self, table: &HistoryTable) -> Result<(Option<History>, Box<dyn Probe<Self::Conn>>), Error>;
+
+    /// The startup fast path when the binary knows which histories mean "nothing to do":
+    /// `expected` holds their [`crate::history::applied_digest`]s. A driver may compare on
+    /// the server and, when every row is applied and the digest of the rows is one of
+    /// `expected`, send only the layout row: it then answers `Some(index)` of the matching
+    /// digest, with a [`History`] whose `rows` are empty (the caller knows them). Otherwise
+    /// it answers `None` with the full history, like [`Driver::probe`] (the default).
+    async fn probe_expecting(
+        &self,
+        table: &HistoryTable,
+        expected: &[String],
+    ) -> Result<(Option<History>, Option<usize>, Box<dyn Probe<Self::Conn>>), Error> {
+        let _ = expected;
+        let (history, probe) = self.probe(table).await?;
+        Ok((history, None, probe))
+    }
 
     /// Reads the history without taking the lock or creating anything.
     async fn read_history(&self, table: &HistoryTable) -> Result<Option<History>, Error> {

@@ -182,6 +182,31 @@ pub enum Error {
         holder: Option<String>,
     },
 
+    /// The lease lock was taken over by another process (or could not be renewed) while this
+    /// one held it: this process stopped, and the fence kept it from writing history after.
+    #[error(
+        "the migration lock was lost: {lock}: {reason}. This process stopped and recorded nothing after losing it; \
+         the current holder carries on. Run `status` to see where the history stands; if holders lose the lease \
+         while alive, raise its time to live"
+    )]
+    LockLost {
+        /// The lock (lease table, key, token).
+        lock: String,
+        /// What happened.
+        reason: String,
+    },
+
+    /// The lock strategy cannot work on this connection (a session lock behind a
+    /// transaction-mode pooler).
+    #[error(
+        "the migration lock is not safe on this connection: {reason}. Use the lease lock (`LockStrategy::lease()`, \
+         CLI `--lock-strategy lease`), or connect without the pooler (or through a session-mode pool)"
+    )]
+    LockUnsafe {
+        /// What was detected.
+        reason: String,
+    },
+
     /// The history table was written by a newer migrator release.
     #[error(
         "history table {table} has layout {found}, but this build of migrator understands layouts up to {supported}: \

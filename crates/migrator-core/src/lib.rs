@@ -75,7 +75,8 @@ pub use check::{Drift, NotReversible, ReversibilityReport, TestResult};
 pub use checksum::Checksum;
 pub use directive::{Directives, ScriptKind};
 pub use driver::{
-    Capabilities, Driver, Executed, HistoryChange, Inspect, Job, LockRequest, Mode, Outcome, Probe, Session,
+    Capabilities, Driver, Executed, HistoryChange, Inspect, Job, Lease, LockRequest, LockStrategy, Mode, Outcome,
+    Probe, Session,
 };
 pub use error::{BoxError, Error, FailureOutcome, LoadError, MigrationFailure};
 pub use history::{History, HistoryRow, HistoryTable, Ident, RowWrite, State};

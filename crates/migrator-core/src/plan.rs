@@ -470,12 +470,16 @@ pub fn check(input: &UpInput<'_>) -> Checked {
     let mut plan = UpPlan { next_rank: 1, ..UpPlan::default() };
 
     let newest_known = input.available.iter().map(|a| a.version).max();
+    // Lookups by version: a thousand migrations must not cost a million comparisons.
+    let by_version: std::collections::HashMap<Version, &Available<'_>> =
+        input.available.iter().map(|a| (a.version, a)).collect();
+    let recorded: std::collections::HashSet<Version> = input.history.iter().map(|r| r.version).collect();
     for row in input.history {
         plan.next_rank = plan.next_rank.max(row.rank.saturating_add(1));
         if let Some(e) = dirty_error(row) {
             dirty.push(e);
         }
-        match input.available.iter().find(|a| a.version == row.version) {
+        match by_version.get(&row.version) {
             Some(available) => {
                 if row.state == State::Applied && row.checksum != available.checksum {
                     mismatches.push(PlanError::ChecksumMismatch {
@@ -509,7 +513,7 @@ pub fn check(input: &UpInput<'_>) -> Checked {
     };
     let newest = [newest_applied(Phase::Expand), newest_applied(Phase::Contract)];
     for available in input.available {
-        if input.history.iter().any(|r| r.version == available.version) {
+        if recorded.contains(&available.version) {
             continue;
         }
         let name = available.name.to_owned();
@@ -741,8 +745,10 @@ pub struct StatusEntry {
 /// Merges migrations and history into one list in version order.
 pub fn status(available: &[Available<'_>], history: &[HistoryRow]) -> Vec<StatusEntry> {
     let mut entries: Vec<StatusEntry> = Vec::with_capacity(available.len() + history.len());
+    let rows: std::collections::HashMap<Version, &HistoryRow> = history.iter().map(|r| (r.version, r)).collect();
+    let known: std::collections::HashSet<Version> = available.iter().map(|a| a.version).collect();
     for a in available {
-        let row = history.iter().find(|r| r.version == a.version);
+        let row = rows.get(&a.version).copied();
         let state = match row {
             None => MigrationState::Pending,
             Some(row) => match dirty_error(row) {
@@ -762,7 +768,7 @@ pub fn status(available: &[Available<'_>], history: &[HistoryRow]) -> Vec<Status
             note: row.and_then(|r| r.note.clone()),
         });
     }
-    for row in history.iter().filter(|r| !available.iter().any(|a| a.version == r.version)) {
+    for row in history.iter().filter(|r| !known.contains(&r.version)) {
         entries.push(StatusEntry {
             version: row.version,
             name: row.name.clone(),

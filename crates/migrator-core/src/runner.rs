@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::driver::{Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Mode, Outcome, Session};
+use crate::driver::{
+    Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, LockStrategy, Mode, Outcome, Session,
+};
 use crate::error::Error;
 use crate::history::{History, HistoryRow, HistoryTable, Ident, LAYOUT, RowWrite, State};
 use crate::migration::{Body, Down, Migration, Step};
@@ -23,7 +25,7 @@ use crate::plan::{
 use crate::report::{Repaired, Report, Status, StepReport, Validation, human, skip_text};
 use crate::set::{IntoMigrations, MigrationSet};
 use crate::split::Statement;
-use crate::version::{Direction, Phases, Version};
+use crate::version::{Direction, Phase, Phases, Version};
 
 /// The default time to wait for another process's migration lock.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(300);
@@ -45,6 +47,8 @@ pub struct Options {
     pub policy: Policy,
     /// Take the migration lock (disable only where the database cannot lock).
     pub lock: bool,
+    /// Which lock.
+    pub lock_strategy: LockStrategy,
 }
 
 /// Builds a [`Migrator`] with non-default options.
@@ -58,6 +62,7 @@ pub struct MigratorBuilder<D: Driver> {
     lock_timeout: Option<Option<Duration>>,
     policy: Policy,
     lock: bool,
+    lock_strategy: LockStrategy,
 }
 
 impl<D: Driver> MigratorBuilder<D>
@@ -110,6 +115,13 @@ where
         self
     }
 
+    /// Which lock serializes migrators (default [`LockStrategy::Session`]); choose
+    /// [`LockStrategy::lease()`] behind a transaction-mode pooler such as PgBouncer.
+    pub fn lock_strategy(mut self, strategy: LockStrategy) -> Self {
+        self.lock_strategy = strategy;
+        self
+    }
+
     /// Adds a migration (typically a [`crate::RustMigration`]) to the set.
     pub fn migration(mut self, migration: impl Migration<D::Conn> + 'static) -> Self {
         self.migrations = self.migrations.and_then(|set| set.with(migration));
@@ -147,8 +159,29 @@ where
             None => caps.lock_timeout.then_some(DEFAULT_LOCK_TIMEOUT),
         };
         check_capabilities(&set, caps)?;
+        if let LockStrategy::Lease(lease) = self.lock_strategy {
+            if !caps.lease_lock {
+                return Err(Error::InvalidName {
+                    what: "lock strategy",
+                    value: "lease".to_owned(),
+                    reason: "this backend has no lease lock: use the default session lock".to_owned(),
+                });
+            }
+            if lease.ttl < Duration::from_millis(300) {
+                return Err(Error::InvalidName {
+                    what: "lease time to live",
+                    value: human(lease.ttl),
+                    reason: "too short to be renewed reliably: use at least 300ms (30s is the default)".to_owned(),
+                });
+            }
+        }
+        let mut noop = vec![Expected::of(set.iter(), false)];
+        if set.iter().any(|m| m.meta().phase() == Phase::Contract) {
+            noop.push(Expected::of(set.iter().filter(|m| m.meta().phase() == Phase::Expand), true));
+        }
         Ok(Migrator {
             driver: self.driver,
+            noop,
             set,
             options: Options {
                 table: HistoryTable { schema, name },
@@ -156,6 +189,7 @@ where
                 lock_timeout,
                 policy: self.policy,
                 lock: self.lock && caps.migration_lock,
+                lock_strategy: self.lock_strategy,
             },
         })
     }
@@ -217,6 +251,53 @@ pub struct Migrator<D: Driver> {
     driver: D,
     set: MigrationSet<D::Conn>,
     options: Options,
+    /// Histories in which `run` has nothing to do, with their digests: every migration
+    /// applied, and (when the set has contract migrations) every expand migration applied.
+    noop: Vec<Expected>,
+}
+
+/// A history the startup check expects, as digest and rows.
+#[derive(Debug)]
+struct Expected {
+    digest: String,
+    rows: Vec<HistoryRow>,
+    /// Whether it is a no-op for the expand phase only.
+    expand_only: bool,
+}
+
+impl Expected {
+    fn of<'a, C: ?Sized + 'a>(migrations: impl Iterator<Item = &'a dyn Migration<C>>, expand_only: bool) -> Self {
+        let rows: Vec<HistoryRow> = migrations
+            .enumerate()
+            .map(|(rank, m)| {
+                let meta = m.meta();
+                HistoryRow {
+                    version: meta.version(),
+                    name: meta.name().to_owned(),
+                    phase: meta.phase(),
+                    state: State::Applied,
+                    checksum: meta.checksum().as_str().to_owned(),
+                    down_checksum: meta.down_checksum().map(|c| c.as_str().to_owned()),
+                    rank: rank as i64 + 1,
+                    statements_total: 0,
+                    statements_done: 0,
+                    statements: Vec::new(),
+                    failed_statement: None,
+                    failed_line: None,
+                    error: None,
+                    applied_at: std::time::SystemTime::UNIX_EPOCH,
+                    execution_time: None,
+                    applied_by: String::new(),
+                    note: None,
+                }
+            })
+            .collect();
+        let digest = crate::history::applied_digest(
+            rows.iter()
+                .map(|r| (r.version.get(), r.name.as_str(), r.phase, r.checksum.as_str(), r.down_checksum.as_deref())),
+        );
+        Expected { digest, rows, expand_only }
+    }
 }
 
 /// Holds the locked session; releasing it is the one way out, and dropping it (error,
@@ -280,6 +361,7 @@ where
             lock_timeout: None,
             policy: Policy::default(),
             lock: true,
+            lock_strategy: LockStrategy::Session,
         }
     }
 
@@ -313,14 +395,27 @@ where
         let target = target.map(Version::try_from).transpose()?;
         let span = info_span!("migrate", table = %self.options.table, phases = ?phases);
         async move {
-            let (history, probe) = self.driver.probe(&self.options.table).await?;
+            // The histories in which this run has nothing to do: the server compares them
+            // and sends the rows only when they differ.
+            let candidates: Vec<&Expected> = match (target, phases) {
+                (None, Phases::All) => self.noop.iter().filter(|e| !e.expand_only).collect(),
+                (None, Phases::Expand) => self.noop.iter().collect(),
+                _ => Vec::new(),
+            };
+            let digests: Vec<String> = candidates.iter().map(|e| e.digest.clone()).collect();
+            let (history, matched, probe) = self.driver.probe_expecting(&self.options.table, &digests).await?;
             if let Some(history) = &history {
                 check_layout(&self.options.table, history)?;
+                // When the server found an expected history, its rows are the expected ones.
+                let rows = match matched.and_then(|i| candidates.get(i)) {
+                    Some(expected) => expected.rows.as_slice(),
+                    None => history.rows.as_slice(),
+                };
                 // A row in progress may belong to a live process holding the lock: only under
                 // the lock can it be told apart from an interrupted one.
-                let in_progress = history.rows.iter().any(|r| matches!(r.state, State::Running | State::Reverting));
+                let in_progress = rows.iter().any(|r| matches!(r.state, State::Running | State::Reverting));
                 if !in_progress {
-                    let plan = self.plan_up(&history.rows, phases, target)?;
+                    let plan = self.plan_up(rows, phases, target)?;
                     if plan.apply.is_empty() && history.layout == LAYOUT {
                         log_plan(&plan);
                         return Ok(Report::from_plan(&plan, false));
@@ -556,7 +651,7 @@ where
     }
 
     fn lock_request(&self) -> LockRequest {
-        LockRequest { enabled: self.options.lock, wait: self.options.lock_wait }
+        LockRequest { enabled: self.options.lock, wait: self.options.lock_wait, strategy: self.options.lock_strategy }
     }
 
     async fn lock(&self) -> Result<LockGuard<D::Conn>, Error> {

@@ -180,6 +180,15 @@ fn history_of(table: &HistoryTable, rows: &[MySqlRow]) -> Result<History, Error>
     decode_history(table, raw)
 }
 
+/// Which expected digest the server found (the two columns after the history's), if every
+/// row was applied and the digest is one of `expected`.
+fn match_of(rows: &[MySqlRow], expected: &[String]) -> Result<Option<usize>, sqlx::Error> {
+    let Some(row) = rows.first() else { return Ok(None) };
+    let clean: i64 = row.try_get(17)?;
+    let digest: String = row.try_get(18)?;
+    Ok(migrator_core::history::expected_match(clean == 1, &digest, expected))
+}
+
 /// `DATABASE()` and `VERSION()`: the database name and whether the server is MariaDB.
 fn server_of(rows: &[MySqlRow]) -> Result<(String, bool), Error> {
     let row = rows.first().ok_or_else(|| db("reading the database name", sqlx::Error::RowNotFound))?;
@@ -208,8 +217,23 @@ impl Driver for MySqlDriver {
     }
 
     async fn probe(&self, table: &HistoryTable) -> Result<(Option<History>, Box<dyn Probe<MySqlConnection>>), Error> {
+        let (history, _, probe) = self.probe_expecting(table, &[]).await?;
+        Ok((history, probe))
+    }
+
+    async fn probe_expecting(
+        &self,
+        table: &HistoryTable,
+        expected: &[String],
+    ) -> Result<(Option<History>, Option<usize>, Box<dyn Probe<MySqlConnection>>), Error> {
         let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
-        let sql = format!("{SERVER_SQL};\n{}", sql::select_history(table));
+        let read = if expected.is_empty() {
+            sql::select_history(table)
+        } else {
+            sql::select_history_expecting(table, expected)
+        };
+        let sql = format!("{SERVER_SQL};\n{read}");
+        let mut matched = None;
         let history = match simple(&mut conn, sql).await {
             Ok(results) => {
                 let (server, rows) = match results.as_slice() {
@@ -217,6 +241,9 @@ impl Driver for MySqlDriver {
                     _ => return Err(db("reading the history", sqlx::Error::RowNotFound)),
                 };
                 let server = server_of(server)?;
+                if !expected.is_empty() {
+                    matched = match_of(rows, expected).map_err(|e| db(format!("reading history table {table}"), e))?;
+                }
                 let history = history_of(table, rows)?;
                 let mut known = self.known();
                 known.server = Some(server);
@@ -236,7 +263,7 @@ impl Driver for MySqlDriver {
             Err(Failed { error, .. }) => return Err(db(format!("reading history table {table}"), error)),
         };
         let probe = MySqlProbe { driver: self.clone(), conn, table: table.clone(), table_exists: history.is_some() };
-        Ok((history, Box::new(probe)))
+        Ok((history, matched, Box::new(probe)))
     }
 
     async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<MySqlConnection>>, Error> {

@@ -42,6 +42,24 @@ pub(crate) fn read_columns() -> &'static str {
      CAST(execution_ms AS SIGNED), applied_by, note"
 }
 
+/// Reads the layout row and, unless every other row is applied and their digest
+/// ([`migrator_core::history::applied_digest`], computed here by the server) is one of
+/// `expected`, every row. Each row ends with two more columns: whether all rows are applied,
+/// and the digest. (A digest longer than `group_concat_max_len` is cut, never matches, and
+/// the rows are sent: slower, still right.)
+pub(crate) fn select_history_expecting(table: &HistoryTable, expected: &[String]) -> String {
+    let q = table.qualified('`');
+    let list = expected.iter().map(|d| literal(d)).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT {}, d.clean, d.digest FROM {q} CROSS JOIN (SELECT CAST(COALESCE(MIN(state = 'applied'), 1) AS SIGNED) \
+         AS clean, CAST(SHA2(COALESCE(GROUP_CONCAT(CONCAT_WS(CHAR(31 USING utf8mb4), version, name, phase, checksum, \
+         COALESCE(down_checksum, '')) ORDER BY version SEPARATOR '\u{1e}'), ''), 256) AS CHAR) AS digest \
+         FROM {q} WHERE version <> {LAYOUT_ROW_VERSION}) d \
+         WHERE NOT (d.clean = 1 AND d.digest IN ({list})) OR version = {LAYOUT_ROW_VERSION} ORDER BY version",
+        read_columns()
+    )
+}
+
 /// Reads every row, the layout row included.
 pub(crate) fn select_history(table: &HistoryTable) -> String {
     format!("SELECT {} FROM {} ORDER BY version", read_columns(), table.qualified('`'))

@@ -1,6 +1,5 @@
 //! [`PgDriver`]: migrator's [`Driver`] for PostgreSQL on a sqlx [`PgPool`].
 
-use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,19 +8,22 @@ use futures_util::TryStreamExt;
 use migrator_core::history::{LAYOUT, RawRow, decode_history};
 use migrator_core::{
     Body, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
-    HistoryTable, Job, LockRequest, Mode, Probe, Session, State,
+    HistoryTable, Job, LockRequest, LockStrategy, Mode, Probe, Session, State,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgDatabaseError, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Either, PgConnection, PgPool, Postgres, Row};
 use tracing::{debug, info};
 
-use crate::key::lock_key;
+use crate::key::{Backoff, lock_key};
+use crate::lease::{LEASE_LOST, Lease};
 use crate::sql;
 
 /// SQLSTATE of "relation does not exist" and "schema does not exist".
 const UNDEFINED_TABLE: &str = "42P01";
 const INVALID_SCHEMA: &str = "3F000";
+/// SQLSTATE raised by the session-lock fence when a message ran on another server connection.
+const SESSION_MOVED: &str = "MG002";
 
 /// The PostgreSQL backend: reads the history on the pool's connections and runs migrations
 /// on a dedicated connection detached from the pool, holding a session advisory lock.
@@ -69,15 +71,15 @@ impl PgDriver {
 
 /// A failed multi-statement query: the rows of the statements that completed before the
 /// error (so their count says which statement failed), and the error.
-struct Failed {
-    completed: usize,
-    partial: Vec<Vec<PgRow>>,
-    error: sqlx::Error,
+pub(crate) struct Failed {
+    pub(crate) completed: usize,
+    pub(crate) partial: Vec<Vec<PgRow>>,
+    pub(crate) error: sqlx::Error,
 }
 
 /// Runs `sql` (one or more statements) as one simple-protocol query: one round trip. Returns
 /// the rows of each statement, or the error with the number of statements that completed.
-async fn simple(conn: &mut PgConnection, sql: String) -> Result<Vec<Vec<PgRow>>, Failed> {
+pub(crate) async fn simple(conn: &mut PgConnection, sql: String) -> Result<Vec<Vec<PgRow>>, Failed> {
     let mut results: Vec<Vec<PgRow>> = vec![Vec::new()];
     let mut stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_many(&mut *conn);
     loop {
@@ -99,7 +101,7 @@ async fn simple(conn: &mut PgConnection, sql: String) -> Result<Vec<Vec<PgRow>>,
     Ok(results)
 }
 
-fn code(error: &sqlx::Error) -> Option<&str> {
+pub(crate) fn code(error: &sqlx::Error) -> Option<&str> {
     match error {
         sqlx::Error::Database(db) => db.try_downcast_ref::<PgDatabaseError>().map(PgDatabaseError::code),
         _ => None,
@@ -146,7 +148,7 @@ fn describe(source: sqlx::Error) -> DbError {
     DbError { text, source }
 }
 
-fn db(context: impl Into<String>, error: sqlx::Error) -> Error {
+pub(crate) fn db(context: impl Into<String>, error: sqlx::Error) -> Error {
     Error::database(context, describe(error))
 }
 
@@ -181,6 +183,15 @@ fn history_of(table: &HistoryTable, rows: &[PgRow]) -> Result<History, Error> {
     decode_history(table, raw)
 }
 
+/// Which expected digest the server found (the two columns after the history's), if every
+/// row was applied and the digest is one of `expected`.
+fn match_of(rows: &[PgRow], expected: &[String]) -> Result<Option<usize>, sqlx::Error> {
+    let Some(row) = rows.first() else { return Ok(None) };
+    let clean: bool = row.try_get(17)?;
+    let digest: String = row.try_get(18)?;
+    Ok(migrator_core::history::expected_match(clean, &digest, expected))
+}
+
 fn names_of(rows: &[PgRow]) -> Result<(String, Option<String>), sqlx::Error> {
     match rows.first() {
         Some(row) => Ok((row.try_get(0)?, row.try_get(1)?)),
@@ -199,18 +210,37 @@ impl Driver for PgDriver {
         caps.schemas = true;
         caps.lock_timeout = true;
         caps.statement_timeout = true;
+        caps.lease_lock = true;
         caps
     }
 
     async fn probe(&self, table: &HistoryTable) -> Result<(Option<History>, Box<dyn Probe<PgConnection>>), Error> {
+        let (history, _, probe) = self.probe_expecting(table, &[]).await?;
+        Ok((history, probe))
+    }
+
+    async fn probe_expecting(
+        &self,
+        table: &HistoryTable,
+        expected: &[String],
+    ) -> Result<(Option<History>, Option<usize>, Box<dyn Probe<PgConnection>>), Error> {
         let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to PostgreSQL", e))?;
-        let sql = format!("SELECT current_database(), current_schema();\n{}", sql::select_history(table));
+        let read = if expected.is_empty() {
+            sql::select_history(table)
+        } else {
+            sql::select_history_expecting(table, expected)
+        };
+        let sql = format!("SELECT current_database(), current_schema();\n{read}");
+        let mut matched = None;
         let history = match simple(&mut conn, sql).await {
             Ok(results) => {
                 let (names, rows) = match results.as_slice() {
                     [names, rows] => (names, rows),
                     _ => return Err(db("reading the history", sqlx::Error::RowNotFound)),
                 };
+                if !expected.is_empty() {
+                    matched = match_of(rows, expected).map_err(|e| db(format!("reading history table {table}"), e))?;
+                }
                 let history = history_of(table, rows)?;
                 let mut known = self.known();
                 known.names = names_of(names).ok();
@@ -229,7 +259,7 @@ impl Driver for PgDriver {
             Err(Failed { error, .. }) => return Err(db(format!("reading history table {table}"), error)),
         };
         let probe = PgProbe { driver: self.clone(), conn, table: table.clone(), table_exists: history.is_some() };
-        Ok((history, Box::new(probe)))
+        Ok((history, matched, Box::new(probe)))
     }
 
     async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<PgConnection>>, Error> {
@@ -254,12 +284,23 @@ impl Probe<PgConnection> for PgProbe {
         // Detached: the session's connection never returns to the pool, so neither can its lock.
         let conn = conn.detach();
         let names = driver.known().names.clone();
-        let mut session = PgSession { conn, table: table.clone(), prefetched: None, session_sql: String::new() };
+        let mut session = PgSession {
+            conn,
+            table: table.clone(),
+            prefetched: None,
+            session_sql: String::new(),
+            fence: String::new(),
+            lease: None,
+        };
         // Keep the connection from lingering after the client is gone (PostgreSQL 14+).
         if session.conn.server_version_num().is_some_and(|v| v >= 140_000) {
             session.session_sql = "SET client_connection_check_interval = '1s';\n".to_owned();
         }
-        if lock.enabled {
+        if let (true, LockStrategy::Lease(lease)) = (lock.enabled, lock.strategy) {
+            let held = Lease::acquire(&mut session.conn, &driver.pool, &table, lease.ttl, lock.wait).await?;
+            session.fence = format!("{};\n", held.fence());
+            session.lease = Some(held);
+        } else if lock.enabled {
             let names = match names {
                 Some(names) => names,
                 None => {
@@ -304,6 +345,12 @@ struct PgSession {
     prefetched: Option<History>,
     /// Session settings restored before each migration (after `RESET ALL`).
     session_sql: String,
+    /// A statement (with its `;`) sent before every history write, in its transaction: it
+    /// fails unless this session still holds the lock (the lease token is current, or the
+    /// message runs on the server connection holding the advisory lock).
+    fence: String,
+    /// The lease, with the lease lock.
+    lease: Option<Lease>,
 }
 
 impl PgSession {
@@ -317,28 +364,48 @@ impl PgSession {
     /// a blocked `pg_advisory_lock` holds a snapshot, and `CREATE INDEX CONCURRENTLY` in the
     /// holder would wait for it forever.
     async fn lock(&mut self, key: i64, shown: &str, wait: Duration, read: bool) -> Result<(), Error> {
-        let started = Instant::now();
-        let mut delay = Duration::from_millis(25);
-        let jitter = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        let mut backoff = Backoff::new(wait);
         let mut first = true;
         loop {
             let mut sql = if first { self.reset() } else { String::new() };
             let statements_before = if first { 1 + usize::from(!self.session_sql.is_empty()) } else { 0 };
-            sql.push_str(&format!("SELECT pg_try_advisory_lock({key});\n"));
+            // Which server connection this is, and whether it held the lock already: a
+            // connection we never locked on that holds it is shared with another client.
+            let (hi, lo) = ((key as u64) >> 32, (key as u64) & 0xffff_ffff);
+            sql.push_str(&format!(
+                "SELECT pg_backend_pid()::int8, EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND pid = pg_backend_pid() AND classid = {hi} AND objid = {lo} AND objsubid = 1);\n\
+                 SELECT pg_try_advisory_lock({key});\n"
+            ));
             if read {
                 sql.push_str(&sql::select_history(&self.table));
             }
             first = false;
             let (got, rows) = match simple(&mut self.conn, sql).await {
                 Ok(results) => {
-                    let got = lock_result(results.get(statements_before))?;
-                    (got, results.into_iter().nth(statements_before + 1))
+                    let (pid, held_before) = marker(results.get(statements_before))?;
+                    if held_before {
+                        return Err(Error::LockUnsafe {
+                            reason: format!(
+                                "server connection {pid} already held advisory lock {key} ({shown}) before this \
+                                 session took it, so it is shared with another client, as behind a transaction-mode \
+                                 pooler (PgBouncer pool_mode = transaction)"
+                            ),
+                        });
+                    }
+                    self.fence = session_fence(pid);
+                    let got = lock_result(results.get(statements_before + 1))?;
+                    (got, results.into_iter().nth(statements_before + 2))
                 }
-                Err(Failed { completed, error, .. })
-                    if read && completed == statements_before + 1 && code(&error) == Some(UNDEFINED_TABLE) =>
+                Err(Failed { completed, error, partial })
+                    if read && completed == statements_before + 2 && code(&error) == Some(UNDEFINED_TABLE) =>
                 {
+                    let (pid, held_before) = marker(partial.get(statements_before))?;
+                    if !held_before {
+                        self.fence = session_fence(pid);
+                    }
                     // The table vanished since the fast path; the lock answer still came.
-                    return self.lock_without_read(key, shown, wait, started).await;
+                    return self.lock_without_read(key, shown, backoff.remaining()).await;
                 }
                 Err(Failed { error, .. }) => return Err(db("taking the migration lock", error)),
             };
@@ -346,31 +413,21 @@ impl PgSession {
                 if let Some(rows) = rows {
                     self.prefetched = Some(history_of(&self.table, &rows)?);
                 }
-                debug!(lock = %shown, waited_ms = started.elapsed().as_millis() as u64, "migration lock taken");
+                debug!(lock = %shown, waited_ms = backoff.waited().as_millis() as u64, "migration lock taken");
                 return Ok(());
             }
-            let waited = started.elapsed();
-            if waited >= wait {
+            if backoff.first() {
+                info!(lock = %shown, "waiting for the migration lock held by another process");
+            }
+            if let Err(waited) = backoff.pause().await {
                 let holder = self.holder(key).await;
                 return Err(Error::LockTimeout { waited, lock: format!("advisory lock {key} on {shown}"), holder });
             }
-            if delay == Duration::from_millis(25) {
-                info!(lock = %shown, "waiting for the migration lock held by another process");
-            }
-            let spread = delay.as_millis() as u64 / 2;
-            let pause = delay / 2 + Duration::from_millis(jitter % (spread + 1));
-            tokio::time::sleep(pause.min(wait.saturating_sub(waited))).await;
-            delay = (delay * 2).min(Duration::from_secs(1));
         }
     }
 
-    async fn lock_without_read(
-        &mut self,
-        key: i64,
-        shown: &str,
-        wait: Duration,
-        started: Instant,
-    ) -> Result<(), Error> {
+    /// `remaining`: what is left of the lock wait.
+    async fn lock_without_read(&mut self, key: i64, shown: &str, remaining: Duration) -> Result<(), Error> {
         // The lock was taken by the statement before the failed read; check and keep it.
         let results = simple(&mut self.conn, format!("SELECT pg_try_advisory_lock({key})"))
             .await
@@ -378,7 +435,6 @@ impl PgSession {
         if lock_result(results.first())? {
             return Ok(());
         }
-        let remaining = wait.saturating_sub(started.elapsed());
         Box::pin(self.lock(key, shown, remaining, false)).await
     }
 
@@ -439,6 +495,37 @@ impl PgSession {
         (sql, count + 2)
     }
 
+    /// The error of a failed fence, if `error` is one.
+    fn fence_error(&self, error: &sqlx::Error) -> Option<Error> {
+        match code(error) {
+            Some(LEASE_LOST) => Some(match &self.lease {
+                Some(lease) => lease.lost_error("its fencing token is no longer current: another process took it over"),
+                None => Error::LockLost { lock: "migration lease".to_owned(), reason: describe_text(error) },
+            }),
+            Some(SESSION_MOVED) => Some(Error::LockUnsafe { reason: describe_text(error) }),
+            _ => None,
+        }
+    }
+
+    /// Fails when the heartbeat found the lease lost, before anything is sent.
+    fn check_lease(&self) -> Result<(), Error> {
+        match &self.lease {
+            Some(lease) if lease.lost() => {
+                Err(lease.lost_error("the heartbeat could not renew it, or found it taken over"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs a history write behind the fence, in one transaction.
+    async fn fenced(&mut self, context: impl Into<String>, write: String) -> Result<(), Error> {
+        let sql = format!("{}{write}", self.fence);
+        match simple(&mut self.conn, sql).await {
+            Ok(_) => Ok(()),
+            Err(Failed { error, .. }) => Err(self.fence_error(&error).unwrap_or_else(|| db(context, error))),
+        }
+    }
+
     fn failure(
         job: &Job<'_, PgConnection>,
         index: Option<usize>,
@@ -466,11 +553,20 @@ impl PgSession {
             Body::Sql(_) => {
                 let (body, body_count) = Self::script_part(&job);
                 let prefix = 2 + usize::from(!self.session_sql.is_empty()) + limit_count;
-                let sql = format!("{}BEGIN;\n{limits}{body}\n;\n{history};\nCOMMIT", self.reset());
+                let fence_count = usize::from(!self.fence.is_empty());
+                let sql = format!("{}BEGIN;\n{limits}{body}\n;\n{}{history};\nCOMMIT", self.reset(), self.fence);
                 match simple(&mut self.conn, sql).await {
                     Ok(_) => Ok(Executed { statements: body_count, duration: started.elapsed() }),
                     Err(Failed { completed, error, .. }) => {
                         self.rollback().await;
+                        if let Some(fenced) = self.fence_error(&error) {
+                            return Err(fenced);
+                        }
+                        let completed = if completed >= prefix + body_count + fence_count {
+                            completed - fence_count
+                        } else {
+                            completed
+                        };
                         if completed < prefix {
                             return Err(db("preparing the migration's transaction", error));
                         }
@@ -496,10 +592,12 @@ impl PgSession {
                     let _ = tx.rollback().await;
                     return Err(Self::rust_failure(&job, FailureOutcome::RolledBack, error));
                 }
-                let recorded = sqlx::raw_sql(AssertSqlSafe(history)).execute(&mut *tx).await;
+                let recorded = sqlx::raw_sql(AssertSqlSafe(format!("{}{history}", self.fence))).execute(&mut *tx).await;
                 if let Err(e) = recorded {
                     let _ = tx.rollback().await;
-                    return Err(db(format!("recording migration {version} in {}", self.table), e));
+                    return Err(self
+                        .fence_error(&e)
+                        .unwrap_or_else(|| db(format!("recording migration {version} in {}", self.table), e)));
                 }
                 tx.commit().await.map_err(|e| Self::failure(&job, None, FailureOutcome::RolledBack, e))?;
                 Ok(Executed { statements: 1, duration: started.elapsed() })
@@ -531,12 +629,28 @@ impl PgSession {
     async fn stepwise(&mut self, job: Job<'_, PgConnection>) -> Result<Executed, Error> {
         let started = Instant::now();
         let version = job.row.version.get();
-        let (limits, _) = Self::limits(&job, false);
+        let limits = if self.lease.is_some() {
+            // Behind a transaction-mode pooler, a session SET would land on some server
+            // connection, not necessarily the one running the statements (and stay there).
+            let settings = &job.step.settings;
+            if settings.lock_timeout.is_some() || settings.statement_timeout.is_some() {
+                return Err(Error::InvalidName {
+                    what: "lock-timeout/statement-timeout directive",
+                    value: format!("migration {version}"),
+                    reason: "a no-transaction migration cannot pin session settings to its statements under the \
+                             lease lock (a transaction-mode pooler may run each statement on another server \
+                             connection): remove the directive and set the limit on the role \
+                             (ALTER ROLE ... SET lock_timeout), or use the session lock without a pooler"
+                        .to_owned(),
+                });
+            }
+            String::new()
+        } else {
+            Self::limits(&job, false).0
+        };
         let record = sql::upsert(&self.table, &job.row, "NULL");
         let start_sql = format!("{}{limits}{record}", self.reset());
-        simple(&mut self.conn, start_sql)
-            .await
-            .map_err(|f| db(format!("recording the start of migration {version} in {}", self.table), f.error))?;
+        self.fenced(format!("recording the start of migration {version} in {}", self.table), start_sql).await?;
         let failed_state = match job.direction {
             Direction::Up => State::Failed,
             Direction::Down => State::RevertFailed,
@@ -551,9 +665,8 @@ impl PgSession {
                     }
                     executed += 1;
                     if index + 1 < job.statements.len() {
-                        simple(&mut self.conn, sql::progress(&self.table, version, index + 1))
-                            .await
-                            .map_err(|f| db(format!("recording progress of migration {version}"), f.error))?;
+                        let progress = sql::progress(&self.table, version, index + 1);
+                        self.fenced(format!("recording progress of migration {version}"), progress).await?;
                     }
                 }
             }
@@ -576,9 +689,7 @@ impl PgSession {
             Direction::Up => sql::mark_applied(&self.table, version, total, started.elapsed().as_millis()),
             Direction::Down => sql::delete(&self.table, version),
         };
-        simple(&mut self.conn, finish)
-            .await
-            .map_err(|f| db(format!("recording the end of migration {version} in {}", self.table), f.error))?;
+        self.fenced(format!("recording the end of migration {version} in {}", self.table), finish).await?;
         Ok(Executed { statements: executed, duration: started.elapsed() })
     }
 
@@ -604,7 +715,7 @@ impl PgSession {
         text: &str,
     ) -> FailureOutcome {
         let update = sql::mark_failed(&self.table, version, state.as_str(), statement, line, text);
-        match simple(&mut self.conn, update).await {
+        match simple(&mut self.conn, format!("{}{update}", self.fence)).await {
             Ok(_) => FailureOutcome::Recorded,
             Err(f) => {
                 debug!(error = %f.error, "recording the failure failed");
@@ -622,6 +733,27 @@ fn describe_text(error: &sqlx::Error) -> String {
         },
         other => other.to_string(),
     }
+}
+
+/// The lock message's marker: the server connection's pid, and whether it held the lock
+/// before this session asked for it.
+fn marker(rows: Option<&Vec<PgRow>>) -> Result<(i64, bool), Error> {
+    let row =
+        rows.and_then(|rows| rows.first()).ok_or_else(|| db("taking the migration lock", sqlx::Error::RowNotFound))?;
+    let pid: i64 = row.try_get(0).map_err(|e| db("taking the migration lock", e))?;
+    let held: bool = row.try_get(1).map_err(|e| db("taking the migration lock", e))?;
+    Ok((pid, held))
+}
+
+/// The fence of the session lock: fails unless the message runs on the server connection
+/// that holds the advisory lock (a transaction-mode pooler may send it to another one).
+fn session_fence(pid: i64) -> String {
+    format!(
+        "DO $migrator_fence$BEGIN IF pg_backend_pid() <> {pid} THEN RAISE EXCEPTION USING ERRCODE = '{SESSION_MOVED}', \
+         MESSAGE = 'this message ran on server connection ' || pg_backend_pid() || ', but the migration lock is held \
+         by server connection {pid}: a transaction-mode pooler (PgBouncer pool_mode = transaction) is between \
+         migrator and PostgreSQL'; END IF; END$migrator_fence$;\n"
+    )
 }
 
 fn lock_result(rows: Option<&Vec<PgRow>>) -> Result<bool, Error> {
@@ -659,6 +791,7 @@ impl Session<PgConnection> for PgSession {
         history_of(&self.table, results.first().map(Vec::as_slice).unwrap_or_default())
     }
     async fn execute(&mut self, job: Job<'_, PgConnection>) -> Result<Executed, Error> {
+        self.check_lease()?;
         match job.mode {
             Mode::Transactional => self.transactional(job).await,
             Mode::Stepwise => self.stepwise(job).await,
@@ -666,24 +799,34 @@ impl Session<PgConnection> for PgSession {
     }
 
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {
+        self.check_lease()?;
         let sql = match &change {
             HistoryChange::Upsert(rows) => {
                 let writes: Vec<String> = rows.iter().map(|row| sql::upsert(&self.table, row, "NULL")).collect();
-                format!("BEGIN;\n{};\nCOMMIT", writes.join(";\n"))
+                format!("BEGIN;\n{}{};\nCOMMIT", self.fence, writes.join(";\n"))
             }
-            HistoryChange::Delete(version) => sql::delete(&self.table, version.get()),
+            HistoryChange::Delete(version) => format!("{}{}", self.fence, sql::delete(&self.table, version.get())),
         };
         if let Err(f) = simple(&mut self.conn, sql).await {
             self.rollback().await;
-            return Err(db(format!("writing history table {}", self.table), f.error));
+            return Err(self
+                .fence_error(&f.error)
+                .unwrap_or_else(|| db(format!("writing history table {}", self.table), f.error)));
         }
         Ok(())
     }
 
     async fn release(self: Box<Self>) -> Result<(), Error> {
         // Closing the session releases its advisory lock; the connection was detached from
-        // the pool, so a lock can never go back into the pool with it.
-        self.conn.close().await.map_err(|e| db("closing the migration connection", e))
+        // the pool, so a lock can never go back into the pool with it. A lease is given up
+        // first (dropped unreleased, it is released by a task or expires).
+        let mut this = *self;
+        let released = match this.lease.take() {
+            Some(lease) => lease.release(&mut this.conn).await,
+            None => Ok(()),
+        };
+        let closed = this.conn.close().await.map_err(|e| db("closing the migration connection", e));
+        released.and(closed)
     }
 }
 

@@ -56,15 +56,16 @@
 mod driver;
 mod inspect;
 mod key;
+mod lease;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use driver::PgDriver;
 pub use migrator_core::{
-    BoxError, Dialect, Drift, EmbeddedMigrations, Error, FailureOutcome, Inspect, MigrationFailure, MigrationSet,
-    Phase, Phases, PlanError, Report, ReversibilityReport, RustMigration, RustStep, Status, StepFuture, Validation,
-    async_trait, build, lint,
+    BoxError, Dialect, Drift, EmbeddedMigrations, Error, FailureOutcome, Inspect, Lease, LockStrategy,
+    MigrationFailure, MigrationSet, Phase, Phases, PlanError, Report, ReversibilityReport, RustMigration, RustStep,
+    Status, StepFuture, Validation, async_trait, build, lint,
 };
 
 /// A test on a fresh, migrated database (feature `testing`); see [`testing`].

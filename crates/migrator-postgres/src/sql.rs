@@ -60,6 +60,24 @@ pub(crate) fn select_history(table: &HistoryTable) -> String {
     format!("SELECT {} FROM {} ORDER BY version", read_columns(), table.qualified('"'))
 }
 
+/// Reads the layout row and, unless every other row is applied and their digest
+/// ([`migrator_core::history::applied_digest`], computed here by the server) is one of
+/// `expected`, every row. Each row ends with two more columns: whether all rows are applied,
+/// and the digest.
+pub(crate) fn select_history_expecting(table: &HistoryTable, expected: &[String]) -> String {
+    let q = table.qualified('"');
+    let list = expected.iter().map(|d| literal(d)).collect::<Vec<_>>().join(", ");
+    format!(
+        "WITH d AS (SELECT coalesce(bool_and(state = 'applied'), true) AS clean, \
+         encode(sha256(convert_to(coalesce(string_agg(concat_ws(chr(31), version::text, name, phase, checksum, \
+         coalesce(down_checksum, '')), chr(30) ORDER BY version), ''), 'UTF8')), 'hex') AS digest \
+         FROM {q} WHERE version <> {LAYOUT_ROW_VERSION}) \
+         SELECT {}, d.clean, d.digest FROM {q} CROSS JOIN d \
+         WHERE NOT (d.clean AND d.digest IN ({list})) OR version = {LAYOUT_ROW_VERSION} ORDER BY version",
+        read_columns()
+    )
+}
+
 /// Creates the history table (layout 1) and its layout row, if missing.
 pub(crate) fn create_history(table: &HistoryTable) -> String {
     let q = table.qualified('"');
