@@ -44,6 +44,16 @@ pub(crate) struct Global {
     #[arg(long, global = true, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
     pub(crate) lock_wait: Duration,
 
+    /// Which lock serializes migrators: `session` (the database's session lock; the default) or `lease` (a lease row
+    /// renewed by a heartbeat, for PostgreSQL behind a transaction-mode pooler such as PgBouncer).
+    #[arg(long, global = true, value_enum, default_value_t = LockKind::Session, value_name = "KIND")]
+    pub(crate) lock_strategy: LockKind,
+
+    /// How long a lease lasts without its holder's heartbeat (with `--lock-strategy lease`): after a holder dies,
+    /// the next runner waits this long.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub(crate) lease_ttl: Duration,
+
     /// Apply a pending migration older than the newest applied one (merged late from a branch) instead of refusing.
     #[arg(long, global = true)]
     pub(crate) allow_out_of_order: bool,
@@ -51,6 +61,15 @@ pub(crate) struct Global {
     /// Accept applied versions that the migrations directory does not have.
     #[arg(long, global = true)]
     pub(crate) ignore_unknown: bool,
+}
+
+/// The `--lock-strategy` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LockKind {
+    /// The database's session lock (advisory lock, GET_LOCK).
+    Session,
+    /// A lease row with a heartbeat and a fencing token.
+    Lease,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use migrator_core::plan::{MigrationState, PlanError, SkipReason, Skipped, StatusEntry, Warning};
 use migrator_core::{
-    Body, Dialect, Direction, Driver, Error, MigrationSet, Migrator, Phase, Phases, Report, Status, human,
+    Body, Dialect, Direction, Driver, Error, Lease, LockStrategy, MigrationSet, Migrator, Phase, Phases, Report,
+    Status, human,
 };
 use serde::Serialize;
 
 use crate::Usage;
-use crate::cli::{Command, Global, StatusFormat};
+use crate::cli::{Command, Global, LockKind, StatusFormat};
 use crate::output::{Progress, Style, rfc3339, short_time};
 
 /// Builds the migrator from the migrations directory and the global options.
@@ -27,6 +28,9 @@ where
         .lock_wait(global.lock_wait)
         .allow_out_of_order(global.allow_out_of_order)
         .ignore_unknown(global.ignore_unknown);
+    if global.lock_strategy == LockKind::Lease {
+        builder = builder.lock_strategy(LockStrategy::Lease(Lease::new(global.lease_ttl)));
+    }
     if let Some(table) = &global.table {
         builder = builder.table(table);
     }

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{CliBackend, Project, signal, wait};
+use common::{CliBackend, Project, signal, up_at_once, wait};
 use migrator_conformance::mysql::My;
 use migrator_conformance::postgres::Pg;
 use migrator_conformance::sqlite::Lite;
@@ -207,14 +207,7 @@ async fn eight_processes_at_once<B: CliBackend>() {
             ),
         );
     }
-    let children: Vec<_> = (0..8).map(|_| project.spawn(Some(&url), &["up", "--lock-wait", "2min"])).collect();
-    let mut applied = Vec::new();
-    for child in children {
-        let run = wait(child);
-        run.code(0);
-        applied.extend(run.applied());
-    }
-    applied.sort_unstable();
+    let applied = up_at_once(&project, &url, 8);
     assert_eq!(applied, [1, 2, 3, 4, 5], "each migration applied by exactly one process");
     assert_eq!(db.scalar("SELECT count(*) FROM log").await, 4);
     db.cleanup().await;

@@ -114,6 +114,21 @@ pub(crate) fn wait(child: Child) -> Run {
     Run::from(child.wait_with_output().unwrap())
 }
 
+/// Starts `processes` runs of `up` at once on `url`; each must exit 0. Returns the versions
+/// they applied, all together, sorted.
+pub(crate) fn up_at_once(project: &Project, url: &str, processes: usize) -> Vec<i64> {
+    let children: Vec<Child> =
+        (0..processes).map(|_| project.spawn(Some(url), &["up", "--lock-wait", "5min"])).collect();
+    let mut applied = Vec::new();
+    for child in children {
+        let run = wait(child);
+        run.code(0);
+        applied.extend(run.applied());
+    }
+    applied.sort_unstable();
+    applied
+}
+
 /// Sends a signal to a child process.
 pub(crate) fn signal(child: &Child, name: &str) {
     let status = Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status().unwrap();
