@@ -611,6 +611,44 @@ pub async fn in_progress_row_is_not_reported_as_interrupted<B: Backend>() {
     db.cleanup().await;
 }
 
+/// `status` and `validate` read without the lock: a migration in progress in another process
+/// (its row says in progress) is shown as running, with who holds the lock, never as
+/// interrupted; `validate` warns instead of failing. Once the runner is gone, the same row
+/// reads as interrupted again.
+pub async fn status_shows_a_migration_running_elsewhere<B: Backend>() {
+    use migrator_core::{MigrationState, Warning};
+    let db = B::fresh("status_running").await;
+    let dir = Dir::new();
+    stepwise_dir(&dir, &format!("{};", B::sleep_sql(Duration::from_secs(2))));
+    let holder = migrator(&db, &dir);
+    let holding = tokio::spawn(async move { holder.run().await });
+    let started = Instant::now();
+    while !db.table_exists("log").await || db.scalar("SELECT count(*) FROM log").await == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the holder never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let observer = migrator(&db, &dir);
+    let status = observer.status().await.unwrap();
+    let second = &status.migrations[1];
+    let MigrationState::Running { statement, total, holder, .. } = &second.state else {
+        panic!("migration 2 should be running, got {:?}", second.state)
+    };
+    assert_eq!((*statement, *total), (2, 3), "on the sleep, statement 2 of 3");
+    assert!(!holder.is_empty(), "the holder is described");
+    assert_eq!(second.state.label(), "running");
+    let validation = observer.validate().await.unwrap();
+    assert!(validation.problems.is_empty(), "{:?}", validation.problems);
+    assert!(
+        validation.warnings.iter().any(|w| matches!(w, Warning::Running { version, .. } if version.get() == 2)),
+        "{:?}",
+        validation.warnings
+    );
+    assert_eq!(versions(&holding.await.unwrap().unwrap()), [1, 2]);
+    let after = observer.status().await.unwrap();
+    assert_eq!(after.migrations[1].state, MigrationState::Applied);
+    db.cleanup().await;
+}
+
 /// The startup check compares the history with what the binary expects on the server (for
 /// backends that implement `probe_expecting`): when they match, only the layout row comes
 /// back; an edited migration or a row not applied sends the whole history.

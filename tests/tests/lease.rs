@@ -4,7 +4,8 @@
 //!   a no-transaction `CREATE INDEX CONCURRENTLY` included, without named prepared statements;
 //! - behind the pooler, the default session lock is detected as unsafe;
 //! - a live holder keeps its lease past its time to live (the heartbeat renews it);
-//! - a holder whose lease was taken over writes no history (the fence) and fails cleanly.
+//! - a holder whose lease was taken over writes no history (the fence) and fails cleanly;
+//! - `status` shows a no-transaction migration of a live lease holder as running.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::time::{Duration, Instant};
@@ -120,6 +121,35 @@ async fn a_live_holder_keeps_its_lease_past_its_time_to_live() {
     assert_eq!(applied, [1, 2], "the waiter never took over the live holder's lease (4 times its ttl)");
     assert_eq!(db.scalar("SELECT count(*) FROM log").await, 1);
     assert_eq!(db.scalar("SELECT max(token) FROM _migrator_lock").await, 2, "two holdings, one after the other");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_a_lease_holders_migration_as_running() {
+    use migrator_postgres::Status;
+    init_tracing();
+    let db = Pg::fresh_database("lease_status").await;
+    let dir = Dir::new();
+    dir.up(1, "log", "CREATE TABLE log (note TEXT);\n").up(
+        2,
+        "slow",
+        "-- migrator:no-transaction\nINSERT INTO log (note) VALUES ('first');\nSELECT pg_sleep(2);\n",
+    );
+    let holder = Migrator::builder(db.driver(), set(&dir)).lock_strategy(lease(1000)).build().unwrap();
+    let running = tokio::spawn(async move { holder.run().await });
+    let started = Instant::now();
+    while db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'log'").await == 0
+        || db.scalar("SELECT count(*) FROM log").await == 0
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "the holder never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status: Status = Migrator::new(db.driver(), set(&dir)).unwrap().status().await.unwrap();
+    let second = &status.migrations[1];
+    assert_eq!(second.state.label(), "running", "{:?}", second.state);
+    let migrator_core::MigrationState::Running { holder, .. } = &second.state else { unreachable!() };
+    assert!(holder.contains("token 1"), "the lease holder is described: {holder}");
+    running.await.unwrap().unwrap();
     db.cleanup().await;
 }
 

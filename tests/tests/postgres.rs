@@ -38,6 +38,7 @@ conformance_tests!(Pg:
     custom_history_table,
     status_validate_plan,
     in_progress_row_is_not_reported_as_interrupted,
+    status_shows_a_migration_running_elsewhere,
     startup_check_sends_rows_only_when_they_differ,
 );
 

@@ -253,13 +253,27 @@ struct MigrationJson {
     name: String,
     phase: &'static str,
     /// `pending`, `applied`, `changed` (applied, file edited since), `failed`, `interrupted`,
-    /// `unknown` (applied, not in the directory).
+    /// `running` (in progress in another process holding the lock), `unknown` (applied, not
+    /// in the directory).
     state: &'static str,
     applied_at: Option<String>,
     duration_ms: Option<u64>,
     applied_by: Option<String>,
     note: Option<String>,
     failed_statement: Option<FailedJson>,
+    /// For a `running` migration: the statement it is on and who holds the lock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    running: Option<RunningJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct RunningJson {
+    /// 1-based statement it is on.
+    statement: u32,
+    /// Statements in its script.
+    total: u32,
+    /// Who holds the migration lock.
+    lock_holder: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -288,6 +302,12 @@ fn status_json(status: &Status) -> StatusJson {
                 applied_by: m.applied_by.clone(),
                 note: m.note.clone(),
                 failed_statement: failed(m),
+                running: match &m.state {
+                    MigrationState::Running { statement, total, holder, .. } => {
+                        Some(RunningJson { statement: *statement, total: *total, lock_holder: holder.clone() })
+                    }
+                    _ => None,
+                },
             })
             .collect(),
     }
@@ -338,13 +358,13 @@ fn print_status(status: &Status, out: Style) {
     println!("{table}");
     let count = |label: &str| status.migrations.iter().filter(|m| m.state.label() == label).count();
     let mut parts = Vec::new();
-    for label in ["applied", "pending", "changed", "failed", "interrupted", "unknown"] {
+    for label in ["applied", "pending", "running", "changed", "failed", "interrupted", "unknown"] {
         let n = count(label);
         if n > 0 {
             let text = format!("{n} {label}");
             parts.push(match label {
                 "applied" => out.green(&text),
-                "pending" => out.yellow(&text),
+                "pending" | "running" => out.yellow(&text),
                 _ => out.red(&text),
             });
         }
@@ -356,6 +376,14 @@ fn print_status(status: &Status, out: Style) {
     for m in &status.migrations {
         match &m.state {
             MigrationState::Dirty(problem) => println!("\n{} {problem}", out.red(m.state.label())),
+            MigrationState::Running { direction, statement, total, holder } => println!(
+                "\n{} {} {} is {} in another process, on statement {statement} of {total}; it holds the migration \
+                 lock: {holder}",
+                out.yellow("running"),
+                m.version,
+                m.name,
+                if *direction == migrator_core::Direction::Down { "being reverted" } else { "being applied" },
+            ),
             MigrationState::ChecksumMismatch { stored } => println!(
                 "\n{} {} {} was applied with checksum {stored}, but its file has changed since: restore it, or \
                  `migrator repair` if the edit is deliberate",

@@ -248,6 +248,40 @@ async fn sigint_stops_cleanly<B: CliBackend>() {
     db.cleanup().await;
 }
 
+/// `status` and `validate` while another process runs a statement-by-statement migration:
+/// `running`, with the statement and the lock holder, exit code 0 (servers only: SQLite has
+/// no lock to ask).
+async fn status_while_another_process_runs<B: CliBackend>() {
+    let db = B::create("cli_status_running").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    stepwise(&project, &format!("{};", B::slow_sql(Duration::from_secs(3))));
+    let child = project.spawn(url, &["up"]);
+    let started = Instant::now();
+    while !db.table_exists("log").await || db.scalar("SELECT count(*) FROM log").await == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the run never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let json = project.run(url, &["status", "--format", "json"]).code(0).json();
+    let running = &json["migrations"][1];
+    assert_eq!(running["state"], "running", "{running}");
+    assert_eq!(running["running"]["statement"], 2, "{running}");
+    assert_eq!(running["running"]["total"], 3, "{running}");
+    assert!(!running["running"]["lock_holder"].as_str().unwrap().is_empty(), "{running}");
+    let human = project.run(url, &["status"]);
+    human.code(0);
+    assert!(human.stdout.contains("1 running"), "{}", human.stdout);
+    assert!(human.stdout.contains("is being applied in another process, on statement 2 of 3"), "{}", human.stdout);
+    let validate = project.run(url, &["validate"]);
+    validate.code(0);
+    assert!(validate.stderr.contains("is running in another process"), "{}", validate.stderr);
+    wait(child).code(0);
+    let after = project.run(url, &["status", "--format", "json"]).code(0).json();
+    assert_eq!(after["migrations"][1]["state"], "applied");
+    db.cleanup().await;
+}
+
 /// Passwords in URLs are never printed, neither on success nor in errors.
 async fn passwords_are_never_printed<B: CliBackend>() {
     let db = B::create("cli_passwords").await;
@@ -309,6 +343,16 @@ macro_rules! cli_tests {
 cli_tests!(sqlite: Lite);
 cli_tests!(postgres: Pg);
 cli_tests!(mysql: My);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_status_while_another_process_runs() {
+    status_while_another_process_runs::<Pg>().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_status_while_another_process_runs() {
+    status_while_another_process_runs::<My>().await;
+}
 
 // ---- without a database ----
 

@@ -271,6 +271,16 @@ pub trait Driver: Send + Sync + fmt::Debug {
         Ok((history, None, probe))
     }
 
+    /// Who holds the migration lock of `table` right now, described for an operator, read
+    /// without taking it; `None` when nobody does. `status` asks when the history shows a
+    /// migration in progress, to tell one running in another process from one interrupted.
+    /// The default, for backends without a lock that outlives a transaction (SQLite),
+    /// cannot tell and answers `None`.
+    async fn lock_holder(&self, table: &HistoryTable) -> Result<Option<String>, Error> {
+        let _ = table;
+        Ok(None)
+    }
+
     /// Reads the history without taking the lock or creating anything.
     async fn read_history(&self, table: &HistoryTable) -> Result<Option<History>, Error> {
         Ok(self.probe(table).await?.0)

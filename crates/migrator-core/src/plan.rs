@@ -135,6 +135,20 @@ pub enum Warning {
         /// The newest applied version of its phase.
         newest_applied: Version,
     },
+    /// A migration in progress in another process, which holds the migration lock now (its
+    /// row would otherwise read as interrupted).
+    Running {
+        /// Version.
+        version: Version,
+        /// Name.
+        name: String,
+        /// 1-based statement it is on.
+        statement: u32,
+        /// Statements in the script.
+        total: u32,
+        /// Who holds the migration lock.
+        holder: String,
+    },
 }
 
 impl std::fmt::Display for Warning {
@@ -151,6 +165,11 @@ impl std::fmt::Display for Warning {
             Warning::OutOfOrder { version, name, newest_applied } => write!(
                 f,
                 "migration {version} `{name}` is applied out of order (migration {newest_applied} is already applied)"
+            ),
+            Warning::Running { version, name, statement, total, holder } => write!(
+                f,
+                "migration {version} `{name}` is running in another process (statement {statement} of {total}), \
+                 which holds the migration lock: {holder}. Check again when it is done"
             ),
         }
     }
@@ -703,15 +722,29 @@ pub enum MigrationState {
     },
     /// Failed or interrupted (see the error for details and what to do).
     Dirty(PlanError),
+    /// In progress in another process, which holds the migration lock now: a row that would
+    /// read as interrupted, seen while its runner is alive ([`crate::Driver::lock_holder`]).
+    Running {
+        /// Applying or reverting.
+        direction: Direction,
+        /// 1-based statement it is on.
+        statement: u32,
+        /// Statements in the script.
+        total: u32,
+        /// Who holds the migration lock, as the driver describes it.
+        holder: String,
+    },
     /// Applied in the database but unknown to this binary.
     Unknown,
 }
 
 impl MigrationState {
-    /// A short word: `pending`, `applied`, `changed`, `failed`, `interrupted`, `unknown`.
+    /// A short word: `pending`, `applied`, `changed`, `failed`, `interrupted`, `running`,
+    /// `unknown`.
     pub fn label(&self) -> &'static str {
         match self {
             MigrationState::Pending => "pending",
+            MigrationState::Running { .. } => "running",
             MigrationState::Applied => "applied",
             MigrationState::ChecksumMismatch { .. } => "changed",
             MigrationState::Dirty(PlanError::Interrupted { .. }) => "interrupted",
@@ -740,6 +773,44 @@ pub struct StatusEntry {
     pub applied_by: Option<String>,
     /// How the row came to be, when not by running it.
     pub note: Option<String>,
+}
+
+/// Marks the interrupted entries as running in another process, held by `holder`: called
+/// when the migration lock is held while the history shows a migration in progress.
+pub fn mark_running(entries: &mut [StatusEntry], holder: &str) {
+    for entry in entries {
+        if let MigrationState::Dirty(PlanError::Interrupted { direction, statement, total, .. }) = &entry.state {
+            entry.state = MigrationState::Running {
+                direction: *direction,
+                statement: *statement,
+                total: *total,
+                holder: holder.to_owned(),
+            };
+        }
+    }
+}
+
+/// Moves the interrupted-migration problems of a validation to warnings that the migration
+/// is running, held by `holder`: called when the migration lock is held.
+pub fn running_not_interrupted(problems: &mut Vec<PlanError>, warnings: &mut Vec<Warning>, holder: &str) {
+    problems.retain(|problem| match problem {
+        PlanError::Interrupted { version, name, statement, total, .. } => {
+            warnings.push(Warning::Running {
+                version: *version,
+                name: name.clone(),
+                statement: *statement,
+                total: *total,
+                holder: holder.to_owned(),
+            });
+            false
+        }
+        _ => true,
+    });
+}
+
+/// Whether any entry reads as interrupted (a runner may still be at work on it).
+pub fn any_interrupted(entries: &[StatusEntry]) -> bool {
+    entries.iter().any(|e| matches!(e.state, MigrationState::Dirty(PlanError::Interrupted { .. })))
 }
 
 /// Merges migrations and history into one list in version order.
@@ -1195,5 +1266,63 @@ mod tests {
         let entries = status(&avail, &history);
         let labels: Vec<(i64, &str)> = entries.iter().map(|e| (e.version.get(), e.state.label())).collect();
         assert_eq!(labels, vec![(1, "applied"), (2, "changed"), (3, "pending"), (8, "unknown")]);
+    }
+
+    #[test]
+    fn a_held_lock_turns_interrupted_into_running() {
+        let interrupted = PlanError::Interrupted {
+            version: v(2),
+            name: "slow".into(),
+            direction: Direction::Up,
+            statement: 2,
+            total: 3,
+            line: Some(3),
+        };
+        let failed = PlanError::Failed {
+            version: v(3),
+            name: "bad".into(),
+            direction: Direction::Up,
+            statement: Some(1),
+            total: 1,
+            line: Some(1),
+            error: "boom".into(),
+        };
+        let entry = |version: i64, state: MigrationState| StatusEntry {
+            version: v(version),
+            name: String::new(),
+            phase: Phase::Expand,
+            state,
+            applied_at: None,
+            execution_time: None,
+            applied_by: None,
+            note: None,
+        };
+        let mut entries = vec![
+            entry(1, MigrationState::Applied),
+            entry(2, MigrationState::Dirty(interrupted.clone())),
+            entry(3, MigrationState::Dirty(failed.clone())),
+        ];
+        assert!(any_interrupted(&entries));
+        mark_running(&mut entries, "pid 7");
+        assert!(!any_interrupted(&entries));
+        let running =
+            MigrationState::Running { direction: Direction::Up, statement: 2, total: 3, holder: "pid 7".into() };
+        assert_eq!(entries[1].state, running);
+        assert_eq!(entries[2].state.label(), "failed", "a failed row stays failed: nothing is running it");
+
+        let (mut problems, mut warnings) = (vec![interrupted, failed.clone()], Vec::new());
+        running_not_interrupted(&mut problems, &mut warnings, "pid 7");
+        assert_eq!(problems, vec![failed]);
+        assert_eq!(
+            warnings,
+            vec![Warning::Running {
+                version: v(2),
+                name: "slow".into(),
+                statement: 2,
+                total: 3,
+                holder: "pid 7".into()
+            }]
+        );
+        assert!(warnings[0].to_string().contains("running in another process (statement 2 of 3)"));
     }
 }

@@ -459,7 +459,14 @@ where
             check_layout(&self.options.table, history)?;
         }
         let rows = history.as_ref().map(|h| h.rows.as_slice()).unwrap_or_default();
-        Ok(Status { history_exists: history.is_some(), migrations: plan::status(&self.available(), rows) })
+        let mut migrations = plan::status(&self.available(), rows);
+        // A row in progress is interrupted only if nobody is running it: ask who holds the lock.
+        if plan::any_interrupted(&migrations)
+            && let Some(holder) = self.driver.lock_holder(&self.options.table).await?
+        {
+            plan::mark_running(&mut migrations, &holder);
+        }
+        Ok(Status { history_exists: history.is_some(), migrations })
     }
 
     /// Every problem that would stop a run (and every warning), read without the lock.
@@ -476,7 +483,13 @@ where
             phases: Phases::All,
             target: None,
         });
-        Ok(Validation { problems: checked.problems, warnings: checked.plan.warnings })
+        let (mut problems, mut warnings) = (checked.problems, checked.plan.warnings);
+        if problems.iter().any(|p| matches!(p, plan::PlanError::Interrupted { .. }))
+            && let Some(holder) = self.driver.lock_holder(&self.options.table).await?
+        {
+            plan::running_not_interrupted(&mut problems, &mut warnings, &holder);
+        }
+        Ok(Validation { problems, warnings })
     }
 
     /// What [`Migrator::run`] would apply, read without the lock.

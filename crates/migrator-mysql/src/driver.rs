@@ -266,6 +266,16 @@ impl Driver for MySqlDriver {
         Ok((history, matched, Box::new(probe)))
     }
 
+    async fn lock_holder(&self, table: &HistoryTable) -> Result<Option<String>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
+        let (database, _) = server(self, &mut conn).await?;
+        let name = crate::key::lock_name(&database, table.name.as_str());
+        let results = simple(&mut conn, holder_sql(&name))
+            .await
+            .map_err(|f| db("asking who holds the migration lock", f.error))?;
+        Ok(results.first().and_then(|rows| rows.first()).and_then(holder_text))
+    }
+
     async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<MySqlConnection>>, Error> {
         let conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
         let table_exists = self.known().table.as_ref() == Some(table);
@@ -287,18 +297,7 @@ impl Probe<MySqlConnection> for MySqlProbe {
         let MySqlProbe { driver, conn, table, table_exists } = *self;
         // Detached: the session's connection never returns to the pool, so neither can its lock.
         let mut conn = conn.detach();
-        let known = driver.known().server.clone();
-        let (database, mariadb) = match known {
-            Some(server) => server,
-            None => {
-                let results = simple(&mut conn, SERVER_SQL.to_owned())
-                    .await
-                    .map_err(|f| db("reading the database name", f.error))?;
-                let server = server_of(results.first().map(Vec::as_slice).unwrap_or_default())?;
-                driver.known().server = Some(server.clone());
-                server
-            }
-        };
+        let (database, mariadb) = server(&driver, &mut conn).await?;
         let mut session =
             MySqlSession { conn, table: table.clone(), mariadb, prefetched: None, restore: String::new() };
         if lock.enabled {
@@ -307,6 +306,47 @@ impl Probe<MySqlConnection> for MySqlProbe {
         }
         Ok(Box::new(session))
     }
+}
+
+/// The database name and whether the server is MariaDB: known from an earlier message, or
+/// read now (and kept).
+async fn server(driver: &MySqlDriver, conn: &mut MySqlConnection) -> Result<(String, bool), Error> {
+    let known = driver.known().server.clone();
+    if let Some(server) = known {
+        return Ok(server);
+    }
+    let results = simple(conn, SERVER_SQL.to_owned()).await.map_err(|f| db("reading the database name", f.error))?;
+    let server = server_of(results.first().map(Vec::as_slice).unwrap_or_default())?;
+    driver.known().server = Some(server.clone());
+    Ok(server)
+}
+
+/// The connection holding the named lock, from `IS_USED_LOCK` and the process list: id,
+/// user, host, seconds in its command, state and query (no row when nobody holds it). A
+/// holder the process list does not show (no `PROCESS` privilege) still has its row, with
+/// its id and the rest unknown.
+fn holder_sql(name: &str) -> String {
+    let name = sql::literal(name);
+    format!(
+        "SELECT CAST(h.id AS SIGNED), COALESCE(p.USER, '?'), COALESCE(p.HOST, '?'), CAST(COALESCE(p.TIME, -1) AS SIGNED), \
+         COALESCE(p.STATE, ''), COALESCE(LEFT(p.INFO, 120), '') \
+         FROM (SELECT IS_USED_LOCK({name}) AS id) h LEFT JOIN information_schema.PROCESSLIST p ON p.ID = h.id \
+         WHERE h.id IS NOT NULL"
+    )
+}
+
+/// An operator's description of the row of [`holder_sql`].
+fn holder_text(row: &MySqlRow) -> Option<String> {
+    let id: i64 = row.try_get(0).ok()?;
+    let user: String = row.try_get(1).ok()?;
+    let host: String = row.try_get(2).ok()?;
+    let time: i64 = row.try_get(3).ok()?;
+    let state: String = row.try_get(4).ok()?;
+    let query: String = row.try_get(5).ok()?;
+    let query = migrator_core::snippet(&query);
+    Some(format!(
+        "connection {id} (user {user} from {host}, {time}s in its current command, {state}: {query}); KILL {id} ends it"
+    ))
 }
 
 /// The dedicated, locked connection.
@@ -376,23 +416,8 @@ impl MySqlSession {
 
     /// Who holds the named lock, from `IS_USED_LOCK` and the process list.
     async fn holder(&mut self, name: &str) -> Option<String> {
-        let sql = format!(
-            "SELECT CAST(ID AS SIGNED), USER, HOST, CAST(TIME AS SIGNED), COALESCE(STATE, ''), COALESCE(LEFT(INFO, 120), '') \
-             FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK({})",
-            sql::literal(name)
-        );
-        let results = simple(&mut self.conn, sql).await.ok()?;
-        let row = results.first()?.first()?;
-        let id: i64 = row.try_get(0).ok()?;
-        let user: String = row.try_get(1).ok()?;
-        let host: String = row.try_get(2).ok()?;
-        let time: i64 = row.try_get(3).ok()?;
-        let state: String = row.try_get(4).ok()?;
-        let query: String = row.try_get(5).ok()?;
-        let query = migrator_core::snippet(&query);
-        Some(format!(
-            "connection {id} (user {user} from {host}, {time}s in its current command, {state}: {query}); KILL {id} ends it"
-        ))
+        let results = simple(&mut self.conn, holder_sql(name)).await.ok()?;
+        holder_text(results.first()?.first()?)
     }
 
     /// The session settings of a job: lock and statement timeouts, always explicit, so the

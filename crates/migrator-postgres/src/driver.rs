@@ -262,6 +262,28 @@ impl Driver for PgDriver {
         Ok((history, matched, Box::new(probe)))
     }
 
+    /// Asks, in one message, who holds the advisory lock and whether a live lease is held
+    /// (either strategy may be in use by the other process).
+    async fn lock_holder(&self, table: &HistoryTable) -> Result<Option<String>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to PostgreSQL", e))?;
+        let (key, _) = advisory_key(self, &mut conn, table).await?;
+        let sql = format!("{};\n{}", advisory_holder_sql(key), crate::lease::live_holder_sql(table));
+        let (advisory, lease) = match simple(&mut conn, sql).await {
+            Ok(results) => {
+                let mut results = results.into_iter();
+                (results.next(), results.next())
+            }
+            // No lease table: nobody ever took a lease here.
+            Err(Failed { completed: 1, partial, error }) if code(&error) == Some(UNDEFINED_TABLE) => {
+                (partial.into_iter().next(), None)
+            }
+            Err(Failed { error, .. }) => return Err(db("asking who holds the migration lock", error)),
+        };
+        let advisory = advisory.as_deref().and_then(<[PgRow]>::first).and_then(advisory_holder_text);
+        let lease = lease.as_deref().and_then(<[PgRow]>::first).and_then(crate::lease::holder_text);
+        Ok(advisory.or(lease))
+    }
+
     async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<PgConnection>>, Error> {
         let conn = self.pool.acquire().await.map_err(|e| db("connecting to PostgreSQL", e))?;
         let table_exists = self.known().table.as_ref() == Some(table);
@@ -283,7 +305,6 @@ impl Probe<PgConnection> for PgProbe {
         let PgProbe { driver, conn, table, table_exists } = *self;
         // Detached: the session's connection never returns to the pool, so neither can its lock.
         let conn = conn.detach();
-        let names = driver.known().names.clone();
         let mut session = PgSession {
             conn,
             table: table.clone(),
@@ -301,40 +322,83 @@ impl Probe<PgConnection> for PgProbe {
             session.fence = format!("{};\n", held.fence());
             session.lease = Some(held);
         } else if lock.enabled {
-            let names = match names {
-                Some(names) => names,
-                None => {
-                    let results = simple(&mut session.conn, "SELECT current_database(), current_schema()".to_owned())
-                        .await
-                        .map_err(|f| db("reading the database name", f.error))?;
-                    let names = results
-                        .first()
-                        .map(|rows| names_of(rows))
-                        .transpose()
-                        .map_err(|e| db("reading the database name", e))?
-                        .ok_or_else(|| db("reading the database name", sqlx::Error::RowNotFound))?;
-                    driver.known().names = Some(names.clone());
-                    names
-                }
-            };
-            let schema = match (&table.schema, &names.1) {
-                (Some(schema), _) => schema.as_str().to_owned(),
-                (None, Some(current)) => current.clone(),
-                (None, None) => {
-                    return Err(Error::InvalidName {
-                        what: "history schema",
-                        value: String::new(),
-                        reason: "the connection has no current schema (its search_path names no existing schema): \
-                                 create the schema or configure the history schema"
-                            .to_owned(),
-                    });
-                }
-            };
-            let key = lock_key(&names.0, &schema, table.name.as_str());
-            session.lock(key, &format!("{}.{schema}.{}", names.0, table.name), lock.wait, table_exists).await?;
+            let (key, shown) = advisory_key(&driver, &mut session.conn, &table).await?;
+            session.lock(key, &shown, lock.wait, table_exists).await?;
         }
         Ok(Box::new(session))
     }
+}
+
+/// The advisory lock key of `table` and how to show it (`database.schema.table`); reads
+/// and caches the database and current schema names on first use.
+async fn advisory_key(
+    driver: &PgDriver,
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+) -> Result<(i64, String), Error> {
+    let known = driver.known().names.clone();
+    let names = match known {
+        Some(names) => names,
+        None => {
+            let results = simple(conn, "SELECT current_database(), current_schema()".to_owned())
+                .await
+                .map_err(|f| db("reading the database name", f.error))?;
+            let names = results
+                .first()
+                .map(|rows| names_of(rows))
+                .transpose()
+                .map_err(|e| db("reading the database name", e))?
+                .ok_or_else(|| db("reading the database name", sqlx::Error::RowNotFound))?;
+            driver.known().names = Some(names.clone());
+            names
+        }
+    };
+    let schema = match (&table.schema, &names.1) {
+        (Some(schema), _) => schema.as_str().to_owned(),
+        (None, Some(current)) => current.clone(),
+        (None, None) => {
+            return Err(Error::InvalidName {
+                what: "history schema",
+                value: String::new(),
+                reason: "the connection has no current schema (its search_path names no existing schema): create the \
+                         schema or configure the history schema"
+                    .to_owned(),
+            });
+        }
+    };
+    let key = lock_key(&names.0, &schema, table.name.as_str());
+    Ok((key, format!("{}.{schema}.{}", names.0, table.name)))
+}
+
+/// Who holds advisory lock `key` in this database: a row of pid, application, user, host,
+/// connection time, state and query (none when nobody holds it).
+fn advisory_holder_sql(key: i64) -> String {
+    let bits = key as u64;
+    let (hi, lo) = (bits >> 32, bits & 0xffff_ffff);
+    format!(
+        "SELECT a.pid::int8, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), \
+         coalesce(host(a.client_addr), 'local socket'), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), \
+         coalesce(a.state, ''), coalesce(left(a.query, 120), '') \
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {hi} AND l.objid = {lo} AND l.objsubid = 1 \
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+}
+
+/// An operator's description of the holder row of [`advisory_holder_sql`].
+fn advisory_holder_text(row: &PgRow) -> Option<String> {
+    let pid: i64 = row.try_get(0).ok()?;
+    let app: String = row.try_get(1).ok()?;
+    let user: String = row.try_get(2).ok()?;
+    let host: String = row.try_get(3).ok()?;
+    let since: String = row.try_get(4).ok()?;
+    let state: String = row.try_get(5).ok()?;
+    let query: String = row.try_get(6).ok()?;
+    let query = migrator_core::snippet(&query);
+    Some(format!(
+        "PostgreSQL backend pid {pid} (application '{app}', user {user} from {host}, connected since {since}, \
+         {state}: {query}); pg_terminate_backend({pid}) ends it"
+    ))
 }
 
 /// The dedicated, locked connection.
@@ -440,30 +504,8 @@ impl PgSession {
 
     /// Who holds the advisory lock `key`, for the timeout message.
     async fn holder(&mut self, key: i64) -> Option<String> {
-        let bits = key as u64;
-        let (hi, lo) = (bits >> 32, bits & 0xffff_ffff);
-        let sql = format!(
-            "SELECT a.pid::int8, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), \
-             coalesce(host(a.client_addr), 'local socket'), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), \
-             coalesce(a.state, ''), coalesce(left(a.query, 120), '') \
-             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {hi} AND l.objid = {lo} AND l.objsubid = 1 \
-             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        );
-        let results = simple(&mut self.conn, sql).await.ok()?;
-        let row = results.first()?.first()?;
-        let pid: i64 = row.try_get(0).ok()?;
-        let app: String = row.try_get(1).ok()?;
-        let user: String = row.try_get(2).ok()?;
-        let host: String = row.try_get(3).ok()?;
-        let since: String = row.try_get(4).ok()?;
-        let state: String = row.try_get(5).ok()?;
-        let query: String = row.try_get(6).ok()?;
-        let query = migrator_core::snippet(&query);
-        Some(format!(
-            "PostgreSQL backend pid {pid} (application '{app}', user {user} from {host}, connected since {since}, \
-             {state}: {query}); pg_terminate_backend({pid}) ends it"
-        ))
+        let results = simple(&mut self.conn, advisory_holder_sql(key)).await.ok()?;
+        advisory_holder_text(results.first()?.first()?)
     }
 
     fn script_part(job: &Job<'_, PgConnection>) -> (String, usize) {

@@ -88,6 +88,36 @@ fn create_sql(table: &str, schema: Option<&Ident>) -> String {
     )
 }
 
+/// The lease row of `key` in `table` (holder, token, holder info, taken at, milliseconds
+/// left), with an extra condition (`and`, starting with ` AND`, or empty).
+fn holder_sql(table: &str, key: &str, and: &str) -> String {
+    format!(
+        "SELECT coalesce(holder, ''), token, coalesce(holder_info, ''), \
+         to_char(acquired_at, 'YYYY-MM-DD HH24:MI:SS TZ'), \
+         (extract(epoch from expires_at - clock_timestamp()) * 1000)::int8 FROM {table} WHERE name = {key}{and}"
+    )
+}
+
+/// The lease of `history` when it is held and not expired (no row otherwise); fails with
+/// 42P01 when no lease table exists.
+pub(crate) fn live_holder_sql(history: &HistoryTable) -> String {
+    let table = lease_table(history).qualified('"');
+    holder_sql(&table, &literal(&history.to_string()), " AND holder IS NOT NULL AND expires_at > clock_timestamp()")
+}
+
+/// An operator's description of a row of [`holder_sql`].
+pub(crate) fn holder_text(row: &sqlx::postgres::PgRow) -> Option<String> {
+    let holder: String = row.try_get(0).ok()?;
+    let token: i64 = row.try_get(1).ok()?;
+    let info: String = row.try_get(2).ok()?;
+    let since: String = row.try_get(3).ok()?;
+    let left: i64 = row.try_get(4).ok()?;
+    Some(format!(
+        "{holder} ({info}, token {token}, since {since}; the lease expires in {left} ms unless its holder renews \
+         it). If that process is gone, the lease expires by itself"
+    ))
+}
+
 fn ms(duration: Duration) -> u128 {
     duration.as_millis().max(1)
 }
@@ -165,22 +195,8 @@ impl Lease {
 
     /// Who holds the lease and until when, for the timeout message.
     async fn describe_holder(conn: &mut PgConnection, table: &str, key: &str) -> Option<String> {
-        let sql = format!(
-            "SELECT coalesce(holder, ''), token, coalesce(holder_info, ''), \
-             to_char(acquired_at, 'YYYY-MM-DD HH24:MI:SS TZ'), \
-             (extract(epoch from expires_at - clock_timestamp()) * 1000)::int8 FROM {table} WHERE name = {key}"
-        );
-        let results = simple(conn, sql).await.ok()?;
-        let row = results.first()?.first()?;
-        let holder: String = row.try_get(0).ok()?;
-        let token: i64 = row.try_get(1).ok()?;
-        let info: String = row.try_get(2).ok()?;
-        let since: String = row.try_get(3).ok()?;
-        let left: i64 = row.try_get(4).ok()?;
-        Some(format!(
-            "{holder} ({info}, token {token}, since {since}; the lease expires in {left} ms unless its holder \
-             renews it). If that process is gone, the lease expires by itself"
-        ))
+        let results = simple(conn, holder_sql(table, key, "")).await.ok()?;
+        holder_text(results.first()?.first()?)
     }
 
     /// Whether the heartbeat lost the lease.
