@@ -360,3 +360,61 @@ async fn round_trips_on_the_wire() {
     );
     db.cleanup().await;
 }
+
+/// MySQL 8 caps `GROUP_CONCAT` at 1 KiB by default, which the startup check's digest of 40
+/// migrations exceeds. The check raises the cap for its statement with a `SET_VAR` hint
+/// (MySQL applies it; MariaDB, whose default is 1 MiB, reads a comment). Here the pool's
+/// sessions use MySQL 8's cap: on MySQL the digest still matches; on MariaDB it is cut and
+/// the check falls back to reading the rows. Either way the second run is a correct no-op,
+/// and the session's cap is what the pool set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_check_with_mysql_8s_group_concat_cap() {
+    use migrator_core::{Driver, HistoryTable};
+    init_tracing();
+    let db = My::fresh("group_concat_cap").await;
+    let dir = Dir::new();
+    for v in 1..=40 {
+        dir.up(v, &format!("table_number_{v}"), &format!("CREATE TABLE t{v} (id INT);\n"));
+    }
+    let pool = MySqlPoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::raw_sql("SET SESSION group_concat_max_len = 1024").execute(conn).await?;
+                Ok(())
+            })
+        })
+        .connect_with(db.options())
+        .await
+        .unwrap();
+    let migrator = || Migrator::new(MySqlDriver::from(&pool), set(&dir)).unwrap();
+    assert_eq!(migrator().run().await.unwrap().steps.len(), 40);
+    let again = migrator().run().await.unwrap();
+    assert!(again.is_noop(), "{again:?}");
+
+    let expected = migrator_core::history::applied_digest(set(&dir).iter().map(|m| {
+        let meta = m.meta();
+        (
+            meta.version().get(),
+            meta.name(),
+            meta.phase(),
+            meta.checksum().as_str(),
+            meta.down_checksum().map(|c| c.as_str()),
+        )
+    }));
+    let (history, matched, probe) =
+        MySqlDriver::from(&pool).probe_expecting(&HistoryTable::default(), &[expected]).await.unwrap();
+    drop(probe);
+    let version: String = sqlx::query_scalar("SELECT VERSION()").fetch_one(&pool).await.unwrap();
+    if version.contains("MariaDB") {
+        assert_eq!(matched, None, "MariaDB ignores the hint: the cut digest does not match");
+        assert_eq!(history.unwrap().rows.len(), 40, "so every row is sent");
+    } else {
+        assert_eq!(matched, Some(0), "MySQL applies the hint: the digest matches");
+        assert!(history.unwrap().rows.is_empty());
+    }
+    let cap: u64 = sqlx::query_scalar("SELECT @@SESSION.group_concat_max_len").fetch_one(&pool).await.unwrap();
+    assert_eq!(cap, 1024, "the pool's session setting is untouched");
+    db.cleanup().await;
+}

@@ -45,13 +45,16 @@ pub(crate) fn read_columns() -> &'static str {
 /// Reads the layout row and, unless every other row is applied and their digest
 /// ([`migrator_core::history::applied_digest`], computed here by the server) is one of
 /// `expected`, every row. Each row ends with two more columns: whether all rows are applied,
-/// and the digest. (A digest longer than `group_concat_max_len` is cut, never matches, and
-/// the rows are sent: slower, still right.)
+/// and the digest. The concatenation must fit `group_concat_max_len`: MariaDB's default
+/// (1 MiB) fits thousands of migrations; MySQL 8's (1 KiB) does not, so the statement raises
+/// it for itself with a `SET_VAR` hint, which MariaDB reads as a comment and MySQL applies
+/// to this statement only (the pool's session is left as it was). A concatenation that is
+/// still cut never matches, and the rows are sent: slower, still right.
 pub(crate) fn select_history_expecting(table: &HistoryTable, expected: &[String]) -> String {
     let q = table.qualified('`');
     let list = expected.iter().map(|d| literal(d)).collect::<Vec<_>>().join(", ");
     format!(
-        "SELECT {}, d.clean, d.digest FROM {q} CROSS JOIN (SELECT CAST(COALESCE(MIN(state = 'applied'), 1) AS SIGNED) \
+        "SELECT /*+ SET_VAR(group_concat_max_len = 4294967295) */ {}, d.clean, d.digest FROM {q} CROSS JOIN (SELECT CAST(COALESCE(MIN(state = 'applied'), 1) AS SIGNED) \
          AS clean, CAST(SHA2(COALESCE(GROUP_CONCAT(CONCAT_WS(CHAR(31 USING utf8mb4), version, name, phase, checksum, \
          COALESCE(down_checksum, '')) ORDER BY version SEPARATOR '\u{1e}'), ''), 256) AS CHAR) AS digest \
          FROM {q} WHERE version <> {LAYOUT_ROW_VERSION}) d \
