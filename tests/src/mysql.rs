@@ -101,10 +101,12 @@ impl My {
         Self::pool_for(adjust(self.options())).await
     }
 
-    /// The connection id running a statement that starts with `prefix`, if any.
+    /// The connection id running a statement that starts with `prefix` in this test's
+    /// database, if any (other tests run in parallel, in other databases).
     pub async fn connection_running(&self, prefix: &str) -> Option<i64> {
         sqlx::query_scalar::<_, i64>(
-            "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE INFO LIKE CONCAT(?, '%') AND ID <> CONNECTION_ID()",
+            "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE INFO LIKE CONCAT(?, '%') \
+             AND ID <> CONNECTION_ID() AND DB = DATABASE()",
         )
         .bind(prefix)
         .fetch_optional(&self.pool)

@@ -106,16 +106,17 @@ async fn a_live_holder_keeps_its_lease_past_its_time_to_live() {
     dir.up(1, "log", "CREATE TABLE log (note TEXT);\n").up(
         2,
         "slow",
-        "INSERT INTO log (note) VALUES ('slow');\nSELECT pg_sleep(2.5);\n",
+        "INSERT INTO log (note) VALUES ('slow');\nSELECT pg_sleep(4);\n",
     );
-    let build = || Migrator::builder(db.driver(), set(&dir)).lock_strategy(lease(600)).build().unwrap();
+    // A ttl of 1 s, renewed every third of it: a 4 s migration outlives it four times over.
+    let build = || Migrator::builder(db.driver(), set(&dir)).lock_strategy(lease(1000)).build().unwrap();
     let (a, b) = (build(), build());
     let started = Instant::now();
     let first = tokio::spawn(async move { a.run().await });
     tokio::time::sleep(Duration::from_millis(400)).await;
     let second = b.run().await.unwrap();
     let first = first.await.unwrap().unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(2500));
+    assert!(started.elapsed() >= Duration::from_millis(4000));
     let mut applied: Vec<i64> = first.steps.iter().chain(&second.steps).map(|s| s.version.get()).collect();
     applied.sort_unstable();
     assert_eq!(applied, [1, 2], "the waiter never took over the live holder's lease (4 times its ttl)");
@@ -161,13 +162,16 @@ async fn a_holder_whose_lease_was_taken_over_records_nothing() {
     dir.up(1, "log", "CREATE TABLE log (note TEXT);\n").up(
         2,
         "slow",
-        "INSERT INTO log (note) VALUES ('slow');\nSELECT pg_sleep(1.5);\n",
+        "INSERT INTO log (note) VALUES ('slow');\nSELECT pg_sleep(3);\n",
     );
     let migrator = Migrator::builder(db.driver(), set(&dir)).lock_strategy(lease(30_000)).build().unwrap();
     let run = tokio::spawn(async move { migrator.run().await });
     let started = Instant::now();
     while db
-        .scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid()")
+        .scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid() \
+             AND datname = current_database()",
+        )
         .await
         == 0
     {
