@@ -619,7 +619,7 @@ pub async fn status_shows_a_migration_running_elsewhere<B: Backend>() {
     use migrator_core::{MigrationState, Warning};
     let db = B::fresh("status_running").await;
     let dir = Dir::new();
-    stepwise_dir(&dir, &format!("{};", B::sleep_sql(Duration::from_secs(2))));
+    stepwise_dir(&dir, &format!("{};", B::sleep_sql(Duration::from_secs(4))));
     let holder = migrator(&db, &dir);
     let holding = tokio::spawn(async move { holder.run().await });
     let started = Instant::now();

@@ -256,7 +256,7 @@ async fn status_while_another_process_runs<B: CliBackend>() {
     let url = db.url();
     let url = Some(url.as_str());
     let project = Project::new();
-    stepwise(&project, &format!("{};", B::slow_sql(Duration::from_secs(3))));
+    stepwise(&project, &format!("{};", B::slow_sql(Duration::from_secs(6))));
     let child = project.spawn(url, &["up"]);
     let started = Instant::now();
     while !db.table_exists("log").await || db.scalar("SELECT count(*) FROM log").await == 0 {
