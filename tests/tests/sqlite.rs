@@ -1,17 +1,15 @@
-//! SQLite: the conformance suite, then what only SQLite has (no migration lock, so each
-//! migration re-reads the history in its own `BEGIN IMMEDIATE`; two OS processes on one file;
-//! foreign keys during table rebuilds; PRAGMAs that must not leak).
+//! SQLite: the conformance suite, then what only SQLite has (the migration lock is a lock
+//! file, and each migration still re-reads the history in its own `BEGIN IMMEDIATE`, which
+//! keeps runs without the lock safe; two OS processes on one file; foreign keys during table
+//! rebuilds; PRAGMAs that must not leak).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use migrator_conformance::conformance_tests;
 use migrator_conformance::sqlite::Lite;
 
-// Not listed, because they need a lock SQLite does not have:
-// - `lock_timeout_names_holder`: SQLite cannot say which connection holds its write lock;
-//   `busy_wait_is_bounded_and_says_so` below checks the timeout instead.
-// - `in_progress_row_is_not_reported_as_interrupted`: without a migration lock a run cannot
-//   wait for another process's no-transaction migration to finish;
-//   `a_no_transaction_migration_in_progress_stops_other_runs` below pins what happens instead.
+// Not listed: `lock_timeout_names_holder` holds the lock on a server connection, which SQLite
+// does not have; `the_lock_file_names_its_holder` and `busy_wait_is_bounded_and_says_so` below
+// check SQLite's two waits instead.
 conformance_tests!(Lite:
     apply_all,
     run_to_target,
@@ -34,6 +32,8 @@ conformance_tests!(Lite:
     newer_history_layout_is_refused,
     custom_history_table,
     status_validate_plan,
+    in_progress_row_is_not_reported_as_interrupted,
+    status_shows_a_migration_running_elsewhere,
 );
 
 use std::time::{Duration, Instant};
@@ -87,8 +87,9 @@ async fn busy_wait_is_bounded_and_says_so() {
     db.cleanup().await;
 }
 
-/// Runners that planned before another process applied the migrations skip them, reporting
-/// why: each migration is applied by exactly one runner.
+/// Without the migration lock (`no_lock`, or a process of a version that has none), runners
+/// that planned before another process applied the migrations skip them, reporting why: each
+/// migration is applied by exactly one runner, as each re-reads its row under the write lock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runners_that_planned_too_early_skip_what_others_applied() {
     init_tracing();
@@ -102,7 +103,7 @@ async fn runners_that_planned_too_early_skip_what_others_applied() {
     let held = db.hold_write_lock().await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..4 {
-        let m = migrator(&db, &dir);
+        let m = Migrator::builder(db.driver(), set(&dir)).no_lock().build().unwrap();
         tasks.push(tokio::spawn(async move { m.run().await }));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -173,10 +174,11 @@ fn two_processes_migrate_one_file_at_once() {
     });
 }
 
-/// While one process runs a no-transaction migration, another process's run cannot tell a
-/// live run from a dead one: it stops with an error and applies nothing twice.
+/// Without the migration lock, a run cannot tell another process's no-transaction migration
+/// in progress from a dead one: it stops with an error and applies nothing twice. (With the
+/// lock it waits: `in_progress_row_is_not_reported_as_interrupted`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_no_transaction_migration_in_progress_stops_other_runs() {
+async fn without_the_lock_a_no_transaction_migration_in_progress_stops_other_runs() {
     init_tracing();
     let db = Lite::fresh("no_tx_in_progress").await;
     let dir = Dir::new();
@@ -195,7 +197,7 @@ async fn a_no_transaction_migration_in_progress_stops_other_runs() {
         assert!(started.elapsed() < Duration::from_secs(20), "the first run never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let e = migrator(&db, &dir).run().await.unwrap_err();
+    let e = Migrator::builder(db.driver(), set(&dir)).no_lock().build().unwrap().run().await.unwrap_err();
     assert!(
         matches!(
             &e,
@@ -400,5 +402,45 @@ async fn embedded_migrations_apply() {
     assert_eq!(db.scalar("SELECT count(*) FROM accounts WHERE updated_at IS NOT NULL").await, 1, "the trigger ran");
     assert!(m.run().await.unwrap().is_noop());
     assert_eq!(versions(&m.down_all().await.unwrap()), [20261102090000, 20261101090000]);
+    db.cleanup().await;
+}
+
+/// The migration lock is a lock file next to the database: a second run waits for it, and
+/// one that gives up names the file and its holder (who wrote its name into it). Locks of
+/// different database files are independent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lock_file_names_its_holder() {
+    init_tracing();
+    let db = Lite::fresh("lock_file").await;
+    let dir = Dir::new();
+    dir.up(1, "create_log", "CREATE TABLE log (note TEXT);\n").up(
+        2,
+        "slow",
+        &format!("INSERT INTO log (note) VALUES ('slow');\n{};\n", Lite::sleep_sql(Duration::from_secs(2))),
+    );
+    let holder = migrator(&db, &dir);
+    let running = tokio::spawn(async move { holder.run().await });
+    let started = Instant::now();
+    while !db.table_exists("log").await {
+        assert!(started.elapsed() < Duration::from_secs(20), "the first run never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let impatient = Migrator::builder(db.driver(), set(&dir)).lock_wait(Duration::from_millis(300)).build().unwrap();
+    let e = impatient.run().await.unwrap_err();
+    let Error::LockTimeout { lock, holder, .. } = &e else { panic!("expected a lock timeout, got {e}") };
+    assert!(lock.ends_with("-migrator-lock"), "{lock}");
+    let holder = holder.as_deref().unwrap();
+    assert!(holder.contains(&format!("pid {}", std::process::id())), "the holder wrote who it is: {holder}");
+
+    // Another database file has its own lock.
+    let other = Lite::fresh("lock_file_other").await;
+    let other_dir = Dir::new();
+    other_dir.up(1, "t", "CREATE TABLE t (id INTEGER);\n");
+    let quick = Migrator::builder(other.driver(), set(&other_dir)).lock_wait(Duration::from_millis(300));
+    assert_eq!(versions(&quick.build().unwrap().run().await.unwrap()), [1], "not blocked by the first file's lock");
+
+    assert_eq!(versions(&running.await.unwrap().unwrap()), [1, 2]);
+    assert!(impatient.run().await.unwrap().is_noop(), "the lock came back");
+    other.cleanup().await;
     db.cleanup().await;
 }

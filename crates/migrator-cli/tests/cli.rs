@@ -249,8 +249,7 @@ async fn sigint_stops_cleanly<B: CliBackend>() {
 }
 
 /// `status` and `validate` while another process runs a statement-by-statement migration:
-/// `running`, with the statement and the lock holder, exit code 0 (servers only: SQLite has
-/// no lock to ask).
+/// `running`, with the statement and the lock holder, exit code 0.
 async fn status_while_another_process_runs<B: CliBackend>() {
     let db = B::create("cli_status_running").await;
     let url = db.url();
@@ -343,6 +342,11 @@ macro_rules! cli_tests {
 cli_tests!(sqlite: Lite);
 cli_tests!(postgres: Pg);
 cli_tests!(mysql: My);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_status_while_another_process_runs() {
+    status_while_another_process_runs::<Lite>().await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_status_while_another_process_runs() {

@@ -226,8 +226,8 @@ pub enum Outcome {
     /// The session executed it.
     Executed(Executed),
     /// Another process applied (or reverted) the migration after this run planned it, so
-    /// nothing ran. Only backends without a migration lock (SQLite) report this: they re-read
-    /// the history inside each migration's own transaction.
+    /// nothing ran. Only a backend that re-reads the history inside each migration's own
+    /// transaction (SQLite) can tell, for runs without the migration lock.
     DoneElsewhere,
 }
 

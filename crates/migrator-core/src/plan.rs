@@ -89,7 +89,7 @@ pub enum SkipReason {
         target: Version,
     },
     /// Another process applied (or, going down, reverted) it while this run was under way;
-    /// only on backends without a migration lock (SQLite).
+    /// only SQLite tells, for runs without the migration lock.
     DoneElsewhere {
         /// Applying or reverting.
         direction: Direction,

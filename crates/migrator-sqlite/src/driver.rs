@@ -1,5 +1,6 @@
 //! [`SqliteDriver`]: migrator's [`Driver`] for SQLite on a sqlx [`SqlitePool`].
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,7 @@ use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{AssertSqlSafe, Connection, Row, Sqlite};
 use tracing::{debug, info};
 
+use crate::lock::FileLock;
 use crate::settings::Settings;
 use crate::sql;
 
@@ -26,10 +28,11 @@ const SQLITE_LOCKED: i64 = 6;
 /// one connection of the pool, in its own `BEGIN IMMEDIATE` transaction that re-reads the
 /// migration's history row first.
 ///
-/// SQLite has no lock that outlives a transaction, so there is no migration lock
-/// ([`Capabilities::migration_lock`] is false): concurrent processes are kept apart by
-/// SQLite's write lock, one migration at a time, and a migration another process applied
-/// meanwhile is skipped, never applied twice. Waiting for the write lock is bounded by the
+/// SQLite's own locks end with their transaction, so the migration lock is a lock file next
+/// to the database (`<file>-migrator-lock`, an exclusive `flock` the operating system
+/// releases when the process exits). Each migration also takes SQLite's write lock and
+/// re-reads its history row, so a run without the lock is still safe: a migration another
+/// process applied meanwhile is skipped, never applied twice. Both waits are bounded by the
 /// migrator's lock wait (default 300 s).
 ///
 /// Build it from a pool: `SqliteDriver::from(&pool)`, or pass `&pool` where a driver is
@@ -198,7 +201,17 @@ impl Driver for SqliteDriver {
     fn capabilities(&self) -> Capabilities {
         let mut caps = Capabilities::new(Dialect::Sqlite);
         caps.transactional_ddl = true;
+        // The lock file next to the database (none needed for an in-memory one).
+        caps.migration_lock = true;
         caps
+    }
+
+    async fn lock_holder(&self, _table: &HistoryTable) -> Result<Option<String>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db(format!("opening SQLite {}", self.database()), e))?;
+        match database_file(&mut conn).await? {
+            Some(file) => FileLock::holder(&file),
+            None => Ok(None),
+        }
     }
 
     async fn probe(&self, table: &HistoryTable) -> Result<(Option<History>, Box<dyn Probe<SqliteConnection>>), Error> {
@@ -213,6 +226,16 @@ impl Driver for SqliteDriver {
     }
 }
 
+/// The main database's file, as SQLite resolved it (absolute, so processes started from
+/// different directories find the same lock file); `None` for an in-memory database.
+async fn database_file(conn: &mut SqliteConnection) -> Result<Option<PathBuf>, Error> {
+    let file: Option<String> = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| db("reading the database file name", e))?;
+    Ok(file.filter(|f| !f.is_empty()).map(PathBuf::from))
+}
+
 /// A pool connection that read the history.
 struct SqliteProbe {
     driver: SqliteDriver,
@@ -222,8 +245,9 @@ struct SqliteProbe {
 
 #[async_trait]
 impl Probe<SqliteConnection> for SqliteProbe {
-    /// SQLite has no migration lock: the session keeps this connection, bounds its busy wait
-    /// by the lock wait, and takes SQLite's write lock once per migration.
+    /// The session keeps this connection, bounds its busy wait by the lock wait, takes the
+    /// lock file (file databases, when the migrator locks), and takes SQLite's write lock
+    /// once per migration.
     async fn lock(self: Box<Self>, lock: LockRequest) -> Result<Box<dyn Session<SqliteConnection>>, Error> {
         let SqliteProbe { driver, mut conn, table } = *self;
         let settings = match Settings::read(&mut conn).await {
@@ -239,8 +263,15 @@ impl Probe<SqliteConnection> for SqliteProbe {
             database: driver.database(),
             applied_by: driver.applied_by.clone(),
             settings,
+            file_lock: None,
         };
         session.exec(&Settings::busy_timeout_sql(lock.wait), "setting the busy wait").await?;
+        if lock.enabled {
+            let file = database_file(session.conn()?).await?;
+            if let Some(file) = file {
+                session.file_lock = Some(FileLock::acquire(&file, lock.wait, &session.applied_by).await?);
+            }
+        }
         Ok(Box::new(session))
     }
 }
@@ -255,6 +286,9 @@ struct SqliteSession {
     /// The connection's settings before the session: restored before each migration and on
     /// release.
     settings: Settings,
+    /// The migration lock of the database file (none for an in-memory database, or when
+    /// the migrator runs without a lock); released when the session ends.
+    file_lock: Option<FileLock>,
 }
 
 /// How a job's history row, re-read inside its transaction, compares with what was planned.
@@ -366,17 +400,18 @@ async fn read_row(
 /// What to do with a job whose row, re-read inside its transaction, is `row`.
 fn claim<C: ?Sized>(job: &Job<'_, C>, row: Option<&HistoryRow>) -> Claim {
     let version = job.row.version;
-    // A row that appeared since the plan: another process's no-transaction migration, still
-    // running or dead (SQLite cannot tell), or failed.
+    // A row that appeared since the plan (a run without the lock): another process's
+    // no-transaction migration, still running or dead (without the lock there is no telling),
+    // or failed.
     let busy_elsewhere = |row: &HistoryRow| match row.state {
         State::Running | State::Reverting => Claim::Refuse(
             PlanError::NotPossible {
                 version,
                 reason: format!(
                     "another process started {} it statement by statement (it is a no-transaction migration) after \
-                     this run began, and SQLite has no lock that tells whether that process is still running. This \
-                     run stops here; run again once the other process is done (`status` shows the migration as \
-                     interrupted until then)",
+                     this run began, and this run goes without the migration lock, which would tell whether that \
+                     process is still running. This run stops here; run again once the other process is done, \
+                     with the lock",
                     if row.state == State::Reverting { "reverting" } else { "applying" },
                 ),
             }

@@ -25,12 +25,13 @@
 //!   is transactional, so a failure rolls back that migration only, leaving no trace; the
 //!   migrations before it stay applied.
 //! - **Several processes at once** (two instances of an app on one file, the CLI beside the
-//!   app): SQLite's write lock lets one migration through at a time, and a migration another
-//!   process applied meanwhile is skipped (reported as such), never applied twice. Waiting for
-//!   the write lock is bounded by the lock wait (default 300 s); the timeout error says so.
-//!   SQLite has no lock that outlives a transaction, so there is no migration lock
-//!   ([`migrator_core::Capabilities::migration_lock`] is false) and
-//!   [`MigratorBuilder::lock_wait`] bounds each write lock instead.
+//!   app): one runs at a time, holding the migration lock, a lock file next to the database
+//!   (`<file>-migrator-lock`, an exclusive `flock` that the operating system releases when
+//!   the process exits, however it exits; the holder writes who it is into it). The others
+//!   wait, bounded by [`MigratorBuilder::lock_wait`] (default 300 s), which also bounds each
+//!   wait for SQLite's write lock. Runs without the lock ([`MigratorBuilder::no_lock`]) stay
+//!   safe: each migration re-reads its history row in its write transaction, and one another
+//!   process applied meanwhile is skipped (reported as such), never applied twice.
 //! - **Foreign keys:** a transactional migration runs with foreign-key enforcement off (so a
 //!   table rebuild, which drops the old table, cascades nothing) and, when the connection
 //!   enforces foreign keys (sqlx's default), `PRAGMA foreign_key_check` runs before commit:
@@ -50,10 +51,10 @@
 //! writing its `running` row in a write transaction that re-reads it first, so two processes
 //! never both start it. Then each statement commits together with its progress update, so
 //! after a crash the next run names the exact statement to resume at; a statement SQLite
-//! cannot run in a transaction runs alone, followed by its progress update. What does not
-//! hold without a migration lock: while one process runs a no-transaction migration, another
-//! process's run stops with an error (it cannot tell a live run from a dead one) instead of
-//! waiting; run it again once the first is done, or run migrations from one process.
+//! cannot run in a transaction runs alone, followed by its progress update. Other runs wait
+//! for the lock meanwhile, and `status` shows the migration as running, with its holder. (A
+//! run without the lock stops with an error instead: it cannot tell a live run from a dead
+//! one.)
 //!
 //! `lock-timeout` and `statement-timeout` directives cannot be enforced by SQLite and are
 //! refused when the migrator is built.
@@ -69,6 +70,7 @@
 
 mod driver;
 mod inspect;
+mod lock;
 mod settings;
 mod sql;
 #[cfg(feature = "testing")]

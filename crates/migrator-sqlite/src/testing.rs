@@ -43,6 +43,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoo
 use tracing::{debug, info};
 
 use crate::SqliteDriver;
+use crate::lock::FileLock;
 
 const TEMPLATE_PREFIX: &str = "mtpl_";
 const DATABASE_PREFIX: &str = "mtdb_";
@@ -142,32 +143,11 @@ impl TestKit {
             return Ok(());
         }
         let lock_path = template.with_extension("lock");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| io_error(format!("opening the template lock {}", lock_path.display()), e))?;
-        let started = Instant::now();
-        loop {
-            match lock.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < TEMPLATE_BUILD_WAIT => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(Error::database(
-                        "waiting for another process to build the test template",
-                        format!("{} was not built within {}s", template.display(), TEMPLATE_BUILD_WAIT.as_secs()),
-                    ));
-                }
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(io_error(format!("locking {}", lock_path.display()), e));
-                }
-            }
-        }
+        let who = format!("the test process {}", std::process::id());
+        let lock =
+            FileLock::acquire_file(&lock_path, "the test template's build lock", TEMPLATE_BUILD_WAIT, &who).await?;
         let built = if template.exists() { Ok(()) } else { self.build_template(template, set).await };
-        let _ = lock.unlock();
+        drop(lock);
         built
     }
 
@@ -180,8 +160,9 @@ impl TestKit {
             .connect_with(SqliteConnectOptions::new().filename(&building).create_if_missing(true))
             .await
             .map_err(|e| crate::driver::db(format!("creating template database {}", building.display()), e))?;
-        let applied =
-            migrator_core::Migrator::<SqliteDriver>::new(&pool, set.clone())?.run_with(Phases::All, None).await;
+        // A private file, built under the kit's own lock: no migration lock file needed.
+        let migrator = migrator_core::Migrator::<SqliteDriver>::builder(&pool, set.clone()).no_lock().build()?;
+        let applied = migrator.run_with(Phases::All, None).await;
         // Closing the pool finishes every write to the file before it is renamed.
         pool.close().await;
         if let Err(e) = applied {
@@ -232,9 +213,10 @@ impl TestKit {
     }
 }
 
-/// Deletes a database file and its journal, WAL and shared-memory files.
+/// Deletes a database file and its journal, WAL and shared-memory files, and its migration
+/// lock file (a test's file is its own: nobody else can be waiting on that lock).
 fn remove_database(path: &Path) {
-    for suffix in ["", "-journal", "-wal", "-shm"] {
+    for suffix in ["", "-journal", "-wal", "-shm", "-migrator-lock"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(file));

@@ -1,0 +1,164 @@
+//! The migration lock of a database file: an exclusive `flock` on `<file>-migrator-lock`.
+//!
+//! SQLite's own locks end with their transaction, so they cannot span a run. A lock on a
+//! file next to the database can: it is held from before the history is re-read until the
+//! run ends, and the operating system releases it when the holding process exits, however
+//! it exits (`kill -9` included), so a dead holder never blocks the next run, and a live one
+//! is told apart from a dead one. The lock file stays (an empty marker with the last holder's
+//! description); deleting a lock file while others may open it would let two holders in.
+//! In-memory databases have no file and need no lock: one process sees them.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use migrator_core::Error;
+use tracing::{debug, info};
+
+/// An exclusive lock on a database file's lock file, released when dropped.
+#[derive(Debug)]
+pub(crate) struct FileLock {
+    /// Holding the open, locked file is holding the lock.
+    _file: File,
+}
+
+/// The lock file of the database file `database`.
+pub(crate) fn lock_path(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-migrator-lock");
+    PathBuf::from(name)
+}
+
+fn io_error(context: String, error: std::io::Error) -> Error {
+    Error::database(context, error)
+}
+
+/// What a holder writes into the lock file, for waiters and `status`.
+fn describe_self(holder: &str) -> String {
+    let since =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    format!("{holder}, holding it since {since} (seconds since 1970, UTC)")
+}
+
+/// The holder's description from the lock file, or a placeholder.
+fn read_holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let read = file.rewind().and_then(|()| file.take(1024).read_to_string(&mut text));
+    match read {
+        Ok(_) if !text.trim().is_empty() => text.trim().to_owned(),
+        _ => "a process that has not written its name yet".to_owned(),
+    }
+}
+
+impl FileLock {
+    /// Takes the migration lock of `database`, waiting up to `wait`, and writes
+    /// `applied_by` into the lock file.
+    pub(crate) async fn acquire(database: &Path, wait: Duration, applied_by: &str) -> Result<FileLock, Error> {
+        Self::acquire_file(&lock_path(database), "the migration lock file", wait, applied_by).await
+    }
+
+    /// Takes the lock file `path` (`what` names it in messages), waiting up to `wait`
+    /// (polled, each pause from 10 ms doubling to 250 ms), and writes `holder` into it.
+    pub(crate) async fn acquire_file(path: &Path, what: &str, wait: Duration, holder: &str) -> Result<FileLock, Error> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| io_error(format!("opening {what} {}", path.display()), e))?;
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(e)) => {
+                    return Err(io_error(format!("locking {what} {}", path.display()), e));
+                }
+            }
+            let waited = started.elapsed();
+            if waited >= wait {
+                return Err(Error::LockTimeout {
+                    waited,
+                    lock: format!("{what} {}", path.display()),
+                    holder: Some(read_holder(&mut file)),
+                });
+            }
+            if pause == Duration::from_millis(10) {
+                info!(lock = %path.display(), "waiting for the migration lock held by another process");
+            }
+            tokio::time::sleep(pause.min(wait - waited)).await;
+            pause = (pause * 2).min(Duration::from_millis(250));
+        }
+        // The description is for people; failing to write it does not matter.
+        let described = describe_self(holder);
+        let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(described.as_bytes()));
+        debug!(lock = %path.display(), waited_ms = started.elapsed().as_millis() as u64, "migration lock taken");
+        Ok(FileLock { _file: file })
+    }
+
+    /// Who holds the lock of `database` now, if anyone: the description the holder wrote.
+    /// Never creates the lock file; taking the lock to find it free releases it at once.
+    pub(crate) fn holder(database: &Path) -> Result<Option<String>, Error> {
+        let path = lock_path(database);
+        let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(format!("opening the migration lock file {}", path.display()), e)),
+        };
+        match file.try_lock() {
+            Ok(()) => Ok(None),
+            Err(TryLockError::WouldBlock) => {
+                Ok(Some(format!("{} (lock file {})", read_holder(&mut file), path.display())))
+            }
+            Err(TryLockError::Error(e)) => {
+                Err(io_error(format!("checking the migration lock file {}", path.display()), e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[tokio::test]
+    async fn one_holder_at_a_time_and_a_timeout_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        assert_eq!(FileLock::holder(&db).unwrap(), None, "no lock file, no holder");
+        let held = FileLock::acquire(&db, Duration::from_secs(1), "alice@host (pid 1)").await.unwrap();
+        assert!(lock_path(&db).exists());
+        let holder = FileLock::holder(&db).unwrap().unwrap();
+        assert!(holder.contains("alice@host (pid 1)"), "{holder}");
+        let e = FileLock::acquire(&db, Duration::from_millis(150), "bob").await.unwrap_err();
+        let Error::LockTimeout { waited, lock, holder } = &e else { panic!("{e}") };
+        assert!(*waited >= Duration::from_millis(150), "{waited:?}");
+        assert!(lock.ends_with("app.db-migrator-lock"), "{lock}");
+        assert!(holder.as_deref().unwrap().contains("alice"), "{holder:?}");
+        drop(held);
+        assert_eq!(FileLock::holder(&db).unwrap(), None, "released on drop");
+        let again = FileLock::acquire(&db, Duration::from_millis(100), "bob").await.unwrap();
+        assert!(FileLock::holder(&db).unwrap().unwrap().contains("bob"));
+        drop(again);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_gets_the_lock_when_it_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        let held = FileLock::acquire(&db, Duration::from_secs(1), "first").await.unwrap();
+        let path = db.clone();
+        let waiter = tokio::spawn(async move { FileLock::acquire(&path, Duration::from_secs(10), "second").await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiter.is_finished(), "the waiter waits");
+        drop(held);
+        let second = waiter.await.unwrap().unwrap();
+        assert!(FileLock::holder(&db).unwrap().unwrap().contains("second"));
+        drop(second);
+    }
+}
