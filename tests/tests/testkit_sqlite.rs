@@ -213,10 +213,15 @@ async fn a_correct_set_is_reversible_and_irreversible_ones_are_reported() {
         .down(4, "add_trigger", "DROP TRIGGER users_touch;\n")
         .up(5, "add_orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));\nCREATE VIEW user_ids AS SELECT id FROM users;\n")
         .down(5, "add_orders", "DROP VIEW user_ids;\nDROP TABLE orders;\n")
-        .up(6, "drop_bio", "-- migrator:irreversible -- the bios are gone\nALTER TABLE users DROP COLUMN bio;\n");
+        .up(6, "drop_bio", "-- migrator:irreversible -- the bios are gone\nALTER TABLE users DROP COLUMN bio;\n")
+        // A CHECK on a table whose CREATE TABLE text ADD/DROP COLUMN then edit: still equal.
+        .up(7, "add_scores", "CREATE TABLE scores (id INTEGER PRIMARY KEY, points INTEGER CHECK (points >= 0));\n")
+        .down(7, "add_scores", "DROP TABLE scores;\n")
+        .up(8, "add_level", "ALTER TABLE scores ADD COLUMN level INTEGER CHECK (level BETWEEN 1 AND 9);\n")
+        .down(8, "add_level", "ALTER TABLE scores DROP COLUMN level;\n");
     let report = check(&dir).await;
     assert!(report.is_ok(), "{report}");
-    assert_eq!(report.reversible.len(), 5);
+    assert_eq!(report.reversible.len(), 7);
     assert_eq!(report.irreversible.len(), 1);
     assert_eq!(report.irreversible[0].2, "the bios are gone");
 }
@@ -247,6 +252,17 @@ async fn a_down_that_forgets_something_is_named() {
             "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id) ON DELETE CASCADE);\n",
             "CREATE TABLE keep (id INTEGER);\nDROP TABLE orders;\n",
             "down of 2_add_orders left table keep",
+        ),
+        (
+            // SQLite adds a constraint by rebuilding the table; this down forgets to rebuild
+            // it without the CHECK.
+            "add_check",
+            "CREATE TABLE users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL, \
+             CONSTRAINT email_not_empty CHECK (email <> ''));\n\
+             INSERT INTO users_new SELECT id, email FROM users;\nDROP TABLE users;\n\
+             ALTER TABLE users_new RENAME TO users;\n",
+            "-- forgot to rebuild the table without the check\n",
+            "down of 2_add_check left constraint users.email_not_empty",
         ),
     ];
     for (name, up, down, expected) in cases {
