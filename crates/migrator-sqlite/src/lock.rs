@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use migrator_core::Error;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 /// An exclusive lock on a database file's lock file, released when dropped.
 #[derive(Debug)]
@@ -100,12 +100,18 @@ impl FileLock {
     }
 
     /// Who holds the lock of `database` now, if anyone: the description the holder wrote.
-    /// Never creates the lock file; taking the lock to find it free releases it at once.
+    /// Never creates the lock file, and opens it read-only (a user who may only read the
+    /// database can still ask); taking the lock to find it free releases it at once. A lock
+    /// file this process may not open cannot tell: `None`, with a warning in the log.
     pub(crate) fn holder(database: &Path) -> Result<Option<String>, Error> {
         let path = lock_path(database);
-        let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
+        let mut file = match OpenOptions::new().read(true).open(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                warn!(lock = %path.display(), error = %e, "cannot open the migration lock file to see who holds it");
+                return Ok(None);
+            }
             Err(e) => return Err(io_error(format!("opening the migration lock file {}", path.display()), e)),
         };
         match file.try_lock() {
