@@ -589,6 +589,31 @@ pub async fn status_validate_plan<B: Backend>() {
     db.cleanup().await;
 }
 
+/// Waits until a run of a set shaped like `stepwise_dir`'s is inside its no-transaction
+/// migration (whose first statement writes a row to `log`).
+pub async fn wait_until_inside_the_stepwise_migration<B: Backend>(db: &B) {
+    let started = Instant::now();
+    while !db.table_exists("log").await || db.scalar("SELECT count(*) FROM log").await == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the first run never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The startup-check digest of a history in which every migration of `set` is applied
+/// ([`migrator_core::history::applied_digest`]).
+pub fn applied_digest_of<C: ?Sized>(set: &MigrationSet<C>) -> String {
+    migrator_core::history::applied_digest(set.iter().map(|m| {
+        let meta = m.meta();
+        (
+            meta.version().get(),
+            meta.name(),
+            meta.phase(),
+            meta.checksum().as_str(),
+            meta.down_checksum().map(|c| c.as_str()),
+        )
+    }))
+}
+
 /// Regression: a runner starting while another applies a statement-by-statement migration
 /// saw its `running` row on the lock-free fast path and reported it as interrupted. It must
 /// wait for the lock instead, and then find nothing to do.
@@ -598,12 +623,7 @@ pub async fn in_progress_row_is_not_reported_as_interrupted<B: Backend>() {
     stepwise_dir(&dir, &format!("{};", B::sleep_sql(Duration::from_secs(2))));
     let holder = migrator(&db, &dir);
     let holding = tokio::spawn(async move { holder.run().await });
-    // Wait until the holder is inside the statement-by-statement migration.
-    let started = Instant::now();
-    while !db.table_exists("log").await || db.scalar("SELECT count(*) FROM log").await == 0 {
-        assert!(started.elapsed() < Duration::from_secs(20), "the holder never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_inside_the_stepwise_migration(&db).await;
     let late = builder(&db, &dir).lock_wait(Duration::from_secs(60)).build().unwrap();
     let report = late.run().await.unwrap();
     assert!(report.is_noop() && report.locked);
@@ -622,11 +642,7 @@ pub async fn status_shows_a_migration_running_elsewhere<B: Backend>() {
     stepwise_dir(&dir, &format!("{};", B::sleep_sql(Duration::from_secs(4))));
     let holder = migrator(&db, &dir);
     let holding = tokio::spawn(async move { holder.run().await });
-    let started = Instant::now();
-    while !db.table_exists("log").await || db.scalar("SELECT count(*) FROM log").await == 0 {
-        assert!(started.elapsed() < Duration::from_secs(20), "the holder never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_inside_the_stepwise_migration(&db).await;
     let observer = migrator(&db, &dir);
     let status = observer.status().await.unwrap();
     let second = &status.migrations[1];
@@ -653,7 +669,6 @@ pub async fn status_shows_a_migration_running_elsewhere<B: Backend>() {
 /// backends that implement `probe_expecting`): when they match, only the layout row comes
 /// back; an edited migration or a row not applied sends the whole history.
 pub async fn startup_check_sends_rows_only_when_they_differ<B: Backend>() {
-    use migrator_core::history::applied_digest;
     let db = B::fresh("startup_digest").await;
     let dir = Dir::new();
     dir.up(1, "a", "CREATE TABLE a (id INT);\n").down(1, "a", "DROP TABLE a;\n").up(
@@ -661,19 +676,7 @@ pub async fn startup_check_sends_rows_only_when_they_differ<B: Backend>() {
         "b",
         "CREATE TABLE b (id INT);\n",
     );
-    let digest_of = |dir: &Dir| {
-        let set = dir.set::<<B::Driver as Driver>::Conn>(B::DIALECT);
-        applied_digest(set.iter().map(|m| {
-            let meta = m.meta();
-            (
-                meta.version().get(),
-                meta.name(),
-                meta.phase(),
-                meta.checksum().as_str(),
-                meta.down_checksum().map(|c| c.as_str()),
-            )
-        }))
-    };
+    let digest_of = |dir: &Dir| applied_digest_of(&dir.set::<<B::Driver as Driver>::Conn>(B::DIALECT));
     let expected = digest_of(&dir);
     migrator(&db, &dir).run().await.unwrap();
     let table = HistoryTable::default();

@@ -393,16 +393,7 @@ async fn startup_check_with_mysql_8s_group_concat_cap() {
     let again = migrator().run().await.unwrap();
     assert!(again.is_noop(), "{again:?}");
 
-    let expected = migrator_core::history::applied_digest(set(&dir).iter().map(|m| {
-        let meta = m.meta();
-        (
-            meta.version().get(),
-            meta.name(),
-            meta.phase(),
-            meta.checksum().as_str(),
-            meta.down_checksum().map(|c| c.as_str()),
-        )
-    }));
+    let expected = migrator_conformance::suite::applied_digest_of(&set(&dir));
     let (history, matched, probe) =
         MySqlDriver::from(&pool).probe_expecting(&HistoryTable::default(), &[expected]).await.unwrap();
     drop(probe);

@@ -192,11 +192,7 @@ async fn without_the_lock_a_no_transaction_migration_in_progress_stops_other_run
     );
     let first = migrator(&db, &dir);
     let running = tokio::spawn(async move { first.run().await });
-    let started = Instant::now();
-    while !db.table_exists("log").await || db.scalar("SELECT count(*) FROM log").await == 0 {
-        assert!(started.elapsed() < Duration::from_secs(20), "the first run never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    migrator_conformance::suite::wait_until_inside_the_stepwise_migration(&db).await;
     let e = Migrator::builder(db.driver(), set(&dir)).no_lock().build().unwrap().run().await.unwrap_err();
     assert!(
         matches!(
