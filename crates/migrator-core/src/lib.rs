@@ -50,6 +50,7 @@
 //! | [`build::watch_migrations`] | the build-script helper |
 //! | [`Error`], [`Report`], [`Status`], [`Validation`] | results |
 
+pub mod backoff;
 pub mod build;
 mod check;
 pub mod checksum;

@@ -15,9 +15,10 @@ use sqlx::postgres::{PgDatabaseError, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Either, PgConnection, PgPool, Postgres, Row};
 use tracing::{debug, info};
 
-use crate::key::{Backoff, lock_key};
+use crate::key::lock_key;
 use crate::lease::{LEASE_LOST, Lease};
 use crate::sql;
+use migrator_core::backoff::Backoff;
 
 /// SQLSTATE of "relation does not exist" and "schema does not exist".
 const UNDEFINED_TABLE: &str = "42P01";
@@ -483,7 +484,7 @@ impl PgSession {
             if backoff.first() {
                 info!(lock = %shown, "waiting for the migration lock held by another process");
             }
-            if let Err(waited) = backoff.pause().await {
+            if let Err(waited) = backoff.pause(tokio::time::sleep).await {
                 let holder = self.holder(key).await;
                 return Err(Error::LockTimeout { waited, lock: format!("advisory lock {key} on {shown}"), holder });
             }

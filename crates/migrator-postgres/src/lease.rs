@@ -21,8 +21,8 @@ use sqlx::{PgConnection, PgPool, Row};
 use tracing::{debug, info, warn};
 
 use crate::driver::{Failed, code, db, simple};
-use crate::key::Backoff;
 use crate::sql::literal;
+use migrator_core::backoff::Backoff;
 
 /// SQLSTATE raised by the fence when the token is no longer current.
 pub(crate) const LEASE_LOST: &str = "MG001";
@@ -186,7 +186,7 @@ impl Lease {
             if backoff.first() {
                 info!(lease = %table, "waiting for the migration lease held by another process");
             }
-            if let Err(waited) = backoff.pause().await {
+            if let Err(waited) = backoff.pause(tokio::time::sleep).await {
                 let holder = Self::describe_holder(conn, &table, &key).await;
                 return Err(Error::LockTimeout { waited, lock: format!("lease {key} in {table}"), holder });
             }

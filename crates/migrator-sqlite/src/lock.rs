@@ -11,9 +11,10 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use migrator_core::Error;
+use migrator_core::backoff::Backoff;
 use tracing::{debug, info, warn};
 
 /// An exclusive lock on a database file's lock file, released when dropped.
@@ -59,7 +60,7 @@ impl FileLock {
     }
 
     /// Takes the lock file `path` (`what` names it in messages), waiting up to `wait`
-    /// (polled, each pause from 10 ms doubling to 250 ms), and writes `holder` into it.
+    /// (polled with core's [`Backoff`]), and writes `holder` into it.
     pub(crate) async fn acquire_file(path: &Path, what: &str, wait: Duration, holder: &str) -> Result<FileLock, Error> {
         let mut file = OpenOptions::new()
             .read(true)
@@ -68,8 +69,7 @@ impl FileLock {
             .truncate(false)
             .open(path)
             .map_err(|e| io_error(format!("opening {what} {}", path.display()), e))?;
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(10);
+        let mut backoff = Backoff::new(wait);
         loop {
             match file.try_lock() {
                 Ok(()) => break,
@@ -78,24 +78,21 @@ impl FileLock {
                     return Err(io_error(format!("locking {what} {}", path.display()), e));
                 }
             }
-            let waited = started.elapsed();
-            if waited >= wait {
+            if backoff.first() {
+                info!(lock = %path.display(), "waiting for the migration lock held by another process");
+            }
+            if let Err(waited) = backoff.pause(tokio::time::sleep).await {
                 return Err(Error::LockTimeout {
                     waited,
                     lock: format!("{what} {}", path.display()),
                     holder: Some(read_holder(&mut file)),
                 });
             }
-            if pause == Duration::from_millis(10) {
-                info!(lock = %path.display(), "waiting for the migration lock held by another process");
-            }
-            tokio::time::sleep(pause.min(wait - waited)).await;
-            pause = (pause * 2).min(Duration::from_millis(250));
         }
         // The description is for people; failing to write it does not matter.
         let described = describe_self(holder);
         let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(described.as_bytes()));
-        debug!(lock = %path.display(), waited_ms = started.elapsed().as_millis() as u64, "migration lock taken");
+        debug!(lock = %path.display(), waited_ms = backoff.waited().as_millis() as u64, "migration lock taken");
         Ok(FileLock { _file: file })
     }
 
