@@ -8,7 +8,8 @@
 //!
 //! PostgreSQL and SQLite have transactional DDL: nothing commits implicitly there.
 
-use crate::split::{Dialect, TokenKind, tokenize};
+use crate::dialect::Dialect;
+use crate::split::{TokenKind, tokenize};
 
 /// The leading words of a statement, uppercased, skipping whitespace and comments (MySQL
 /// executable comments `/*! … */` contribute their words). Stops at the first token that is

@@ -14,10 +14,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::dialect::Dialect;
 use crate::error::{BoxError, Error, FailureOutcome, MigrationFailure};
 use crate::history::{History, HistoryTable, RowWrite};
 use crate::migration::{Body, Migration, Step};
-use crate::split::{Dialect, Statement};
+use crate::split::Statement;
 use crate::version::{Direction, Version};
 
 /// What a backend can do.

@@ -7,8 +7,8 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use crate::checksum::StatementRecord;
 use crate::error::Error;
-use crate::script::StatementRecord;
 use crate::version::{Phase, Version};
 
 /// The layout of the history table that this build writes.

@@ -55,6 +55,7 @@ pub mod build;
 mod check;
 pub mod checksum;
 pub mod classify;
+mod dialect;
 pub mod directive;
 mod driver;
 mod error;
@@ -69,26 +70,31 @@ mod script;
 mod set;
 pub mod source;
 pub mod split;
+pub mod text;
 mod version;
 
 pub use async_trait::async_trait;
 pub use check::{Drift, NotReversible, ReversibilityReport, TestResult};
 pub use checksum::Checksum;
+pub use checksum::StatementRecord;
+pub use dialect::Dialect;
 pub use directive::{Directives, ScriptKind};
 pub use driver::{
     Capabilities, Driver, Executed, HistoryChange, Inspect, Job, Lease, LockRequest, LockStrategy, Mode, Outcome,
     Probe, Session,
 };
+pub use error::PlanError;
 pub use error::{BoxError, Error, FailureOutcome, LoadError, MigrationFailure};
 pub use history::{History, HistoryRow, HistoryTable, Ident, RowWrite, State};
 pub use migration::{
     Body, Down, Migration, MigrationMeta, RustMigration, RustStep, SqlMigration, Step, StepFuture, StepSettings,
 };
-pub use plan::{MigrationState, PlanError, StatusEntry, UpPlan, Warning};
-pub use report::{Repaired, Report, Status, StepReport, Validation, human};
+pub use plan::{MigrationState, StatusEntry, UpPlan, Warning};
+pub use report::{Repaired, Report, Status, StepReport, Validation};
 pub use runner::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Migrator, MigratorBuilder, Options};
-pub use script::{Script, StatementRecord, snippet};
+pub use script::{Script, snippet};
 pub use set::{IntoMigrations, MigrationSet};
 pub use source::{EmbeddedMigration, EmbeddedMigrations, EmbeddedScript};
-pub use split::{Dialect, Statement};
+pub use split::Statement;
+pub use text::human;
 pub use version::{Direction, Phase, Phases, Version};

@@ -404,8 +404,8 @@ impl<C: ?Sized + Send> Migration<C> for RustMigration<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dialect::Dialect;
     use crate::directive::ScriptKind;
-    use crate::split::Dialect;
 
     #[derive(Debug)]
     struct Conn(Vec<&'static str>);

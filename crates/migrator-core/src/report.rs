@@ -3,7 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::plan::{PlanError, Skipped, StatusEntry, UpPlan, Warning};
+use crate::error::PlanError;
+use crate::plan::{Skipped, StatusEntry, UpPlan, Warning};
+use crate::text::human;
 use crate::version::{Direction, Phase, Version};
 
 /// One migration step a run executed.
@@ -150,35 +152,4 @@ pub struct Repaired {
     pub old: String,
     /// The checksum now recorded.
     pub new: String,
-}
-
-/// Formats a duration for people: `850ms`, `2.5s`, `3m 20s`.
-pub fn human(duration: Duration) -> String {
-    let ms = duration.as_millis();
-    if ms < 1_000 {
-        format!("{ms}ms")
-    } else if ms < 60_000 {
-        let tenths = ms / 100;
-        if tenths.is_multiple_of(10) {
-            format!("{}s", tenths / 10)
-        } else {
-            format!("{}.{}s", tenths / 10, tenths % 10)
-        }
-    } else {
-        let secs = duration.as_secs();
-        format!("{}m {}s", secs / 60, secs % 60)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn human_durations() {
-        assert_eq!(human(Duration::from_millis(850)), "850ms");
-        assert_eq!(human(Duration::from_millis(2_500)), "2.5s");
-        assert_eq!(human(Duration::from_secs(300)), "5m 0s");
-        assert_eq!(human(Duration::from_secs(2)), "2s");
-    }
 }

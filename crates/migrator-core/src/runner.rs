@@ -22,9 +22,10 @@ use crate::plan::{
     self, Available, DownKind, DownTarget, Policy, SkipReason, Skipped, UpInput, UpPlan, find_dirty, plan_down,
     plan_resume, plan_up,
 };
-use crate::report::{Repaired, Report, Status, StepReport, Validation, human, skip_text};
+use crate::report::{Repaired, Report, Status, StepReport, Validation, skip_text};
 use crate::set::{IntoMigrations, MigrationSet};
 use crate::split::Statement;
+use crate::text::human;
 use crate::version::{Direction, Phase, Phases, Version};
 
 /// The default time to wait for another process's migration lock.

@@ -3,41 +3,11 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use crate::checksum::{Checksum, statement_hash};
+use crate::checksum::{Checksum, StatementRecord, statement_hash};
+use crate::dialect::Dialect;
 use crate::directive::{self, Directives, ScriptKind};
-use crate::error::{Error, LoadError};
-use crate::source::{Problem, ProblemKind};
-use crate::split::{self, Dialect, SplitError, Statement};
-
-/// One statement's line and hash, as recorded in the history table for migrations that run
-/// statement by statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatementRecord {
-    /// 1-based line of the statement in its file.
-    pub line: usize,
-    /// [`statement_hash`] of the statement's text.
-    pub hash: String,
-}
-
-impl StatementRecord {
-    /// Encodes records for the history table: `line:hash` joined by commas.
-    pub fn encode(records: &[StatementRecord]) -> String {
-        records.iter().map(|r| format!("{}:{}", r.line, r.hash)).collect::<Vec<_>>().join(",")
-    }
-
-    /// Decodes [`StatementRecord::encode`]'s form; `None` when it is malformed.
-    pub fn decode(text: &str) -> Option<Vec<StatementRecord>> {
-        if text.is_empty() {
-            return Some(Vec::new());
-        }
-        text.split(',')
-            .map(|item| {
-                let (line, hash) = item.split_once(':')?;
-                Some(StatementRecord { line: line.parse().ok()?, hash: hash.to_owned() })
-            })
-            .collect()
-    }
-}
+use crate::error::{Error, LoadError, Problem, ProblemKind};
+use crate::split::{self, SplitError, Statement};
 
 /// An up or down SQL script of a migration.
 ///

@@ -4,10 +4,10 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::migration::Migration;
 use crate::source::{EmbeddedMigrations, load_dir};
-use crate::split::Dialect;
 use crate::version::Version;
 
 /// Migrations in version order, versions unique: SQL and Rust-code migrations together.

@@ -37,11 +37,19 @@ impl fmt::Display for Version {
 }
 
 impl TryFrom<i64> for Version {
-    type Error = crate::Error;
+    type Error = InvalidVersion;
 
     fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Version::new(value).ok_or(crate::Error::InvalidVersion { value })
+        Version::new(value).ok_or(InvalidVersion { value })
     }
+}
+
+/// A value that is not a migration version (zero or negative).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{value} is not a migration version: versions are positive integers")]
+pub struct InvalidVersion {
+    /// The rejected value.
+    pub value: i64,
 }
 
 /// The deployment phase of a migration (expand/contract, a.k.a. parallel change).

@@ -7,7 +7,8 @@
 //! reset to NULL. `SET NAMES` / `SET CHARACTER SET` save the four character-set variables.
 //! Statements inside procedure bodies run when called and are not seen here.
 
-use migrator_core::split::{Dialect, Token, TokenKind, tokenize};
+use migrator_core::Dialect;
+use migrator_core::split::{Token, TokenKind, tokenize};
 
 /// Variables a script's `SET` statements change.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

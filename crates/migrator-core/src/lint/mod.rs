@@ -66,12 +66,13 @@ mod tokens;
 
 use std::path::Path;
 
+use crate::dialect::Dialect;
 use crate::directive::Allow;
 use crate::error::{Error, LoadError};
+use crate::error::{Problem, ProblemKind};
 use crate::migration::{Migration, SqlMigration};
 use crate::script::Script;
-use crate::source::{LoadedMigration, Problem, ProblemKind, scan_dir};
-use crate::split::Dialect;
+use crate::source::scan::{LoadedMigration, scan_dir};
 use crate::version::{Phase, Version};
 
 pub use finding::{Finding, LintReport};

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::split::Dialect;
+use crate::dialect::Dialect;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

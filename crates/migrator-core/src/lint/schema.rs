@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::split::Dialect;
+use crate::dialect::Dialect;
 
 use super::tokens::{Tok, find_top_level, group_at, split_commas};
 

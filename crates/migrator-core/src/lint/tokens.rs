@@ -3,7 +3,8 @@
 
 use std::ops::Range;
 
-use crate::split::{Dialect, Token, TokenKind, tokenize};
+use crate::dialect::Dialect;
+use crate::split::{Token, TokenKind, tokenize};
 
 /// A significant token (not whitespace, not a comment) with its text and byte offset in the
 /// script.

@@ -13,7 +13,8 @@ mod other;
 use std::collections::{HashMap, HashSet};
 
 use crate::classify;
-use crate::split::{Dialect, Statement, TokenKind, tokenize};
+use crate::dialect::Dialect;
+use crate::split::{Statement, TokenKind, tokenize};
 use crate::version::Phase;
 
 use super::rules::{self, Rule};

@@ -1,0 +1,128 @@
+//! A migration step that failed in the database (or in its Rust code): which statement, and
+//! what it left behind.
+
+use crate::version::{Direction, Version};
+
+/// A boxed error from a database driver or from a Rust-code migration.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a failed migration left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureOutcome {
+    /// It ran in a transaction that was rolled back: no trace, nothing applied.
+    RolledBack,
+    /// It ran statement by statement; the statements before the failed one took effect and
+    /// the history row records the failure.
+    Recorded,
+    /// It ran statement by statement and recording the failure failed too (the connection
+    /// was lost): the next run reports the migration as interrupted.
+    NotRecorded,
+}
+
+/// A failed migration step: which migration, which statement, what was left behind.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", display_failure(self))]
+#[non_exhaustive]
+pub struct MigrationFailure {
+    /// The migration's version.
+    pub version: Version,
+    /// The migration's name.
+    pub name: String,
+    /// Its file (or Rust type).
+    pub origin: String,
+    /// Applying (up) or reverting (down).
+    pub direction: Direction,
+    /// 1-based index of the failing statement; `None` when the failure came at commit
+    /// (for example a deferred constraint).
+    pub statement: Option<usize>,
+    /// How many statements the script has.
+    pub total: usize,
+    /// 1-based line of the failing statement in the file.
+    pub line: Option<usize>,
+    /// The failing statement's first line.
+    pub snippet: String,
+    /// The database's (or the Rust code's) message.
+    pub message: String,
+    /// What was left behind.
+    pub outcome: FailureOutcome,
+    /// The underlying error.
+    #[source]
+    pub source: BoxError,
+}
+
+impl MigrationFailure {
+    /// Describes a failure; `source`'s message becomes the failure's message.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        version: Version,
+        name: impl Into<String>,
+        origin: impl Into<String>,
+        direction: Direction,
+        statement: Option<usize>,
+        total: usize,
+        line: Option<usize>,
+        snippet: impl Into<String>,
+        outcome: FailureOutcome,
+        source: BoxError,
+    ) -> Self {
+        MigrationFailure {
+            version,
+            name: name.into(),
+            origin: origin.into(),
+            direction,
+            statement,
+            total,
+            line,
+            snippet: snippet.into(),
+            message: source.to_string(),
+            outcome,
+            source,
+        }
+    }
+}
+
+fn display_failure(failure: &MigrationFailure) -> String {
+    let MigrationFailure {
+        version, name, origin, direction, statement, total, line, snippet, message, outcome, ..
+    } = failure;
+    let what = match direction {
+        Direction::Up => "migration",
+        Direction::Down => "down migration",
+    };
+    let mut text = format!("{what} {version} `{name}` ({origin}) failed ");
+    match statement {
+        Some(index) => {
+            text.push_str(&format!("at statement {index} of {total}"));
+            if let Some(line) = line {
+                text.push_str(&format!(" (line {line})"));
+            }
+        }
+        None => text.push_str("at commit"),
+    }
+    text.push_str(&format!(": {message}"));
+    if !snippet.is_empty() {
+        text.push_str(&format!("\n  statement: {snippet}"));
+    }
+    let resume = match direction {
+        Direction::Up => "resume",
+        Direction::Down => "resume (it continues the down script)",
+    };
+    let advice = match (outcome, statement) {
+        (FailureOutcome::RolledBack, _) => {
+            "\n  the transaction was rolled back, nothing of it was applied: fix the script and run again".to_owned()
+        }
+        (FailureOutcome::Recorded, Some(index)) => format!(
+            "\n  statements before {index} took effect and the failure is recorded: fix statement {index} and run `{resume}`, \
+             or `resume --skip` if it took effect after all, or repair by hand and `force {version}`"
+        ),
+        (FailureOutcome::Recorded, None) => format!(
+            "\n  the failure is recorded: fix the script and run `{resume}`, or repair by hand and `force {version}`"
+        ),
+        (FailureOutcome::NotRecorded, _) => format!(
+            "\n  the failure could not be recorded (connection lost): the next run reports migration {version} as \
+             interrupted; check whether the statement took effect, then `resume` or `resume --skip`"
+        ),
+    };
+    text.push_str(&advice);
+    text
+}

@@ -1,0 +1,111 @@
+//! Migrations embedded into the binary at compile time, as plain static data.
+
+use crate::dialect::Dialect;
+use crate::directive::ScriptKind;
+use crate::error::Error;
+use crate::migration::SqlMigration;
+use crate::script::Script;
+use crate::version::Version;
+
+/// One script embedded by `embed_migrations!`: path, text and compile-time checksum.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedScript {
+    path: &'static str,
+    text: &'static str,
+    checksum: &'static str,
+}
+
+impl EmbeddedScript {
+    /// Used by the embed macro: `text` comes from `include_str!`, `checksum` was computed
+    /// from it at compile time.
+    pub const fn new(path: &'static str, text: &'static str, checksum: &'static str) -> Self {
+        EmbeddedScript { path, text, checksum }
+    }
+
+    /// The path shown in messages.
+    pub const fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// The script text.
+    pub const fn text(&self) -> &'static str {
+        self.text
+    }
+}
+
+/// One migration embedded by `embed_migrations!`.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedMigration {
+    version: i64,
+    name: &'static str,
+    up: EmbeddedScript,
+    down: Option<EmbeddedScript>,
+}
+
+impl EmbeddedMigration {
+    /// Used by the embed macro.
+    pub const fn new(version: i64, name: &'static str, up: EmbeddedScript, down: Option<EmbeddedScript>) -> Self {
+        EmbeddedMigration { version, name, up, down }
+    }
+
+    /// The version.
+    pub const fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// The name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The up script.
+    pub const fn up(&self) -> &EmbeddedScript {
+        &self.up
+    }
+
+    /// The down script.
+    pub const fn down(&self) -> Option<&EmbeddedScript> {
+        self.down.as_ref()
+    }
+
+    pub(crate) fn to_sql(self, dialect: Dialect) -> Result<SqlMigration, Error> {
+        let version = Version::try_from(self.version)?;
+        let up = Script::embedded(ScriptKind::Up, self.up.path, self.up.text, self.up.checksum, dialect)
+            .map_err(|errors| Error::Load { errors })?;
+        let down = match self.down {
+            Some(d) => Some(
+                Script::embedded(ScriptKind::Down, d.path, d.text, d.checksum, dialect)
+                    .map_err(|errors| Error::Load { errors })?,
+            ),
+            None => None,
+        };
+        SqlMigration::new(version, self.name, up, down)
+    }
+}
+
+/// A migration directory embedded into the binary at compile time by a backend's
+/// `embed_migrations!` macro (`migrator_postgres::embed_migrations!("migrations")`).
+///
+/// It is plain static data: keep it in a `static` and hand it to a `Migrator`.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedMigrations {
+    dialect: Dialect,
+    migrations: &'static [EmbeddedMigration],
+}
+
+impl EmbeddedMigrations {
+    /// Used by the embed macro; `migrations` are in version order.
+    pub const fn new(dialect: Dialect, migrations: &'static [EmbeddedMigration]) -> Self {
+        EmbeddedMigrations { dialect, migrations }
+    }
+
+    /// The SQL dialect the files were checked against.
+    pub const fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The embedded migrations, in version order.
+    pub const fn migrations(&self) -> &'static [EmbeddedMigration] {
+        self.migrations
+    }
+}

@@ -1,0 +1,172 @@
+//! Tests of file names and directory loading.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use super::*;
+use crate::dialect::Dialect;
+use crate::directive::ScriptKind;
+use crate::version::Version;
+use std::path::Path;
+
+fn name_error(file: &str) -> String {
+    parse_file_name(file).unwrap().unwrap_err()
+}
+
+#[test]
+fn file_names() {
+    let parsed = parse_file_name("20261120093000_add_users.up.sql").unwrap().unwrap();
+    assert_eq!(parsed.version.get(), 20261120093000);
+    assert_eq!(parsed.name, "add_users");
+    assert_eq!(parsed.kind, ScriptKind::Up);
+    assert_eq!(parse_file_name("0002_x.down.sql").unwrap().unwrap().kind, ScriptKind::Down);
+    assert!(parse_file_name("README.md").is_none());
+    assert!(parse_file_name(".1_x.up.sql").is_none());
+    assert!(name_error("1_init.sql").contains("name it `1_init.up.sql`"));
+    assert!(name_error("init.up.sql").contains("no `_`"));
+    assert!(name_error("x1_init.up.sql").contains("digits only"));
+    assert!(name_error("0_init.up.sql").contains("positive"));
+    assert!(name_error("1_Init.up.sql").contains("`I` is not allowed"));
+    assert!(name_error("1_.up.sql").contains("needs a name"));
+}
+
+fn write(dir: &Path, name: &str, text: &[u8]) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn loads_a_directory_in_version_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "2_b.up.sql", b"CREATE TABLE b ();");
+    write(dir.path(), "1_a.up.sql", b"CREATE TABLE a ();");
+    write(dir.path(), "1_a.down.sql", b"DROP TABLE a;");
+    write(dir.path(), "README.md", b"notes");
+    let loaded = load_dir(dir.path(), "migrations", Dialect::Postgres).unwrap();
+    let versions: Vec<i64> =
+        loaded.iter().map(|l| crate::Migration::<()>::meta(&l.migration).version().get()).collect();
+    assert_eq!(versions, vec![1, 2]);
+    assert_eq!(loaded[0].migration.up_script().path(), "migrations/1_a.up.sql");
+    assert!(loaded[0].down_file.as_ref().unwrap().is_absolute());
+    assert_eq!(loaded[1].migration.up_script().path(), "migrations/2_b.up.sql");
+    assert!(loaded[1].migration.down_script().is_none());
+}
+
+#[test]
+fn collects_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_a.up.sql", b"SELECT 1;");
+    write(dir.path(), "1_b.up.sql", b"SELECT 1;");
+    write(dir.path(), "2_c.down.sql", b"SELECT 1;");
+    write(dir.path(), "3_d.up.sql", b"   \n");
+    write(dir.path(), "4_e.up.sql", b"-- migrator:nope\nSELECT 1;");
+    write(dir.path(), "5_f.up.sql", b"SELECT 1;\n\xff\xfe");
+    write(dir.path(), "6_g.up.sql", b"SELECT 1;");
+    write(dir.path(), "6_h.down.sql", b"SELECT 1;");
+    write(dir.path(), "init.sql", b"SELECT 1;");
+    std::fs::create_dir(dir.path().join("nested")).unwrap();
+    let errors = load_dir(dir.path(), "m", Dialect::Postgres).unwrap_err();
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let has = |needle: &str| text.iter().any(|t| t.contains(needle));
+    assert!(has("m/1_a.up.sql: version 1 is used by several migrations (m/1_a.up.sql, m/1_b.up.sql)"), "{text:#?}");
+    assert!(has("m/2_c.down.sql: down script without an up script: add `2_c.up.sql`"), "{text:#?}");
+    assert!(has("m/3_d.up.sql: the up script is empty"), "{text:#?}");
+    assert!(has("m/4_e.up.sql:1: unknown directive `nope`"), "{text:#?}");
+    assert!(has("m/5_f.up.sql:2: the file is not valid UTF-8"), "{text:#?}");
+    assert!(
+        has(
+            "m/6_h.down.sql: this down script's name does not match its up script m/6_g.up.sql: rename it to `6_g.down.sql`"
+        ),
+        "{text:#?}"
+    );
+    assert!(has("m/init.sql: `init.sql` is not a migration file name"), "{text:#?}");
+    assert!(has("m/nested: unexpected directory"), "{text:#?}");
+    assert_eq!(errors.len(), 8, "{text:#?}");
+}
+
+#[test]
+fn missing_directory() {
+    let errors = load_dir(Path::new("/nonexistent/migrations"), "migrations", Dialect::Postgres).unwrap_err();
+    assert!(errors[0].to_string().starts_with("migrations: the migrations directory does not exist"), "{errors:?}");
+}
+
+#[test]
+fn embedded_migrations_convert() {
+    const UP: &str = "-- migrator:phase contract\nDROP TABLE t;";
+    static SET: &[EmbeddedMigration] = &[EmbeddedMigration::new(
+        5,
+        "drop_t",
+        EmbeddedScript::new("migrations/5_drop_t.up.sql", UP, "sha256:abc"),
+        None,
+    )];
+    let embedded = EmbeddedMigrations::new(Dialect::Postgres, SET);
+    let m = embedded.migrations()[0].to_sql(embedded.dialect()).unwrap();
+    assert_eq!(m.up_script().checksum().as_str(), "sha256:abc");
+    assert_eq!(m.up_script().directives().phase, crate::Phase::Contract);
+    assert_eq!(m.up_script().statements().unwrap().len(), 1);
+}
+
+// ----- properties ---------------------------------------------------------------------
+
+use proptest::prelude::*;
+
+/// Runs a property over `cases` generated cases and reports the minimal failing input.
+fn run_property<S: Strategy>(cases: u32, strategy: S, property: impl Fn(S::Value) -> Result<(), TestCaseError>) {
+    let config = ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    if let Err(e) = runner.run(&strategy, property) {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn prop_valid_file_names_round_trip() {
+    let version = prop_oneof![1i64..1000, 1i64..=i64::MAX];
+    let kind = prop::sample::select(vec![ScriptKind::Up, ScriptKind::Down]);
+    let zeros = prop::sample::select(vec!["", "0", "000"]);
+    run_property(2000, (zeros, version, "[a-z0-9_]{1,24}", kind), |(zeros, version, name, kind)| {
+        let file = format!("{zeros}{version}_{name}.{}.sql", kind.as_str());
+        let parsed = parse_file_name(&file);
+        let expected = FileName { version: Version::new(version).unwrap(), name: name.clone(), kind };
+        prop_assert_eq!(parsed, Some(Ok(expected)), "{}", file);
+        // Hidden files and other extensions are not migrations at all.
+        prop_assert_eq!(parse_file_name(&format!(".{file}")), None);
+        prop_assert_eq!(parse_file_name(&format!("{file}.bak")), None);
+        Ok(())
+    });
+}
+
+/// The invariants of [`parse_file_name`] on any input (the `file_name` fuzz target
+/// checks the same).
+fn check_any_file_name(file: &str) -> Result<(), TestCaseError> {
+    let Some(result) = parse_file_name(file) else {
+        prop_assert!(file.starts_with('.') || !file.ends_with(".sql"), "{:?} was skipped", file);
+        return Ok(());
+    };
+    prop_assert!(!file.starts_with('.') && file.ends_with(".sql"), "{:?} was not skipped", file);
+    let parsed = match result {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            prop_assert!(message.contains(file), "{:?}: {}", file, message);
+            return Ok(());
+        }
+    };
+    let (digits, _) = file.split_once('_').unwrap();
+    prop_assert!(parsed.version.get() > 0);
+    prop_assert_eq!(digits.trim_start_matches('0'), parsed.version.get().to_string());
+    prop_assert_eq!(file, format!("{digits}_{}.{}.sql", parsed.name, parsed.kind.as_str()));
+    let canonical = format!("{}_{}.{}.sql", parsed.version, parsed.name, parsed.kind.as_str());
+    prop_assert_eq!(parse_file_name(&canonical), Some(Ok(parsed)));
+    Ok(())
+}
+
+#[test]
+fn prop_any_file_name_is_consistent() {
+    let fragment = prop_oneof![
+        4 => prop::sample::select(vec![
+            "0", "1", "42", "9223372036854775807", "9223372036854775808", "_", "__", ".", ".up", ".down", ".sql",
+            ".up.sql", ".down.sql", "add_users", "a", "Z", "-", " ", "é", "日本", "\u{0}",
+        ])
+        .prop_map(String::from),
+        1 => ".{0,4}",
+    ];
+    run_property(2000, prop::collection::vec(fragment, 0..8), |parts| check_any_file_name(&parts.concat()));
+}

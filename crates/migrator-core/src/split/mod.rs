@@ -1,0 +1,191 @@
+//! SQL lexer and statement splitter for PostgreSQL, MySQL/MariaDB and SQLite scripts.
+//!
+//! Migration files usually hold several statements separated by `;`, but a `;` does not
+//! always end a statement: it may sit inside a string, a quoted identifier, a comment, a
+//! PostgreSQL dollar-quoted function body, a parenthesised list (`CREATE RULE ... DO
+//! ALSO (...; ...)`), a PostgreSQL `BEGIN ATOMIC ... END` body or a MySQL stored-program
+//! body (`CREATE PROCEDURE ... BEGIN ...; ...; END`) or a SQLite trigger body (`CREATE
+//! TRIGGER ... BEGIN ...; ...; END`). This module finds the real statement boundaries without
+//! a full SQL parser.
+//!
+//! # Design
+//!
+//! Splitting is done in two passes, both linear in the size of the script:
+//!
+//! 1. **Lexing** ([`tokenize`]). A small cursor over the `&str` steps one `char` at a
+//!    time (it never slices inside a UTF-8 sequence) and produces [`Token`]s that tile the
+//!    input exactly. The lexer knows each [`Dialect`]'s quoting and comment rules, so
+//!    every construct that can hide a `;` becomes one opaque token. An unterminated
+//!    string, quoted identifier, dollar quote or block comment is an error that points
+//!    at the place where the construct was opened.
+//! 2. **Splitting** ([`split`]). A walker visits the *significant* tokens (everything
+//!    except whitespace and comments) with a small per-statement state machine: the
+//!    parenthesis depth, a stack of open blocks and, for MySQL, a recogniser for
+//!    stored-program headers. A `;` ends a statement only at parenthesis depth 0 with no
+//!    open block. Keywords are recognised case-insensitively and only in
+//!    [`TokenKind::Word`] tokens; a word directly after `.`, `@` or `AS`, or directly
+//!    before `.`, is a name (`t.end`, `@begin`, `AS end`), never a keyword.
+//!
+//! # Lexing rules
+//!
+//! PostgreSQL (with `standard_conforming_strings = on`):
+//! * `'...'` strings with `''` escapes and no backslash escapes; `E'...'` strings (the
+//!   `E` must start a token, so `namee'x'` is a word and a plain string) additionally
+//!   honour backslash escapes; `U&'...'`, `B'...'`, `X'...'` and `N'...'` use the plain
+//!   rules.
+//! * `$tag$ ... $tag$` dollar quotes, where the tag is empty or an identifier; only the
+//!   exact opening delimiter closes the body. `$1` is a positional parameter and `a$b$`
+//!   is a single identifier (a `$` after an identifier character never opens a quote).
+//! * `"..."` and `U&"..."` quoted identifiers with `""` escapes.
+//! * `--` line comments and `/* ... */` block comments, which nest.
+//!
+//! MySQL/MariaDB (default `sql_mode`: backslash escapes on, `ANSI_QUOTES` off):
+//! * `'...'` and `"..."` strings with backslash and doubled-quote escapes; `` `...` ``
+//!   quoted identifiers with ``` `` ``` escapes. `$` is an identifier character.
+//! * `#` line comments; `--` starts a comment only when followed by whitespace, a control
+//!   character or the end of input (`SELECT 1--1` is a subtraction).
+//! * `/* ... */` block comments do not nest. Executable comments (`/*! ... */`,
+//!   `/*M! ... */`) are lexed as [`TokenKind::BlockComment`], but the splitter treats
+//!   them as significant: the server executes them, so `/*!40101 SET NAMES utf8 */;` is
+//!   a statement of its own instead of being dropped as an empty one.
+//!
+//! SQLite:
+//! * `'...'` strings with `''` escapes and no backslash escapes (`X'...'` blobs likewise).
+//! * Quoted identifiers in three spellings: `"..."` with `""` escapes, `` `...` `` with
+//!   ``` `` ``` escapes, and `[...]`, which has no escape and ends at the first `]`.
+//! * `--` line comments (no whitespace needed after them) and `/* ... */` block comments,
+//!   which do not nest. `$` is an identifier character after the first one and otherwise a
+//!   parameter prefix (`$name`), never a quote.
+//!
+//! Whitespace is any Unicode whitespace plus the byte-order mark `U+FEFF`. Other
+//! non-ASCII characters (letters, CJK, emoji, ...) are identifier characters.
+//!
+//! # Block rules
+//!
+//! PostgreSQL: after the words `BEGIN ATOMIC` (SQL-standard function bodies) semicolons
+//! do not split until the matching `END`; inside such a body `CASE` opens a nested level
+//! that `END` closes. A plain `BEGIN;` / `BEGIN WORK;` / `COMMIT;` is an ordinary
+//! statement, and PL/pgSQL bodies are dollar-quoted strings, so they need no rule.
+//!
+//! MySQL: a statement whose leading words are `{CREATE | ALTER} [OR REPLACE] [DEFINER =
+//! user] [AGGREGATE] {PROCEDURE | FUNCTION | TRIGGER | EVENT}` is a stored program
+//! (executable comments between these words are skipped). In it:
+//! * at block depth 0 the body is opened by `BEGIN` or a flow-control statement (`IF`,
+//!   `CASE`, `LOOP`, `WHILE`, `REPEAT`) where a trigger body starts (after `FOR EACH ROW
+//!   [FOLLOWS | PRECEDES name]`), where an event body starts (after `DO`) or after a label
+//!   (`label: BEGIN`, `label: LOOP`). In a procedure or function, `BEGIN` outside
+//!   parentheses opens the body anywhere, unless a literal, `;` or an operator other than
+//!   `(` follows it (`SET begin = 1` uses a column named `begin`).
+//! * inside a block, `BEGIN`, `IF`, `CASE`, `LOOP`, `WHILE`, `REPEAT` and MariaDB's `FOR`
+//!   open a level only at the start of a statement: after `;`, `BEGIN`, `THEN`, `ELSE`,
+//!   the `DO` of `WHILE`/`FOR`, `LOOP`, `REPEAT`, a label `name:`, or the condition list
+//!   of `DECLARE ... HANDLER FOR ...`. `THEN`/`ELSE` of a `CASE` *expression* do not start
+//!   statements. `CASE` anywhere else opens a `CASE` expression level.
+//! * `END` closes a level and swallows a directly following `IF`, `CASE`, `LOOP`,
+//!   `WHILE`, `REPEAT` or `FOR` (`END IF`, `END LOOP label`).
+//!
+//! So `IF(a, b, c)` and `REPEAT('x', 3)` calls and `IF [NOT] EXISTS` clauses never open
+//! blocks, and outside stored programs `BEGIN;` is an ordinary statement. MariaDB's
+//! anonymous `BEGIN NOT ATOMIC ... END` block is also recognised at statement start.
+//! A statement whose first word is `DELIMITER` (the `mysql` client command) is rejected
+//! with [`SplitErrorKind::DelimiterCommand`]: it is not SQL, and it is not needed because
+//! the rules above split stored programs correctly with plain `;`.
+//!
+//! SQLite: a statement whose leading words are `CREATE [TEMP | TEMPORARY] TRIGGER` is a
+//! trigger; its first `BEGIN` opens the body, in which `CASE` opens a nested level and `END`
+//! closes the innermost one, so `CASE … END` expressions in body statements are safe. Every
+//! other `BEGIN [DEFERRED | IMMEDIATE | EXCLUSIVE] [TRANSACTION]` and `END [TRANSACTION]` is an
+//! ordinary statement (the linter refuses transaction control in migrations).
+//!
+//! An input that ends inside a block is [`SplitErrorKind::UnterminatedBlock`], reported
+//! at the innermost block that is still open.
+//!
+//! # Limitations
+//!
+//! * PostgreSQL with `standard_conforming_strings = off`, psql meta-commands (`\connect`)
+//!   and MySQL with `NO_BACKSLASH_ESCAPES` or `ANSI_QUOTES` are not supported.
+//! * A MySQL procedure or function whose body is a bare compound statement without
+//!   `BEGIN` or a label (`CREATE PROCEDURE p() WHILE ... END WHILE`) is not recognised,
+//!   and a column named `begin` followed by a word in a routine whose body is a single
+//!   statement (`CREATE PROCEDURE p() SELECT begin FROM t`) is taken for the body's
+//!   `BEGIN`: the following statements are swallowed up to the next `END` (or the
+//!   script fails with an unterminated block). Quote such names (`` `begin` ``).
+//! * `END` closes the innermost level whatever opened it; mismatches such as `END IF`
+//!   closing a `LOOP` are left for the server to diagnose.
+//! * SQLite: a column named `begin` used unqualified and unquoted in a trigger's `WHEN`
+//!   clause is taken for the body's `BEGIN`. Qualify it (`NEW.begin`) or quote it.
+//! * SQLite accepts an unterminated `/*` comment at the end of a script; this splitter
+//!   reports it as an error, since it is almost always a mistake.
+//!
+//! # Positions
+//!
+//! All offsets are byte offsets into the input. Lines and columns are 1-based; columns
+//! count `char`s (a leading byte-order mark is not counted). `\n`, `\r\n` and a lone `\r`
+//! each end a line.
+
+mod lexer;
+mod lines;
+mod token;
+mod walker;
+
+use crate::dialect::Dialect;
+use lexer::Lexer;
+pub use token::{SplitError, SplitErrorKind, Statement, Token, TokenKind};
+use walker::Walker;
+
+/// Lexes `sql`. Tokens tile the input exactly (no gaps, no overlap) when Ok.
+///
+/// # Errors
+///
+/// Returns the first unterminated string, quoted identifier, dollar quote or block
+/// comment, positioned where it was opened.
+pub fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<Token>, SplitError> {
+    Lexer::new(sql, dialect).collect()
+}
+
+/// Splits a script into statements. Empty statements (only `;`, whitespace or comments)
+/// are not returned; their bytes belong to the next statement's segment (or to the
+/// trailing remainder after the last statement).
+///
+/// # Errors
+///
+/// Returns a lexing error (see [`tokenize`]), [`SplitErrorKind::UnterminatedBlock`] when
+/// the input ends inside a block, or [`SplitErrorKind::DelimiterCommand`] for a MySQL
+/// `DELIMITER` command (reported even if a lexing error follows it).
+pub fn split(sql: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> {
+    let mut significant = Vec::new();
+    let mut lex_error = None;
+    for item in Lexer::new(sql, dialect) {
+        match item {
+            Ok(token) if is_significant(&token, sql, dialect) => significant.push(token),
+            Ok(_) => {}
+            Err(error) => lex_error = Some(error),
+        }
+    }
+    let mut walker = Walker::new(sql, dialect, &significant);
+    // A DELIMITER command before a lexing error is the better diagnosis: the rest of
+    // such a script is written for a different delimiter anyway.
+    walker.walk()?;
+    match lex_error {
+        Some(error) => Err(error),
+        None => walker.finish(),
+    }
+}
+
+/// Whether the splitter must look at `token` (everything but whitespace and comments,
+/// except MySQL executable comments, which the server runs).
+fn is_significant(token: &Token, sql: &str, dialect: Dialect) -> bool {
+    match token.kind {
+        TokenKind::Whitespace | TokenKind::LineComment => false,
+        TokenKind::BlockComment => {
+            dialect == Dialect::MySql && {
+                let text = token.text(sql);
+                text.starts_with("/*!") || text.starts_with("/*M!")
+            }
+        }
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests;
