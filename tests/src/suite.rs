@@ -600,9 +600,9 @@ pub async fn wait_until_inside_the_stepwise_migration<B: Backend>(db: &B) {
 }
 
 /// The startup-check digest of a history in which every migration of `set` is applied
-/// ([`migrator_core::history::applied_digest`]).
+/// ([`migrator_core::history::digest::applied_digest`]).
 pub fn applied_digest_of<C: ?Sized>(set: &MigrationSet<C>) -> String {
-    migrator_core::history::applied_digest(set.iter().map(|m| {
+    migrator_core::history::digest::applied_digest(set.iter().map(|m| {
         let meta = m.meta();
         (
             meta.version().get(),

@@ -257,7 +257,7 @@ pub trait Driver: Send + Sync + fmt::Debug {
     async fn probe(&self, table: &HistoryTable) -> Result<(Option<History>, Box<dyn Probe<Self::Conn>>), Error>;
 
     /// The startup fast path when the binary knows which histories mean "nothing to do":
-    /// `expected` holds their [`crate::history::applied_digest`]s. A driver may compare on
+    /// `expected` holds their [`crate::history::digest::applied_digest`]s. A driver may compare on
     /// the server and, when every row is applied and the digest of the rows is one of
     /// `expected`, send only the layout row: it then answers `Some(index)` of the matching
     /// digest, with a [`History`] whose `rows` are empty (the caller knows them). Otherwise

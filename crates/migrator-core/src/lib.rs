@@ -58,7 +58,7 @@ pub mod classify;
 mod dialect;
 pub mod directive;
 mod driver;
-mod error;
+pub mod error;
 pub mod history;
 pub mod lint;
 mod migration;

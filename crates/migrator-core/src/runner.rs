@@ -293,7 +293,7 @@ impl Expected {
                 }
             })
             .collect();
-        let digest = crate::history::applied_digest(
+        let digest = crate::history::digest::applied_digest(
             rows.iter()
                 .map(|r| (r.version.get(), r.name.as_str(), r.phase, r.checksum.as_str(), r.down_checksum.as_deref())),
         );

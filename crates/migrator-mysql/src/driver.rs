@@ -4,23 +4,27 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
 use migrator_core::classify::{commits_implicitly, leading_words};
-use migrator_core::history::{LAYOUT, RawRow, decode_history};
+use migrator_core::history::LAYOUT;
+use migrator_core::history::columns::{self, Execution, decode_history, update};
+use migrator_core::history::digest::expected_match;
 use migrator_core::{
     Body, BoxError, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
     HistoryTable, Job, LockRequest, Mode, Probe, Session, State,
 };
-use sqlx::mysql::{MySqlDatabaseError, MySqlRow};
+use sqlx::mysql::MySqlRow;
 use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, Connection, Either, MySql, MySqlConnection, MySqlPool, Row};
+use sqlx::{AssertSqlSafe, Connection, MySql, MySqlConnection, MySqlPool, Row};
 use tracing::{debug, info};
 
+use crate::conn::{Columns, Failed, db, describe, described, number, simple};
 use crate::session::Changed;
 use crate::sql;
 
 /// ER_NO_SUCH_TABLE.
 const NO_SUCH_TABLE: u16 = 1146;
+/// ER_DUP_FIELDNAME.
+const DUPLICATE_COLUMN: u16 = 1060;
 /// `lock_wait_timeout`'s maximum (one year).
 const MAX_LOCK_WAIT: u64 = 31_536_000;
 /// `innodb_lock_wait_timeout`'s maximum.
@@ -69,124 +73,18 @@ impl MySqlDriver {
     }
 }
 
-/// A failed multi-statement query: the rows of the statements that completed, and the error.
-struct Failed {
-    completed: usize,
-    partial: Vec<Vec<MySqlRow>>,
-    error: sqlx::Error,
-}
-
-/// Runs `sql` (one or more statements) as one `COM_QUERY`: one round trip. Returns the rows
-/// of each statement, or what completed before the error.
-async fn simple(conn: &mut MySqlConnection, sql: String) -> Result<Vec<Vec<MySqlRow>>, Failed> {
-    let mut results: Vec<Vec<MySqlRow>> = vec![Vec::new()];
-    let mut stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_many(&mut *conn);
-    loop {
-        match stream.try_next().await {
-            Ok(Some(Either::Left(_))) => results.push(Vec::new()),
-            Ok(Some(Either::Right(row))) => {
-                if let Some(rows) = results.last_mut() {
-                    rows.push(row);
-                }
-            }
-            Ok(None) => break,
-            Err(error) => {
-                results.pop();
-                return Err(Failed { completed: results.len(), partial: results, error });
-            }
-        }
-    }
-    results.pop();
-    Ok(results)
-}
-
-fn number(error: &sqlx::Error) -> Option<u16> {
-    match error {
-        sqlx::Error::Database(db) => db.try_downcast_ref::<MySqlDatabaseError>().map(MySqlDatabaseError::number),
-        _ => None,
-    }
-}
-
-/// A database error described for people: message and error number.
-#[derive(Debug)]
-struct DbError {
-    text: String,
-    source: sqlx::Error,
-}
-
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::error::Error for DbError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-fn describe_text(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Database(db) => match db.try_downcast_ref::<MySqlDatabaseError>() {
-            Some(my) => format!(
-                "{} [error {}{}]",
-                my.message(),
-                my.number(),
-                my.code().map(|c| format!(", SQLSTATE {c}")).unwrap_or_default()
-            ),
-            None => db.message().to_owned(),
-        },
-        other => other.to_string(),
-    }
-}
-
-fn describe(source: sqlx::Error) -> DbError {
-    DbError { text: describe_text(&source), source }
-}
-
-fn db(context: impl Into<String>, error: sqlx::Error) -> Error {
-    Error::database(context, describe(error))
-}
-
-fn raw_row(row: &MySqlRow) -> Result<RawRow, sqlx::Error> {
-    Ok(RawRow {
-        version: row.try_get(0)?,
-        name: row.try_get(1)?,
-        phase: row.try_get(2)?,
-        state: row.try_get(3)?,
-        checksum: row.try_get(4)?,
-        down_checksum: row.try_get(5)?,
-        rank: row.try_get(6)?,
-        statements_total: row.try_get(7)?,
-        statements_done: row.try_get(8)?,
-        statements: row.try_get(9)?,
-        failed_statement: row.try_get(10)?,
-        failed_line: row.try_get(11)?,
-        error: row.try_get(12)?,
-        applied_at_ms: row.try_get(13)?,
-        execution_ms: row.try_get(14)?,
-        applied_by: row.try_get(15)?,
-        note: row.try_get(16)?,
-    })
-}
-
+/// Reads history rows by column name.
 fn history_of(table: &HistoryTable, rows: &[MySqlRow]) -> Result<History, Error> {
-    let raw = rows
-        .iter()
-        .map(raw_row)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| db(format!("reading history table {table}"), e))?;
-    decode_history(table, raw)
+    decode_history(table, rows.iter().map(Columns))
 }
 
-/// Which expected digest the server found (the two columns after the history's), if every
-/// row was applied and the digest is one of `expected`.
+/// Which expected digest the server found (the `clean` and `digest` columns after the
+/// history's), if every row was applied and the digest is one of `expected`.
 fn match_of(rows: &[MySqlRow], expected: &[String]) -> Result<Option<usize>, sqlx::Error> {
     let Some(row) = rows.first() else { return Ok(None) };
-    let clean: i64 = row.try_get(17)?;
-    let digest: String = row.try_get(18)?;
-    Ok(migrator_core::history::expected_match(clean == 1, &digest, expected))
+    let clean: i64 = row.try_get("clean")?;
+    let digest: String = row.try_get("digest")?;
+    Ok(expected_match(clean == 1, &digest, expected))
 }
 
 /// `DATABASE()` and `VERSION()`: the database name and whether the server is MariaDB.
@@ -462,7 +360,7 @@ impl MySqlSession {
         outcome: FailureOutcome,
         error: sqlx::Error,
     ) -> Error {
-        job.failure(index, outcome, Box::new(describe(error))).into()
+        job.failure(index, outcome, described(error)).into()
     }
 
     /// A failed Rust step (its one "statement" is the code).
@@ -476,7 +374,7 @@ impl MySqlSession {
         let started = Instant::now();
         let version = job.row.version.get();
         let history = match job.direction {
-            Direction::Up => sql::upsert(&self.table, &job.row, sql::ELAPSED_MS),
+            Direction::Up => sql::upsert(&self.table, &job.row, Execution::ServerClock),
             Direction::Down => sql::delete(&self.table, version),
         };
         let limits = self.limits(&job)?;
@@ -542,7 +440,7 @@ impl MySqlSession {
         let version = job.row.version.get();
         let limits = self.limits(&job)?;
         let (statements, changed) = Self::statements(&job);
-        let record = sql::upsert(&self.table, &job.row, "NULL");
+        let record = sql::upsert(&self.table, &job.row, Execution::AsRecorded);
         let head = format!("{}{}{limits}{record}", self.restore, changed.save_sql());
         simple(&mut self.conn, head)
             .await
@@ -557,7 +455,7 @@ impl MySqlSession {
             Body::Rust(_) => 1,
         };
         let finish = match job.direction {
-            Direction::Up => sql::mark_applied(&self.table, version, total),
+            Direction::Up => sql::update(&self.table, version, &update::applied(total, Execution::ServerClock)),
             Direction::Down => sql::delete(&self.table, version),
         };
         let mut executed = 0;
@@ -573,7 +471,7 @@ impl MySqlSession {
                     let record = if index + 1 == total {
                         finish.clone()
                     } else {
-                        sql::progress(&self.table, version, index + 1)
+                        sql::update(&self.table, version, &update::progress(index + 1))
                     };
                     let ddl = commits_implicitly(Dialect::MySql, statement);
                     let (message, before) = if ddl {
@@ -624,7 +522,7 @@ impl MySqlSession {
         state: State,
         error: sqlx::Error,
     ) -> Error {
-        let text = describe_text(&error);
+        let text = describe(&error);
         let line = job.statements.get(index).map(|s| s.line);
         let outcome = self.mark_failed(job.row.version.get(), state, index + 1, line, &text).await;
         Self::failure(job, Some(index), outcome, error)
@@ -638,8 +536,8 @@ impl MySqlSession {
         line: Option<usize>,
         text: &str,
     ) -> FailureOutcome {
-        let update = sql::mark_failed(&self.table, version, state.as_str(), statement, line, text);
-        match simple(&mut self.conn, update).await {
+        let write = sql::update(&self.table, version, &update::failed(state, statement, line, text));
+        match simple(&mut self.conn, write).await {
             Ok(_) => FailureOutcome::Recorded,
             Err(f) => {
                 debug!(error = %f.error, "recording the failure failed");
@@ -665,10 +563,21 @@ impl Session<MySqlConnection> for MySqlSession {
             Some(history) => history,
             None => self.create().await?,
         };
-        if history.layout < LAYOUT {
-            info!(table = %self.table, from = history.layout, to = LAYOUT, "the history table has an older layout");
+        let upgrade = sql::upgrade(&self.table, history.layout, columns::UPGRADES);
+        if upgrade.is_empty() || history.layout > LAYOUT {
+            return Ok(history);
         }
-        Ok(history)
+        info!(table = %self.table, from = history.layout, to = LAYOUT, "upgrading the history table in place");
+        for statement in upgrade {
+            match simple(&mut self.conn, statement).await {
+                // A column added by an earlier, interrupted upgrade.
+                Err(Failed { error, .. }) if number(&error) != Some(DUPLICATE_COLUMN) => {
+                    return Err(db(format!("upgrading history table {}", self.table), error));
+                }
+                _ => {}
+            }
+        }
+        self.read().await
     }
 
     async fn read(&mut self) -> Result<History, Error> {
@@ -688,7 +597,8 @@ impl Session<MySqlConnection> for MySqlSession {
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {
         let sql = match &change {
             HistoryChange::Upsert(rows) => {
-                let writes: Vec<String> = rows.iter().map(|row| sql::upsert(&self.table, row, "NULL")).collect();
+                let writes: Vec<String> =
+                    rows.iter().map(|row| sql::upsert(&self.table, row, Execution::AsRecorded)).collect();
                 format!("START TRANSACTION;\n{};\nCOMMIT", writes.join(";\n"))
             }
             HistoryChange::Delete(version) => sql::delete(&self.table, version.get()),

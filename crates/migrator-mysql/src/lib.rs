@@ -50,6 +50,7 @@
 //! |---|---|
 //! | `testing` | [`testing`]: fresh migrated databases per test, `#[migrator_mysql::test]`, drift checks |
 
+mod conn;
 mod driver;
 mod inspect;
 mod key;

@@ -6,8 +6,10 @@
 
 use std::time::Duration;
 
-use migrator_core::history::{LAYOUT, LAYOUT_ROW_STATE, LAYOUT_ROW_VERSION};
-use migrator_core::{HistoryTable, RowWrite, StatementRecord};
+use migrator_core::history::columns::{
+    self, Assignments, Column, ColumnType, Execution, LAYOUT_ROW_STATE, LAYOUT_ROW_VERSION, LayoutStep, Value, update,
+};
+use migrator_core::history::{HistoryTable, LAYOUT, RowWrite};
 
 /// A string literal whatever the `sql_mode`: plain `'…'` when the text has no quote or
 /// backslash, else a hex literal converted to utf8mb4.
@@ -22,10 +24,6 @@ pub(crate) fn literal(text: &str) -> String {
     format!("CONVERT(X'{hex}' USING utf8mb4)")
 }
 
-fn opt_literal(text: Option<&str>) -> String {
-    text.map_or_else(|| "NULL".to_owned(), literal)
-}
-
 /// Who applied a row: the client's user and host, and the connection id.
 pub(crate) const APPLIED_BY: &str = "CONCAT(USER(), ' (connection ', CONNECTION_ID(), ')')";
 
@@ -35,17 +33,60 @@ pub(crate) const ELAPSED_MS: &str = "TIMESTAMPDIFF(MICROSECOND, @__migrator_t0, 
 /// Starts the server-side clock of a migration.
 pub(crate) const START_CLOCK: &str = "SET @__migrator_t0 = NOW(6)";
 
-pub(crate) fn read_columns() -> &'static str {
-    "CAST(version AS SIGNED), name, phase, state, checksum, down_checksum, CAST(applied_rank AS SIGNED), \
-     CAST(statements_total AS SIGNED), CAST(statements_done AS SIGNED), statements, CAST(failed_statement AS SIGNED), \
-     CAST(failed_line AS SIGNED), error, CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', applied_at) DIV 1000 AS SIGNED), \
-     CAST(execution_ms AS SIGNED), applied_by, note"
+/// How a history column is read: integers as signed 64-bit, the timestamp as epoch
+/// milliseconds.
+fn read_expression(column: &Column) -> Option<String> {
+    let name = column.name;
+    match column.ty {
+        ColumnType::Int | ColumnType::BigInt if *column != columns::VERSION => Some(format!("CAST({name} AS SIGNED)")),
+        ColumnType::Timestamp => {
+            Some(format!("CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {name}) DIV 1000 AS SIGNED)"))
+        }
+        _ => None,
+    }
+}
+
+/// The SQL type of a history column.
+fn sql_type(column: &Column) -> String {
+    match column.ty {
+        ColumnType::BigInt => "BIGINT".to_owned(),
+        ColumnType::Int => "INT".to_owned(),
+        ColumnType::Short(n) => format!("VARCHAR({n})"),
+        ColumnType::Text => "TEXT".to_owned(),
+        ColumnType::LongText => "MEDIUMTEXT".to_owned(),
+        ColumnType::Timestamp => "DATETIME(3)".to_owned(),
+        _ => "TEXT".to_owned(),
+    }
+}
+
+/// A value as SQL.
+fn render(value: &Value<'_>) -> String {
+    match value {
+        Value::Int(n) => n.to_string(),
+        Value::Text(text) => literal(text),
+        Value::Null => "NULL".to_owned(),
+        Value::Now => "UTC_TIMESTAMP(3)".to_owned(),
+        Value::AppliedBy => APPLIED_BY.to_owned(),
+        Value::Elapsed => ELAPSED_MS.to_owned(),
+    }
+}
+
+fn values(assignments: &Assignments<'_>) -> String {
+    assignments.iter().map(|(_, value)| render(value)).collect::<Vec<_>>().join(", ")
+}
+
+fn set_list(assignments: &Assignments<'_>) -> String {
+    assignments
+        .iter()
+        .map(|(column, value)| format!("{} = {}", column.name, render(value)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Reads the layout row and, unless every other row is applied and their digest
-/// ([`migrator_core::history::applied_digest`], computed here by the server) is one of
-/// `expected`, every row. Each row ends with two more columns: whether all rows are applied,
-/// and the digest. The concatenation must fit `group_concat_max_len`: MariaDB's default
+/// ([`migrator_core::history::digest::applied_digest`], computed here by the server) is one of
+/// `expected`, every row. Each row ends with two more columns: `clean` (every row is
+/// applied) and `digest`. The concatenation must fit `group_concat_max_len`: MariaDB's default
 /// (1 MiB) fits thousands of migrations; MySQL 8's (1 KiB) does not, so the statement raises
 /// it for itself with a `SET_VAR` hint, which MariaDB reads as a comment and MySQL applies
 /// to this statement only (the pool's session is left as it was). A concatenation that is
@@ -59,109 +100,66 @@ pub(crate) fn select_history_expecting(table: &HistoryTable, expected: &[String]
          COALESCE(down_checksum, '')) ORDER BY version SEPARATOR '\u{1e}'), ''), 256) AS CHAR) AS digest \
          FROM {q} WHERE version <> {LAYOUT_ROW_VERSION}) d \
          WHERE NOT (d.clean = 1 AND d.digest IN ({list})) OR version = {LAYOUT_ROW_VERSION} ORDER BY version",
-        read_columns()
+        columns::select_list(read_expression)
     )
 }
 
-/// Reads every row, the layout row included.
+/// Reads every row, the layout row included, each column under its own name.
 pub(crate) fn select_history(table: &HistoryTable) -> String {
-    format!("SELECT {} FROM {} ORDER BY version", read_columns(), table.qualified('`'))
+    format!("SELECT {} FROM {} ORDER BY version", columns::select_list(read_expression), table.qualified('`'))
 }
 
-/// Creates the history table (layout 1) and its layout row, if missing. `applied_at` is UTC.
+/// Creates the history table (the current layout) and its layout row, if missing.
+/// `applied_at` is UTC.
 pub(crate) fn create_history(table: &HistoryTable) -> String {
     let q = table.qualified('`');
+    let layout = columns::layout_row(LAYOUT);
     format!(
-        "CREATE TABLE IF NOT EXISTS {q} (
-    version BIGINT NOT NULL PRIMARY KEY,
-    name VARCHAR(255) NOT NULL,
-    phase VARCHAR(16) NOT NULL,
-    state VARCHAR(16) NOT NULL,
-    checksum VARCHAR(100) NOT NULL,
-    down_checksum VARCHAR(100) NULL,
-    applied_rank BIGINT NOT NULL,
-    statements_total INT NOT NULL,
-    statements_done INT NOT NULL,
-    statements MEDIUMTEXT NULL,
-    failed_statement INT NULL,
-    failed_line INT NULL,
-    error TEXT NULL,
-    applied_at DATETIME(3) NOT NULL,
-    execution_ms BIGINT NULL,
-    applied_by VARCHAR(512) NOT NULL,
-    note VARCHAR(512) NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-INSERT IGNORE INTO {q} (version, name, phase, state, checksum, applied_rank, statements_total, statements_done, applied_at, \
-applied_by, note) VALUES ({LAYOUT_ROW_VERSION}, 'migrator history layout', 'expand', '{LAYOUT_ROW_STATE}', '', 0, {LAYOUT}, 0, \
-UTC_TIMESTAMP(3), {APPLIED_BY}, 'layout of this table; do not delete')"
+        "CREATE TABLE IF NOT EXISTS {q} (\n    {}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n\
+         INSERT IGNORE INTO {q} ({}) VALUES ({})",
+        columns::definitions(sql_type),
+        columns::names(&layout),
+        values(&layout)
     )
 }
 
-/// Insert-or-replace of a history row; `execution_ms` is SQL.
-pub(crate) fn upsert(table: &HistoryTable, row: &RowWrite, execution_ms: &str) -> String {
-    let statements = if row.statements.is_empty() { None } else { Some(StatementRecord::encode(&row.statements)) };
-    format!(
-        "INSERT INTO {q} (version, name, phase, state, checksum, down_checksum, applied_rank, statements_total, \
-         statements_done, statements, failed_statement, failed_line, error, applied_at, execution_ms, applied_by, note) \
-         VALUES ({version}, {name}, {phase}, {state}, {checksum}, {down}, {rank}, {total}, {done}, {statements}, NULL, NULL, \
-         NULL, UTC_TIMESTAMP(3), {execution_ms}, {APPLIED_BY}, {note}) \
-         ON DUPLICATE KEY UPDATE name = VALUES(name), phase = VALUES(phase), state = VALUES(state), \
-         checksum = VALUES(checksum), down_checksum = VALUES(down_checksum), applied_rank = VALUES(applied_rank), \
-         statements_total = VALUES(statements_total), statements_done = VALUES(statements_done), \
-         statements = VALUES(statements), failed_statement = NULL, failed_line = NULL, error = NULL, \
-         applied_at = VALUES(applied_at), execution_ms = VALUES(execution_ms), applied_by = VALUES(applied_by), \
-         note = VALUES(note)",
-        q = table.qualified('`'),
-        version = row.version.get(),
-        name = literal(&row.name),
-        phase = literal(row.phase.as_str()),
-        state = literal(row.state.as_str()),
-        checksum = literal(&row.checksum),
-        down = opt_literal(row.down_checksum.as_deref()),
-        rank = row.rank,
-        total = row.statements_total,
-        done = row.statements_done,
-        statements = opt_literal(statements.as_deref()),
-        note = opt_literal(row.note.as_deref()),
-    )
+/// The statements that bring a table from layout `from` to the newest of `steps`, the last
+/// one recording the new layout; empty when there is nothing to do. MySQL commits each
+/// `ALTER TABLE` by itself: a column that exists already (error 1060) means an earlier
+/// upgrade got that far.
+pub(crate) fn upgrade(table: &HistoryTable, from: i64, steps: &'static [LayoutStep]) -> Vec<String> {
+    let pending = columns::pending_upgrades(from, steps);
+    let Some(last) = pending.last().map(|step| step.layout) else { return Vec::new() };
+    let q = table.qualified('`');
+    let mut statements: Vec<String> = pending
+        .iter()
+        .flat_map(|step| step.adds)
+        .map(|column| format!("ALTER TABLE {q} ADD COLUMN {}", columns::definition(column, sql_type)))
+        .collect();
+    statements.push(format!(
+        "UPDATE {q} SET {} WHERE version = {LAYOUT_ROW_VERSION} AND state = '{LAYOUT_ROW_STATE}'",
+        set_list(&update::layout(last))
+    ));
+    statements
 }
 
-/// Records progress: `done` statements completed.
-pub(crate) fn progress(table: &HistoryTable, version: i64, done: usize) -> String {
+/// Insert-or-replace of a history row.
+pub(crate) fn upsert(table: &HistoryTable, row: &RowWrite, execution: Execution) -> String {
+    let assignments = row.values(execution);
+    let updates: Vec<String> =
+        assignments.iter().skip(1).map(|(column, _)| format!("{0} = VALUES({0})", column.name)).collect();
     format!(
-        "UPDATE {} SET statements_done = {done}, applied_at = UTC_TIMESTAMP(3) WHERE version = {version}",
-        table.qualified('`')
-    )
-}
-
-/// Marks a stepwise up step applied.
-pub(crate) fn mark_applied(table: &HistoryTable, version: i64, total: usize) -> String {
-    format!(
-        "UPDATE {} SET state = 'applied', statements_done = {total}, failed_statement = NULL, failed_line = NULL, \
-         error = NULL, applied_at = UTC_TIMESTAMP(3), execution_ms = {ELAPSED_MS}, applied_by = {APPLIED_BY} \
-         WHERE version = {version}",
-        table.qualified('`')
-    )
-}
-
-/// Records a failed statement.
-pub(crate) fn mark_failed(
-    table: &HistoryTable,
-    version: i64,
-    state: &str,
-    statement: usize,
-    line: Option<usize>,
-    error: &str,
-) -> String {
-    format!(
-        "UPDATE {} SET state = {}, statements_done = {}, failed_statement = {statement}, failed_line = {}, error = {}, \
-         applied_at = UTC_TIMESTAMP(3), applied_by = {APPLIED_BY} WHERE version = {version}",
+        "INSERT INTO {} ({}) VALUES ({}) ON DUPLICATE KEY UPDATE {}",
         table.qualified('`'),
-        literal(state),
-        statement.saturating_sub(1),
-        line.map_or_else(|| "NULL".to_owned(), |l| l.to_string()),
-        literal(error),
+        columns::names(&assignments),
+        values(&assignments),
+        updates.join(", ")
     )
+}
+
+/// Changes some columns of a version's row.
+pub(crate) fn update(table: &HistoryTable, version: i64, assignments: &Assignments<'_>) -> String {
+    format!("UPDATE {} SET {} WHERE version = {version}", table.qualified('`'), set_list(assignments))
 }
 
 /// Deletes a version's row.
@@ -189,7 +187,32 @@ mod tests {
         assert_eq!(literal("it's"), "CONVERT(X'69742773' USING utf8mb4)");
         assert_eq!(literal(r"a\b"), "CONVERT(X'615C62' USING utf8mb4)");
         assert_eq!(literal("é"), "'é'");
-        assert_eq!(opt_literal(None), "NULL");
+    }
+
+    #[test]
+    fn upgrades_apply_only_newer_steps_and_record_the_layout() {
+        use migrator_core::history::columns::{NOTE, STATEMENTS};
+        static STEPS: [LayoutStep; 2] =
+            [LayoutStep { layout: 2, adds: &[STATEMENTS] }, LayoutStep { layout: 3, adds: &[NOTE] }];
+        let table = HistoryTable::default();
+        let statements = upgrade(&table, 2, &STEPS);
+        assert_eq!(statements.len(), 2);
+        assert_eq!(statements[0], "ALTER TABLE `_migrator_history` ADD COLUMN note VARCHAR(512)");
+        assert!(statements[1].contains("SET statements_total = 3"), "{}", statements[1]);
+        assert!(upgrade(&table, 3, &STEPS).is_empty());
+        assert!(upgrade(&table, 1, columns::UPGRADES).is_empty(), "layout 1 is the first");
+    }
+
+    #[test]
+    fn history_sql_reads_and_writes_every_column_by_name() {
+        let table = HistoryTable::default();
+        let select = select_history(&table);
+        assert!(select.starts_with("SELECT version, name,"), "{select}");
+        assert!(select.contains("CAST(statements_total AS SIGNED) AS statements_total"), "{select}");
+        let create = create_history(&table);
+        assert!(create.contains("name VARCHAR(255) NOT NULL"), "{create}");
+        assert!(create.contains("statements MEDIUMTEXT,"), "{create}");
+        assert!(create.contains("applied_at DATETIME(3) NOT NULL"), "{create}");
     }
 
     #[test]

@@ -4,17 +4,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
-use migrator_core::history::{LAYOUT, RawRow, decode_history};
+use migrator_core::history::LAYOUT;
+use migrator_core::history::columns::{self, Execution, decode_history, update};
+use migrator_core::history::digest::expected_match;
 use migrator_core::{
     Body, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
     HistoryTable, Job, LockRequest, LockStrategy, Mode, Probe, Session, State,
 };
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgDatabaseError, PgRow};
-use sqlx::{AssertSqlSafe, Connection, Either, PgConnection, PgPool, Postgres, Row};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Row};
 use tracing::{debug, info};
 
+use crate::conn::{Columns, Failed, code, db, describe_short, described, simple};
 use crate::key::lock_key;
 use crate::lease::{LEASE_LOST, Lease};
 use crate::sql;
@@ -70,127 +72,18 @@ impl PgDriver {
     }
 }
 
-/// A failed multi-statement query: the rows of the statements that completed before the
-/// error (so their count says which statement failed), and the error.
-pub(crate) struct Failed {
-    pub(crate) completed: usize,
-    pub(crate) partial: Vec<Vec<PgRow>>,
-    pub(crate) error: sqlx::Error,
-}
-
-/// Runs `sql` (one or more statements) as one simple-protocol query: one round trip. Returns
-/// the rows of each statement, or the error with the number of statements that completed.
-pub(crate) async fn simple(conn: &mut PgConnection, sql: String) -> Result<Vec<Vec<PgRow>>, Failed> {
-    let mut results: Vec<Vec<PgRow>> = vec![Vec::new()];
-    let mut stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_many(&mut *conn);
-    loop {
-        match stream.try_next().await {
-            Ok(Some(Either::Left(_))) => results.push(Vec::new()),
-            Ok(Some(Either::Right(row))) => {
-                if let Some(rows) = results.last_mut() {
-                    rows.push(row);
-                }
-            }
-            Ok(None) => break,
-            Err(error) => {
-                results.pop();
-                return Err(Failed { completed: results.len(), partial: results, error });
-            }
-        }
-    }
-    results.pop();
-    Ok(results)
-}
-
-pub(crate) fn code(error: &sqlx::Error) -> Option<&str> {
-    match error {
-        sqlx::Error::Database(db) => db.try_downcast_ref::<PgDatabaseError>().map(PgDatabaseError::code),
-        _ => None,
-    }
-}
-
-/// A database error described for people: message, detail, hint and SQLSTATE.
-#[derive(Debug)]
-struct DbError {
-    text: String,
-    source: sqlx::Error,
-}
-
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::error::Error for DbError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-fn describe(source: sqlx::Error) -> DbError {
-    let text = match &source {
-        sqlx::Error::Database(db) => match db.try_downcast_ref::<PgDatabaseError>() {
-            Some(pg) => {
-                let mut text = pg.message().to_owned();
-                if let Some(detail) = pg.detail() {
-                    text.push_str(&format!(" ({detail})"));
-                }
-                if let Some(hint) = pg.hint() {
-                    text.push_str(&format!("; hint: {hint}"));
-                }
-                text.push_str(&format!(" [SQLSTATE {}]", pg.code()));
-                text
-            }
-            None => db.message().to_owned(),
-        },
-        other => other.to_string(),
-    };
-    DbError { text, source }
-}
-
-pub(crate) fn db(context: impl Into<String>, error: sqlx::Error) -> Error {
-    Error::database(context, describe(error))
-}
-
-fn raw_row(row: &PgRow) -> Result<RawRow, sqlx::Error> {
-    Ok(RawRow {
-        version: row.try_get(0)?,
-        name: row.try_get(1)?,
-        phase: row.try_get(2)?,
-        state: row.try_get(3)?,
-        checksum: row.try_get(4)?,
-        down_checksum: row.try_get(5)?,
-        rank: row.try_get(6)?,
-        statements_total: row.try_get(7)?,
-        statements_done: row.try_get(8)?,
-        statements: row.try_get(9)?,
-        failed_statement: row.try_get(10)?,
-        failed_line: row.try_get(11)?,
-        error: row.try_get(12)?,
-        applied_at_ms: row.try_get(13)?,
-        execution_ms: row.try_get(14)?,
-        applied_by: row.try_get(15)?,
-        note: row.try_get(16)?,
-    })
-}
-
+/// Reads history rows by column name.
 fn history_of(table: &HistoryTable, rows: &[PgRow]) -> Result<History, Error> {
-    let raw = rows
-        .iter()
-        .map(raw_row)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| db(format!("reading history table {table}"), e))?;
-    decode_history(table, raw)
+    decode_history(table, rows.iter().map(Columns))
 }
 
-/// Which expected digest the server found (the two columns after the history's), if every
-/// row was applied and the digest is one of `expected`.
+/// Which expected digest the server found (the `clean` and `digest` columns after the
+/// history's), if every row was applied and the digest is one of `expected`.
 fn match_of(rows: &[PgRow], expected: &[String]) -> Result<Option<usize>, sqlx::Error> {
     let Some(row) = rows.first() else { return Ok(None) };
-    let clean: bool = row.try_get(17)?;
-    let digest: String = row.try_get(18)?;
-    Ok(migrator_core::history::expected_match(clean, &digest, expected))
+    let clean: bool = row.try_get("clean")?;
+    let digest: String = row.try_get("digest")?;
+    Ok(expected_match(clean, &digest, expected))
 }
 
 fn names_of(rows: &[PgRow]) -> Result<(String, Option<String>), sqlx::Error> {
@@ -543,9 +436,9 @@ impl PgSession {
         match code(error) {
             Some(LEASE_LOST) => Some(match &self.lease {
                 Some(lease) => lease.lost_error("its fencing token is no longer current: another process took it over"),
-                None => Error::LockLost { lock: "migration lease".to_owned(), reason: describe_text(error) },
+                None => Error::LockLost { lock: "migration lease".to_owned(), reason: describe_short(error) },
             }),
-            Some(SESSION_MOVED) => Some(Error::LockUnsafe { reason: describe_text(error) }),
+            Some(SESSION_MOVED) => Some(Error::LockUnsafe { reason: describe_short(error) }),
             _ => None,
         }
     }
@@ -575,7 +468,7 @@ impl PgSession {
         outcome: FailureOutcome,
         error: sqlx::Error,
     ) -> Error {
-        job.failure(index, outcome, Box::new(describe(error))).into()
+        job.failure(index, outcome, described(error)).into()
     }
 
     /// A failed Rust step (its one "statement" is the code).
@@ -588,7 +481,7 @@ impl PgSession {
         let started = Instant::now();
         let version = job.row.version.get();
         let history = match job.direction {
-            Direction::Up => sql::upsert(&self.table, &job.row, sql::TX_ELAPSED_MS),
+            Direction::Up => sql::upsert(&self.table, &job.row, Execution::ServerClock),
             Direction::Down => sql::delete(&self.table, version),
         };
         let (limits, limit_count) = Self::limits(&job, true);
@@ -691,7 +584,7 @@ impl PgSession {
         } else {
             Self::limits(&job, false).0
         };
-        let record = sql::upsert(&self.table, &job.row, "NULL");
+        let record = sql::upsert(&self.table, &job.row, Execution::AsRecorded);
         let start_sql = format!("{}{limits}{record}", self.reset());
         self.fenced(format!("recording the start of migration {version} in {}", self.table), start_sql).await?;
         let failed_state = match job.direction {
@@ -708,7 +601,7 @@ impl PgSession {
                     }
                     executed += 1;
                     if index + 1 < job.statements.len() {
-                        let progress = sql::progress(&self.table, version, index + 1);
+                        let progress = sql::update(&self.table, version, &update::progress(index + 1));
                         self.fenced(format!("recording progress of migration {version}"), progress).await?;
                     }
                 }
@@ -729,7 +622,9 @@ impl PgSession {
             Body::Rust(_) => 1,
         };
         let finish = match job.direction {
-            Direction::Up => sql::mark_applied(&self.table, version, total, started.elapsed().as_millis()),
+            Direction::Up => {
+                sql::update(&self.table, version, &update::applied(total, Execution::Measured(started.elapsed())))
+            }
             Direction::Down => sql::delete(&self.table, version),
         };
         self.fenced(format!("recording the end of migration {version} in {}", self.table), finish).await?;
@@ -743,7 +638,7 @@ impl PgSession {
         state: State,
         error: sqlx::Error,
     ) -> Error {
-        let text = describe_text(&error);
+        let text = describe_short(&error);
         let line = job.statements.get(index).map(|s| s.line);
         let outcome = self.mark_failed(job.row.version.get(), state, index + 1, line, &text).await;
         Self::failure(job, Some(index), outcome, error)
@@ -757,24 +652,14 @@ impl PgSession {
         line: Option<usize>,
         text: &str,
     ) -> FailureOutcome {
-        let update = sql::mark_failed(&self.table, version, state.as_str(), statement, line, text);
-        match simple(&mut self.conn, format!("{}{update}", self.fence)).await {
+        let write = sql::update(&self.table, version, &update::failed(state, statement, line, text));
+        match simple(&mut self.conn, format!("{}{write}", self.fence)).await {
             Ok(_) => FailureOutcome::Recorded,
             Err(f) => {
                 debug!(error = %f.error, "recording the failure failed");
                 FailureOutcome::NotRecorded
             }
         }
-    }
-}
-
-fn describe_text(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Database(db) => match db.try_downcast_ref::<PgDatabaseError>() {
-            Some(pg) => format!("{} [SQLSTATE {}]", pg.message(), pg.code()),
-            None => db.message().to_owned(),
-        },
-        other => other.to_string(),
     }
 }
 
@@ -814,7 +699,7 @@ impl Session<PgConnection> for PgSession {
             Some(history) => history,
             None => self.create().await?,
         };
-        match sql::upgrade(&self.table, history.layout, sql::UPGRADES) {
+        match sql::upgrade(&self.table, history.layout, columns::UPGRADES) {
             Some(upgrade) if history.layout <= LAYOUT => {
                 info!(table = %self.table, from = history.layout, to = LAYOUT, "upgrading the history table in place");
                 if let Err(f) = simple(&mut self.conn, upgrade).await {
@@ -845,7 +730,8 @@ impl Session<PgConnection> for PgSession {
         self.check_lease()?;
         let sql = match &change {
             HistoryChange::Upsert(rows) => {
-                let writes: Vec<String> = rows.iter().map(|row| sql::upsert(&self.table, row, "NULL")).collect();
+                let writes: Vec<String> =
+                    rows.iter().map(|row| sql::upsert(&self.table, row, Execution::AsRecorded)).collect();
                 format!("BEGIN;\n{}{};\nCOMMIT", self.fence, writes.join(";\n"))
             }
             HistoryChange::Delete(version) => format!("{}{}", self.fence, sql::delete(&self.table, version.get())),

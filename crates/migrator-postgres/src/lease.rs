@@ -20,7 +20,7 @@ use migrator_core::{Error, HistoryTable, Ident};
 use sqlx::{PgConnection, PgPool, Row};
 use tracing::{debug, info, warn};
 
-use crate::driver::{Failed, code, db, simple};
+use crate::conn::{Failed, code, db, simple};
 use crate::sql::literal;
 use migrator_core::backoff::Backoff;
 

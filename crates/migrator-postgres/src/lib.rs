@@ -53,6 +53,7 @@
 //! | `testing` | [`testing`]: fresh migrated databases per test (template copies), `#[migrator_postgres::test]`, drift checks |
 //! The items of `migrator-core` that applications need are re-exported here.
 
+mod conn;
 mod driver;
 mod inspect;
 mod key;

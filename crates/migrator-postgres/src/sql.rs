@@ -8,8 +8,10 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use migrator_core::history::{LAYOUT, LAYOUT_ROW_STATE, LAYOUT_ROW_VERSION};
-use migrator_core::{HistoryTable, RowWrite, StatementRecord};
+use migrator_core::history::columns::{
+    self, Assignments, Column, ColumnType, Execution, LAYOUT_ROW_STATE, LAYOUT_ROW_VERSION, LayoutStep, Value, update,
+};
+use migrator_core::history::{HistoryTable, LAYOUT, RowWrite};
 
 /// A string literal that means `text` whatever `standard_conforming_strings` is: plain
 /// `'…'` with quotes doubled, or `E'…'` with backslashes doubled when there are any. NUL
@@ -32,10 +34,6 @@ pub(crate) fn literal(text: &str) -> String {
     out
 }
 
-fn opt_literal(text: Option<&str>) -> String {
-    text.map_or_else(|| "NULL".to_owned(), literal)
-}
-
 /// A duration as a PostgreSQL setting value (`'1500ms'`; zero means no limit).
 pub(crate) fn setting(duration: Duration) -> String {
     format!("'{}ms'", duration.as_millis())
@@ -48,22 +46,59 @@ pub(crate) const APPLIED_BY: &str = "current_user || coalesce('@' || host(inet_c
 /// Milliseconds since the transaction started (the body's duration, measured by the server).
 pub(crate) const TX_ELAPSED_MS: &str = "(extract(epoch from clock_timestamp() - now()) * 1000)::int8";
 
-/// The history columns, in the order [`read_columns`] selects them.
-pub(crate) fn read_columns() -> &'static str {
-    "version, name, phase, state, checksum, down_checksum, applied_rank, statements_total::int8, \
-     statements_done::int8, statements, failed_statement::int8, failed_line::int8, error, \
-     (extract(epoch from applied_at) * 1000)::int8, execution_ms, applied_by, note"
+/// How a history column is read: integers as `int8`, the timestamp as epoch milliseconds.
+fn read_expression(column: &Column) -> Option<String> {
+    match column.ty {
+        ColumnType::Int => Some(format!("{}::int8", column.name)),
+        ColumnType::Timestamp => Some(format!("(extract(epoch from {}) * 1000)::int8", column.name)),
+        _ => None,
+    }
 }
 
-/// Reads every row, the layout row included.
+/// The SQL type of a history column.
+fn sql_type(column: &Column) -> String {
+    match column.ty {
+        ColumnType::BigInt => "BIGINT",
+        ColumnType::Int => "INTEGER",
+        ColumnType::Timestamp => "TIMESTAMPTZ",
+        _ => "TEXT",
+    }
+    .to_owned()
+}
+
+/// A value as SQL.
+fn render(value: &Value<'_>) -> String {
+    match value {
+        Value::Int(n) => n.to_string(),
+        Value::Text(text) => literal(text),
+        Value::Null => "NULL".to_owned(),
+        Value::Now => "now()".to_owned(),
+        Value::AppliedBy => APPLIED_BY.to_owned(),
+        Value::Elapsed => TX_ELAPSED_MS.to_owned(),
+    }
+}
+
+fn values(assignments: &Assignments<'_>) -> String {
+    assignments.iter().map(|(_, value)| render(value)).collect::<Vec<_>>().join(", ")
+}
+
+fn set_list(assignments: &Assignments<'_>) -> String {
+    assignments
+        .iter()
+        .map(|(column, value)| format!("{} = {}", column.name, render(value)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads every row, the layout row included, each column under its own name.
 pub(crate) fn select_history(table: &HistoryTable) -> String {
-    format!("SELECT {} FROM {} ORDER BY version", read_columns(), table.qualified('"'))
+    format!("SELECT {} FROM {} ORDER BY version", columns::select_list(read_expression), table.qualified('"'))
 }
 
 /// Reads the layout row and, unless every other row is applied and their digest
-/// ([`migrator_core::history::applied_digest`], computed here by the server) is one of
-/// `expected`, every row. Each row ends with two more columns: whether all rows are applied,
-/// and the digest.
+/// ([`migrator_core::history::digest::applied_digest`], computed here by the server) is one of
+/// `expected`, every row. Each row ends with two more columns: `clean` (every row is
+/// applied) and `digest`.
 pub(crate) fn select_history_expecting(table: &HistoryTable, expected: &[String]) -> String {
     let q = table.qualified('"');
     let list = expected.iter().map(|d| literal(d)).collect::<Vec<_>>().join(", ");
@@ -74,135 +109,63 @@ pub(crate) fn select_history_expecting(table: &HistoryTable, expected: &[String]
          FROM {q} WHERE version <> {LAYOUT_ROW_VERSION}) \
          SELECT {}, d.clean, d.digest FROM {q} CROSS JOIN d \
          WHERE NOT (d.clean AND d.digest IN ({list})) OR version = {LAYOUT_ROW_VERSION} ORDER BY version",
-        read_columns()
+        columns::select_list(read_expression)
     )
 }
 
-/// Creates the history table (layout 1) and its layout row, if missing.
+/// Creates the history table (the current layout) and its layout row, if missing.
 pub(crate) fn create_history(table: &HistoryTable) -> String {
     let q = table.qualified('"');
     let mut sql = String::new();
     if let Some(schema) = &table.schema {
         let _ = writeln!(sql, "CREATE SCHEMA IF NOT EXISTS {};", schema.quoted('"'));
     }
+    let layout = columns::layout_row(LAYOUT);
     let _ = write!(
         sql,
-        "CREATE TABLE IF NOT EXISTS {q} (
-    version BIGINT PRIMARY KEY,
-    name TEXT NOT NULL,
-    phase TEXT NOT NULL,
-    state TEXT NOT NULL,
-    checksum TEXT NOT NULL,
-    down_checksum TEXT,
-    applied_rank BIGINT NOT NULL,
-    statements_total INTEGER NOT NULL,
-    statements_done INTEGER NOT NULL,
-    statements TEXT,
-    failed_statement INTEGER,
-    failed_line INTEGER,
-    error TEXT,
-    applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    execution_ms BIGINT,
-    applied_by TEXT NOT NULL,
-    note TEXT
-);
-INSERT INTO {q} (version, name, phase, state, checksum, applied_rank, statements_total, statements_done, applied_by, note)
-VALUES ({LAYOUT_ROW_VERSION}, 'migrator history layout', 'expand', '{LAYOUT_ROW_STATE}', '', 0, {LAYOUT}, 0, {APPLIED_BY}, \
-'layout of this table; do not delete')
-ON CONFLICT (version) DO NOTHING"
+        "CREATE TABLE IF NOT EXISTS {q} (\n    {}\n);\nINSERT INTO {q} ({}) VALUES ({}) ON CONFLICT (version) DO NOTHING",
+        columns::definitions(sql_type),
+        columns::names(&layout),
+        values(&layout)
     );
     sql
 }
 
-/// In-place upgrades of the history table: `(layout it produces, SQL)`, in order. Layout 1
-/// is the first; a release that changes the table appends a step here (and bumps
-/// `migrator_core::history::LAYOUT`), so older tables are upgraded under the lock.
-pub(crate) const UPGRADES: &[(i64, &str)] = &[];
-
 /// The SQL that brings a table from layout `from` to the newest of `steps`, with the layout
-/// row updated in the same transaction; `None` when there is nothing to do. `{table}` in a
-/// step stands for the quoted table name.
-pub(crate) fn upgrade(table: &HistoryTable, from: i64, steps: &[(i64, &str)]) -> Option<String> {
-    let pending: Vec<&(i64, &str)> = steps.iter().filter(|(to, _)| *to > from).collect();
-    let last = pending.last()?.0;
+/// row updated in the same transaction; `None` when there is nothing to do.
+pub(crate) fn upgrade(table: &HistoryTable, from: i64, steps: &'static [LayoutStep]) -> Option<String> {
+    let pending = columns::pending_upgrades(from, steps);
+    let last = pending.last()?.layout;
     let q = table.qualified('"');
     let mut sql = String::from("BEGIN;\n");
-    for (_, step) in &pending {
-        sql.push_str(&step.replace("{table}", &q));
-        sql.push_str(";\n");
+    for column in pending.iter().flat_map(|step| step.adds) {
+        let _ = writeln!(sql, "ALTER TABLE {q} ADD COLUMN IF NOT EXISTS {};", columns::definition(column, sql_type));
     }
     let _ = write!(
         sql,
-        "UPDATE {q} SET statements_total = {last}, applied_at = now() WHERE version = {LAYOUT_ROW_VERSION} AND state = '{LAYOUT_ROW_STATE}';\nCOMMIT"
+        "UPDATE {q} SET {} WHERE version = {LAYOUT_ROW_VERSION} AND state = '{LAYOUT_ROW_STATE}';\nCOMMIT",
+        set_list(&update::layout(last))
     );
     Some(sql)
 }
 
-/// Insert-or-replace of a history row. `execution_ms` is SQL (a number, `NULL`, or
-/// [`TX_ELAPSED_MS`]).
-pub(crate) fn upsert(table: &HistoryTable, row: &RowWrite, execution_ms: &str) -> String {
-    let statements = if row.statements.is_empty() { None } else { Some(StatementRecord::encode(&row.statements)) };
+/// Insert-or-replace of a history row.
+pub(crate) fn upsert(table: &HistoryTable, row: &RowWrite, execution: Execution) -> String {
+    let assignments = row.values(execution);
+    let updates: Vec<String> =
+        assignments.iter().skip(1).map(|(column, _)| format!("{0} = EXCLUDED.{0}", column.name)).collect();
     format!(
-        "INSERT INTO {q} (version, name, phase, state, checksum, down_checksum, applied_rank, statements_total, \
-         statements_done, statements, failed_statement, failed_line, error, applied_at, execution_ms, applied_by, note) \
-         VALUES ({version}, {name}, {phase}, {state}, {checksum}, {down}, {rank}, {total}, {done}, {statements}, NULL, NULL, \
-         NULL, now(), {execution_ms}, {APPLIED_BY}, {note}) \
-         ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, phase = EXCLUDED.phase, state = EXCLUDED.state, \
-         checksum = EXCLUDED.checksum, down_checksum = EXCLUDED.down_checksum, applied_rank = EXCLUDED.applied_rank, \
-         statements_total = EXCLUDED.statements_total, statements_done = EXCLUDED.statements_done, \
-         statements = EXCLUDED.statements, failed_statement = NULL, failed_line = NULL, error = NULL, \
-         applied_at = EXCLUDED.applied_at, execution_ms = EXCLUDED.execution_ms, applied_by = EXCLUDED.applied_by, \
-         note = EXCLUDED.note",
-        q = table.qualified('"'),
-        version = row.version.get(),
-        name = literal(&row.name),
-        phase = literal(row.phase.as_str()),
-        state = literal(row.state.as_str()),
-        checksum = literal(&row.checksum),
-        down = opt_literal(row.down_checksum.as_deref()),
-        rank = row.rank,
-        total = row.statements_total,
-        done = row.statements_done,
-        statements = opt_literal(statements.as_deref()),
-        note = opt_literal(row.note.as_deref()),
-    )
-}
-
-/// Records progress: `done` statements completed.
-pub(crate) fn progress(table: &HistoryTable, version: i64, done: usize) -> String {
-    format!(
-        "UPDATE {} SET statements_done = {done}, applied_at = now() WHERE version = {version}",
-        table.qualified('"')
-    )
-}
-
-/// Marks a stepwise up step applied.
-pub(crate) fn mark_applied(table: &HistoryTable, version: i64, total: usize, execution_ms: u128) -> String {
-    format!(
-        "UPDATE {} SET state = 'applied', statements_done = {total}, failed_statement = NULL, failed_line = NULL, \
-         error = NULL, applied_at = now(), execution_ms = {execution_ms}, applied_by = {APPLIED_BY} WHERE version = {version}",
-        table.qualified('"')
-    )
-}
-
-/// Records a failed statement.
-pub(crate) fn mark_failed(
-    table: &HistoryTable,
-    version: i64,
-    state: &str,
-    statement: usize,
-    line: Option<usize>,
-    error: &str,
-) -> String {
-    format!(
-        "UPDATE {} SET state = {}, statements_done = {}, failed_statement = {statement}, failed_line = {}, error = {}, \
-         applied_at = now(), applied_by = {APPLIED_BY} WHERE version = {version}",
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (version) DO UPDATE SET {}",
         table.qualified('"'),
-        literal(state),
-        statement.saturating_sub(1),
-        line.map_or_else(|| "NULL".to_owned(), |l| l.to_string()),
-        literal(error),
+        columns::names(&assignments),
+        values(&assignments),
+        updates.join(", ")
     )
+}
+
+/// Changes some columns of a version's row.
+pub(crate) fn update(table: &HistoryTable, version: i64, assignments: &Assignments<'_>) -> String {
+    format!("UPDATE {} SET {} WHERE version = {version}", table.qualified('"'), set_list(assignments))
 }
 
 /// Deletes a version's row.
@@ -220,20 +183,33 @@ mod tests {
         assert_eq!(literal(r"C:\temp"), r"E'C:\\temp'");
         assert_eq!(literal(r"\'; DROP TABLE x; --"), r"E'\\''; DROP TABLE x; --'");
         assert_eq!(literal("a\0b"), "'a\u{fffd}b'");
-        assert_eq!(opt_literal(None), "NULL");
     }
 
     #[test]
     fn upgrades_apply_only_newer_steps_and_record_the_layout() {
+        use migrator_core::history::columns::{NOTE, STATEMENTS};
+        static STEPS: [LayoutStep; 2] =
+            [LayoutStep { layout: 2, adds: &[STATEMENTS] }, LayoutStep { layout: 3, adds: &[NOTE] }];
         let table = HistoryTable::default();
-        let steps = [(2, "ALTER TABLE {table} ADD COLUMN a TEXT"), (3, "ALTER TABLE {table} ADD COLUMN b TEXT")];
-        let sql = upgrade(&table, 2, &steps).unwrap();
-        assert!(!sql.contains("COLUMN a"));
-        assert!(sql.contains("ALTER TABLE \"_migrator_history\" ADD COLUMN b TEXT;"));
-        assert!(sql.contains("SET statements_total = 3"));
+        let sql = upgrade(&table, 2, &STEPS).unwrap();
+        assert!(!sql.contains("COLUMN IF NOT EXISTS statements"), "{sql}");
+        assert!(sql.contains("ALTER TABLE \"_migrator_history\" ADD COLUMN IF NOT EXISTS note TEXT;"), "{sql}");
+        assert!(sql.contains("SET statements_total = 3"), "{sql}");
         assert!(sql.starts_with("BEGIN;") && sql.ends_with("COMMIT"));
-        assert_eq!(upgrade(&table, 3, &steps), None);
-        assert_eq!(upgrade(&table, 1, UPGRADES), None, "layout 1 is the first");
+        assert_eq!(upgrade(&table, 3, &STEPS), None);
+        assert_eq!(upgrade(&table, 1, columns::UPGRADES), None, "layout 1 is the first");
+    }
+
+    #[test]
+    fn history_sql_reads_and_writes_every_column_by_name() {
+        let table = HistoryTable::default();
+        let select = select_history(&table);
+        assert!(select.contains("statements_total::int8 AS statements_total"), "{select}");
+        assert!(select.contains("(extract(epoch from applied_at) * 1000)::int8 AS applied_at"), "{select}");
+        let create = create_history(&table);
+        assert!(create.contains("version BIGINT NOT NULL PRIMARY KEY"), "{create}");
+        assert!(create.contains("applied_at TIMESTAMPTZ NOT NULL"), "{create}");
+        assert!(create.ends_with("ON CONFLICT (version) DO NOTHING"), "{create}");
     }
 
     #[test]

@@ -5,17 +5,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use migrator_core::history::{LAYOUT, RawRow, decode_history};
+use migrator_core::history::LAYOUT;
+use migrator_core::history::columns::{self, Execution, decode_history, update};
 use migrator_core::plan::{PlanError, dirty_error};
 use migrator_core::{
     Body, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
-    HistoryRow, HistoryTable, Job, LockRequest, Mode, Outcome, Probe, RowWrite, Session, State, StatementRecord,
+    HistoryRow, HistoryTable, Job, LockRequest, Mode, Outcome, Probe, Session, State,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{AssertSqlSafe, Connection, Row, Sqlite};
 use tracing::{debug, info};
 
+use crate::conn::{Columns, db, describe, described, run};
 use crate::lock::FileLock;
 use crate::settings::Settings;
 use crate::sql;
@@ -86,43 +88,6 @@ fn applied_by() -> String {
     format!("{user}@{host} (pid {}{program})", std::process::id())
 }
 
-/// A database error described for people: SQLite's message and result code.
-#[derive(Debug)]
-pub(crate) struct DbError {
-    text: String,
-    source: sqlx::Error,
-}
-
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::error::Error for DbError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-fn describe_text(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Database(db) => match db.code() {
-            Some(code) => format!("{} [SQLite error {code}]", db.message()),
-            None => db.message().to_owned(),
-        },
-        other => other.to_string(),
-    }
-}
-
-pub(crate) fn describe(source: sqlx::Error) -> DbError {
-    DbError { text: describe_text(&source), source }
-}
-
-pub(crate) fn db(context: impl Into<String>, error: sqlx::Error) -> Error {
-    Error::database(context, describe(error))
-}
-
 /// The error for SQLite's write lock staying taken for the whole busy wait.
 fn lock_timeout(database: &str, waited: Duration) -> Error {
     Error::LockTimeout {
@@ -145,35 +110,9 @@ fn is_busy(error: &sqlx::Error) -> bool {
     }
 }
 
-fn raw_row(row: &SqliteRow) -> Result<RawRow, sqlx::Error> {
-    Ok(RawRow {
-        version: row.try_get(0)?,
-        name: row.try_get(1)?,
-        phase: row.try_get(2)?,
-        state: row.try_get(3)?,
-        checksum: row.try_get(4)?,
-        down_checksum: row.try_get(5)?,
-        rank: row.try_get(6)?,
-        statements_total: row.try_get(7)?,
-        statements_done: row.try_get(8)?,
-        statements: row.try_get(9)?,
-        failed_statement: row.try_get(10)?,
-        failed_line: row.try_get(11)?,
-        error: row.try_get(12)?,
-        applied_at_ms: row.try_get::<Option<i64>, _>(13)?.unwrap_or_default(),
-        execution_ms: row.try_get(14)?,
-        applied_by: row.try_get(15)?,
-        note: row.try_get(16)?,
-    })
-}
-
+/// Reads history rows by column name.
 fn history_of(table: &HistoryTable, rows: &[SqliteRow]) -> Result<History, Error> {
-    let raw = rows
-        .iter()
-        .map(raw_row)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| db(format!("reading history table {table}"), e))?;
-    decode_history(table, raw)
+    decode_history(table, rows.iter().map(Columns))
 }
 
 /// Reads the history table; `None` when it does not exist.
@@ -350,16 +289,12 @@ impl SqliteSession {
             .execute(&mut *tx)
             .await
             .map_err(|e| db(context(), e))?;
-        sqlx::query(AssertSqlSafe(sql::insert_layout(&table)))
-            .bind(&*applied_by)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db(context(), e))?;
+        run(&mut tx, sql::insert_layout(&table, &applied_by)).await.map_err(|e| db(context(), e))?;
         tx.commit().await.map_err(|e| db(context(), e))
     }
 
     async fn upgrade(&mut self, from: i64) -> Result<(), Error> {
-        let statements = sql::upgrade(&self.table, from, sql::UPGRADES);
+        let statements = sql::upgrade(&self.table, from, columns::UPGRADES);
         if statements.is_empty() {
             return Ok(());
         }
@@ -367,10 +302,7 @@ impl SqliteSession {
         let table = self.table.clone();
         let mut tx = self.begin().await?;
         for statement in statements {
-            sqlx::raw_sql(AssertSqlSafe(statement))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| db(format!("upgrading history table {table}"), e))?;
+            run(&mut tx, statement).await.map_err(|e| db(format!("upgrading history table {table}"), e))?;
         }
         tx.commit().await.map_err(|e| db(format!("upgrading history table {table}"), e))
     }
@@ -474,42 +406,10 @@ async fn claimed<'c>(
     }
 }
 
-/// Binds a history row to [`sql::upsert`].
-async fn upsert(
-    conn: &mut SqliteConnection,
-    table: &HistoryTable,
-    row: &RowWrite,
-    execution_ms: Option<i64>,
-    applied_by: &str,
-) -> Result<(), sqlx::Error> {
-    let statements = if row.statements.is_empty() { None } else { Some(StatementRecord::encode(&row.statements)) };
-    sqlx::query(AssertSqlSafe(sql::upsert(table)))
-        .bind(row.version.get())
-        .bind(&row.name)
-        .bind(row.phase.as_str())
-        .bind(row.state.as_str())
-        .bind(&row.checksum)
-        .bind(row.down_checksum.as_deref())
-        .bind(row.rank)
-        .bind(i64::from(row.statements_total))
-        .bind(i64::from(row.statements_done))
-        .bind(statements)
-        .bind(execution_ms)
-        .bind(applied_by)
-        .bind(row.note.as_deref())
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
 /// The rank a new row gets: the planned one, unless another process used ranks meanwhile.
 async fn rank(conn: &mut SqliteConnection, table: &HistoryTable, planned: i64) -> Result<i64, sqlx::Error> {
     let max: i64 = sqlx::query_scalar(AssertSqlSafe(sql::max_rank(table))).fetch_one(conn).await?;
     Ok(planned.max(max.saturating_add(1)))
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// A foreign-key violation found by `PRAGMA foreign_key_check` before commit.
@@ -576,9 +476,7 @@ impl SqliteSession {
                     let text = script.statement_text(statement).to_owned();
                     if let Err(error) = sqlx::raw_sql(AssertSqlSafe(text)).execute(&mut *tx).await {
                         let _ = tx.rollback().await;
-                        return Err(job
-                            .failure(Some(index), FailureOutcome::RolledBack, Box::new(describe(error)))
-                            .into());
+                        return Err(job.failure(Some(index), FailureOutcome::RolledBack, described(error)).into());
                     }
                     executed += 1;
                 }
@@ -618,7 +516,7 @@ impl SqliteSession {
                         }
                     };
                 }
-                upsert(&mut tx, &table, &row, Some(millis(started.elapsed())), &applied_by).await
+                run(&mut tx, sql::upsert(&table, &row, Execution::Measured(started.elapsed()), &applied_by)).await
             }
             Direction::Down => {
                 sqlx::query(AssertSqlSafe(sql::delete(&table))).bind(version).execute(&mut *tx).await.map(|_| ())
@@ -633,7 +531,7 @@ impl SqliteSession {
             if is_busy(&e) {
                 return Err(lock_timeout(&self.database, committing.elapsed()));
             }
-            return Err(job.failure(None, FailureOutcome::RolledBack, Box::new(describe(e))).into());
+            return Err(job.failure(None, FailureOutcome::RolledBack, described(e)).into());
         }
         Ok(Outcome::Executed(Executed { statements: executed, duration: started.elapsed() }))
     }
@@ -658,7 +556,7 @@ impl SqliteSession {
                     .await
                     .map_err(|e| db(format!("recording the start of migration {version} in {table}"), e))?;
             }
-            upsert(&mut tx, &table, &row, None, &applied_by)
+            run(&mut tx, sql::upsert(&table, &row, Execution::AsRecorded, &applied_by))
                 .await
                 .map_err(|e| db(format!("recording the start of migration {version} in {table}"), e))?;
             tx.commit().await.map_err(|e| db(format!("recording the start of migration {version} in {table}"), e))?;
@@ -723,8 +621,9 @@ impl SqliteSession {
             self.finish(job, started).await.map_err(Step::Progress)
         } else {
             let table = self.table.clone();
+            let applied_by = self.applied_by.clone();
             let conn = self.conn().map_err(Step::Progress)?;
-            progress(conn, &table, job.row.version.get(), index + 1).await.map_err(Step::Progress)
+            progress(conn, &table, job.row.version.get(), index + 1, &applied_by).await.map_err(Step::Progress)
         }
     }
 
@@ -749,7 +648,7 @@ impl SqliteSession {
         let recorded = if last {
             end_row(&mut tx, &table, job, started, &applied_by).await
         } else {
-            progress(&mut tx, &table, version, index + 1).await
+            progress(&mut tx, &table, version, index + 1, &applied_by).await
         };
         if let Err(e) = recorded {
             let _ = tx.rollback().await;
@@ -773,10 +672,10 @@ impl SqliteSession {
         state: State,
         error: sqlx::Error,
     ) -> Error {
-        let text = describe_text(&error);
+        let text = describe(&error);
         let line = job.statements.get(index).map(|s| s.line);
         let outcome = self.mark_failed(job.row.version.get(), state, index + 1, line, &text).await;
-        job.failure(Some(index), outcome, Box::new(describe(error))).into()
+        job.failure(Some(index), outcome, described(error)).into()
     }
 
     async fn mark_failed(
@@ -790,16 +689,8 @@ impl SqliteSession {
         let table = self.table.clone();
         let applied_by = self.applied_by.clone();
         let Ok(conn) = self.conn() else { return FailureOutcome::NotRecorded };
-        let written = sqlx::query(AssertSqlSafe(sql::mark_failed(&table)))
-            .bind(state.as_str())
-            .bind(i64::try_from(statement.saturating_sub(1)).unwrap_or(i64::MAX))
-            .bind(i64::try_from(statement).unwrap_or(i64::MAX))
-            .bind(line.and_then(|l| i64::try_from(l).ok()))
-            .bind(text)
-            .bind(&*applied_by)
-            .bind(version)
-            .execute(conn)
-            .await;
+        let written =
+            run(conn, sql::update(&table, version, &update::failed(state, statement, line, text), &applied_by)).await;
         match written {
             Ok(_) => FailureOutcome::Recorded,
             Err(e) => {
@@ -817,13 +708,15 @@ enum Step {
     Progress(Error),
 }
 
-async fn progress(conn: &mut SqliteConnection, table: &HistoryTable, version: i64, done: usize) -> Result<(), Error> {
-    sqlx::query(AssertSqlSafe(sql::progress(table)))
-        .bind(i64::try_from(done).unwrap_or(i64::MAX))
-        .bind(version)
-        .execute(conn)
+async fn progress(
+    conn: &mut SqliteConnection,
+    table: &HistoryTable,
+    version: i64,
+    done: usize,
+    applied_by: &str,
+) -> Result<(), Error> {
+    run(conn, sql::update(table, version, &update::progress(done), applied_by))
         .await
-        .map(|_| ())
         .map_err(|e| db(format!("recording progress of migration {version}"), e))
 }
 
@@ -838,17 +731,12 @@ async fn end_row(
     let version = job.row.version.get();
     let written = match job.direction {
         Direction::Up => {
-            sqlx::query(AssertSqlSafe(sql::mark_applied(table)))
-                .bind(i64::try_from(job.total()).unwrap_or(i64::MAX))
-                .bind(millis(started.elapsed()))
-                .bind(applied_by)
-                .bind(version)
-                .execute(conn)
-                .await
+            let applied = update::applied(job.total(), Execution::Measured(started.elapsed()));
+            run(conn, sql::update(table, version, &applied, applied_by)).await
         }
-        Direction::Down => sqlx::query(AssertSqlSafe(sql::delete(table))).bind(version).execute(conn).await,
+        Direction::Down => sqlx::query(AssertSqlSafe(sql::delete(table))).bind(version).execute(conn).await.map(|_| ()),
     };
-    written.map(|_| ()).map_err(|e| db(format!("recording the end of migration {version} in {table}"), e))
+    written.map_err(|e| db(format!("recording the end of migration {version} in {table}"), e))
 }
 
 #[async_trait]
@@ -904,7 +792,7 @@ impl Session<SqliteConnection> for SqliteSession {
             HistoryChange::Upsert(rows) => {
                 let mut written = Ok(());
                 for row in rows {
-                    written = upsert(&mut tx, &table, row, None, &applied_by).await;
+                    written = run(&mut tx, sql::upsert(&table, row, Execution::AsRecorded, &applied_by)).await;
                     if written.is_err() {
                         break;
                     }
@@ -949,7 +837,7 @@ mod tests {
     mod claims {
         use std::time::SystemTime;
 
-        use migrator_core::{Migration, Phase, Script, ScriptKind, SqlMigration, Version};
+        use migrator_core::{Migration, Phase, RowWrite, Script, ScriptKind, SqlMigration, Version};
 
         use super::super::*;
 

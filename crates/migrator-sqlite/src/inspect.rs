@@ -15,7 +15,8 @@ use migrator_core::schema::{ObjectKind, Schema};
 use migrator_core::{Error, Inspect};
 use sqlx::Row;
 
-use crate::driver::{SqliteDriver, db};
+use crate::conn::db;
+use crate::driver::SqliteDriver;
 
 /// Tables of the schema, without migrator's own and SQLite's internal ones.
 const TABLES: &str = "SELECT name FROM sqlite_master WHERE type = 'table' \

@@ -68,6 +68,7 @@
 //! | `testing` | [`testing`]: a fresh migrated database file per test (copied from a template), `#[migrator_sqlite::test]`, drift checks |
 //! The items of `migrator-core` that applications need are re-exported here.
 
+mod conn;
 mod driver;
 mod inspect;
 mod lock;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use migrator_core::Error;
 use sqlx::sqlite::SqliteConnection;
 
-use crate::driver::db;
+use crate::conn::db;
 
 /// The PRAGMAs restored between migrations: each holds an integer on this connection.
 const RESTORED: &[&str] = &[

@@ -3,32 +3,99 @@
 //! Identifiers reach SQL only through [`migrator_core::Ident::quoted`]; every value is a bind
 //! parameter (SQLite runs in-process, so binding costs nothing and no literal is ever built).
 
-use migrator_core::HistoryTable;
-use migrator_core::history::{LAYOUT, LAYOUT_ROW_STATE, LAYOUT_ROW_VERSION};
+use migrator_core::history::columns::{
+    self, Assignments, Column, ColumnType, Execution, LAYOUT_ROW_STATE, LAYOUT_ROW_VERSION, LayoutStep, Value, update,
+};
+use migrator_core::history::{HistoryTable, LAYOUT, RowWrite};
 
 /// The current time as stored in `applied_at`: ISO 8601 in UTC with milliseconds, readable in
 /// the `sqlite3` shell (`2026-11-20T09:30:00.123Z`).
 pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
-/// The history columns, in the order the driver decodes them; `applied_at` as milliseconds
-/// since the Unix epoch.
-pub(crate) const READ_COLUMNS: &str = "version, name, phase, state, checksum, down_checksum, applied_rank, \
-     statements_total, statements_done, statements, failed_statement, failed_line, error, \
-     CAST(round((julianday(applied_at) - 2440587.5) * 86400000.0) AS INTEGER), execution_ms, applied_by, note";
+/// How a history column is read: the timestamp as epoch milliseconds.
+fn read_expression(column: &Column) -> Option<String> {
+    match column.ty {
+        ColumnType::Timestamp => {
+            Some(format!("CAST(round((julianday({}) - 2440587.5) * 86400000.0) AS INTEGER)", column.name))
+        }
+        _ => None,
+    }
+}
+
+/// The SQL type of a history column.
+fn sql_type(column: &Column) -> String {
+    match column.ty {
+        ColumnType::BigInt | ColumnType::Int => "INTEGER",
+        _ => "TEXT",
+    }
+    .to_owned()
+}
+
+/// A value bound to a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// A statement with its bind parameters (`?1`, `?2`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bound {
+    pub(crate) sql: String,
+    pub(crate) binds: Vec<Bind>,
+}
+
+/// Renders values as bind parameters (or SQL for `NULL` and the time); `applied_by` is
+/// this process's description (SQLite has no users).
+struct Renderer<'a> {
+    applied_by: &'a str,
+    binds: Vec<Bind>,
+}
+
+impl Renderer<'_> {
+    fn bind(&mut self, bind: Bind) -> String {
+        self.binds.push(bind);
+        format!("?{}", self.binds.len())
+    }
+
+    fn render(&mut self, value: &Value<'_>) -> String {
+        match value {
+            Value::Int(n) => self.bind(Bind::Int(*n)),
+            Value::Text(text) => self.bind(Bind::Text(text.to_string())),
+            Value::AppliedBy => self.bind(Bind::Text(self.applied_by.to_owned())),
+            Value::Now => NOW.to_owned(),
+            // SQLite runs in-process: the driver measures durations itself, so a server-side
+            // clock is never asked for.
+            Value::Null | Value::Elapsed => "NULL".to_owned(),
+        }
+    }
+
+    fn values(&mut self, assignments: &Assignments<'_>) -> String {
+        assignments.iter().map(|(_, value)| self.render(value)).collect::<Vec<_>>().join(", ")
+    }
+
+    fn set_list(&mut self, assignments: &Assignments<'_>) -> String {
+        assignments
+            .iter()
+            .map(|(column, value)| format!("{} = {}", column.name, self.render(value)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
 
 /// Whether the history table exists (one row: 0 or 1).
 pub(crate) fn table_exists() -> &'static str {
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1"
 }
 
-/// Reads every row, the layout row included.
+/// Reads every row, the layout row included, each column under its own name.
 pub(crate) fn select_history(table: &HistoryTable) -> String {
-    format!("SELECT {READ_COLUMNS} FROM {} ORDER BY version", table.qualified('"'))
+    format!("SELECT {} FROM {} ORDER BY version", columns::select_list(read_expression), table.qualified('"'))
 }
 
 /// Reads one version's row (bind: version).
 pub(crate) fn select_row(table: &HistoryTable) -> String {
-    format!("SELECT {READ_COLUMNS} FROM {} WHERE version = ?1", table.qualified('"'))
+    format!("SELECT {} FROM {} WHERE version = ?1", columns::select_list(read_expression), table.qualified('"'))
 }
 
 /// The highest rank in use (0 for an empty table).
@@ -36,103 +103,74 @@ pub(crate) fn max_rank(table: &HistoryTable) -> String {
     format!("SELECT coalesce(max(applied_rank), 0) FROM {} WHERE version > 0", table.qualified('"'))
 }
 
-/// Creates the history table (layout 1), if missing.
+/// Creates the history table (the current layout), if missing.
 pub(crate) fn create_history(table: &HistoryTable) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS {} (
-    version INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    phase TEXT NOT NULL,
-    state TEXT NOT NULL,
-    checksum TEXT NOT NULL,
-    down_checksum TEXT,
-    applied_rank INTEGER NOT NULL,
-    statements_total INTEGER NOT NULL,
-    statements_done INTEGER NOT NULL,
-    statements TEXT,
-    failed_statement INTEGER,
-    failed_line INTEGER,
-    error TEXT,
-    applied_at TEXT NOT NULL,
-    execution_ms INTEGER,
-    applied_by TEXT NOT NULL,
-    note TEXT
-)",
-        table.qualified('"')
-    )
+    format!("CREATE TABLE IF NOT EXISTS {} (\n    {}\n)", table.qualified('"'), columns::definitions(sql_type))
 }
 
-/// Inserts the layout row unless it is there (bind: applied_by).
-pub(crate) fn insert_layout(table: &HistoryTable) -> String {
-    format!(
-        "INSERT INTO {} (version, name, phase, state, checksum, applied_rank, statements_total, statements_done, \
-         applied_at, applied_by, note) VALUES ({LAYOUT_ROW_VERSION}, 'migrator history layout', 'expand', \
-         '{LAYOUT_ROW_STATE}', '', 0, {LAYOUT}, 0, {NOW}, ?1, 'layout of this table; do not delete') \
-         ON CONFLICT (version) DO NOTHING",
-        table.qualified('"')
-    )
+/// Inserts the layout row unless it is there.
+pub(crate) fn insert_layout(table: &HistoryTable, applied_by: &str) -> Bound {
+    let layout = columns::layout_row(LAYOUT);
+    let mut r = Renderer { applied_by, binds: Vec::new() };
+    let values = r.values(&layout);
+    Bound {
+        sql: format!(
+            "INSERT INTO {} ({}) VALUES ({values}) ON CONFLICT (version) DO NOTHING",
+            table.qualified('"'),
+            columns::names(&layout)
+        ),
+        binds: r.binds,
+    }
 }
-
-/// In-place upgrades of the history table: `(layout it produces, SQL)`, in order. Layout 1
-/// is the first; a release that changes the table appends a step here (and bumps
-/// `migrator_core::history::LAYOUT`). `{table}` stands for the quoted table name.
-pub(crate) const UPGRADES: &[(i64, &str)] = &[];
 
 /// The statements that bring a table from layout `from` to the newest of `steps`, the last
 /// one recording the new layout; empty when there is nothing to do. The caller runs them in
 /// one transaction.
-pub(crate) fn upgrade(table: &HistoryTable, from: i64, steps: &[(i64, &str)]) -> Vec<String> {
-    let pending: Vec<&(i64, &str)> = steps.iter().filter(|(to, _)| *to > from).collect();
-    let Some(last) = pending.last().map(|(to, _)| *to) else { return Vec::new() };
+pub(crate) fn upgrade(table: &HistoryTable, from: i64, steps: &'static [LayoutStep]) -> Vec<Bound> {
+    let pending = columns::pending_upgrades(from, steps);
+    let Some(last) = pending.last().map(|step| step.layout) else { return Vec::new() };
     let q = table.qualified('"');
-    let mut statements: Vec<String> = pending.iter().map(|(_, step)| step.replace("{table}", &q)).collect();
-    statements.push(format!(
-        "UPDATE {q} SET statements_total = {last}, applied_at = {NOW} \
-         WHERE version = {LAYOUT_ROW_VERSION} AND state = '{LAYOUT_ROW_STATE}'"
-    ));
+    let mut statements: Vec<Bound> = pending
+        .iter()
+        .flat_map(|step| step.adds)
+        .map(|column| Bound {
+            sql: format!("ALTER TABLE {q} ADD COLUMN {}", columns::definition(column, sql_type)),
+            binds: Vec::new(),
+        })
+        .collect();
+    let mut r = Renderer { applied_by: "", binds: Vec::new() };
+    let set = r.set_list(&update::layout(last));
+    statements.push(Bound {
+        sql: format!("UPDATE {q} SET {set} WHERE version = {LAYOUT_ROW_VERSION} AND state = '{LAYOUT_ROW_STATE}'"),
+        binds: r.binds,
+    });
     statements
 }
 
-/// Insert-or-replace of a history row. Binds: version, name, phase, state, checksum,
-/// down_checksum, rank, statements_total, statements_done, statements, execution_ms,
-/// applied_by, note.
-pub(crate) fn upsert(table: &HistoryTable) -> String {
-    format!(
-        "INSERT INTO {} (version, name, phase, state, checksum, down_checksum, applied_rank, statements_total, \
-         statements_done, statements, failed_statement, failed_line, error, applied_at, execution_ms, applied_by, note) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, NULL, NULL, {NOW}, ?11, ?12, ?13) \
-         ON CONFLICT (version) DO UPDATE SET name = excluded.name, phase = excluded.phase, state = excluded.state, \
-         checksum = excluded.checksum, down_checksum = excluded.down_checksum, applied_rank = excluded.applied_rank, \
-         statements_total = excluded.statements_total, statements_done = excluded.statements_done, \
-         statements = excluded.statements, failed_statement = NULL, failed_line = NULL, error = NULL, \
-         applied_at = excluded.applied_at, execution_ms = excluded.execution_ms, applied_by = excluded.applied_by, \
-         note = excluded.note",
-        table.qualified('"')
-    )
+/// Insert-or-replace of a history row.
+pub(crate) fn upsert(table: &HistoryTable, row: &RowWrite, execution: Execution, applied_by: &str) -> Bound {
+    let assignments = row.values(execution);
+    let mut r = Renderer { applied_by, binds: Vec::new() };
+    let values = r.values(&assignments);
+    let updates: Vec<String> =
+        assignments.iter().skip(1).map(|(column, _)| format!("{0} = excluded.{0}", column.name)).collect();
+    Bound {
+        sql: format!(
+            "INSERT INTO {} ({}) VALUES ({values}) ON CONFLICT (version) DO UPDATE SET {}",
+            table.qualified('"'),
+            columns::names(&assignments),
+            updates.join(", ")
+        ),
+        binds: r.binds,
+    }
 }
 
-/// Records progress (binds: statements_done, version).
-pub(crate) fn progress(table: &HistoryTable) -> String {
-    format!("UPDATE {} SET statements_done = ?1, applied_at = {NOW} WHERE version = ?2", table.qualified('"'))
-}
-
-/// Marks a stepwise up step applied (binds: statements_done, execution_ms, applied_by, version).
-pub(crate) fn mark_applied(table: &HistoryTable) -> String {
-    format!(
-        "UPDATE {} SET state = 'applied', statements_done = ?1, failed_statement = NULL, failed_line = NULL, \
-         error = NULL, applied_at = {NOW}, execution_ms = ?2, applied_by = ?3 WHERE version = ?4",
-        table.qualified('"')
-    )
-}
-
-/// Records a failed statement (binds: state, statements_done, failed_statement, failed_line,
-/// error, applied_by, version).
-pub(crate) fn mark_failed(table: &HistoryTable) -> String {
-    format!(
-        "UPDATE {} SET state = ?1, statements_done = ?2, failed_statement = ?3, failed_line = ?4, error = ?5, \
-         applied_at = {NOW}, applied_by = ?6 WHERE version = ?7",
-        table.qualified('"')
-    )
+/// Changes some columns of a version's row.
+pub(crate) fn update(table: &HistoryTable, version: i64, assignments: &Assignments<'_>, applied_by: &str) -> Bound {
+    let mut r = Renderer { applied_by, binds: Vec::new() };
+    let set = r.set_list(assignments);
+    let version = r.bind(Bind::Int(version));
+    Bound { sql: format!("UPDATE {} SET {set} WHERE version = {version}", table.qualified('"')), binds: r.binds }
 }
 
 /// Deletes a version's row (bind: version).
@@ -143,18 +181,21 @@ pub(crate) fn delete(table: &HistoryTable) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use migrator_core::Ident;
+    use migrator_core::history::Ident;
 
     #[test]
     fn upgrades_apply_only_newer_steps_and_record_the_layout() {
+        use migrator_core::history::columns::{NOTE, STATEMENTS};
+        static STEPS: [LayoutStep; 2] =
+            [LayoutStep { layout: 2, adds: &[STATEMENTS] }, LayoutStep { layout: 3, adds: &[NOTE] }];
         let table = HistoryTable::default();
-        let steps = [(2, "ALTER TABLE {table} ADD COLUMN a TEXT"), (3, "ALTER TABLE {table} ADD COLUMN b TEXT")];
-        let statements = upgrade(&table, 2, &steps);
+        let statements = upgrade(&table, 2, &STEPS);
         assert_eq!(statements.len(), 2);
-        assert_eq!(statements[0], "ALTER TABLE \"_migrator_history\" ADD COLUMN b TEXT");
-        assert!(statements[1].contains("SET statements_total = 3"));
-        assert!(upgrade(&table, 3, &steps).is_empty());
-        assert!(upgrade(&table, 1, UPGRADES).is_empty(), "layout 1 is the first");
+        assert_eq!(statements[0].sql, "ALTER TABLE \"_migrator_history\" ADD COLUMN note TEXT");
+        assert!(statements[1].sql.contains("SET statements_total = ?1"), "{}", statements[1].sql);
+        assert_eq!(statements[1].binds, vec![Bind::Int(3)]);
+        assert!(upgrade(&table, 3, &STEPS).is_empty());
+        assert!(upgrade(&table, 1, columns::UPGRADES).is_empty(), "layout 1 is the first");
     }
 
     #[test]
@@ -162,5 +203,24 @@ mod tests {
         let table = HistoryTable { schema: None, name: Ident::new("history table", "odd\"name").unwrap() };
         assert!(select_history(&table).ends_with("FROM \"odd\"\"name\" ORDER BY version"));
         assert!(create_history(&table).starts_with("CREATE TABLE IF NOT EXISTS \"odd\"\"name\" ("));
+    }
+
+    #[test]
+    fn every_value_is_bound() {
+        let update = update(
+            &HistoryTable::default(),
+            7,
+            &update::failed(migrator_core::history::State::Failed, 2, None, "it's"),
+            "me",
+        );
+        assert_eq!(
+            update.sql,
+            format!(
+                "UPDATE \"_migrator_history\" SET state = ?1, statements_done = ?2, failed_statement = ?3, \
+                 failed_line = NULL, error = ?4, applied_at = {NOW}, applied_by = ?5 WHERE version = ?6"
+            )
+        );
+        assert_eq!(update.binds[3], Bind::Text("it's".into()));
+        assert_eq!(update.binds[5], Bind::Int(7));
     }
 }

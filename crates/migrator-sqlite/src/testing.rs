@@ -126,7 +126,7 @@ impl TestKit {
             .max_connections(self.max_connections)
             .connect_with(SqliteConnectOptions::new().filename(&path))
             .await
-            .map_err(|e| crate::driver::db(format!("opening test database {}", path.display()), e))?;
+            .map_err(|e| crate::conn::db(format!("opening test database {}", path.display()), e))?;
         debug!(database = %path.display(), template = %template.display(), "test database ready");
         Ok(TestDb { pool, path, dropped: false })
     }
@@ -159,7 +159,7 @@ impl TestKit {
             .max_connections(2)
             .connect_with(SqliteConnectOptions::new().filename(&building).create_if_missing(true))
             .await
-            .map_err(|e| crate::driver::db(format!("creating template database {}", building.display()), e))?;
+            .map_err(|e| crate::conn::db(format!("creating template database {}", building.display()), e))?;
         // A private file, built under the kit's own lock: no migration lock file needed.
         let migrator = migrator_core::Migrator::<SqliteDriver>::builder(&pool, set.clone()).no_lock().build()?;
         let applied = migrator.run_with(Phases::All, None).await;

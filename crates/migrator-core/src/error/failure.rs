@@ -45,13 +45,14 @@ pub struct MigrationFailure {
     pub message: String,
     /// What was left behind.
     pub outcome: FailureOutcome,
-    /// The underlying error.
-    #[source]
-    pub source: BoxError,
+    /// The underlying error (the driver's, or the Rust code's). Its text is the failure's
+    /// [`MigrationFailure::message`], so it is not repeated as
+    /// [`std::error::Error::source`].
+    pub cause: BoxError,
 }
 
 impl MigrationFailure {
-    /// Describes a failure; `source`'s message becomes the failure's message.
+    /// Describes a failure; `cause`'s message becomes the failure's message.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         version: Version,
@@ -63,7 +64,7 @@ impl MigrationFailure {
         line: Option<usize>,
         snippet: impl Into<String>,
         outcome: FailureOutcome,
-        source: BoxError,
+        cause: BoxError,
     ) -> Self {
         MigrationFailure {
             version,
@@ -74,9 +75,9 @@ impl MigrationFailure {
             total,
             line,
             snippet: snippet.into(),
-            message: source.to_string(),
+            message: cause.to_string(),
             outcome,
-            source,
+            cause,
         }
     }
 }

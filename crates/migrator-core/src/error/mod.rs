@@ -141,15 +141,51 @@ pub enum Error {
     },
 
     /// A database error outside a migration's own statements.
-    #[error("{context}: {source}")]
+    #[error("{context}: {cause}")]
     Database {
         /// What migrator was doing.
         context: String,
-        /// The driver's error.
-        #[source]
-        source: BoxError,
+        /// The driver's error, as the driver describes it (usually a [`DatabaseError`],
+        /// whose [`DatabaseError::raw`] is the driver's own error). Its text is part of this
+        /// error's message, so it is not repeated as [`std::error::Error::source`].
+        cause: BoxError,
     },
 }
+
+/// A database driver's error as migrator shows it: the text people read (message, detail,
+/// hint, error code, whatever the driver can tell) with the driver's own error kept for
+/// programs that inspect it. Its text says everything, so it has no
+/// [`std::error::Error::source`]: an error chain printer shows each message once.
+#[derive(Debug)]
+pub struct DatabaseError {
+    text: String,
+    raw: BoxError,
+}
+
+impl DatabaseError {
+    /// `text` describes `raw` for people.
+    pub fn new(text: impl Into<String>, raw: impl Into<BoxError>) -> Self {
+        DatabaseError { text: text.into(), raw: raw.into() }
+    }
+
+    /// The description.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The driver's own error (for example a `sqlx::Error`, to downcast).
+    pub fn raw(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self.raw.as_ref()
+    }
+}
+
+impl std::fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for DatabaseError {}
 
 impl From<InvalidVersion> for Error {
     fn from(InvalidVersion { value }: InvalidVersion) -> Self {
@@ -159,8 +195,8 @@ impl From<InvalidVersion> for Error {
 
 impl Error {
     /// A database error while doing `context`.
-    pub fn database(context: impl Into<String>, source: impl Into<BoxError>) -> Error {
-        Error::Database { context: context.into(), source: source.into() }
+    pub fn database(context: impl Into<String>, cause: impl Into<BoxError>) -> Error {
+        Error::Database { context: context.into(), cause: cause.into() }
     }
 
     /// A single load problem.

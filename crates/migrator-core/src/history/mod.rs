@@ -7,6 +7,9 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+pub mod columns;
+pub mod digest;
+
 use crate::checksum::StatementRecord;
 use crate::error::Error;
 use crate::version::{Phase, Version};
@@ -196,33 +199,6 @@ pub fn host_name() -> Option<String> {
         .filter(|h| !h.is_empty())
 }
 
-/// The digest of a history in which every row is applied and carries exactly these
-/// `(version, name, phase, checksum, down checksum)` values, in version order: SHA-256 (hex)
-/// of the rows joined with U+001E, each row's fields joined with U+001F. A driver computes
-/// the same digest on the server (see [`crate::Driver::probe_expecting`]), so the startup
-/// check sends the history's rows only when they differ from what the binary expects.
-pub fn applied_digest<'a>(rows: impl IntoIterator<Item = (i64, &'a str, Phase, &'a str, Option<&'a str>)>) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    for (i, (version, name, phase, checksum, down)) in rows.into_iter().enumerate() {
-        if i > 0 {
-            hasher.update("\u{1e}");
-        }
-        hasher.update(format!(
-            "{version}\u{1f}{name}\u{1f}{}\u{1f}{checksum}\u{1f}{}",
-            phase.as_str(),
-            down.unwrap_or("")
-        ));
-    }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What a driver answers from the server's comparison ([`crate::Driver::probe_expecting`]):
-/// the index of the expected digest the history has, when every row is applied (`clean`).
-pub fn expected_match(clean: bool, digest: &str, expected: &[String]) -> Option<usize> {
-    if clean { expected.iter().position(|d| d == digest) } else { None }
-}
-
 /// The rows of the history table (without the layout row), in version order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct History {
@@ -242,104 +218,6 @@ impl History {
     pub fn max_rank(&self) -> i64 {
         self.rows.iter().map(|r| r.rank).max().unwrap_or(0)
     }
-}
-
-/// The raw column values of one history row, as a driver reads them; [`RawRow::decode`]
-/// turns them into a checked [`HistoryRow`], and [`decode_history`] a whole table.
-#[derive(Debug, Clone, Default)]
-pub struct RawRow {
-    /// `version`
-    pub version: i64,
-    /// `name`
-    pub name: String,
-    /// `phase`
-    pub phase: String,
-    /// `state`
-    pub state: String,
-    /// `checksum`
-    pub checksum: String,
-    /// `down_checksum`
-    pub down_checksum: Option<String>,
-    /// `applied_rank`
-    pub rank: i64,
-    /// `statements_total`
-    pub statements_total: i64,
-    /// `statements_done`
-    pub statements_done: i64,
-    /// `statements`
-    pub statements: Option<String>,
-    /// `failed_statement`
-    pub failed_statement: Option<i64>,
-    /// `failed_line`
-    pub failed_line: Option<i64>,
-    /// `error`
-    pub error: Option<String>,
-    /// `applied_at` as milliseconds since the Unix epoch.
-    pub applied_at_ms: i64,
-    /// `execution_ms`
-    pub execution_ms: Option<i64>,
-    /// `applied_by`
-    pub applied_by: String,
-    /// `note`
-    pub note: Option<String>,
-}
-
-/// The reserved version of the layout row.
-pub const LAYOUT_ROW_VERSION: i64 = 0;
-/// The `state` of the layout row.
-pub const LAYOUT_ROW_STATE: &str = "layout";
-
-impl RawRow {
-    /// Checks and converts the row.
-    pub fn decode(self, table: &HistoryTable) -> Result<HistoryRow, Error> {
-        let version = self.version;
-        let bad = |message: String| Error::CorruptHistory { table: table.to_string(), version, message };
-        let to_u32 = |value: i64, column: &str| {
-            u32::try_from(value).map_err(|_| bad(format!("{column} is {value}, expected a count")))
-        };
-        let opt_u32 = |value: Option<i64>, column: &str| value.map(|v| to_u32(v, column)).transpose();
-        Ok(HistoryRow {
-            version: Version::new(version).ok_or_else(|| bad("version must be positive".to_owned()))?,
-            phase: Phase::parse(&self.phase).ok_or_else(|| bad(format!("unknown phase `{}`", self.phase)))?,
-            state: State::parse(&self.state).ok_or_else(|| bad(format!("unknown state `{}`", self.state)))?,
-            statements_total: to_u32(self.statements_total, "statements_total")?,
-            statements_done: to_u32(self.statements_done, "statements_done")?,
-            statements: match &self.statements {
-                Some(text) => {
-                    StatementRecord::decode(text).ok_or_else(|| bad("unreadable statements column".to_owned()))?
-                }
-                None => Vec::new(),
-            },
-            failed_statement: opt_u32(self.failed_statement, "failed_statement")?,
-            failed_line: opt_u32(self.failed_line, "failed_line")?,
-            applied_at: SystemTime::UNIX_EPOCH
-                + Duration::from_millis(u64::try_from(self.applied_at_ms).unwrap_or_default()),
-            execution_time: self.execution_ms.map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or_default())),
-            name: self.name,
-            checksum: self.checksum,
-            down_checksum: self.down_checksum,
-            rank: self.rank,
-            error: self.error,
-            applied_by: self.applied_by,
-            note: self.note,
-        })
-    }
-}
-
-/// Builds a [`History`] from every raw row of the table, the layout row included.
-pub fn decode_history(table: &HistoryTable, raw: Vec<RawRow>) -> Result<History, Error> {
-    let mut layout = None;
-    let mut rows = Vec::with_capacity(raw.len());
-    for row in raw {
-        if row.version == LAYOUT_ROW_VERSION && row.state == LAYOUT_ROW_STATE {
-            layout = Some(row.statements_total);
-        } else {
-            rows.push(row.decode(table)?);
-        }
-    }
-    rows.sort_by_key(|r| r.version);
-    // A table without its layout row predates layouts: treat it as the first layout.
-    Ok(History { layout: layout.unwrap_or(1), rows })
 }
 
 /// A history row to write: what the runner decides, the driver stores.
@@ -389,54 +267,51 @@ mod tests {
     }
 
     #[test]
-    fn decodes_rows_and_layout() {
-        let table = HistoryTable::default();
-        let raw = vec![
-            RawRow { version: 0, state: "layout".into(), statements_total: 1, ..RawRow::default() },
-            RawRow {
-                version: 2,
-                name: "b".into(),
-                phase: "contract".into(),
-                state: "failed".into(),
+    fn histories_are_in_version_order_with_their_highest_rank() {
+        use super::columns::{Execution, ReadRow, Value};
+        /// A row read back as it was written.
+        struct Row(RowWrite);
+        impl Row {
+            fn value(&self, column: &str) -> Option<Value<'_>> {
+                self.0.values(Execution::AsRecorded).into_iter().find(|(c, _)| c.name == column).map(|(_, v)| v)
+            }
+        }
+        impl ReadRow for Row {
+            fn int(&self, column: &str) -> Result<Option<i64>, crate::error::BoxError> {
+                Ok(match self.value(column) {
+                    Some(Value::Int(n)) => Some(n),
+                    Some(Value::Now) => Some(0),
+                    _ => None,
+                })
+            }
+            fn text(&self, column: &str) -> Result<Option<String>, crate::error::BoxError> {
+                Ok(match self.value(column) {
+                    Some(Value::Text(t)) => Some(t.into_owned()),
+                    Some(Value::AppliedBy) => Some("me".to_owned()),
+                    _ => None,
+                })
+            }
+        }
+        let row = |version: i64, rank: i64| {
+            Row(RowWrite {
+                version: Version::new(version).unwrap(),
+                name: format!("m{version}"),
+                phase: Phase::Expand,
+                state: State::Applied,
                 checksum: "sha256:x".into(),
-                rank: 2,
-                statements_total: 3,
+                down_checksum: None,
+                rank,
+                statements_total: 1,
                 statements_done: 1,
-                statements: Some("1:aa,4:bb,9:cc".into()),
-                failed_statement: Some(2),
-                failed_line: Some(4),
-                applied_at_ms: 1_000,
-                ..RawRow::default()
-            },
-            RawRow {
-                version: 1,
-                name: "a".into(),
-                phase: "expand".into(),
-                state: "applied".into(),
-                ..RawRow::default()
-            },
-        ];
-        let history = decode_history(&table, raw).unwrap();
-        assert_eq!(history.layout, 1);
-        assert_eq!(history.rows.iter().map(|r| r.version.get()).collect::<Vec<_>>(), vec![1, 2]);
-        let failed = history.get(Version::new(2).unwrap()).unwrap();
-        assert_eq!(failed.state, State::Failed);
-        assert_eq!(failed.statements[1], StatementRecord { line: 4, hash: "bb".into() });
-        assert_eq!(failed.applied_at, SystemTime::UNIX_EPOCH + Duration::from_secs(1));
-        assert_eq!(history.max_rank(), 2);
-    }
-
-    #[test]
-    fn corrupt_rows_are_reported() {
-        let table = HistoryTable::default();
-        let e = decode_history(
-            &table,
-            vec![RawRow { version: 4, phase: "expand".into(), state: "weird".into(), ..RawRow::default() }],
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "history table _migrator_history has an unreadable row for version 4: unknown state `weird`"
-        );
+                statements: Vec::new(),
+                execution_time: None,
+                note: None,
+            })
+        };
+        let rows = [row(3, 1), row(1, 5)];
+        let history = columns::decode_history(&HistoryTable::default(), rows).unwrap();
+        assert_eq!(history.rows.iter().map(|r| r.version.get()).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(history.max_rank(), 5);
+        assert_eq!(history.get(Version::new(3).unwrap()).map(|r| r.rank), Some(1));
     }
 }

@@ -1,0 +1,86 @@
+//! One connection's messages: the query helper that sends a whole script in one round trip,
+//! error numbers, how a MySQL error is described for people, and rows read by column name.
+
+use futures_util::TryStreamExt;
+use migrator_core::Error;
+use migrator_core::error::{BoxError, DatabaseError};
+use migrator_core::history::columns::ReadRow;
+use sqlx::mysql::{MySqlDatabaseError, MySqlRow};
+use sqlx::{AssertSqlSafe, Either, MySqlConnection, Row};
+
+/// A failed multi-statement query: the rows of the statements that completed, and the error.
+pub(crate) struct Failed {
+    pub(crate) completed: usize,
+    pub(crate) partial: Vec<Vec<MySqlRow>>,
+    pub(crate) error: sqlx::Error,
+}
+
+/// Runs `sql` (one or more statements) as one `COM_QUERY`: one round trip. Returns the rows
+/// of each statement, or what completed before the error.
+pub(crate) async fn simple(conn: &mut MySqlConnection, sql: String) -> Result<Vec<Vec<MySqlRow>>, Failed> {
+    let mut results: Vec<Vec<MySqlRow>> = vec![Vec::new()];
+    let mut stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_many(&mut *conn);
+    loop {
+        match stream.try_next().await {
+            Ok(Some(Either::Left(_))) => results.push(Vec::new()),
+            Ok(Some(Either::Right(row))) => {
+                if let Some(rows) = results.last_mut() {
+                    rows.push(row);
+                }
+            }
+            Ok(None) => break,
+            Err(error) => {
+                results.pop();
+                return Err(Failed { completed: results.len(), partial: results, error });
+            }
+        }
+    }
+    results.pop();
+    Ok(results)
+}
+
+pub(crate) fn number(error: &sqlx::Error) -> Option<u16> {
+    match error {
+        sqlx::Error::Database(db) => db.try_downcast_ref::<MySqlDatabaseError>().map(MySqlDatabaseError::number),
+        _ => None,
+    }
+}
+
+/// A database error described for people: message, error number and SQLSTATE.
+pub(crate) fn describe(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => match db.try_downcast_ref::<MySqlDatabaseError>() {
+            Some(my) => format!(
+                "{} [error {}{}]",
+                my.message(),
+                my.number(),
+                my.code().map(|c| format!(", SQLSTATE {c}")).unwrap_or_default()
+            ),
+            None => db.message().to_owned(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// `error` as a boxed [`DatabaseError`], described for people.
+pub(crate) fn described(error: sqlx::Error) -> BoxError {
+    Box::new(DatabaseError::new(describe(&error), error))
+}
+
+/// A database error while doing `context`.
+pub(crate) fn db(context: impl Into<String>, error: sqlx::Error) -> Error {
+    Error::database(context, described(error))
+}
+
+/// A row whose columns are read by name (for core's history decoder).
+pub(crate) struct Columns<'r>(pub(crate) &'r MySqlRow);
+
+impl ReadRow for Columns<'_> {
+    fn int(&self, column: &str) -> Result<Option<i64>, BoxError> {
+        Ok(self.0.try_get(column)?)
+    }
+
+    fn text(&self, column: &str) -> Result<Option<String>, BoxError> {
+        Ok(self.0.try_get(column)?)
+    }
+}
