@@ -535,7 +535,7 @@ pub async fn force<B: Backend>() {
     m.force_reverted(2).await.unwrap();
     assert_eq!(state_labels(&m.status().await.unwrap()), [(1, "applied"), (2, "pending")]);
     let e = m.force_reverted(2).await.unwrap_err();
-    assert!(matches!(&e, Error::Plan { source: PlanError::NotPossible { .. } }), "{e}");
+    assert!(matches!(&e, Error::Plan { source: PlanError::NotRecorded { .. } }), "{e}");
     let e = m.force(9).await.unwrap_err();
     assert!(e.to_string().contains("no such migration"), "{e}");
     db.cleanup().await;

@@ -209,6 +209,6 @@ async fn the_lease_lock_is_refused_where_there_is_none() {
     dir.up(1, "t", "CREATE TABLE t (id INT);\n");
     let set = dir.set::<sqlx::SqliteConnection>(migrator_core::Dialect::Sqlite);
     let refused = migrator_sqlite::Migrator::builder(db.driver(), set).lock_strategy(LockStrategy::lease()).build();
-    assert!(matches!(refused, Err(Error::InvalidName { what: "lock strategy", .. })), "{refused:?}");
+    assert!(matches!(refused, Err(Error::Unsupported { .. })), "{refused:?}");
     db.cleanup().await;
 }

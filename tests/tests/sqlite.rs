@@ -197,7 +197,7 @@ async fn without_the_lock_a_no_transaction_migration_in_progress_stops_other_run
     assert!(
         matches!(
             &e,
-            Error::Plan { source: PlanError::Interrupted { statement: 2, .. } | PlanError::NotPossible { .. } }
+            Error::Plan { source: PlanError::Interrupted { statement: 2, .. } | PlanError::StartedElsewhere { .. } }
         ),
         "{e}"
     );

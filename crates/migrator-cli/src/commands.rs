@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use migrator_core::plan::{MigrationState, PlanError, SkipReason, Skipped, StatusEntry, Warning};
+use migrator_core::plan::{MigrationState, ModeReason, PlanError, SkipReason, Skipped, StatusEntry, Warning};
 use migrator_core::{
     Body, Dialect, Direction, Driver, Error, Lease, LockStrategy, MigrationSet, Migrator, Phase, Phases, Report,
     Status, human,
@@ -39,7 +39,9 @@ where
     }
     builder.build().map_err(|e| match e {
         // A table or schema name, or a schema on a database without schemas: the options.
-        Error::InvalidName { .. } => Usage(e.to_string()).into(),
+        Error::InvalidOption { .. } | Error::Unsupported { .. } | Error::Misconfigured { .. } => {
+            Usage(e.to_string()).into()
+        }
         other => other.into(),
     })
 }
@@ -384,13 +386,7 @@ fn print_status(status: &Status, out: Style) {
                 m.name,
                 if *direction == migrator_core::Direction::Down { "being reverted" } else { "being applied" },
             ),
-            MigrationState::ChecksumMismatch { stored } => println!(
-                "\n{} {} {} was applied with checksum {stored}, but its file has changed since: restore it, or \
-                 `migrator repair` if the edit is deliberate",
-                out.red("changed"),
-                m.version,
-                m.name
-            ),
+            MigrationState::ChecksumMismatch { problem, .. } => println!("\n{} {problem}", out.red("changed")),
             _ => {}
         }
     }
@@ -438,19 +434,15 @@ where
     for planned in &plan.apply {
         let Some(m) = migrator.migrations().get(planned.version) else { continue };
         let up = m.up();
-        let mode = match up.body {
-            Body::Sql(script) if up.settings.no_transaction => {
-                format!("no-transaction: {} statement(s), one at a time", statement_count(script))
+        let step = migrator.up_plan(planned.version.get())?;
+        let n = step.statements;
+        let mode = match (step.mode, step.reason, up.body) {
+            (_, _, Body::Rust(_)) => "Rust code".to_owned(),
+            (_, ModeReason::NoTransaction, _) => format!("no-transaction: {n} statement(s), one at a time"),
+            (_, ModeReason::ImplicitCommit, _) => {
+                format!("statement by statement: {n} statement(s), {} commits DDL on its own", dialect.name())
             }
-            Body::Sql(script) if !migrator.driver().capabilities().transactional_ddl && commits(script, dialect) => {
-                format!(
-                    "statement by statement: {} statement(s), {} commits DDL on its own",
-                    statement_count(script),
-                    dialect.name()
-                )
-            }
-            Body::Sql(script) => format!("one transaction: {} statement(s)", statement_count(script)),
-            Body::Rust(_) => "Rust code".to_owned(),
+            _ => format!("one transaction: {n} statement(s)"),
         };
         let late = if planned.out_of_order { ", out of order" } else { "" };
         println!("{}", out.bold(&format!("-- {} {} ({}, {mode}{late})", planned.version, planned.name, planned.phase)));
@@ -465,14 +457,4 @@ where
     }
     notes(&plan.skipped, &plan.warnings);
     Ok(())
-}
-
-fn statement_count(script: &migrator_core::Script) -> usize {
-    script.statements().map(<[_]>::len).unwrap_or(0)
-}
-
-fn commits(script: &migrator_core::Script, dialect: Dialect) -> bool {
-    script.statements().is_ok_and(|statements| {
-        statements.iter().any(|s| migrator_core::classify::commits_implicitly(dialect, script.statement_text(s)))
-    })
 }

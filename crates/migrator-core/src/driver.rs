@@ -14,47 +14,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::dialect::Dialect;
+pub use crate::capabilities::{Capabilities, Lease, LockStrategy};
 use crate::error::{BoxError, Error, FailureOutcome, MigrationFailure};
-use crate::history::{History, HistoryTable, RowWrite};
+use crate::history::{History, HistoryTable, RowWrite, State};
 use crate::migration::{Body, Migration, Step};
+pub use crate::plan::Mode;
 use crate::split::Statement;
 use crate::version::{Direction, Version};
-
-/// What a backend can do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Capabilities {
-    /// The SQL dialect for splitting and linting.
-    pub dialect: Dialect,
-    /// DDL statements can run inside a transaction and roll back (PostgreSQL, SQLite).
-    pub transactional_ddl: bool,
-    /// The backend has a lock that serializes migrators (advisory lock, `GET_LOCK`).
-    pub migration_lock: bool,
-    /// The history table may live in a named schema.
-    pub schemas: bool,
-    /// Per-migration lock timeouts are enforced.
-    pub lock_timeout: bool,
-    /// Per-migration statement timeouts are enforced.
-    pub statement_timeout: bool,
-    /// The lease lock ([`LockStrategy::Lease`]) is available.
-    pub lease_lock: bool,
-}
-
-impl Capabilities {
-    /// Capabilities for `dialect` with every feature off; backends switch on what they have.
-    pub const fn new(dialect: Dialect) -> Self {
-        Capabilities {
-            dialect,
-            transactional_ddl: false,
-            migration_lock: false,
-            schemas: false,
-            lock_timeout: false,
-            statement_timeout: false,
-            lease_lock: false,
-        }
-    }
-}
 
 /// How to take the migration lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,58 +38,6 @@ impl LockRequest {
     pub fn session(wait: Duration) -> Self {
         LockRequest { enabled: true, wait, strategy: LockStrategy::Session }
     }
-}
-
-/// Which lock serializes migrators.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LockStrategy {
-    /// The database's session lock on the migration connection (PostgreSQL advisory lock,
-    /// MySQL `GET_LOCK`): the server releases it when the connection ends, whatever happens
-    /// to the process. The default. It needs the connection to be one server session, so it
-    /// is unsafe behind a transaction-mode pooler (PgBouncer `pool_mode = transaction`);
-    /// PostgreSQL detects that and fails with [`Error::LockUnsafe`].
-    #[default]
-    Session,
-    /// A lease row in `_migrator_lock`: holder identity, a fencing token checked by every
-    /// history write, expiry judged by the server's clock, a heartbeat on its own connection.
-    /// For transaction-mode poolers and databases without session locks. A dead holder's
-    /// lease expires after its time to live; a live holder keeps renewing it.
-    Lease(Lease),
-}
-
-impl LockStrategy {
-    /// A lease with the default time to live.
-    pub const fn lease() -> Self {
-        LockStrategy::Lease(Lease::new(Lease::DEFAULT_TTL))
-    }
-}
-
-/// The settings of [`LockStrategy::Lease`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lease {
-    /// How long the lease lasts without a heartbeat: after a holder dies, others wait this
-    /// long. The heartbeat renews it every third of this.
-    pub ttl: Duration,
-}
-
-impl Lease {
-    /// The default time to live (30 s).
-    pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
-
-    /// A lease lasting `ttl` without a heartbeat.
-    pub const fn new(ttl: Duration) -> Self {
-        Lease { ttl }
-    }
-}
-
-/// How a step runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// In one transaction with its history write: all or nothing.
-    Transactional,
-    /// Statement by statement, recording progress after each, so a failure can be resumed.
-    Stepwise,
 }
 
 /// One step for a session to execute: a migration's up or down, with the history row to
@@ -160,6 +74,11 @@ impl<C: ?Sized> Job<'_, C> {
             Body::Sql(_) => self.statements.len(),
             Body::Rust(_) => 1,
         }
+    }
+
+    /// The state the job's row takes when one of its statements fails.
+    pub fn failed_state(&self) -> State {
+        crate::plan::failed_state(self.direction)
     }
 
     /// Describes the failure of this job at statement `index` (0-based into

@@ -52,6 +52,7 @@
 
 pub mod backoff;
 pub mod build;
+mod capabilities;
 mod check;
 pub mod checksum;
 pub mod classify;

@@ -44,8 +44,8 @@ impl MigrationMeta {
         down_checksum: Option<Checksum>,
     ) -> Result<MigrationMeta, Error> {
         let name = name.into();
-        check_name(&name).map_err(|reason| Error::InvalidName {
-            what: "migration name",
+        check_name(&name).map_err(|reason| Error::InvalidOption {
+            option: "migration name",
             value: name.to_string(),
             reason,
         })?;

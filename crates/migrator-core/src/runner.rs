@@ -12,15 +12,15 @@ use std::time::Duration;
 
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::driver::{
-    Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, LockStrategy, Mode, Outcome, Session,
-};
+use crate::capabilities::LockStrategy;
+use crate::driver::{Driver, Executed, HistoryChange, Job, LockRequest, Outcome, Session};
 use crate::error::Error;
 use crate::history::{History, HistoryRow, HistoryTable, Ident, LAYOUT, RowWrite, State};
 use crate::migration::{Body, Down, Migration, Step};
+use crate::plan::build::{Requested, StepNeeds, check_build};
 use crate::plan::{
-    self, Available, DownKind, DownTarget, Policy, SkipReason, Skipped, UpInput, UpPlan, find_dirty, plan_down,
-    plan_resume, plan_up,
+    self, Available, DownKind, DownTarget, Policy, SkipReason, Skipped, StepKind, StepPlan, UpInput, UpPlan, plan_down,
+    plan_resume, plan_up, start_state, step_plan,
 };
 use crate::report::{Repaired, Report, Status, StepReport, Validation, skip_text};
 use crate::set::{IntoMigrations, MigrationSet};
@@ -133,49 +133,21 @@ where
     pub fn build(self) -> Result<Migrator<D>, Error> {
         let caps = self.driver.capabilities();
         let set = self.migrations?;
-        let schema = match self.schema {
-            Some(schema) if !caps.schemas => {
-                return Err(Error::InvalidName {
-                    what: "history schema",
-                    value: schema,
-                    reason: "this database has no schemas: leave the schema unset".to_owned(),
-                });
-            }
-            Some(schema) => Some(Ident::new("history schema", &schema)?),
-            None => None,
+        let requested = Requested {
+            schema: self.schema.as_deref(),
+            lock_timeout: self.lock_timeout.flatten(),
+            strategy: self.lock_strategy,
         };
-        let name = match self.table {
-            Some(table) => Ident::new("history table", &table)?,
+        check_build(caps, &requested, set.iter().flat_map(step_needs))?;
+        let schema = self.schema.as_deref().map(|schema| Ident::new("history schema", schema)).transpose()?;
+        let name = match &self.table {
+            Some(table) => Ident::new("history table", table)?,
             None => HistoryTable::default().name,
         };
         let lock_timeout = match self.lock_timeout {
-            Some(Some(timeout)) if !caps.lock_timeout => {
-                return Err(Error::InvalidName {
-                    what: "lock timeout",
-                    value: human(timeout),
-                    reason: "this database cannot enforce lock timeouts: leave it unset".to_owned(),
-                });
-            }
             Some(explicit) => explicit,
             None => caps.lock_timeout.then_some(DEFAULT_LOCK_TIMEOUT),
         };
-        check_capabilities(&set, caps)?;
-        if let LockStrategy::Lease(lease) = self.lock_strategy {
-            if !caps.lease_lock {
-                return Err(Error::InvalidName {
-                    what: "lock strategy",
-                    value: "lease".to_owned(),
-                    reason: "this backend has no lease lock: use the default session lock".to_owned(),
-                });
-            }
-            if lease.ttl < Duration::from_millis(300) {
-                return Err(Error::InvalidName {
-                    what: "lease time to live",
-                    value: human(lease.ttl),
-                    reason: "too short to be renewed reliably: use at least 300ms (30s is the default)".to_owned(),
-                });
-            }
-        }
         let mut noop = vec![Expected::of(set.iter(), false)];
         if set.iter().any(|m| m.meta().phase() == Phase::Contract) {
             noop.push(Expected::of(set.iter().filter(|m| m.meta().phase() == Phase::Expand), true));
@@ -196,50 +168,28 @@ where
     }
 }
 
-/// Refuses migrations that ask for something the backend cannot do.
-fn check_capabilities<C: ?Sized>(set: &MigrationSet<C>, caps: Capabilities) -> Result<(), Error> {
-    let mut errors = Vec::new();
-    for m in set.iter() {
-        let mut steps = vec![m.up()];
-        if let Down::Step(step) = m.down() {
-            steps.push(step);
-        }
-        for step in steps {
-            let origin = match step.body {
-                Body::Sql(script) => {
-                    if script.dialect() != caps.dialect {
-                        errors.push(crate::error::LoadError {
-                            path: script.path().to_owned(),
-                            line: None,
-                            column: None,
-                            message: format!(
-                                "embedded for {:?} but this database is {:?}: use the embed macro of the backend crate you run on",
-                                script.dialect(),
-                                caps.dialect
-                            ),
-                        });
-                    }
-                    script.path().to_owned()
-                }
-                Body::Rust(_) => m.meta().origin().to_owned(),
-            };
-            let mut refuse = |what: &str| {
-                errors.push(crate::error::LoadError {
-                    path: origin.clone(),
-                    line: None,
-                    column: None,
-                    message: format!("`{what}` cannot be enforced by this database: remove the directive"),
-                });
-            };
-            if step.settings.lock_timeout.is_some() && !caps.lock_timeout {
-                refuse("lock-timeout");
-            }
-            if step.settings.statement_timeout.is_some() && !caps.statement_timeout {
-                refuse("statement-timeout");
-            }
-        }
+/// What each step of a migration asks of the backend.
+fn step_needs<'a, C: ?Sized>(m: &'a dyn Migration<C>) -> Vec<StepNeeds<'a>> {
+    let mut steps = vec![m.up()];
+    if let Down::Step(step) = m.down() {
+        steps.push(step);
     }
-    if errors.is_empty() { Ok(()) } else { Err(Error::Load { errors }) }
+    steps
+        .into_iter()
+        .map(|step| {
+            let (origin, dialect) = match step.body {
+                Body::Sql(script) => (script.path(), Some(script.dialect())),
+                Body::Rust(_) => (m.meta().origin(), None),
+            };
+            StepNeeds {
+                origin,
+                dialect,
+                lock_timeout: step.settings.lock_timeout.is_some(),
+                statement_timeout: step.settings.statement_timeout.is_some(),
+                no_transaction: step.settings.no_transaction,
+            }
+        })
+        .collect()
 }
 
 /// Applies, reverts and inspects one application's migrations on one database.
@@ -485,6 +435,7 @@ where
             target: None,
         });
         let (mut problems, mut warnings) = (checked.problems, checked.plan.warnings);
+        warnings.extend(plan::file_notes(&available, &history.rows));
         if problems.iter().any(|p| matches!(p, plan::PlanError::Interrupted { .. }))
             && let Some(holder) = self.driver.lock_holder(&self.options.table).await?
         {
@@ -527,15 +478,9 @@ where
         let version = Version::try_from(version)?;
         self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
             let history = this.prepare(session).await?;
-            let Some(m) = this.set.get(version) else {
-                return Err(plan::PlanError::NotPossible {
-                    version,
-                    reason: "this binary has no such migration, so it cannot be recorded as applied".to_owned(),
-                }
-                .into());
-            };
-            let total = count_statements(&m.up())?;
-            let rank = history.get(version).map_or(history.max_rank() + 1, |r| r.rank);
+            let rank = plan::plan_force(&this.available(), &history.rows, version)?;
+            let m = this.get(version)?;
+            let total = self.statement_count(&m.up())?;
             let row = RowWrite {
                 state: State::Applied,
                 statements_done: total,
@@ -554,13 +499,7 @@ where
         let version = Version::try_from(version)?;
         self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
             let history = this.prepare(session).await?;
-            if history.get(version).is_none() {
-                return Err(plan::PlanError::NotPossible {
-                    version,
-                    reason: "it has no history row, so there is nothing to mark reverted".to_owned(),
-                }
-                .into());
-            }
+            plan::plan_force_reverted(&history.rows, version)?;
             session.change(HistoryChange::Delete(version)).await?;
             info!(version = %version, "history row removed without running anything (force --reverted)");
             Ok(())
@@ -568,37 +507,36 @@ where
         .await
     }
 
-    /// Re-records the checksums of applied migrations whose files changed, returning each.
+    /// Re-records the applied migrations whose files changed (checksum, name, down script),
+    /// returning each. Refuses when an applied migration ran no statement and its file now
+    /// has SQL: that SQL never ran.
     pub async fn repair(&self) -> Result<Vec<Repaired>, Error> {
         self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
             let history = this.prepare(session).await?;
+            let repairs = plan::plan_repair(&this.available(), &history.rows)?;
             let mut repaired = Vec::new();
             let mut rows = Vec::new();
-            for row in history.rows.iter().filter(|r| r.state == State::Applied) {
-                let Some(m) = this.set.get(row.version) else { continue };
+            for repair in repairs {
+                let m = this.get(repair.version)?;
                 let meta = m.meta();
-                if row.checksum == meta.checksum().as_str() {
-                    continue;
-                }
                 repaired.push(Repaired {
-                    version: row.version,
+                    version: repair.version,
                     name: meta.name().to_owned(),
-                    old: row.checksum.clone(),
+                    old: repair.old_checksum.clone(),
                     new: meta.checksum().as_str().to_owned(),
                 });
                 rows.push(RowWrite {
                     state: State::Applied,
-                    statements_total: row.statements_total,
-                    statements_done: row.statements_done,
-                    note: Some(format!("repair: checksum was {}", row.checksum)),
-                    ..row_for(m, row.rank, row.statements_total)
+                    statements_done: repair.statements_done,
+                    note: Some(format!("repair: checksum was {}", repair.old_checksum)),
+                    ..row_for(m, repair.rank, repair.statements_total)
                 });
             }
             if !rows.is_empty() {
                 session.change(HistoryChange::Upsert(rows)).await?;
             }
             for r in &repaired {
-                info!(version = %r.version, old = %r.old, new = %r.new, "checksum re-recorded (repair)");
+                info!(version = %r.version, old = %r.old, new = %r.new, "re-recorded from its files (repair)");
             }
             Ok(repaired)
         })
@@ -612,12 +550,11 @@ where
         let version = Version::try_from(version)?;
         self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
             let history = this.prepare(session).await?;
-            if !history.rows.is_empty() {
-                return Err(plan::PlanError::BaselineNotEmpty { rows: history.rows.len() }.into());
-            }
+            let versions = plan::plan_baseline(&this.available(), &history.rows, version)?;
             let mut rows = Vec::new();
-            for (rank, m) in (1..).zip(this.set.iter().filter(|m| m.meta().version() <= version)) {
-                let total = count_statements(&m.up())?;
+            for (rank, v) in (1..).zip(&versions) {
+                let m = this.get(*v)?;
+                let total = self.statement_count(&m.up())?;
                 rows.push(RowWrite {
                     state: State::Applied,
                     statements_done: total,
@@ -625,15 +562,19 @@ where
                     ..row_for(m, rank, total)
                 });
             }
-            if rows.is_empty() {
-                return Err(plan::PlanError::NothingToBaseline { version }.into());
-            }
-            let versions: Vec<Version> = rows.iter().map(|r| r.version).collect();
             session.change(HistoryChange::Upsert(rows)).await?;
             info!(count = versions.len(), up_to = %version, "baseline recorded");
             Ok(versions)
         })
         .await
+    }
+
+    /// How [`Migrator::run`] would apply migration `version`: in one transaction with its
+    /// history row, or statement by statement, and why (the planner's decision, which
+    /// `migrator plan` prints).
+    pub fn up_plan(&self, version: i64) -> Result<StepPlan, Error> {
+        let m = self.get(Version::try_from(version)?)?;
+        self.step_plan(&m.up())
     }
 
     // ---- internals ----
@@ -649,6 +590,7 @@ where
                     origin: meta.origin(),
                     phase: meta.phase(),
                     checksum: meta.checksum().as_str(),
+                    down_checksum: meta.down_checksum().map(|c| c.as_str()),
                     down: match m.down() {
                         Down::Step(_) => DownKind::Reversible,
                         Down::Irreversible { reason } => DownKind::Irreversible(reason),
@@ -662,6 +604,27 @@ where
     fn plan_up(&self, rows: &[HistoryRow], phases: Phases, target: Option<Version>) -> Result<UpPlan, Error> {
         let available = self.available();
         Ok(plan_up(&UpInput { available: &available, history: rows, policy: self.options.policy, phases, target })?)
+    }
+
+    /// The planner's decision of how `step` runs on this backend.
+    fn step_plan(&self, step: &Step<'_, D::Conn>) -> Result<StepPlan, Error> {
+        let caps = self.driver.capabilities();
+        let kind = match step.body {
+            Body::Sql(script) => {
+                let statements = script.statements()?;
+                let commits_implicitly = statements
+                    .iter()
+                    .any(|s| crate::classify::commits_implicitly(caps.dialect, script.statement_text(s)));
+                StepKind::Sql { statements: statements.len(), commits_implicitly }
+            }
+            Body::Rust(_) => StepKind::Rust,
+        };
+        Ok(step_plan(caps.transactional_ddl, step.settings.no_transaction, kind))
+    }
+
+    /// The statements `step` runs, as its history row counts them (1 for Rust code).
+    fn statement_count(&self, step: &Step<'_, D::Conn>) -> Result<u32, Error> {
+        Ok(u32::try_from(self.step_plan(step)?.statements).unwrap_or(u32::MAX))
     }
 
     fn lock_request(&self) -> LockRequest {
@@ -701,7 +664,7 @@ where
             let step = m.up();
             let statements = statements_of(&step)?;
             let job =
-                self.job(m, Direction::Up, step, statements, 0, row_for(m, rank, count(&step, statements)), false)?;
+                self.job(m, Direction::Up, step, statements, 0, row_for(m, rank, self.statement_count(&step)?), false)?;
             report.record(self.execute(session, job, None).await?);
         }
         if report.steps.is_empty() {
@@ -728,7 +691,7 @@ where
                     step,
                     statements,
                     0,
-                    row_for(m, existing, count(&step, statements)),
+                    row_for(m, existing, this.statement_count(&step)?),
                     true,
                 )?;
                 report.record(this.execute(session, job, None).await?);
@@ -743,27 +706,14 @@ where
         let span = info_span!("migrate_resume", table = %self.options.table, skip);
         self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
             let history = this.prepare(session).await?;
-            let row = find_dirty(&history.rows)?;
-            let Some(m) = this.set.get(row.version) else {
-                return Err(plan::PlanError::ResumeUnknown { version: row.version, name: row.name.clone() }.into());
-            };
-            let direction = match row.state {
-                State::Reverting | State::RevertFailed => Direction::Down,
-                _ => Direction::Up,
-            };
-            let step = match direction {
-                Direction::Up => m.up(),
-                Direction::Down => match m.down() {
-                    Down::Step(step) => step,
-                    _ => {
-                        return Err(plan::PlanError::NotPossible {
-                            version: row.version,
-                            reason: "it was being reverted but this binary has no down step for it: force it instead"
-                                .to_owned(),
-                        }
-                        .into());
-                    }
-                },
+            let (row, direction) = plan::plan_resume_target(&this.available(), &history.rows)?;
+            let m = this.get(row.version)?;
+            let step = match (direction, m.down()) {
+                (Direction::Down, Down::Step(step)) => step,
+                (Direction::Down, _) => {
+                    return Err(plan::PlanError::ResumeNoDown { version: row.version, name: row.name.clone() }.into());
+                }
+                (Direction::Up, _) => m.up(),
             };
             let records = match step.body {
                 Body::Sql(script) => Some(script.statement_records()?),
@@ -771,7 +721,7 @@ where
             };
             let resume = plan_resume(row, m.meta().origin(), records.as_deref(), skip)?;
             let statements = statements_of(&step)?;
-            let total = count(&step, statements);
+            let total = this.statement_count(&step)?;
             let start = resume.start.min(total as usize);
             info!(version = %row.version, statement = start + 1, skip, "resuming");
             let job = this.job(m, direction, step, statements, start, row_for(m, row.rank, total), true)?;
@@ -792,9 +742,7 @@ where
     }
 
     fn get(&self, version: Version) -> Result<&dyn Migration<D::Conn>, Error> {
-        self.set.get(version).ok_or_else(|| {
-            plan::PlanError::NotPossible { version, reason: "this binary has no such migration".to_owned() }.into()
-        })
+        self.set.get(version).ok_or_else(|| plan::PlanError::NotInBinary { version }.into())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -808,32 +756,10 @@ where
         mut row: RowWrite,
         row_exists: bool,
     ) -> Result<Job<'a, D::Conn>, Error> {
-        let caps = self.driver.capabilities();
-        let mode = if step.settings.no_transaction {
-            Mode::Stepwise
-        } else if caps.transactional_ddl {
-            Mode::Transactional
-        } else {
-            match step.body {
-                // Without transactional DDL a script is atomic only when nothing in it commits
-                // implicitly (DML, SELECT, SET); one DDL statement makes it stepwise.
-                Body::Sql(script) => {
-                    let commits = statements
-                        .iter()
-                        .any(|s| crate::classify::commits_implicitly(caps.dialect, script.statement_text(s)));
-                    if commits { Mode::Stepwise } else { Mode::Transactional }
-                }
-                Body::Rust(_) => Mode::Transactional,
-            }
-        };
-        row.state = match (mode, direction) {
-            (Mode::Transactional, Direction::Up) => State::Applied,
-            (Mode::Transactional, Direction::Down) => State::Reverting,
-            (Mode::Stepwise, Direction::Up) => State::Running,
-            (Mode::Stepwise, Direction::Down) => State::Reverting,
-        };
+        let mode = self.step_plan(&step)?.mode;
+        row.state = start_state(mode, direction);
         row.statements_done = u32::try_from(start).unwrap_or(u32::MAX);
-        if let (Mode::Stepwise, Body::Sql(script)) = (mode, step.body) {
+        if let (plan::Mode::Stepwise, Body::Sql(script)) = (mode, step.body) {
             row.statements = script.statement_records()?;
         }
         Ok(Job {
@@ -908,17 +834,6 @@ fn statements_of<'a, C: ?Sized>(step: &Step<'a, C>) -> Result<&'a [Statement], E
         Body::Sql(script) => script.statements(),
         Body::Rust(_) => Ok(&[]),
     }
-}
-
-fn count<C: ?Sized>(step: &Step<'_, C>, statements: &[Statement]) -> u32 {
-    match step.body {
-        Body::Sql(_) => u32::try_from(statements.len()).unwrap_or(u32::MAX),
-        Body::Rust(_) => 1,
-    }
-}
-
-fn count_statements<C: ?Sized>(step: &Step<'_, C>) -> Result<u32, Error> {
-    Ok(count(step, statements_of(step)?))
 }
 
 /// The history row of a migration, before the state and progress are decided.

@@ -92,10 +92,8 @@ fn server_of(rows: &[MySqlRow]) -> Result<(String, bool), Error> {
     let row = rows.first().ok_or_else(|| db("reading the database name", sqlx::Error::RowNotFound))?;
     let database: Option<String> = row.try_get(0).map_err(|e| db("reading the database name", e))?;
     let version: String = row.try_get(1).map_err(|e| db("reading the server version", e))?;
-    let database = database.ok_or_else(|| Error::InvalidName {
-        what: "database",
-        value: String::new(),
-        reason: "the connection has no database: name it in the URL (mysql://user@host/database)".to_owned(),
+    let database = database.ok_or_else(|| Error::Misconfigured {
+        reason: "it has no database: name one in the URL (mysql://user@host/database)".to_owned(),
     })?;
     Ok((database, version.contains("MariaDB")))
 }
@@ -446,14 +444,8 @@ impl MySqlSession {
             .await
             .map_err(|f| db(format!("recording the start of migration {version} in {}", self.table), f.error))?;
         self.restore = changed.restore_sql();
-        let failed_state = match job.direction {
-            Direction::Up => State::Failed,
-            Direction::Down => State::RevertFailed,
-        };
-        let total = match job.step.body {
-            Body::Sql(_) => job.statements.len(),
-            Body::Rust(_) => 1,
-        };
+        let failed_state = job.failed_state();
+        let total = job.total();
         let finish = match job.direction {
             Direction::Up => sql::update(&self.table, version, &update::applied(total, Execution::ServerClock)),
             Direction::Down => sql::delete(&self.table, version),

@@ -76,20 +76,16 @@ impl TestKit {
     pub fn from_env() -> Result<TestKit, Error> {
         let url =
             std::env::var("MIGRATOR_TEST_MYSQL_URL").or_else(|_| std::env::var("DATABASE_URL")).map_err(|_| {
-                Error::InvalidName {
-                    what: "DATABASE_URL",
-                    value: String::new(),
+                Error::Misconfigured {
                     reason:
                         "neither MIGRATOR_TEST_MYSQL_URL nor DATABASE_URL is set: point one at a MySQL/MariaDB server \
                          where the tests may create databases (mysql://user@host)"
                             .to_owned(),
                 }
             })?;
-        let admin = url.parse::<MySqlConnectOptions>().map_err(|e| Error::InvalidName {
-            what: "DATABASE_URL",
-            value: "(hidden: it may hold a password)".to_owned(),
-            reason: format!("it is not a MySQL URL: {e}"),
-        })?;
+        let admin = url
+            .parse::<MySqlConnectOptions>()
+            .map_err(|e| Error::Misconfigured { reason: format!("DATABASE_URL is not a MySQL URL: {e}") })?;
         Ok(TestKit::new(admin))
     }
 

@@ -251,11 +251,9 @@ async fn advisory_key(
         (Some(schema), _) => schema.as_str().to_owned(),
         (None, Some(current)) => current.clone(),
         (None, None) => {
-            return Err(Error::InvalidName {
-                what: "history schema",
-                value: String::new(),
-                reason: "the connection has no current schema (its search_path names no existing schema): create the \
-                         schema or configure the history schema"
+            return Err(Error::Misconfigured {
+                reason: "it has no current schema (its search_path names no existing schema): create the schema or \
+                         configure the history schema"
                     .to_owned(),
             });
         }
@@ -567,19 +565,8 @@ impl PgSession {
         let version = job.row.version.get();
         let limits = if self.lease.is_some() {
             // Behind a transaction-mode pooler, a session SET would land on some server
-            // connection, not necessarily the one running the statements (and stay there).
-            let settings = &job.step.settings;
-            if settings.lock_timeout.is_some() || settings.statement_timeout.is_some() {
-                return Err(Error::InvalidName {
-                    what: "lock-timeout/statement-timeout directive",
-                    value: format!("migration {version}"),
-                    reason: "a no-transaction migration cannot pin session settings to its statements under the \
-                             lease lock (a transaction-mode pooler may run each statement on another server \
-                             connection): remove the directive and set the limit on the role \
-                             (ALTER ROLE ... SET lock_timeout), or use the session lock without a pooler"
-                        .to_owned(),
-                });
-            }
+            // connection, not necessarily the one running the statements (and stay there):
+            // the builder refuses limit directives on such migrations, and none is set here.
             String::new()
         } else {
             Self::limits(&job, false).0
@@ -587,10 +574,7 @@ impl PgSession {
         let record = sql::upsert(&self.table, &job.row, Execution::AsRecorded);
         let start_sql = format!("{}{limits}{record}", self.reset());
         self.fenced(format!("recording the start of migration {version} in {}", self.table), start_sql).await?;
-        let failed_state = match job.direction {
-            Direction::Up => State::Failed,
-            Direction::Down => State::RevertFailed,
-        };
+        let failed_state = job.failed_state();
         let mut executed = 0;
         match job.step.body {
             Body::Sql(script) => {
@@ -617,10 +601,7 @@ impl PgSession {
                 }
             }
         }
-        let total = match job.step.body {
-            Body::Sql(_) => job.statements.len(),
-            Body::Rust(_) => 1,
-        };
+        let total = job.total();
         let finish = match job.direction {
             Direction::Up => {
                 sql::update(&self.table, version, &update::applied(total, Execution::Measured(started.elapsed())))

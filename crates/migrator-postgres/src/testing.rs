@@ -72,20 +72,16 @@ impl TestKit {
     pub fn from_env() -> Result<TestKit, Error> {
         let url =
             std::env::var("MIGRATOR_TEST_POSTGRES_URL").or_else(|_| std::env::var("DATABASE_URL")).map_err(|_| {
-                Error::InvalidName {
-                    what: "DATABASE_URL",
-                    value: String::new(),
+                Error::Misconfigured {
                     reason:
                         "neither MIGRATOR_TEST_POSTGRES_URL nor DATABASE_URL is set: point one at a PostgreSQL server \
                          where the tests may create databases (postgres://user@host/postgres)"
                             .to_owned(),
                 }
             })?;
-        let admin = url.parse::<PgConnectOptions>().map_err(|e| Error::InvalidName {
-            what: "DATABASE_URL",
-            value: "(hidden: it may hold a password)".to_owned(),
-            reason: format!("it is not a PostgreSQL URL: {e}"),
-        })?;
+        let admin = url
+            .parse::<PgConnectOptions>()
+            .map_err(|e| Error::Misconfigured { reason: format!("DATABASE_URL is not a PostgreSQL URL: {e}") })?;
         Ok(TestKit::new(admin))
     }
 

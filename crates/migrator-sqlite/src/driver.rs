@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
-use migrator_core::plan::{PlanError, dirty_error};
+use migrator_core::plan::{Claim, ClaimStep, PlanError, claim};
 use migrator_core::{
     Body, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
     HistoryRow, HistoryTable, Job, LockRequest, Mode, Outcome, Probe, Session, State,
@@ -230,16 +230,6 @@ struct SqliteSession {
     file_lock: Option<FileLock>,
 }
 
-/// How a job's history row, re-read inside its transaction, compares with what was planned.
-enum Claim {
-    /// As planned: go on.
-    Proceed,
-    /// Another process did it.
-    DoneElsewhere,
-    /// Something else happened to the row; stop with this error.
-    Refuse(Error),
-}
-
 impl Drop for SqliteSession {
     fn drop(&mut self) {
         if let Some(conn) = &mut self.conn {
@@ -329,59 +319,6 @@ async fn read_row(
     Ok(history_of(table, &rows)?.rows.into_iter().next())
 }
 
-/// What to do with a job whose row, re-read inside its transaction, is `row`.
-fn claim<C: ?Sized>(job: &Job<'_, C>, row: Option<&HistoryRow>) -> Claim {
-    let version = job.row.version;
-    // A row that appeared since the plan (a run without the lock): another process's
-    // no-transaction migration, still running or dead (without the lock there is no telling),
-    // or failed.
-    let busy_elsewhere = |row: &HistoryRow| match row.state {
-        State::Running | State::Reverting => Claim::Refuse(
-            PlanError::NotPossible {
-                version,
-                reason: format!(
-                    "another process started {} it statement by statement (it is a no-transaction migration) after \
-                     this run began, and this run goes without the migration lock, which would tell whether that \
-                     process is still running. This run stops here; run again once the other process is done, \
-                     with the lock",
-                    if row.state == State::Reverting { "reverting" } else { "applying" },
-                ),
-            }
-            .into(),
-        ),
-        _ => match dirty_error(row) {
-            Some(e) => Claim::Refuse(e.into()),
-            None => Claim::DoneElsewhere,
-        },
-    };
-    let progressed = |row: &HistoryRow| usize::try_from(row.statements_done).unwrap_or(usize::MAX) > job.start;
-    match (job.direction, row) {
-        (Direction::Up, None) if job.row_exists => Claim::Refuse(
-            PlanError::NotPossible {
-                version,
-                reason: "another process removed its history row since this run began (force --reverted?): nothing \
-                         was run; check `status` and run again"
-                    .to_owned(),
-            }
-            .into(),
-        ),
-        (Direction::Up, None) => Claim::Proceed,
-        (_, Some(row)) if row.state == State::Applied && job.direction == Direction::Up => Claim::DoneElsewhere,
-        (Direction::Up, Some(row)) if matches!(row.state, State::Running | State::Failed) => {
-            if job.row_exists && !progressed(row) { Claim::Proceed } else { busy_elsewhere(row) }
-        }
-        (Direction::Down, None) => Claim::DoneElsewhere,
-        (Direction::Down, Some(row)) if row.state == State::Applied => Claim::Proceed,
-        (Direction::Down, Some(row)) if matches!(row.state, State::Reverting | State::RevertFailed) => {
-            if job.row_exists && job.start > 0 && !progressed(row) { Claim::Proceed } else { busy_elsewhere(row) }
-        }
-        (_, Some(row)) => match dirty_error(row) {
-            Some(e) => Claim::Refuse(e.into()),
-            None => Claim::Proceed,
-        },
-    }
-}
-
 /// Re-reads the job's row inside the write transaction `tx` ([`claim`]): the transaction
 /// back to go on, `None` when another process did the job, or the error; both rolled back.
 async fn claimed<'c>(
@@ -389,17 +326,20 @@ async fn claimed<'c>(
     table: &HistoryTable,
     job: &Job<'_, SqliteConnection>,
 ) -> Result<Option<sqlx::Transaction<'c, Sqlite>>, Error> {
-    let decision = match read_row(&mut tx, table, job.row.version.get()).await {
-        Ok(row) => claim(job, row.as_ref()),
-        Err(e) => Claim::Refuse(e),
-    };
+    let step =
+        ClaimStep { version: job.row.version, direction: job.direction, start: job.start, row_exists: job.row_exists };
+    let decision = read_row(&mut tx, table, job.row.version.get()).await.map(|row| claim(step, row.as_ref()));
     match decision {
-        Claim::Proceed => Ok(Some(tx)),
-        Claim::DoneElsewhere => {
+        Ok(Claim::Proceed) => Ok(Some(tx)),
+        Ok(Claim::DoneElsewhere) => {
             let _ = tx.rollback().await;
             Ok(None)
         }
-        Claim::Refuse(e) => {
+        Ok(Claim::Refuse(e)) => {
+            let _ = tx.rollback().await;
+            Err(e.into())
+        }
+        Err(e) => {
             let _ = tx.rollback().await;
             Err(e)
         }
@@ -561,10 +501,7 @@ impl SqliteSession {
                 .map_err(|e| db(format!("recording the start of migration {version} in {table}"), e))?;
             tx.commit().await.map_err(|e| db(format!("recording the start of migration {version} in {table}"), e))?;
         }
-        let failed_state = match job.direction {
-            Direction::Up => State::Failed,
-            Direction::Down => State::RevertFailed,
-        };
+        let failed_state = job.failed_state();
         let total = job.total();
         let mut executed = 0;
         match job.step.body {
@@ -768,11 +705,7 @@ impl Session<SqliteConnection> for SqliteSession {
         let version = job.row.version;
         match self.execute_unless_done(job).await? {
             Outcome::Executed(executed) => Ok(executed),
-            _ => Err(PlanError::NotPossible {
-                version,
-                reason: "another process did it while this run was under way; nothing was run".to_owned(),
-            }
-            .into()),
+            _ => Err(PlanError::DoneElsewhere { version }.into()),
         }
     }
 
@@ -832,119 +765,6 @@ mod tests {
             Box::new(driver)
         }
         let _ = boxed;
-    }
-
-    mod claims {
-        use std::time::SystemTime;
-
-        use migrator_core::{Migration, Phase, RowWrite, Script, ScriptKind, SqlMigration, Version};
-
-        use super::super::*;
-
-        fn migration() -> SqlMigration {
-            let up = Script::parse(ScriptKind::Up, "m/2_a.up.sql", "SELECT 1;\n", Dialect::Sqlite).unwrap();
-            let down = Script::parse(ScriptKind::Down, "m/2_a.down.sql", "SELECT 2;\n", Dialect::Sqlite).unwrap();
-            SqlMigration::new(Version::new(2).unwrap(), "a".to_owned(), up, Some(down)).unwrap()
-        }
-
-        fn job(m: &SqlMigration, direction: Direction, start: usize, row_exists: bool) -> Job<'_, SqliteConnection> {
-            let step = match direction {
-                Direction::Up => Migration::<SqliteConnection>::up(m),
-                Direction::Down => match Migration::<SqliteConnection>::down(m) {
-                    migrator_core::Down::Step(step) => step,
-                    _ => panic!("the migration has a down step"),
-                },
-            };
-            Job {
-                migration: m,
-                direction,
-                step,
-                mode: Mode::Stepwise,
-                statements: &[],
-                start,
-                row: RowWrite {
-                    version: Version::new(2).unwrap(),
-                    name: "a".to_owned(),
-                    phase: Phase::Expand,
-                    state: State::Running,
-                    checksum: String::new(),
-                    down_checksum: None,
-                    rank: 1,
-                    statements_total: 3,
-                    statements_done: 0,
-                    statements: Vec::new(),
-                    execution_time: None,
-                    note: None,
-                },
-                row_exists,
-                lock_timeout: None,
-                statement_timeout: None,
-            }
-        }
-
-        fn row(state: State, done: u32) -> HistoryRow {
-            HistoryRow {
-                version: Version::new(2).unwrap(),
-                name: "a".to_owned(),
-                phase: Phase::Expand,
-                state,
-                checksum: String::new(),
-                down_checksum: None,
-                rank: 1,
-                statements_total: 3,
-                statements_done: done,
-                statements: Vec::new(),
-                failed_statement: None,
-                failed_line: None,
-                error: None,
-                applied_at: SystemTime::UNIX_EPOCH,
-                execution_time: None,
-                applied_by: String::new(),
-                note: None,
-            }
-        }
-
-        fn verdict(claim: Claim) -> String {
-            match claim {
-                Claim::Proceed => "proceed".to_owned(),
-                Claim::DoneElsewhere => "done elsewhere".to_owned(),
-                Claim::Refuse(e) => format!("refuse: {e}"),
-            }
-        }
-
-        #[test]
-        fn applying() {
-            let m = migration();
-            let fresh = job(&m, Direction::Up, 0, false);
-            assert_eq!(verdict(claim(&fresh, None)), "proceed");
-            assert_eq!(verdict(claim(&fresh, Some(&row(State::Applied, 3)))), "done elsewhere");
-            let running = verdict(claim(&fresh, Some(&row(State::Running, 1))));
-            assert!(running.contains("another process started applying it statement by statement"), "{running}");
-            let failed = verdict(claim(&fresh, Some(&row(State::Failed, 1))));
-            assert!(failed.contains("migration 2 `a` failed"), "{failed}");
-        }
-
-        #[test]
-        fn resuming() {
-            let m = migration();
-            let resume = job(&m, Direction::Up, 1, true);
-            assert_eq!(verdict(claim(&resume, Some(&row(State::Failed, 1)))), "proceed");
-            assert_eq!(verdict(claim(&resume, Some(&row(State::Running, 1)))), "proceed");
-            assert_eq!(verdict(claim(&resume, Some(&row(State::Applied, 3)))), "done elsewhere");
-            assert!(verdict(claim(&resume, Some(&row(State::Running, 2)))).starts_with("refuse"), "it progressed");
-            assert!(verdict(claim(&resume, None)).contains("removed its history row"));
-        }
-
-        #[test]
-        fn reverting() {
-            let m = migration();
-            let down = job(&m, Direction::Down, 0, true);
-            assert_eq!(verdict(claim(&down, Some(&row(State::Applied, 3)))), "proceed");
-            assert_eq!(verdict(claim(&down, None)), "done elsewhere");
-            assert!(verdict(claim(&down, Some(&row(State::Reverting, 1)))).contains("started reverting"));
-            let resume = job(&m, Direction::Down, 1, true);
-            assert_eq!(verdict(claim(&resume, Some(&row(State::RevertFailed, 1)))), "proceed");
-        }
     }
 
     #[test]

@@ -42,14 +42,33 @@ pub enum Error {
         value: i64,
     },
 
-    /// A configured name (history table, schema, migration name) that cannot be used.
-    #[error("invalid {what} `{value}`: {reason}")]
-    InvalidName {
-        /// Which setting.
-        what: &'static str,
+    /// An option (a history table or schema name, a duration, a setting) that cannot be used.
+    #[error("invalid {option} `{value}`: {reason}")]
+    InvalidOption {
+        /// Which option.
+        option: &'static str,
         /// The rejected value.
         value: String,
         /// Why, and what is allowed.
+        reason: String,
+    },
+
+    /// Something asked of a database that it cannot do (a capability it lacks).
+    #[error("{database} cannot {what}: {instead}")]
+    Unsupported {
+        /// The database (`PostgreSQL`, `MySQL`, `SQLite`).
+        database: &'static str,
+        /// What was asked.
+        what: String,
+        /// What to do instead.
+        instead: String,
+    },
+
+    /// The connection is not set up the way migrator needs (no database selected, no
+    /// current schema).
+    #[error("the connection cannot be used for migrations: {reason}")]
+    Misconfigured {
+        /// What is missing and how to provide it.
         reason: String,
     },
 

@@ -168,13 +168,90 @@ pub enum PlanError {
         line: usize,
     },
 
-    /// A requested version that is not applied (force --reverted) or not known (force).
-    #[error("migration {version}: {reason}")]
-    NotPossible {
+    /// An applied migration that ran no statement (its up script was empty) now has SQL,
+    /// which never ran.
+    #[error(
+        "migration {version} `{name}` ({origin}) was applied when its up script had no statement, so nothing ran; the \
+         SQL now in the file never ran. Move it into a new migration (`migrator new`), or run `force {version} \
+         --reverted` and then `up` to apply it as it is now"
+    )]
+    EmptyMigrationEdited {
         /// Version.
         version: Version,
-        /// What is wrong.
-        reason: String,
+        /// Name.
+        name: String,
+        /// File.
+        origin: String,
+    },
+
+    /// `force V` for a migration this binary does not have.
+    #[error(
+        "cannot force migration {version}: this binary has no such migration, so it cannot be recorded as applied. \
+         Check the version, or use the release that has it"
+    )]
+    ForceUnknown {
+        /// The requested version.
+        version: Version,
+    },
+
+    /// `force V --reverted` for a version without a history row.
+    #[error("cannot force migration {version} as reverted: it has no history row, so there is nothing to remove")]
+    NotRecorded {
+        /// The requested version.
+        version: Version,
+    },
+
+    /// `resume` of a migration that was being reverted, with a binary that has no down step
+    /// for it.
+    #[error(
+        "cannot resume migration {version} `{name}`: it was being reverted, but this binary has no down script for \
+         it. Finish reverting it by hand, then `force {version} --reverted`"
+    )]
+    ResumeNoDown {
+        /// Version.
+        version: Version,
+        /// Name recorded in history.
+        name: String,
+    },
+
+    /// A planned migration that is not in this binary (a plan made from another set).
+    #[error("migration {version} is not in this binary: nothing was run")]
+    NotInBinary {
+        /// Version.
+        version: Version,
+    },
+
+    /// Without the migration lock, another process began the migration statement by
+    /// statement after this run planned it (SQLite, runs without the lock).
+    #[error(
+        "migration {version}: another process started {} it statement by statement (it is a no-transaction \
+         migration) after this run began, and this run goes without the migration lock, which would tell whether that process is \
+         still running. This run stops here; run again once the other process is done, with the lock",
+        if *direction == Direction::Down { "reverting" } else { "applying" }
+    )]
+    StartedElsewhere {
+        /// Version.
+        version: Version,
+        /// What the other process does.
+        direction: Direction,
+    },
+
+    /// Without the migration lock, another process removed the row of a migration this run
+    /// was resuming.
+    #[error(
+        "migration {version}: another process removed its history row since this run began (force --reverted?): \
+         nothing was run; check `status` and run again"
+    )]
+    RemovedElsewhere {
+        /// Version.
+        version: Version,
+    },
+
+    /// Without the migration lock, another process did the step this run planned.
+    #[error("migration {version}: another process did it while this run was under way; nothing was run")]
+    DoneElsewhere {
+        /// Version.
+        version: Version,
     },
 
     /// `baseline` on a database that already has history.

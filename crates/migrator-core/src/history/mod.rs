@@ -40,7 +40,9 @@ impl Ident {
             None
         };
         match reason {
-            Some(reason) => Err(Error::InvalidName { what, value: value.to_owned(), reason: reason.to_owned() }),
+            Some(reason) => {
+                Err(Error::InvalidOption { option: what, value: value.to_owned(), reason: reason.to_owned() })
+            }
             None => Ok(Ident(value.to_owned())),
         }
     }

@@ -134,7 +134,7 @@ impl LintOptions {
     /// A rule that is fatal in one dialect only (`identifier-too-long` on MySQL) keeps its
     /// fatal level there.
     pub fn with_level(mut self, rule_id: &str, setting: Setting) -> Result<Self, Error> {
-        let invalid = |reason: String| Error::InvalidName { what: "lint rule", value: rule_id.to_owned(), reason };
+        let invalid = |reason: String| Error::InvalidOption { option: "lint rule", value: rule_id.to_owned(), reason };
         let Some(rule) = rule(rule_id) else {
             let reason = match rules::closest(rule_id) {
                 Some(close) => format!("there is no such rule: did you mean `{close}`?"),

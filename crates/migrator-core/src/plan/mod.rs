@@ -1,0 +1,37 @@
+//! The planner: pure functions from (available migrations, history, policy, phases, target)
+//! to what a run would do, or the reason it must not.
+//!
+//! The runner, `status`, `validate`, `plan` and the CLI all decide through these functions,
+//! so they cannot drift apart. Nothing here touches a database.
+//!
+//! The planner sits below the runner and above the history and errors. Its modules: the
+//! inputs and answers ([`Available`], [`UpPlan`], ...), up, down, resume and status
+//! planning, and the decisions about single operations: how a step runs (one transaction
+//! or statement by statement), whether a migration re-read inside its transaction may go on,
+//! and the preconditions of `force`, `baseline` and `repair`.
+
+pub(crate) mod build;
+mod claim;
+mod down;
+mod model;
+mod ops;
+mod resume;
+mod status;
+mod step;
+#[cfg(test)]
+mod testkit;
+mod up;
+
+pub use crate::error::PlanError;
+pub use claim::{Claim, ClaimStep, claim};
+pub(crate) use down::plan_down;
+pub use down::{DownTarget, PlannedDown};
+pub(crate) use model::{Available, DownKind, UpInput};
+pub use model::{Planned, Policy, SkipReason, Skipped, UpPlan, Warning};
+pub(crate) use ops::{plan_baseline, plan_force, plan_force_reverted, plan_repair, plan_resume_target};
+pub use resume::ResumePlan;
+pub(crate) use resume::plan_resume;
+pub use status::{MigrationState, StatusEntry};
+pub(crate) use status::{any_interrupted, mark_running, running_not_interrupted, status};
+pub use step::{Mode, ModeReason, StepKind, StepPlan, failed_state, start_state, step_plan};
+pub(crate) use up::{check, file_notes, plan_up};
