@@ -491,8 +491,9 @@ fn lint_prints_findings_in_three_formats() {
 }
 
 #[test]
-fn new_numbers_migrations_and_creates_the_directory() {
+fn new_numbers_migrations_in_an_existing_directory() {
     let project = Project::new();
+    std::fs::create_dir_all(project.path().join("db/migrations")).unwrap();
     let run = project.run(None, &["new", "add-users email", "--source", "db/migrations", "--sequential"]);
     run.code(0);
     assert!(run.stdout.contains("created db/migrations/1_add_users_email.up.sql"), "{}", run.stdout);
@@ -521,4 +522,35 @@ async fn tls_through_the_url() {
     );
     assert_eq!(run.applied(), [1], "applied over TLS: sslmode=require refuses a plain connection");
     db.cleanup().await;
+}
+
+/// `new --source /nonexistent/dir x` used to create the whole tree silently (a typo in the
+/// path made a second migrations directory): a missing directory is a usage error that names
+/// it and says how to create it.
+#[test]
+fn new_refuses_a_missing_migrations_directory() {
+    let project = Project::new();
+    for dir in ["db/migrations", "migrations/nested/deeper"] {
+        let run = project.run(None, &["new", "create users", "--source", dir]);
+        run.code(2);
+        assert!(run.stderr.starts_with("error: the migrations directory "), "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("{dir} does not exist")), "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("mkdir -p {dir}")), "{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        assert!(!project.path().join(dir).exists(), "{dir} was created");
+    }
+    // Through MIGRATOR_SOURCE too.
+    let run = project.run_with_env(None, &["new", "create users"], &[("MIGRATOR_SOURCE", "elsewhere/m")]);
+    run.code(2);
+    assert!(run.stderr.contains("elsewhere/m does not exist"), "{}", run.stderr);
+    assert!(!project.path().join("elsewhere").exists());
+    // A file where the directory should be.
+    std::fs::write(project.path().join("plain-file"), "").unwrap();
+    let run = project.run(None, &["new", "create users", "--source", "plain-file"]);
+    run.code(2);
+    assert!(run.stderr.contains("plain-file is not a directory"), "{}", run.stderr);
+    // The default directory exists in a project: files are created there.
+    let run = project.run(None, &["new", "create users", "--sequential"]);
+    run.code(0);
+    assert!(project.migrations().join("1_create_users.up.sql").exists(), "{}", run.stdout);
 }
