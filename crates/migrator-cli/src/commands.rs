@@ -14,27 +14,30 @@ use migrator_core::{
 use serde::Serialize;
 
 use crate::Usage;
-use crate::cli::{Command, Global, LockKind, StatusFormat};
+use crate::cli::{Command, DbOptions, Format, LockKind};
 use crate::output::{Progress, Style, rfc3339, short_time};
 
-/// Builds the migrator from the migrations directory and the global options.
-pub(crate) fn migrator<D>(driver: D, dialect: Dialect, global: &Global) -> anyhow::Result<Migrator<D>>
+/// Builds the migrator from the migrations directory and the command's options.
+pub(crate) fn migrator<D>(driver: D, dialect: Dialect, options: DbOptions<'_>) -> anyhow::Result<Migrator<D>>
 where
     D: Driver + 'static,
     D::Conn: 'static,
 {
-    let set = MigrationSet::<D::Conn>::from_dir(&global.source, dialect)?;
-    let mut builder = Migrator::builder(driver, set)
-        .lock_wait(global.lock_wait)
-        .allow_out_of_order(global.allow_out_of_order)
-        .ignore_unknown(global.ignore_unknown);
-    if global.lock_strategy == LockKind::Lease {
-        builder = builder.lock_strategy(LockStrategy::Lease(Lease::new(global.lease_ttl)));
+    let set = MigrationSet::<D::Conn>::from_dir(options.source, dialect)?;
+    let mut builder = Migrator::builder(driver, set);
+    if let Some(lock) = options.lock {
+        builder = builder.lock_wait(lock.lock_wait);
+        if lock.lock_strategy == LockKind::Lease {
+            builder = builder.lock_strategy(LockStrategy::Lease(Lease::new(lock.lease_ttl)));
+        }
     }
-    if let Some(table) = &global.table {
+    if let Some(policy) = options.policy {
+        builder = builder.allow_out_of_order(policy.allow_out_of_order).ignore_unknown(policy.ignore_unknown);
+    }
+    if let Some(table) = &options.database.table {
         builder = builder.table(table);
     }
-    if let Some(schema) = &global.schema {
+    if let Some(schema) = &options.database.schema {
         builder = builder.schema(schema);
     }
     builder.build().map_err(|e| match e {
@@ -56,7 +59,7 @@ where
 {
     let out = Style::stdout();
     match command {
-        Command::Up { to, phase } => {
+        Command::Up { to, phase, .. } => {
             let phases = phase.phases();
             if let Ok(plan) = migrator.plan_with(phases, *to).await {
                 progress.set_total(plan.apply.len() as u64);
@@ -65,7 +68,7 @@ where
             let report = interruptible(progress, migrator.run_with(phases, *to)).await?;
             summary(progress, &report, Direction::Up, started);
         }
-        Command::Down { steps, to, all } => {
+        Command::Down { steps, to, all, .. } => {
             let started = Instant::now();
             let report = if *all {
                 interruptible(progress, migrator.down_all()).await?
@@ -76,7 +79,7 @@ where
             };
             summary(progress, &report, Direction::Down, started);
         }
-        Command::Redo => {
+        Command::Redo { .. } => {
             let started = Instant::now();
             let down = interruptible(progress, migrator.down(1)).await?;
             let Some(step) = down.steps.first() else {
@@ -94,16 +97,16 @@ where
                 up.skipped.iter().filter(|s| !matches!(s.reason, SkipReason::AfterTarget { .. })).cloned().collect();
             notes(&skipped, &up.warnings);
         }
-        Command::Status { format } => {
+        Command::Status { format, .. } => {
             let status = migrator.status().await?;
             match format {
-                StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&status_json(&status))?),
-                StatusFormat::Human => print_status(&status, out),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&status_json(&status))?),
+                Format::Human => print_status(&status, out),
             }
         }
         Command::Validate { .. } => return validate_history(&migrator).await,
-        Command::Plan { to, phase } => print_plan(&migrator, phase.phases(), *to).await?,
-        Command::Resume { skip } => {
+        Command::Plan { to, phase, .. } => print_plan(&migrator, phase.phases(), *to).await?,
+        Command::Resume { skip, .. } => {
             let started = Instant::now();
             let report = if *skip {
                 interruptible(progress, migrator.resume_skip()).await?
@@ -112,7 +115,7 @@ where
             };
             summary(progress, &report, Direction::Up, started);
         }
-        Command::Force { migration: version, reverted } => {
+        Command::Force { migration: version, reverted, .. } => {
             if *reverted {
                 interruptible(progress, migrator.force_reverted(*version)).await?;
                 println!("removed the history row of migration {version} (nothing was run)");
@@ -121,7 +124,7 @@ where
                 println!("recorded migration {version} as applied (nothing was run)");
             }
         }
-        Command::Repair => {
+        Command::Repair { .. } => {
             let repaired = interruptible(progress, migrator.repair()).await?;
             if repaired.is_empty() {
                 println!("nothing to repair: every applied migration matches its file");
@@ -130,7 +133,7 @@ where
                 println!("re-recorded the checksum of {} {}: {} -> {}", r.version, r.name, r.old, r.new);
             }
         }
-        Command::Baseline { migration: version } => {
+        Command::Baseline { migration: version, .. } => {
             let versions = interruptible(progress, migrator.baseline(*version)).await?;
             let list: Vec<String> = versions.iter().map(ToString::to_string).collect();
             println!(

@@ -28,11 +28,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
 use migrator_core::Dialect;
 use tracing_subscriber::prelude::*;
 
-use crate::cli::{Cli, Command, Global};
+use crate::cli::{Cli, Command, DbOptions};
 use crate::connect::{Access, Target, connect};
 use crate::output::{Progress, ProgressLayer, Style};
 use crate::url::DatabaseUrl;
@@ -50,7 +49,7 @@ impl std::fmt::Display for Usage {
 impl std::error::Error for Usage {}
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version print and succeed; usage errors exit with 2.
@@ -64,7 +63,8 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}"), None),
     };
-    let url = match cli.global.database_url.as_deref().filter(|u| !u.trim().is_empty()).map(DatabaseUrl::parse) {
+    let given = cli.command.db_options().and_then(|options| options.database.database_url.as_deref());
+    let url = match given.filter(|u| !u.trim().is_empty()).map(DatabaseUrl::parse) {
         Some(Ok(url)) => Some(url),
         Some(Err(e)) => return fail(&e.into(), None),
         None => None,
@@ -114,24 +114,24 @@ fn required(url: Option<&DatabaseUrl>) -> anyhow::Result<&DatabaseUrl> {
 }
 
 async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> anyhow::Result<ExitCode> {
-    let global = &cli.global;
     match &cli.command {
-        Command::New { name, sequential } => {
-            let (up, down) = new::run(&global.source, name, *sequential)?;
+        Command::New { name, sequential, source } => {
+            let (up, down) = new::run(&source.source, name, *sequential)?;
             println!("created {}", up.display());
             println!("created {}", down.display());
             return Ok(ExitCode::SUCCESS);
         }
         Command::Lint(args) => {
-            let dialect = match (args.dialect, url) {
+            // No URL option: the scheme of DATABASE_URL, if set, may say the dialect.
+            let dialect = match (args.dialect, url::env_backend()) {
                 (Some(dialect), _) => dialect.dialect(),
-                (None, Some(url)) => url.backend().dialect(),
+                (None, Some(backend)) => backend.dialect(),
                 (None, None) => return Err(no_dialect("lint")),
             };
-            let dir = args.dir.as_ref().unwrap_or(&global.source);
+            let dir = args.dir.as_ref().unwrap_or(&args.source.source);
             return lint::run(args, dir, dialect);
         }
-        Command::Validate { dialect } => {
+        Command::Validate { dialect, source, .. } => {
             let dialect = match (dialect, url) {
                 (Some(dialect), _) => dialect.dialect(),
                 (None, Some(url)) => url.backend().dialect(),
@@ -147,7 +147,7 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
                 ))
                 .into());
             }
-            let problems = lint::validate_files(&global.source, dialect);
+            let problems = lint::validate_files(&source.source, dialect);
             if problems > 0 {
                 eprintln!("{problems} problem{} in the migration files", if problems == 1 { "" } else { "s" });
                 return Ok(ExitCode::FAILURE);
@@ -158,10 +158,13 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
         }
         _ => {}
     }
+    let Some(options) = cli.command.db_options() else {
+        anyhow::bail!("`new` and `lint` work on files only");
+    };
     let url = required(url)?;
     let dialect = url.backend().dialect();
     // The files first: a malformed directory fails before anything is opened or created.
-    migrator_core::lint::check_dir(&global.source, &global.source.display().to_string(), dialect, &Default::default())
+    migrator_core::lint::check_dir(options.source, &options.source.display().to_string(), dialect, &Default::default())
         .into_migrations()
         .map_err(|errors| migrator_core::Error::Load { errors })?;
     let access = match cli.command {
@@ -171,13 +174,13 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
     match connect(url, access).await? {
         Target::Postgres(pool) => {
             let code =
-                database(migrator_postgres::PgDriver::from(&pool), dialect, global, &cli.command, progress).await;
+                database(migrator_postgres::PgDriver::from(&pool), dialect, options, &cli.command, progress).await;
             close(pool.close(), &code).await;
             code
         }
         Target::MySql(pool) => {
             let code =
-                database(migrator_mysql::MySqlDriver::from(&pool), dialect, global, &cli.command, progress).await;
+                database(migrator_mysql::MySqlDriver::from(&pool), dialect, options, &cli.command, progress).await;
             close(pool.close(), &code).await;
             code
         }
@@ -186,7 +189,7 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
                 eprintln!("{} {note}", Style::stderr().dim("note:"));
             }
             let code =
-                database(migrator_sqlite::SqliteDriver::from(&pool), dialect, global, &cli.command, progress).await;
+                database(migrator_sqlite::SqliteDriver::from(&pool), dialect, options, &cli.command, progress).await;
             close(pool.close(), &code).await;
             code
         }
@@ -196,7 +199,7 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
 async fn database<D>(
     driver: D,
     dialect: Dialect,
-    global: &Global,
+    options: DbOptions<'_>,
     command: &Command,
     progress: &Arc<Progress>,
 ) -> anyhow::Result<ExitCode>
@@ -204,7 +207,7 @@ where
     D: migrator_core::Driver + 'static,
     D::Conn: 'static,
 {
-    let migrator = commands::migrator(driver, dialect, global)?;
+    let migrator = commands::migrator(driver, dialect, options)?;
     commands::run(migrator, command, progress).await
 }
 
@@ -219,7 +222,8 @@ async fn close(closing: impl std::future::Future<Output = ()>, outcome: &anyhow:
 
 fn no_dialect(command: &str) -> anyhow::Error {
     Usage(format!(
-        "`{command}` needs the SQL dialect: pass --dialect postgres|mysql|sqlite, or a database URL whose scheme says it"
+        "`{command}` needs the SQL dialect: pass --dialect postgres|mysql|sqlite, or set DATABASE_URL to a URL whose \
+         scheme says it"
     ))
     .into()
 }

@@ -91,6 +91,14 @@ impl DatabaseUrl {
     }
 }
 
+/// The backend the scheme of the `DATABASE_URL` environment variable names, if it is set and
+/// names one (for `lint`, which has no URL option but takes its default dialect from there).
+pub(crate) fn env_backend() -> Option<Backend> {
+    let url = std::env::var_os("DATABASE_URL")?;
+    let url = url.to_str()?.trim();
+    DatabaseUrl::parse(url).ok().map(|url| url.backend())
+}
+
 /// The authority of a URL (`user:password@host:port`), as a byte range.
 fn authority(url: &str) -> Option<std::ops::Range<usize>> {
     let start = url.find("://")? + 3;

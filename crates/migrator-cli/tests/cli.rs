@@ -554,3 +554,108 @@ fn new_refuses_a_missing_migrations_directory() {
     run.code(0);
     assert!(project.migrations().join("1_create_users.up.sql").exists(), "{}", run.stdout);
 }
+
+/// `--help` of every subcommand used to list ten global options, `--lease-ttl` on `new`
+/// included: each subcommand lists (and accepts) only the options it reads.
+#[test]
+fn each_subcommand_shows_only_its_options() {
+    let project = Project::new();
+    let help = |command: &str| {
+        let run = project.run(None, &[command, "--help"]);
+        run.code(0);
+        run.stdout.clone()
+    };
+    let options = |text: &str| -> Vec<String> {
+        let mut found: Vec<String> = text
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+            .map(|w| w.split('=').next().unwrap().to_owned())
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    };
+    let lock = ["--lock-wait", "--lock-strategy", "--lease-ttl"];
+    let database = ["--database-url", "--table", "--schema"];
+    let policy = ["--allow-out-of-order", "--ignore-unknown"];
+    // (subcommand, options its help lists, groups of options it must not list)
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a [&'a str]]);
+    let cases: &[Case<'_>] = &[
+        ("new", &["--source", "--sequential"], &[&lock, &database, &policy]),
+        (
+            "lint",
+            &["--source", "--dialect", "--format", "--deny", "--warn", "--off", "--lint-from"],
+            &[&lock, &database, &policy],
+        ),
+        ("status", &["--source", "--format", "--database-url", "--table", "--schema"], &[&lock, &policy]),
+        (
+            "plan",
+            &["--source", "--to", "--phase", "--database-url", "--allow-out-of-order", "--ignore-unknown"],
+            &[&lock],
+        ),
+        ("validate", &["--source", "--dialect", "--database-url", "--table", "--ignore-unknown"], &[&lock]),
+        (
+            "up",
+            &[
+                "--source",
+                "--to",
+                "--phase",
+                "--database-url",
+                "--table",
+                "--schema",
+                "--lock-wait",
+                "--lock-strategy",
+                "--lease-ttl",
+                "--allow-out-of-order",
+                "--ignore-unknown",
+            ],
+            &[],
+        ),
+        ("redo", &["--source", "--database-url", "--lock-wait", "--allow-out-of-order", "--ignore-unknown"], &[]),
+        ("down", &["--source", "--steps", "--to", "--all", "--database-url", "--lock-wait", "--lease-ttl"], &[&policy]),
+        ("resume", &["--skip", "--database-url", "--lock-wait"], &[&policy]),
+        ("force", &["--reverted", "--database-url", "--lock-wait"], &[&policy]),
+        ("repair", &["--database-url", "--lock-wait"], &[&policy]),
+        ("baseline", &["--database-url", "--lock-wait"], &[&policy]),
+    ];
+    for (command, present, absent) in cases {
+        let text = help(command);
+        let listed = options(&text);
+        for option in *present {
+            assert!(listed.iter().any(|o| o == option), "`{command} --help` lists {option}:\n{text}");
+        }
+        for option in absent.iter().flat_map(|group| group.iter()) {
+            assert!(!listed.iter().any(|o| o == option), "`{command} --help` does not list {option}:\n{text}");
+        }
+    }
+    // An option a subcommand does not read is refused, not ignored.
+    for args in [
+        &["new", "x", "--lease-ttl", "5s"][..],
+        &["lint", "--dialect", "sqlite", "--database-url", "sqlite://x.db"],
+        &["status", "--lock-strategy", "lease"],
+        &["down", "--allow-out-of-order"],
+    ] {
+        let run = project.run(Some("sqlite://x.db"), args);
+        run.code(2);
+        assert!(run.stderr.contains("unexpected argument"), "{args:?}: {}", run.stderr);
+    }
+    assert!(!project.path().join("x.db").exists());
+}
+
+/// Options written before the subcommand (`migrator --source db up`), as the global options
+/// allowed, still work; where the subcommand does not read them they are refused.
+#[test]
+fn options_before_the_subcommand_still_work() {
+    let project = Project::new();
+    std::fs::create_dir_all(project.path().join("db/m")).unwrap();
+    let run = project.run(None, &["--source", "db/m", "new", "first", "--sequential"]);
+    run.code(0);
+    assert!(project.path().join("db/m/1_first.up.sql").exists(), "{}", run.stdout);
+    let url = format!("sqlite://{}", project.path().join("app.db").display());
+    let run = project.run(None, &["--database-url", &url, "--source=db/m", "--lock-wait", "5s", "up"]);
+    run.code(0);
+    assert_eq!(run.applied(), [1], "{}", run.stdout);
+    let run = project.run(None, &["--lease-ttl", "5s", "new", "second"]);
+    run.code(2);
+    assert!(run.stderr.contains("unexpected argument '--lease-ttl'"), "{}", run.stderr);
+}
