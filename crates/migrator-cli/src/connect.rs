@@ -29,8 +29,19 @@ pub(crate) enum Access {
     Write,
 }
 
+/// sqlx's message, without its nested `error with configuration: ` prefixes.
+fn sqlx_text(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Configuration(inner) => match inner.downcast_ref::<sqlx::Error>() {
+            Some(inner) => sqlx_text(inner),
+            None => inner.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
 fn invalid(url: &DatabaseUrl, error: &sqlx::Error) -> anyhow::Error {
-    Usage(format!("invalid database URL {}: {}", url.redacted(), url.scrub(&error.to_string()))).into()
+    Usage(format!("invalid database URL {}: {}", url.redacted(), url.scrub(&sqlx_text(error)))).into()
 }
 
 fn unreachable(url: &DatabaseUrl, error: &sqlx::Error) -> anyhow::Error {

@@ -22,6 +22,7 @@ mod connect;
 mod lint;
 mod new;
 mod output;
+mod text;
 mod url;
 
 use std::process::ExitCode;
@@ -49,25 +50,30 @@ impl std::fmt::Display for Usage {
 impl std::error::Error for Usage {}
 
 fn main() -> ExitCode {
-    let cli = match Cli::parse_from(std::env::args_os()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::parse_from(args.iter().cloned()) {
         Ok(cli) => cli,
-        Err(e) => {
-            // --help and --version print and succeed; usage errors exit with 2.
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-        }
+        Err(e) => return usage_failure(&e, &args),
+    };
+    // Every URL-shaped argument and DATABASE_URL, parsed or not: their secrets never print.
+    let env_url = std::env::var_os("DATABASE_URL").map(|url| url.to_string_lossy().into_owned());
+    let texts: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).chain(env_url).collect();
+    let mut secrets = url::argument_secrets(texts.iter().map(String::as_str));
+    let given = cli.command.db_options().and_then(|options| options.database.database_url.as_deref());
+    let url = given.filter(|u| !u.trim().is_empty()).map(DatabaseUrl::parse).transpose();
+    if let Ok(Some(url)) = &url {
+        secrets.extend(url.secrets());
+    }
+    output::protect(secrets);
+    let url = match url {
+        Ok(url) => url,
+        Err(e) => return fail(&e.into()),
     };
     let progress = Progress::new();
     init_tracing(&progress);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
-        Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}"), None),
-    };
-    let given = cli.command.db_options().and_then(|options| options.database.database_url.as_deref());
-    let url = match given.filter(|u| !u.trim().is_empty()).map(DatabaseUrl::parse) {
-        Some(Ok(url)) => Some(url),
-        Some(Err(e)) => return fail(&e.into(), None),
-        None => None,
+        Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
     };
     let outcome = runtime.block_on(run(&cli, url.as_ref(), &progress));
     // Nothing may keep the process alive after an interrupt: a statement still running in
@@ -75,17 +81,30 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(Duration::from_millis(200));
     match outcome {
         Ok(code) => code,
-        Err(e) => fail(&e, url.as_ref()),
+        Err(e) => fail(&e),
     }
 }
 
+/// Prints clap's message: `--help` and `--version` succeed, usage errors exit with 2. The
+/// message may quote an argument, which may be a URL with its password (`migrator status
+/// postgres://u:pw@h/db`): it is masked like any other text.
+fn usage_failure(error: &clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
+    let code = ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    if !error.use_stderr() {
+        let _ = error.print();
+        return code;
+    }
+    let rendered = error.render();
+    let text = if Style::stderr().enabled() { rendered.ansi().to_string() } else { rendered.to_string() };
+    let args: Vec<std::borrow::Cow<'_, str>> = args.iter().map(|a| a.to_string_lossy()).collect();
+    let secrets = url::argument_secrets(args.iter().map(|a| a.as_ref()));
+    eprint!("{}", secrets.scrub(&text));
+    code
+}
+
 /// Prints the error as one message and picks the exit code.
-fn fail(error: &anyhow::Error, url: Option<&DatabaseUrl>) -> ExitCode {
-    let text = format!("{error:#}");
-    let text = match url {
-        Some(url) => url.scrub(&text),
-        None => text,
-    };
+fn fail(error: &anyhow::Error) -> ExitCode {
+    let text = output::scrub(&format!("{error:#}"));
     eprintln!("{} {text}", Style::stderr().red("error:"));
     if error.downcast_ref::<Usage>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
 }
@@ -94,7 +113,7 @@ fn fail(error: &anyhow::Error, url: Option<&DatabaseUrl>) -> ExitCode {
 fn init_tracing(progress: &Arc<Progress>) {
     let log = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()).map(|_| {
         tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
+            .with_writer(output::LogWriter)
             .with_ansi(false)
             .with_filter(tracing_subscriber::EnvFilter::from_default_env())
     });

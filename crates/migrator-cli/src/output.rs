@@ -6,7 +6,7 @@
 //! live while driving exactly the library's run, with no second run loop.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,6 +15,51 @@ use tracing::{Level, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
+
+use crate::url::Secrets;
+
+/// The secrets of the URLs this process was given, set once at startup.
+static SECRETS: OnceLock<Secrets> = OnceLock::new();
+
+/// Keeps `secrets` out of everything printed from now on (set once, at startup).
+pub(crate) fn protect(secrets: Secrets) {
+    let _ = SECRETS.set(secrets);
+}
+
+/// `text` with URL-shaped tokens masked and the secrets of the URLs this process was given
+/// scrubbed.
+pub(crate) fn scrub(text: &str) -> String {
+    match SECRETS.get() {
+        Some(secrets) => secrets.scrub(text),
+        None => crate::url::mask_text(text),
+    }
+}
+
+/// Stderr for the `RUST_LOG` log, scrubbed: libraries log what they please (sqlx logs an
+/// unknown URL parameter with its value).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // tracing-subscriber writes each event with one `write_all`: one call, one event.
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(scrub(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
+    type Writer = LogWriter;
+
+    fn make_writer(&'a self) -> LogWriter {
+        LogWriter
+    }
+}
 
 /// Whether to color a stream: a terminal, and `NO_COLOR` unset or empty.
 fn colors_for(terminal: bool) -> bool {
@@ -34,6 +79,11 @@ impl Style {
 
     pub(crate) fn stderr() -> Style {
         Style { enabled: colors_for(std::io::stderr().is_terminal()) }
+    }
+
+    /// Whether this stream gets colors.
+    pub(crate) fn enabled(self) -> bool {
+        self.enabled
     }
 
     fn paint(self, code: &str, text: &str) -> String {

@@ -659,3 +659,209 @@ fn options_before_the_subcommand_still_work() {
     run.code(2);
     assert!(run.stderr.contains("unexpected argument '--lease-ttl'"), "{}", run.stderr);
 }
+
+/// How a hostile URL must fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fails {
+    /// Exit code 2, a usage error (the URL cannot be used as written).
+    Usage,
+    /// Exit code 1, `cannot connect to …` (nothing listens on port 1).
+    Connect,
+}
+
+/// A password as the test looks for it in the output: a distinctive one (containing `5ecret`)
+/// must appear in no form at all; a common one (`postgres`, `1`) legitimately appears in other
+/// words, so only its URL contexts are looked for, and the text around it must not be garbled.
+fn needles(password: &str) -> Vec<String> {
+    if password.is_empty() {
+        return Vec::new();
+    }
+    let encode = |upper: bool| -> String {
+        password
+            .bytes()
+            .map(|b| match b {
+                b if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => char::from(b).to_string(),
+                b if upper => format!("%{b:02X}"),
+                b => format!("%{b:02x}"),
+            })
+            .collect()
+    };
+    let escaped: String = password
+        .chars()
+        .map(|c| if c.is_control() { format!("\\x{:02x}", u32::from(c)) } else { c.to_string() })
+        .collect();
+    if password.contains("5ecret") {
+        vec![
+            "5ecret".to_owned(),
+            password.to_owned(),
+            encode(true),
+            encode(false),
+            escaped,
+            password.escape_debug().to_string(),
+        ]
+    } else {
+        vec![format!(":{password}@"), format!(":{}@", encode(true)), format!("password={password}")]
+    }
+}
+
+/// More than forty hostile database URLs through the real binary, in the environment and on
+/// the command line: each fails as a usage error or a connection error, without a panic, and
+/// its password appears nowhere in the output, raw, percent-decoded or percent-encoded.
+/// Regression: `#` in a password printed the URL in clear ("invalid port number"), a URL
+/// without a scheme was echoed, `sqlite://u:pw@/path` was printed decoded, and masking
+/// replaced the password's text everywhere (`tgres` inside `postgres://`).
+#[test]
+fn hostile_urls_never_print_their_password() {
+    use Fails::{Connect, Usage};
+    let long = "x5ecret".repeat(2_000);
+    let long_db = "d".repeat(5_000);
+    let cases: Vec<(String, &str, Fails)> = vec![
+        ("postgres://u:s3cr#t5ecret@127.0.0.1:1/db".into(), "s3cr#t5ecret", Usage),
+        ("postgres://u:123#x5ecret@127.0.0.1:1/db".into(), "123#x5ecret", Usage),
+        ("u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Usage),
+        ("sqlite://u:pw5ecret@/tmp/never.db".into(), "pw5ecret", Usage),
+        ("sqlite://u:pw5ecret@never.db".into(), "pw5ecret", Usage),
+        ("sqlite:u:pw5ecret@never.db".into(), "pw5ecret", Usage),
+        ("postgres://u:p@ss5ecret@127.0.0.1:1/db".into(), "p@ss5ecret", Connect),
+        ("postgres://u:p%40ss5ecret@127.0.0.1:1/db".into(), "p@ss5ecret", Connect),
+        ("postgres://u:a%2Fb%3Fc%3Ad%23e5ecret@127.0.0.1:1/db".into(), "a/b?c:d#e5ecret", Connect),
+        ("postgres://u:a/b5ecret@127.0.0.1:1/db".into(), "a/b5ecret", Usage),
+        ("postgres://u:1/b5ecret@127.0.0.1:1/db".into(), "1/b5ecret", Usage),
+        ("postgres://u:a?b5ecret@127.0.0.1:1/db".into(), "a?b5ecret", Usage),
+        ("postgres://u:9?b5ecret@127.0.0.1:1/db".into(), "9?b5ecret", Usage),
+        ("postgres://u:@127.0.0.1:1/db".into(), "", Connect),
+        ("postgres://:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("postgres://u:pw5ecret@[::1]:1/db".into(), "pw5ecret", Connect),
+        ("postgres://u:pw5ecret@[::1/db".into(), "pw5ecret", Usage),
+        ("postgres://u:pw5ecret@[fe80::1%25eth0]:1/db".into(), "pw5ecret", Usage),
+        ("postgres://u:pässwörd5ecret@127.0.0.1:1/db".into(), "pässwörd5ecret", Connect),
+        ("postgres://u:pw5ecret@127.0.0.1:1/dbé".into(), "pw5ecret", Connect),
+        ("postgres://u:pw%zz5ecret@127.0.0.1:1/db".into(), "pw%zz5ecret", Connect),
+        ("postgres://u:100%25sure5ecret@127.0.0.1:1/db".into(), "100%sure5ecret", Connect),
+        ("postgres://u:postgres@127.0.0.1:1/db".into(), "postgres", Connect),
+        ("postgres://u:localhost@127.0.0.1:1/db".into(), "localhost", Connect),
+        ("postgres://u:1@127.0.0.1:1/db".into(), "1", Connect),
+        ("postgres://postgres:postgres@127.0.0.1:1/postgres".into(), "postgres", Connect),
+        ("postgres://u:pos@127.0.0.1:1/db".into(), "pos", Connect),
+        ("postgres://u@127.0.0.1:1/db?password=pw5ecret".into(), "pw5ecret", Connect),
+        (
+            "postgres://u@127.0.0.1:1/db?sslmode=disable&password=pw5ecret&application_name=x".into(),
+            "pw5ecret",
+            Connect,
+        ),
+        ("postgres://u@127.0.0.1:1/db?pass=pw5ecret".into(), "pw5ecret", Connect),
+        ("postgres://u@127.0.0.1:1/db?password=1".into(), "1", Connect),
+        ("mysql://u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("mysql://u@127.0.0.1:1/db?password=pw5ecret".into(), "pw5ecret", Connect),
+        ("mariadb://u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("mysql://root:pw5ecret@127.0.0.1:1".into(), "pw5ecret", Usage),
+        ("oracle://u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Usage),
+        ("file:///etc/pw5ecret".into(), "pw5ecret", Usage),
+        ("POSTGRES://u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("postgresql:u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Usage),
+        ("postgres:/u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Usage),
+        ("://u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Usage),
+        ("postgres:///db?host=127.0.0.1&port=1&password=pw5ecret".into(), "pw5ecret", Connect),
+        (format!("postgres://u:{long}@127.0.0.1:1/db"), long.as_str(), Connect),
+        (format!("postgres://u:pw5ecret@127.0.0.1:1/{long_db}"), "pw5ecret", Connect),
+        ("postgres://u:pw%005ecret@127.0.0.1:1/db".into(), "pw\u{0}5ecret", Connect),
+        ("postgres://u:pw\n5ecret@127.0.0.1:1/db".into(), "pw\n5ecret", Usage),
+        ("postgres://u:pw\u{1b}[31m5ecret@127.0.0.1:1/db".into(), "pw\u{1b}[31m5ecret", Usage),
+        ("postgres://u:pw%1B%5B2J5ecret@127.0.0.1:1/db".into(), "pw\u{1b}[2J5ecret", Connect),
+        ("postgres://u:pw\t5ecret@127.0.0.1:1/db".into(), "pw\t5ecret", Usage),
+        ("postgres://u:pw 5ecret@127.0.0.1:1/db".into(), "pw 5ecret", Connect),
+        ("  postgres://u:pw5ecret@127.0.0.1:1/db  ".into(), "pw5ecret", Connect),
+        ("postgres://u:pw5ecret@127.0.0.1:1/db#frag".into(), "pw5ecret", Usage),
+        ("postgres://u:pw5ecret@127.0.0.1:99999/db".into(), "pw5ecret", Usage),
+        ("postgres://u:pw5ecret@127.0.0.1:1/db?sslmode=bogus".into(), "pw5ecret", Usage),
+        ("sqlite::memory:?password=pw5ecret".into(), "pw5ecret", Usage),
+        ("postgres://u%3Aevil:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("postgres://u:%70%77%35%65%63%72%65%74@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("postgres://u:pw5ecret@127.0.0.1:1/db\u{202e}".into(), "pw5ecret", Connect),
+    ];
+    assert!(cases.len() >= 40);
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+    for (url, password, fails) in &cases {
+        let flag = format!("--database-url={url}");
+        let runs = [
+            ("DATABASE_URL", project.run(Some(url), &["status"])),
+            ("--database-url URL", project.run(None, &["status", "--database-url", url])),
+            ("--database-url=URL", project.run(None, &["status", &flag])),
+        ];
+        for (how, run) in runs {
+            let shown = format!("{how} {url:?}: {run:?}");
+            let output = format!("{}{}", run.stdout, run.stderr);
+            match fails {
+                Usage => assert_eq!(run.code, 2, "usage error for {shown}"),
+                Connect => {
+                    assert_eq!(run.code, 1, "connection error for {shown}");
+                    assert!(run.stderr.starts_with("error: cannot connect to "), "{shown}");
+                }
+            }
+            assert!(run.stderr.starts_with("error: "), "{shown}");
+            assert!(!output.contains("panicked"), "{shown}");
+            assert!(run.stderr.len() < 2_000, "a short message: {shown}");
+            for needle in needles(password) {
+                assert!(!output.contains(&needle), "`{needle}` printed for {shown}");
+            }
+            // Masking never cuts into a word: `***` stands alone.
+            for (at, _) in output.match_indices("***") {
+                let before = output.get(..at).and_then(|t| t.chars().next_back());
+                let after = output.get(at + 3..).and_then(|t| t.chars().next());
+                assert!(!before.is_some_and(char::is_alphanumeric), "garbled before *** in {shown}");
+                assert!(!after.is_some_and(char::is_alphanumeric), "garbled after *** in {shown}");
+            }
+            assert!(!output.contains('\u{1b}'), "no escape sequence reaches the terminal: {shown}");
+        }
+        if url.contains('#') && *fails == Usage {
+            let run = project.run(Some(url), &["status"]);
+            assert!(run.stderr.contains("`#` as %23"), "the hint to percent-encode: {run:?}");
+        }
+    }
+    assert!(std::fs::read_dir(project.path()).unwrap().count() == 1, "no SQLite file was created");
+}
+
+/// clap quotes arguments in its errors: a URL given where another argument was expected, or
+/// to a subcommand that takes none, is masked there too.
+#[test]
+fn usage_errors_do_not_quote_passwords() {
+    let project = Project::new();
+    for args in [
+        &["status", "postgres://u:pw5ecret@h/db"][..],
+        &["status", "u:pw5ecret@h/db"],
+        &["up", "--to", "postgres://u:pw5ecret@h/db"],
+        &["lint", "--dialect", "postgres://u:pw5ecret@h/db"],
+        &["new", "x", "--database-url=postgres://u:pw5ecret@h/db"],
+        &["new", "postgres://u:pw5ecret@h/db"],
+        &["up", "--lock-wait", "u:pw5ecret@h"],
+        &["status", "--database-url", "postgres://u:pw5ecret@h/db", "--database-url", "x"],
+    ] {
+        let run = project.run(None, args);
+        run.code(2);
+        assert!(run.stderr.starts_with("error: "), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("5ecret") && !run.stdout.contains("5ecret"), "{args:?}: {}", run.stderr);
+    }
+}
+
+/// `RUST_LOG` adds the libraries' log on stderr, where sqlx logged an unknown URL parameter
+/// with its value (`ignoring unrecognized connect parameter key=pass value=…`): the log is
+/// scrubbed like every other output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_does_not_print_passwords() {
+    use migrator_conformance::Backend;
+    let db = <Pg as CliBackend>::create("cli_log_passwords").await;
+    let url = db.url();
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (user, host) = rest.split_once('@').unwrap();
+    let user = user.split(':').next().unwrap();
+    // The local server trusts its clients: any password connects.
+    let url = format!("{scheme}://{user}:pw5ecret@{host}?pass=pw5ecret&application_name=migrator");
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    let run = project.run_with_env(Some(&url), &["up"], &[("RUST_LOG", "trace")]);
+    run.code(0);
+    assert!(run.stderr.contains("ignoring unrecognized connect parameter"), "the log is on: {}", run.stderr);
+    assert!(!run.stderr.contains("5ecret") && !run.stdout.contains("5ecret"), "{}", run.stderr);
+    db.cleanup().await;
+}
