@@ -104,9 +104,37 @@ fn usage_failure(error: &clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
 
 /// Prints the error as one message and picks the exit code.
 fn fail(error: &anyhow::Error) -> ExitCode {
-    let text = output::scrub(&format!("{error:#}"));
+    let text = output::scrub(&message(error));
     eprintln!("{} {text}", Style::stderr().red("error:"));
     if error.downcast_ref::<Usage>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
+}
+
+/// The error and its sources, each distinct message once: a source whose text the message so
+/// far already holds is skipped (migrator's errors quote their driver error, which quotes
+/// sqlx's, which quotes the server's). The walk stops at a sqlx database error: the driver's
+/// message above it already carries the server's message, detail, hint and code, and sqlx's
+/// text adds only a prefix and, on PostgreSQL, the position in the server's C source ("at line
+/// 869"), which means nothing to the operator.
+fn message(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for source in error.chain().skip(1) {
+        if let Some(sqlx::Error::Database(db)) = source.downcast_ref::<sqlx::Error>() {
+            if !text.contains(db.message()) {
+                text.push_str(": ");
+                text.push_str(db.message());
+                if let Some(code) = db.code() {
+                    text.push_str(&format!(" [{code}]"));
+                }
+            }
+            break;
+        }
+        let next = source.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+    }
+    text
 }
 
 /// The runner's events drive the progress output; `RUST_LOG` adds a log on stderr.
@@ -245,4 +273,38 @@ fn no_dialect(command: &str) -> anyhow::Error {
          scheme says it"
     ))
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn each_message_of_the_chain_is_printed_once() {
+        let inner = Layer("connection reset", None);
+        let middle = Layer("reading the history: connection reset", Some(Box::new(inner)));
+        let top = anyhow::Error::from(Layer("status failed", Some(Box::new(middle))));
+        assert_eq!(message(&top), "status failed: reading the history: connection reset");
+        let repeated = anyhow::Error::from(Layer(
+            "migration 1 failed: division by zero",
+            Some(Box::new(Layer("division by zero", Some(Box::new(Layer("division by zero at line 869", None)))))),
+        ));
+        // Without a sqlx error in the chain, a distinct message is kept.
+        assert_eq!(message(&repeated), "migration 1 failed: division by zero: division by zero at line 869");
+    }
 }

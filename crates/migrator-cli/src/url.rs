@@ -563,8 +563,10 @@ pub(crate) fn argument_secrets<'a>(args: impl IntoIterator<Item = &'a str>) -> S
         if let Ok(url) = DatabaseUrl::parse(value) {
             secrets.extend(url.secrets());
         }
-        if let Some(password) = typed_password(value) {
-            secrets.add(password);
+        if value.contains("://") {
+            if let Some(password) = typed_password(value) {
+                secrets.add(password);
+            }
         } else if let Some(at) = value.rfind('@')
             && let Some((_, password)) = value.get(..at).and_then(|userinfo| userinfo.split_once(':'))
         {
@@ -690,6 +692,9 @@ mod tests {
         let secrets = argument_secrets(["status", "u:pw5ecret@host/db", "--database-url=postgres://a:b5ecret@h/d"]);
         let text = secrets.scrub("unexpected argument 'u:pw5ecret@host/db' and b5ecret");
         assert!(!text.contains("5ecret"), "{text}");
+        let secrets = argument_secrets(["postgres://postgres@127.0.0.1/db", "mysql://root@h/db"]);
+        let text = "cannot connect to postgres://postgres@127.0.0.1/db or mysql://root@h/db";
+        assert_eq!(secrets.scrub(text), text);
     }
 
     #[test]

@@ -820,6 +820,18 @@ fn hostile_urls_never_print_their_password() {
         }
     }
     assert!(std::fs::read_dir(project.path()).unwrap().count() == 1, "no SQLite file was created");
+    // What is shown: the URL's structure intact, only the secrets masked.
+    for (url, shown) in [
+        ("postgres://postgres@127.0.0.1:1/postgres", "postgres://postgres@127.0.0.1:1/postgres"),
+        ("postgres://u:postgres@127.0.0.1:1/db", "postgres://u:***@127.0.0.1:1/db"),
+        ("postgres://u:pos@127.0.0.1:1/postgres", "postgres://u:***@127.0.0.1:1/postgres"),
+        ("postgres://u:1@127.0.0.1:1/db?password=1", "postgres://u:***@127.0.0.1:1/db?password=***"),
+        ("mariadb://root:localhost@127.0.0.1:1/db", "mariadb://root:***@127.0.0.1:1/db"),
+        ("postgres://u:s3cr#t@127.0.0.1:1/db", "postgres://u:***@127.0.0.1:1/db"),
+    ] {
+        let run = project.run(Some(url), &["status"]);
+        assert!(run.stderr.contains(&format!(" {shown}: ")), "{url} shown as {shown}: {}", run.stderr);
+    }
 }
 
 /// clap quotes arguments in its errors: a URL given where another argument was expected, or
@@ -864,4 +876,80 @@ async fn the_log_does_not_print_passwords() {
     assert!(run.stderr.contains("ignoring unrecognized connect parameter"), "the log is on: {}", run.stderr);
     assert!(!run.stderr.contains("5ecret") && !run.stdout.contains("5ecret"), "{}", run.stderr);
     db.cleanup().await;
+}
+
+/// A failing migration printed the database's message three or four times (each error of the
+/// chain repeated what its source said) and, on PostgreSQL, ended with the server's C source
+/// position ("division by zero at line 869"): the message is printed once, with the file and
+/// the statement's line.
+async fn a_failing_migration_prints_its_error_once<B: CliBackend>(failing: &str, message: &str) {
+    let db = B::create("cli_error_once").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project.write("1_fails.up.sql", &format!("-- fails on line 3\nSELECT 1;\n{failing};\n"));
+    project.write("2_fails_stepwise.up.sql", &format!("-- migrator:no-transaction\nSELECT 1;\n{failing};\n"));
+    let check = |run: &common::Run, what: &str| {
+        assert_eq!(run.stderr.matches(message).count(), 1, "{what}: `{message}` once in:\n{}", run.stderr);
+        assert!(!run.stderr.contains("error returned from database"), "{what}: {}", run.stderr);
+        let position = run.stderr.split("at line ").skip(1).any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+        assert!(!position, "{what}: a server source position in:\n{}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{what}: {}", run.stderr);
+    };
+    let up = project.run(url, &["up"]);
+    up.code(1);
+    check(&up, "up");
+    assert!(up.stderr.contains("migrations/1_fails.up.sql) failed at statement 2 of 2 (line 3)"), "{}", up.stderr);
+    // The no-transaction one fails after its first statement: recorded, shown by validate.
+    project.remove("1_fails.up.sql");
+    let up = project.run(url, &["up"]);
+    up.code(1);
+    check(&up, "up, no-transaction");
+    assert!(up.stderr.contains("(line 3)"), "{}", up.stderr);
+    let validate = project.run(url, &["validate"]);
+    validate.code(1);
+    check(&validate, "validate");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_failing_migration_prints_its_error_once() {
+    a_failing_migration_prints_its_error_once::<Pg>("SELECT 1/0", "division by zero").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_a_failing_migration_prints_its_error_once() {
+    // MariaDB answers NULL to 1/0: a missing table fails instead.
+    a_failing_migration_prints_its_error_once::<My>("SELECT * FROM no_such_table", "no_such_table' doesn't exist")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_failing_migration_prints_its_error_once() {
+    // SQLite answers NULL to 1/0: a missing table fails instead.
+    a_failing_migration_prints_its_error_once::<Lite>("SELECT * FROM no_such_table", "no such table: no_such_table")
+        .await;
+}
+
+/// Connection errors quoted sqlx's text: "error returned from database: database \"x\" does
+/// not exist at line 948" (the position in the server's C source). They say the server's
+/// message and code, once.
+#[test]
+fn connection_errors_show_the_server_message_without_its_source_position() {
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    let pg = common::with_database(&migrator_conformance::postgres::server_url(), "cli_no_such_database");
+    let my = common::with_database(&migrator_conformance::mysql::server_url(), "cli_no_such_database");
+    for (url, message) in [
+        (pg.as_str(), "database \"cli_no_such_database\" does not exist [SQLSTATE 3D000]"),
+        (my.as_str(), "Unknown database 'cli_no_such_database' [error 1049, SQLSTATE 42000]"),
+    ] {
+        let run = project.run(Some(url), &["status"]);
+        run.code(1);
+        assert!(run.stderr.starts_with("error: cannot connect to "), "{}", run.stderr);
+        assert!(run.stderr.trim_end().ends_with(message), "{url}: {}", run.stderr);
+        assert!(!run.stderr.contains("error returned from database"), "{}", run.stderr);
+        assert!(!run.stderr.contains(" at line "), "{}", run.stderr);
+        assert_eq!(run.stderr.matches("cli_no_such_database").count(), 2, "in the URL and the message: {}", run.stderr);
+    }
 }
