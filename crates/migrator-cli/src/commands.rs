@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::Usage;
 use crate::cli::{Command, DbOptions, Format, LockKind};
-use crate::output::{Progress, Style, rfc3339, short_time};
+use crate::output::{Progress, Style, clean, clean_line, rfc3339, short_time};
 
 /// Builds the migrator from the migrations directory and the command's options.
 pub(crate) fn migrator<D>(driver: D, dialect: Dialect, options: DbOptions<'_>) -> anyhow::Result<Migrator<D>>
@@ -91,7 +91,7 @@ where
             };
             let up = interruptible(progress, migrator.run_with(phases, Some(step.version.get()))).await?;
             progress.finish();
-            println!("redid {} {} in {}", step.version, step.name, human(started.elapsed()));
+            println!("redid {} {} in {}", step.version, clean_line(&step.name), human(started.elapsed()));
             // Newer migrations wait for `up`: only what concerns the redone one is news here.
             let skipped: Vec<Skipped> =
                 up.skipped.iter().filter(|s| !matches!(s.reason, SkipReason::AfterTarget { .. })).cloned().collect();
@@ -100,7 +100,7 @@ where
         Command::Status { format, .. } => {
             let status = migrator.status().await?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&status_json(&status))?),
+                Format::Json => println!("{}", crate::output::json(&status_json(&status))?),
                 Format::Human => print_status(&status, out),
             }
         }
@@ -130,7 +130,13 @@ where
                 println!("nothing to repair: every applied migration matches its file");
             }
             for r in &repaired {
-                println!("re-recorded the checksum of {} {}: {} -> {}", r.version, r.name, r.old, r.new);
+                println!(
+                    "re-recorded the checksum of {} {}: {} -> {}",
+                    r.version,
+                    clean_line(&r.name),
+                    clean_line(&r.old),
+                    clean_line(&r.new)
+                );
             }
         }
         Command::Baseline { migration: version, .. } => {
@@ -232,11 +238,11 @@ fn print_notes(report: &Report) {
 fn notes(skipped: &[Skipped], warnings: &[Warning]) {
     let out = Style::stdout();
     for skipped in skipped {
-        println!("{}", out.dim(&format!("skipped {skipped}")));
+        println!("{}", out.dim(&clean(&format!("skipped {skipped}"))));
     }
     let err = Style::stderr();
     for warning in warnings {
-        eprintln!("{} {warning}", err.yellow("warning:"));
+        eprintln!("{} {}", err.yellow("warning:"), clean(&warning.to_string()));
     }
 }
 
@@ -344,13 +350,13 @@ fn print_status(status: &Status, out: Style) {
     for m in &status.migrations {
         let applied = m.state != MigrationState::Pending;
         let by = match (&m.note, &m.applied_by) {
-            (Some(note), _) => note.clone(),
-            (None, Some(by)) if applied => by.clone(),
+            (Some(note), _) => clean_line(note),
+            (None, Some(by)) if applied => clean_line(by),
             _ => String::new(),
         };
         table.add_row([
             m.version.to_string(),
-            m.name.clone(),
+            clean_line(&m.name),
             m.phase.to_string(),
             m.state.label().to_owned(),
             m.applied_at.filter(|_| applied).map(short_time).unwrap_or_default(),
@@ -378,21 +384,25 @@ fn print_status(status: &Status, out: Style) {
     }
     for m in &status.migrations {
         match &m.state {
-            MigrationState::Dirty(problem) => println!("\n{} {problem}", out.red(m.state.label())),
+            MigrationState::Dirty(problem) => {
+                println!("\n{} {}", out.red(m.state.label()), clean(&problem.to_string()));
+            }
             MigrationState::Running { direction, statement, total, holder } => println!(
                 "\n{} {} {} is {} in another process, on statement {statement} of {total}; it holds the migration \
                  lock: {holder}",
                 out.yellow("running"),
                 m.version,
-                m.name,
+                clean_line(&m.name),
                 if *direction == migrator_core::Direction::Down { "being reverted" } else { "being applied" },
+                holder = clean_line(holder),
             ),
             MigrationState::ChecksumMismatch { stored } => println!(
                 "\n{} {} {} was applied with checksum {stored}, but its file has changed since: restore it, or \
                  `migrator repair` if the edit is deliberate",
                 out.red("changed"),
                 m.version,
-                m.name
+                clean_line(&m.name),
+                stored = clean_line(stored),
             ),
             _ => {}
         }
@@ -413,14 +423,14 @@ where
     let validation = migrator.validate().await?;
     let err = Style::stderr();
     for warning in &validation.warnings {
-        eprintln!("{} {warning}", err.yellow("warning:"));
+        eprintln!("{} {}", err.yellow("warning:"), clean(&warning.to_string()));
     }
     if validation.problems.is_empty() {
         println!("the history matches the {} migration(s) of the directory", migrator.migrations().len());
         return Ok(ExitCode::SUCCESS);
     }
     for problem in &validation.problems {
-        eprintln!("{} {problem}", err.red("error:"));
+        eprintln!("{} {}", err.red("error:"), clean(&problem.to_string()));
     }
     eprintln!("{} problem{} in the history", validation.problems.len(), plural(validation.problems.len()));
     Ok(ExitCode::FAILURE)
@@ -456,13 +466,16 @@ where
             Body::Rust(_) => "Rust code".to_owned(),
         };
         let late = if planned.out_of_order { ", out of order" } else { "" };
-        println!("{}", out.bold(&format!("-- {} {} ({}, {mode}{late})", planned.version, planned.name, planned.phase)));
+        let heading = format!("-- {} {} ({}, {mode}{late})", planned.version, planned.name, planned.phase);
+        println!("{}", out.bold(&clean_line(&heading)));
         match up.body {
             Body::Sql(script) => {
-                println!("-- {}", script.path());
-                println!("{}", script.text().trim_end());
+                println!("-- {}", clean_line(script.path()));
+                println!("{}", crate::text::escape_keeping_layout(script.text().trim_end()));
             }
-            Body::Rust(_) => println!("-- {} (its code is compiled into the application)", m.meta().origin()),
+            Body::Rust(_) => {
+                println!("-- {} (its code is compiled into the application)", clean_line(m.meta().origin()));
+            }
         }
         println!();
     }

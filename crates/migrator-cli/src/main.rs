@@ -104,7 +104,7 @@ fn usage_failure(error: &clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
 
 /// Prints the error as one message and picks the exit code.
 fn fail(error: &anyhow::Error) -> ExitCode {
-    let text = output::scrub(&message(error));
+    let text = output::clean(&message(error));
     eprintln!("{} {text}", Style::stderr().red("error:"));
     if error.downcast_ref::<Usage>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
 }
@@ -164,8 +164,8 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
     match &cli.command {
         Command::New { name, sequential, source } => {
             let (up, down) = new::run(&source.source, name, *sequential)?;
-            println!("created {}", up.display());
-            println!("created {}", down.display());
+            println!("created {}", output::clean_line(&up.display().to_string()));
+            println!("created {}", output::clean_line(&down.display().to_string()));
             return Ok(ExitCode::SUCCESS);
         }
         Command::Lint(args) => {
@@ -233,7 +233,7 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
         }
         Target::Sqlite(pool, note) => {
             if let Some(note) = note {
-                eprintln!("{} {note}", Style::stderr().dim("note:"));
+                eprintln!("{} {}", Style::stderr().dim("note:"), output::clean(&note));
             }
             let code =
                 database(migrator_sqlite::SqliteDriver::from(&pool), dialect, options, &cli.command, progress).await;

@@ -953,3 +953,104 @@ fn connection_errors_show_the_server_message_without_its_source_position() {
         assert_eq!(run.stderr.matches("cli_no_such_database").count(), 2, "in the URL and the message: {}", run.stderr);
     }
 }
+
+/// A history row tampered with terminal escape sequences (in its name, error, applied_by and
+/// note) reached the terminal as is from `status` and from the errors of `up` and `validate`:
+/// control characters are shown escaped (`\x1b`), and JSON keeps them as JSON escapes.
+async fn control_characters_from_the_database_are_escaped<B: CliBackend>(chr: &str) {
+    let db = B::create("cli_escapes").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project.write("1_create_log.up.sql", "CREATE TABLE log (note VARCHAR(100));\n").write(
+        "2_stepwise.up.sql",
+        "-- migrator:no-transaction\nINSERT INTO log (note) VALUES ('a');\nINSERT INTO missing_table VALUES (1);\n",
+    );
+    project.run(url, &["up"]).code(1);
+    let esc = |text: &str| {
+        text.replace('\u{1b}', &format!("' || {chr}(27) || '"))
+            .replace('\u{7}', &format!("' || {chr}(7) || '"))
+            .replace('\u{9b}', &format!("' || {chr}(155) || '"))
+    };
+    db.exec(&format!(
+        "UPDATE _migrator_history SET name = '{}', error = '{}', applied_by = '{}' WHERE version = 2",
+        esc("evil\u{1b}[31mname"),
+        esc("boom\u{1b}]0;pwned\u{7}"),
+        esc("by\u{1b}[2J")
+    ))
+    .await;
+    db.exec(&format!("UPDATE _migrator_history SET note = '{}' WHERE version = 1", esc("note\u{1b}[5m\u{9b}2J"))).await;
+    let runs = [
+        ("status", project.run(url, &["status"])),
+        ("up", project.run(url, &["up"])),
+        ("validate", project.run(url, &["validate"])),
+    ];
+    for (what, run) in &runs {
+        let output = format!("{}{}", run.stdout, run.stderr);
+        let raw = ['\u{1b}', '\u{7}', '\u{9b}'];
+        assert!(!output.contains(raw), "{what}: raw control characters in {run:?}");
+        assert!(!output.contains("panicked"), "{what}: {run:?}");
+    }
+    let (status, up, validate) = (&runs[0].1, &runs[1].1, &runs[2].1);
+    status.code(0);
+    for shown in ["by\\x1b[2J", "note\\x1b[5m\\u{9b}2J"] {
+        assert!(status.stdout.contains(shown), "status shows {shown}: {}", status.stdout);
+    }
+    assert!(status.stdout.contains("boom\\x1b]0;pwned\\x07"), "status shows the error: {}", status.stdout);
+    assert!(status.stdout.contains("evil\\x1b[31mname"), "status shows the recorded name: {}", status.stdout);
+    up.code(1);
+    assert!(up.stderr.contains("boom\\x1b]0;pwned\\x07"), "{}", up.stderr);
+    validate.code(1);
+    assert!(validate.stderr.contains("boom\\x1b]0;pwned\\x07"), "{}", validate.stderr);
+    // JSON: serde's escapes, which parse back to the stored text.
+    let json = project.run(url, &["status", "--format", "json"]);
+    json.code(0);
+    assert!(!json.stdout.contains(['\u{1b}', '\u{9b}']), "{}", json.stdout);
+    let parsed = json.json();
+    assert_eq!(parsed["migrations"][1]["applied_by"], "by\u{1b}[2J");
+    assert_eq!(parsed["migrations"][1]["failed_statement"]["error"], "boom\u{1b}]0;pwned\u{7}");
+    assert_eq!(parsed["migrations"][0]["note"], "note\u{1b}[5m\u{9b}2J");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_control_characters_from_the_database_are_escaped() {
+    control_characters_from_the_database_are_escaped::<Lite>("char").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_control_characters_from_the_database_are_escaped() {
+    control_characters_from_the_database_are_escaped::<Pg>("chr").await;
+}
+
+/// Escape sequences in a migration file reached the terminal through `plan` (the SQL), `lint`
+/// (the quoted line) and a failed statement's snippet in `up`'s error.
+#[test]
+fn control_characters_from_files_are_escaped() {
+    let project = Project::new();
+    project
+        .write("1_create.up.sql", "CREATE TABLE t (c INTEGER);\r\nCREATE TABLE u (c INTEGER);\r\n")
+        .write("2_index.up.sql", "CREATE INDEX i ON t (c); -- \u{1b}]0;title\u{7}\r\n")
+        .write("3_fails.up.sql", "SELECT '\u{1b}[2J' FROM missing_table;\n");
+    let url = format!("sqlite://{}", project.path().join("app.db").display());
+    let plan = project.run(Some(&url), &["plan"]);
+    plan.code(0);
+    assert!(plan.stdout.contains("CREATE INDEX i ON t (c); -- \\x1b]0;title\\x07\n"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("CREATE TABLE t (c INTEGER);\nCREATE TABLE u"),
+        "CRLF shown as lines: {}",
+        plan.stdout
+    );
+    let up = project.run(Some(&url), &["up"]);
+    up.code(1);
+    assert!(up.stderr.contains("SELECT '\\x1b[2J' FROM missing_table"), "{}", up.stderr);
+    for format in ["human", "github", "json"] {
+        let lint = project.run(None, &["lint", "--dialect", "postgres", "--format", format]);
+        lint.code(1);
+        assert!(lint.stdout.contains("index-not-concurrent"), "{format}: {}", lint.stdout);
+        assert!(!lint.stdout.contains(['\u{1b}', '\u{7}', '\r']), "{format}: {:?}", lint.stdout);
+    }
+    for run in [&plan, &up] {
+        assert!(!format!("{}{}", run.stdout, run.stderr).contains(['\u{1b}', '\u{7}', '\r']), "{run:?}");
+    }
+}
