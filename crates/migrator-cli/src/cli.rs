@@ -264,6 +264,9 @@ pub(crate) enum Command {
         /// Which migrations: expand, contract or all.
         #[arg(long, value_enum, default_value_t = PhaseArg::Expand)]
         phase: PhaseArg,
+        /// human: each migration with its SQL; json: one object with `plan`, `skipped` and `warnings` lists.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
         #[command(flatten)]
         source: Source,
         #[command(flatten)]

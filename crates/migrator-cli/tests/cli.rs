@@ -1054,3 +1054,68 @@ fn control_characters_from_files_are_escaped() {
         assert!(!format!("{}{}", run.stdout, run.stderr).contains(['\u{1b}', '\u{7}', '\r']), "{run:?}");
     }
 }
+
+/// `plan --format json`: what `up` would apply (with how each migration runs), what it leaves
+/// and why, and the warnings; the human form stays the default.
+async fn plan_as_json<B: CliBackend>(ddl_mode: &str) {
+    let db = B::create("cli_plan_json").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project
+        .write("1_create_t.up.sql", "CREATE TABLE t (id INTEGER);\n")
+        .write("3_fill.up.sql", "INSERT INTO t (id) VALUES (3);\n");
+    assert_eq!(project.run(url, &["up"]).code(0).applied(), [1, 3]);
+    project
+        .write("2_late.up.sql", "CREATE TABLE late (id INTEGER);\nINSERT INTO late (id) VALUES (2);\n")
+        .write(
+            "4_stepwise.up.sql",
+            "-- migrator:no-transaction\nINSERT INTO t (id) VALUES (4);\nINSERT INTO t (id) VALUES (5);\n",
+        )
+        .write("5_drop.up.sql", "-- migrator:phase contract\nDELETE FROM t WHERE id = 5;\n")
+        .write("6_later.up.sql", "INSERT INTO t (id) VALUES (6);\n");
+    let human = project.run(url, &["plan", "--allow-out-of-order", "--to", "5"]);
+    human.code(0);
+    assert!(human.stdout.starts_with("-- 2 late (expand, "), "human stays the default: {}", human.stdout);
+    let run = project.run(url, &["plan", "--allow-out-of-order", "--to", "5", "--format", "json"]);
+    run.code(0);
+    let json = run.json();
+    let expected = serde_json::json!({
+        "plan": [
+            {"version": 2, "name": "late", "phase": "expand", "mode": ddl_mode, "statements": 2, "out_of_order": true},
+            {"version": 4, "name": "stepwise", "phase": "expand", "mode": "stepwise", "statements": 2, "out_of_order": false},
+        ],
+        "skipped": [
+            {"version": 5, "name": "drop", "reason": "phase-not-selected"},
+            {"version": 6, "name": "later", "reason": "after-target"},
+        ],
+    });
+    assert_eq!(json["plan"], expected["plan"], "{json:#}");
+    assert_eq!(json["skipped"], expected["skipped"], "{json:#}");
+    let warnings = json["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{json:#}");
+    assert!(warnings[0].as_str().unwrap().contains("migration 2 `late` is applied out of order"), "{json:#}");
+    assert!(run.stderr.is_empty(), "JSON alone, warnings inside it: {}", run.stderr);
+    // Nothing to apply: empty lists, still JSON.
+    let done = project.run(url, &["plan", "--format", "json", "--to", "1"]);
+    done.code(0);
+    assert_eq!(done.json()["plan"], serde_json::json!([]));
+    assert!(!db.table_exists("late").await, "plan ran nothing");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_plan_as_json() {
+    plan_as_json::<Lite>("transaction").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_plan_as_json() {
+    plan_as_json::<Pg>("transaction").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_plan_as_json() {
+    // MySQL commits DDL implicitly: a script with DDL runs statement by statement.
+    plan_as_json::<My>("stepwise").await;
+}
