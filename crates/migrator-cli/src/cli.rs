@@ -11,7 +11,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Versioned, reversible database migrations for PostgreSQL, MySQL/MariaDB and SQLite: the
 /// same runner, lock and checks as the `migrator` library your application embeds.
@@ -70,10 +72,31 @@ fn hoist(args: Vec<OsString>) -> Vec<OsString> {
 }
 
 impl Cli {
-    /// Parses the command line (`migrator` and its arguments).
+    /// Parses the command line (`migrator` and its arguments), with the checks that span
+    /// several options.
     pub(crate) fn parse_from(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(hoist(args.into_iter().collect()))
+        let matches = Cli::command().try_get_matches_from(hoist(args.into_iter().collect()))?;
+        let cli = Cli::from_arg_matches(&matches)?;
+        if let Some((name, sub)) = matches.subcommand() {
+            cli.command.check(sub).map_err(|message| usage(name, message))?;
+        }
+        Ok(cli)
     }
+}
+
+/// A usage error of subcommand `name`, in clap's form (with the subcommand's usage line).
+fn usage(name: &str, message: String) -> clap::Error {
+    let mut cli = Cli::command();
+    cli.build();
+    match cli.find_subcommand_mut(name) {
+        Some(sub) => sub.error(ErrorKind::ArgumentConflict, message),
+        None => cli.error(ErrorKind::ArgumentConflict, message),
+    }
+}
+
+/// Whether `id` was written on the command line (not taken from a default or the environment).
+fn written(matches: &ArgMatches, id: &str) -> bool {
+    matches.try_get_raw(id).is_ok_and(|v| v.is_some()) && matches.value_source(id) == Some(ValueSource::CommandLine)
 }
 
 /// The migrations directory.
@@ -109,7 +132,7 @@ pub(crate) struct Database {
 pub(crate) struct Lock {
     /// How long to wait for the migration lock held by another process (on SQLite: for its write lock), such as
     /// 30s or 5min. Not the lock-timeout directive, which bounds each statement's wait for table locks.
-    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_lock_wait, allow_hyphen_values = true)]
     pub(crate) lock_wait: Duration,
 
     /// Which lock serializes migrators: `session` (the database's session lock; the default) or `lease` (a lease row
@@ -119,7 +142,7 @@ pub(crate) struct Lock {
 
     /// How long a lease lasts without its holder's heartbeat (with `--lock-strategy lease`): after a holder dies,
     /// the next runner waits this long.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_lease_ttl, allow_hyphen_values = true)]
     pub(crate) lease_ttl: Duration,
 }
 
@@ -162,15 +185,46 @@ pub(crate) enum LockKind {
     Lease,
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    migrator_core::directive::parse_duration(text)
+/// The longest `--lock-wait`: a year, as MySQL's `lock_wait_timeout` (MariaDB's `GET_LOCK`
+/// gives up at once when asked to wait much longer).
+const MAX_LOCK_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The longest `--lease-ttl`: a day (a dead holder keeps the lock that long).
+const MAX_LEASE_TTL: Duration = Duration::from_secs(24 * 3600);
+
+fn parse_duration_at_most(text: &str, max: Duration, max_text: &str) -> Result<Duration, String> {
+    let duration = migrator_core::directive::parse_duration(text)?;
+    if duration > max {
+        return Err(format!("`{}` is longer than the {max_text} this option takes", text.trim()));
+    }
+    Ok(duration)
+}
+
+fn parse_lock_wait(text: &str) -> Result<Duration, String> {
+    parse_duration_at_most(text, MAX_LOCK_WAIT, "8760h (a year)")
+}
+
+fn parse_lease_ttl(text: &str) -> Result<Duration, String> {
+    parse_duration_at_most(text, MAX_LEASE_TTL, "24h")
 }
 
 /// A migration version: a positive integer.
 fn parse_version(text: &str) -> Result<i64, String> {
     match text.parse::<i64>() {
         Ok(version) if version > 0 => Ok(version),
+        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(format!("`{text}` is too large for a migration version (at most {})", i64::MAX))
+        }
         _ => Err(format!("`{text}` is not a migration version: versions are positive integers")),
+    }
+}
+
+/// `down --steps`: 1 or more.
+fn parse_steps(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("`0` reverts nothing: pass 1 or more".to_owned()),
+        Ok(steps) => Ok(steps),
+        Err(_) => Err(format!("`{text}` is not a number of migrations: pass 1 or more")),
     }
 }
 
@@ -207,7 +261,7 @@ pub(crate) enum Command {
     /// Revert applied migrations, newest first (in the order they were applied). Default: the newest one.
     Down {
         /// How many to revert.
-        #[arg(long, value_name = "N", conflicts_with_all = ["to", "all"])]
+        #[arg(long, value_name = "N", value_parser = parse_steps, conflicts_with_all = ["to", "all"], allow_hyphen_values = true)]
         steps: Option<usize>,
         /// Revert every migration newer than this version (it stays applied).
         #[arg(long, value_name = "VERSION", value_parser = parse_version, conflicts_with = "all")]
@@ -329,6 +383,52 @@ pub(crate) enum Command {
 }
 
 impl Command {
+    /// The checks clap cannot express: options that would be ignored, values that are empty.
+    fn check(&self, matches: &ArgMatches) -> Result<(), String> {
+        if let Some(options) = self.db_options() {
+            return self.check_database(options, matches);
+        }
+        if let Command::Lint(args) = self
+            && args.dir.is_some()
+            && written(matches, "source")
+        {
+            return Err(
+                "the argument '--source <DIR>' cannot be used with '[DIR]': name the migrations directory once"
+                    .to_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    fn check_database(&self, options: DbOptions<'_>, matches: &ArgMatches) -> Result<(), String> {
+        if let Some(lock) = options.lock
+            && lock.lock_strategy != LockKind::Lease
+            && written(matches, "lease_ttl")
+        {
+            return Err(
+                "--lease-ttl applies only with --lock-strategy lease (the session lock has no time to live): add \
+                 --lock-strategy lease, or drop --lease-ttl"
+                    .to_owned(),
+            );
+        }
+        let no_url = options.database.database_url.as_deref().is_none_or(|url| url.trim().is_empty());
+        if let Command::Validate { .. } = self
+            && no_url
+        {
+            let given = ["table", "schema", "allow_out_of_order", "ignore_unknown"]
+                .into_iter()
+                .find(|id| written(matches, id) && matches.get_raw(id).is_some_and(|v| v.len() > 0));
+            if let Some(id) = given {
+                return Err(format!(
+                    "validate --{} needs a database URL: without one, validate checks the files only; pass \
+                     --database-url or set DATABASE_URL",
+                    id.replace('_', "-")
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The options of a command that works on a database (`None` for `new` and `lint`).
     pub(crate) fn db_options(&self) -> Option<DbOptions<'_>> {
         let options = DbOptions::new;

@@ -9,10 +9,20 @@ use migrator_core::source::parse_file_name;
 use crate::Usage;
 use crate::output::version_stamp;
 
+/// The longest name part: with a version and `.down.sql`, the file name stays well within
+/// the 255 bytes file systems allow.
+const MAX_NAME: usize = 200;
+
 /// `Add users email` → `add_users_email`; refuses what the loader would refuse.
 fn file_name_part(name: &str) -> Result<String, Usage> {
     let normalized: String =
         name.trim().chars().map(|c| if c.is_whitespace() || c == '-' { '_' } else { c.to_ascii_lowercase() }).collect();
+    if normalized.len() > MAX_NAME {
+        return Err(Usage(format!(
+            "the migration name is too long ({} characters): file names hold at most {MAX_NAME}; say it in fewer words",
+            normalized.chars().count()
+        )));
+    }
     let plain = normalized.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !plain || !matches!(parse_file_name(&format!("1_{normalized}.up.sql")), Some(Ok(_))) {
         return Err(Usage(format!(

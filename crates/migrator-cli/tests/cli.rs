@@ -1119,3 +1119,86 @@ async fn mysql_plan_as_json() {
     // MySQL commits DDL implicitly: a script with DDL runs statement by statement.
     plan_as_json::<My>("stepwise").await;
 }
+
+/// Odd values and combinations: each a usage error (exit code 2) naming the option and what
+/// to do, never a panic, never an option silently ignored. Regressions: `--lock-wait
+/// 99999999999999s` made MariaDB give up the lock wait after 1 ms (its GET_LOCK treats a huge
+/// timeout as none) and a huge `--lease-ttl` failed in PostgreSQL's interval arithmetic;
+/// `--lease-ttl` without the lease strategy, `lint DIR --source OTHER`, and `validate --table`
+/// without a database were ignored; `down --steps 0` reverted nothing successfully; `new`
+/// with a name too long for a file failed with the OS's error (exit 1).
+#[test]
+fn odd_arguments_are_refused_clearly() {
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+    let db = project.path().join("app.db");
+    let url = format!("sqlite://{}", db.display());
+    let long_name = "n".repeat(300);
+    let cases: &[(&[&str], &str)] = &[
+        (&["up", "--lock-wait", "99999999999999s"], "--lock-wait"),
+        (&["up", "--lock-wait", "9000h"], "--lock-wait"),
+        (&["up", "--lock-wait", "-5s"], "--lock-wait"),
+        (&["up", "--lock-strategy", "lease", "--lease-ttl", "99999999999999s"], "--lease-ttl"),
+        (&["up", "--lock-strategy", "lease", "--lease-ttl", "25h"], "--lease-ttl"),
+        (&["up", "--lease-ttl", "5s"], "--lease-ttl applies only with --lock-strategy lease"),
+        (&["down", "--lease-ttl", "5s"], "--lease-ttl applies only with --lock-strategy lease"),
+        (&["down", "--steps", "0"], "--steps"),
+        (&["down", "--steps", "-1"], "--steps"),
+        (&["up", "--to", "99999999999999999999"], "too large"),
+        (&["lint", "migrations", "--source", "elsewhere", "--dialect", "sqlite"], "cannot be used with"),
+        (&["new", &long_name], "too long"),
+        (&["new", "x", "--source", ""], "a value is required for '--source <DIR>'"),
+        (&["up", "--source", ""], "a value is required for '--source <DIR>'"),
+    ];
+    for (args, expected) in cases {
+        let run = project.run(Some(&url), args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stderr.starts_with("error: "), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: expected `{expected}` in {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+    }
+    // validate without a database checks files only: database options are refused there.
+    for args in [
+        &["validate", "--dialect", "sqlite", "--table", "history"][..],
+        &["validate", "--dialect", "sqlite", "--ignore-unknown"],
+        &["validate", "--dialect", "sqlite", "--schema", "s"],
+    ] {
+        let run = project.run(None, args);
+        run.code(2);
+        assert!(run.stderr.contains("needs a database URL"), "{args:?}: {}", run.stderr);
+    }
+    // MIGRATOR_SOURCE is a default, which a directory argument overrides.
+    let lint =
+        project.run_with_env(None, &["lint", "migrations", "--dialect", "sqlite"], &[("MIGRATOR_SOURCE", "nowhere")]);
+    lint.code(0);
+    assert!(!db.exists(), "nothing was created");
+}
+
+/// Arguments and environment that are not UTF-8: usage errors, no panic.
+#[cfg(unix)]
+#[test]
+fn non_utf8_arguments_are_usage_errors() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+    let bad = OsStr::from_bytes(b"pw\xff5ecret");
+    let url = OsStr::from_bytes(b"postgres://u:pw\xff5ecret@127.0.0.1:1/db");
+    let runs = [
+        project.command(None, &["new"]).arg(bad).output().unwrap(),
+        project.command(None, &["status", "--database-url"]).arg(url).output().unwrap(),
+        project.command(None, &["status"]).env("DATABASE_URL", url).output().unwrap(),
+        project.command(None, &["up", "--to"]).arg(bad).output().unwrap(),
+    ];
+    for output in runs {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.starts_with("error: ") && !stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.contains("5ecret"), "{stderr}");
+    }
+    // A directory that is not UTF-8 is a path like another.
+    let dir = OsStr::from_bytes(b"m\xff");
+    let output = project.command(None, &["new", "x", "--source"]).arg(dir).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
+}
