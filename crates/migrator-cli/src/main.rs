@@ -69,6 +69,15 @@ fn main() -> ExitCode {
         Ok(url) => url,
         Err(e) => return fail(&e.into()),
     };
+    if let Some(url) = &url {
+        for name in url.unknown_parameters() {
+            eprintln!(
+                "{} the database URL parameter {} is ignored: sqlx, which connects, does not know it",
+                Style::stderr().yellow("warning:"),
+                output::clean_line(name)
+            );
+        }
+    }
     let progress = Progress::new();
     init_tracing(&progress);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {

@@ -65,6 +65,8 @@ pub(crate) struct DatabaseUrl {
     shown: String,
     /// The secrets, to scrub from any text that might quote them.
     secrets: Secrets,
+    /// Query parameters sqlx does not read (it ignores them).
+    unknown: Vec<String>,
 }
 
 impl std::fmt::Debug for DatabaseUrl {
@@ -123,7 +125,7 @@ impl DatabaseUrl {
                 // only the query can hold a secret.
                 secrets.add_query(text.split_once('?').map(|(_, query)| query).unwrap_or_default());
                 let shown = shorten(&mask_query_text(text), SHOWN_MAX);
-                return Ok(DatabaseUrl { backend, raw, shown, secrets });
+                return Ok(DatabaseUrl { backend, raw, shown, secrets, unknown: Vec::new() });
             }
             Err(e) => return Err(Usage(format!("invalid database URL {}: {e}; {ENCODE_HINT}", conservative(text)))),
         };
@@ -148,7 +150,13 @@ impl DatabaseUrl {
         }
         secrets.add_url(&url);
         let shown = shorten(&masked(&url), SHOWN_MAX);
-        Ok(DatabaseUrl { backend, raw, shown, secrets })
+        let unknown = unknown_parameters(backend, &url)?;
+        Ok(DatabaseUrl { backend, raw, shown, secrets, unknown })
+    }
+
+    /// The query parameters sqlx does not read, as names fit to print.
+    pub(crate) fn unknown_parameters(&self) -> &[String] {
+        &self.unknown
     }
 
     pub(crate) fn backend(&self) -> Backend {
@@ -174,6 +182,82 @@ impl DatabaseUrl {
     pub(crate) fn scrub(&self, text: &str) -> String {
         self.secrets.scrub(text)
     }
+}
+
+/// The query parameters sqlx 0.9 reads from a PostgreSQL URL (besides `options[NAME]`).
+const POSTGRES_PARAMETERS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
+];
+
+/// The query parameters sqlx 0.9 reads from a MySQL URL.
+const MYSQL_PARAMETERS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslca",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "charset",
+    "collation",
+    "statement-cache-capacity",
+    "socket",
+    "timezone",
+    "time-zone",
+];
+
+/// The parameters of `url` that sqlx would ignore without a word. One that looks like TLS
+/// (`ssl_mode`, `tls`) is refused: ignoring it connects without TLS. The others are returned,
+/// for a warning; a name that is not an identifier is not shown (it may be a stray secret).
+fn unknown_parameters(backend: Backend, url: &Url) -> Result<Vec<String>, Usage> {
+    let known = match backend {
+        Backend::Postgres => POSTGRES_PARAMETERS,
+        Backend::MySql => MYSQL_PARAMETERS,
+        // sqlx refuses unknown SQLite parameters itself.
+        Backend::Sqlite => return Ok(Vec::new()),
+    };
+    let mut unknown = Vec::new();
+    for (key, _) in url.query_pairs() {
+        if known.contains(&key.as_ref()) || (backend == Backend::Postgres && key.starts_with("options[")) {
+            continue;
+        }
+        let printable =
+            !key.is_empty() && key.len() <= 40 && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c));
+        let name = if printable { format!("`{key}`") } else { "a parameter whose name is not shown".to_owned() };
+        let lower = key.to_ascii_lowercase();
+        if lower.contains("ssl") || lower.contains("tls") {
+            let hint = match backend {
+                Backend::MySql => "ssl-mode=REQUIRED (or VERIFY_CA, VERIFY_IDENTITY), ssl-ca, ssl-cert, ssl-key",
+                _ => "sslmode=require (or verify-ca, verify-full), sslrootcert, sslcert, sslkey",
+            };
+            return Err(Usage(format!(
+                "the database URL has {name}, which the driver does not know and would ignore, connecting without \
+                 the TLS you asked for: write TLS options as {hint}"
+            )));
+        }
+        if !unknown.contains(&name) {
+            unknown.push(name);
+        }
+    }
+    Ok(unknown)
 }
 
 fn no_scheme() -> Usage {
