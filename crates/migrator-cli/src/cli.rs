@@ -18,7 +18,10 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand,
 /// Versioned, reversible database migrations for PostgreSQL, MySQL/MariaDB and SQLite: the
 /// same runner, lock and checks as the `migrator` library your application embeds.
 #[derive(Debug, Parser)]
+// No styles: clap's messages quote arguments, whose control characters main escapes, which it
+// could not do around clap's own escape sequences.
 #[command(name = "migrator", version, propagate_version = true, max_term_width = 100)]
+#[command(styles = clap::builder::Styles::plain())]
 #[command(after_help = "Exit codes: 0 success; 1 failure (or lint found deny/fatal findings); 2 usage error.\n\
     The scheme of the database URL picks the database: postgres:// or postgresql://, mysql:// or mariadb://, sqlite://.\n\
     `migrator <COMMAND> --help` lists the options of a command.")]

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo install --path crates/migrator-cli
+//! mkdir -p migrations                               # `new` creates files, not the directory
 //! migrator new "create users"                       # migrations/20261120093000_create_users.{up,down}.sql
 //! DATABASE_URL=sqlite://app.db migrator up          # apply, one line per migration
 //! migrator status --format json                     # every migration and its state
@@ -103,11 +104,13 @@ fn usage_failure(error: &clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
         let _ = error.print();
         return code;
     }
-    let rendered = error.render();
-    let text = if Style::stderr().enabled() { rendered.ansi().to_string() } else { rendered.to_string() };
+    // The command line has no styles (see `Cli`), so the only control characters are those of
+    // a quoted argument, escaped like any other text from outside (clap's plain rendering
+    // would drop them, showing `''`).
+    let text = error.render().ansi().to_string();
     let args: Vec<std::borrow::Cow<'_, str>> = args.iter().map(|a| a.to_string_lossy()).collect();
     let secrets = url::argument_secrets(args.iter().map(|a| a.as_ref()));
-    eprint!("{}", secrets.scrub(&text));
+    eprint!("{}", text::escape_keeping_lines(&secrets.scrub(&text)));
     code
 }
 

@@ -113,11 +113,6 @@ impl Style {
         Style { enabled: colors_for(std::io::stderr().is_terminal()) }
     }
 
-    /// Whether this stream gets colors.
-    pub(crate) fn enabled(self) -> bool {
-        self.enabled
-    }
-
     fn paint(self, code: &str, text: &str) -> String {
         if self.enabled { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
     }

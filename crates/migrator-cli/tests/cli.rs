@@ -855,6 +855,10 @@ fn usage_errors_do_not_quote_passwords() {
         assert!(run.stderr.starts_with("error: "), "{args:?}: {}", run.stderr);
         assert!(!run.stderr.contains("5ecret") && !run.stdout.contains("5ecret"), "{args:?}: {}", run.stderr);
     }
+    // clap quotes the argument: its escape sequence is shown escaped.
+    let run = project.run(None, &["status", "\u{1b}]0;title\u{7}"]);
+    run.code(2);
+    assert!(run.stderr.contains("unexpected argument '\\x1b]0;title\\x07' found"), "{}", run.stderr);
 }
 
 /// `RUST_LOG` adds the libraries' log on stderr, where sqlx logged an unknown URL parameter
