@@ -78,7 +78,21 @@ impl Cli {
     /// Parses the command line (`migrator` and its arguments), with the checks that span
     /// several options.
     pub(crate) fn parse_from(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
-        let matches = Cli::command().try_get_matches_from(hoist(args.into_iter().collect()))?;
+        let args = hoist(args.into_iter().collect());
+        let source_given =
+            args.iter().any(|a| a.to_str().is_some_and(|a| a == "--source" || a.starts_with("--source=")));
+        let matches = Cli::command().try_get_matches_from(args).map_err(|e| {
+            // clap reports an empty MIGRATOR_SOURCE as an empty `--source`, which nobody wrote.
+            let empty_env = std::env::var_os("MIGRATOR_SOURCE").is_some_and(|v| v.is_empty());
+            if e.kind() == ErrorKind::InvalidValue && empty_env && !source_given {
+                Cli::command().error(
+                    ErrorKind::InvalidValue,
+                    "MIGRATOR_SOURCE is set but empty: unset it, set it to the migrations directory, or pass --source",
+                )
+            } else {
+                e
+            }
+        })?;
         let cli = Cli::from_arg_matches(&matches)?;
         if let Some((name, sub)) = matches.subcommand() {
             cli.command.check(sub).map_err(|message| usage(name, message))?;

@@ -1172,6 +1172,12 @@ fn odd_arguments_are_refused_clearly() {
         run.code(2);
         assert!(run.stderr.contains("needs a database URL"), "{args:?}: {}", run.stderr);
     }
+    // An empty MIGRATOR_SOURCE was reported as an empty `--source`, which nobody wrote.
+    for args in [&["new", "x"][..], &["status"], &["lint", "--dialect", "sqlite"]] {
+        let run = project.run_with_env(Some(&url), args, &[("MIGRATOR_SOURCE", "")]);
+        run.code(2);
+        assert!(run.stderr.contains("MIGRATOR_SOURCE is set but empty"), "{args:?}: {}", run.stderr);
+    }
     // MIGRATOR_SOURCE is a default, which a directory argument overrides.
     let lint =
         project.run_with_env(None, &["lint", "migrations", "--dialect", "sqlite"], &[("MIGRATOR_SOURCE", "nowhere")]);
