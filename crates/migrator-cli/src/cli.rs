@@ -78,13 +78,17 @@ impl Cli {
     /// Parses the command line (`migrator` and its arguments), with the checks that span
     /// several options.
     pub(crate) fn parse_from(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
-        let args = hoist(args.into_iter().collect());
+        let args: Vec<OsString> = args.into_iter().collect();
+        let not_utf8 = not_utf8(&args);
+        let args = hoist(args);
         let source_given =
             args.iter().any(|a| a.to_str().is_some_and(|a| a == "--source" || a.starts_with("--source=")));
         let matches = Cli::command().try_get_matches_from(args).map_err(|e| {
             // clap reports an empty MIGRATOR_SOURCE as an empty `--source`, which nobody wrote.
             let empty_env = std::env::var_os("MIGRATOR_SOURCE").is_some_and(|v| v.is_empty());
-            if e.kind() == ErrorKind::InvalidValue && empty_env && !source_given {
+            if e.kind() == ErrorKind::InvalidUtf8 {
+                Cli::command().error(ErrorKind::InvalidUtf8, not_utf8.clone())
+            } else if e.kind() == ErrorKind::InvalidValue && empty_env && !source_given {
                 Cli::command().error(
                     ErrorKind::InvalidValue,
                     "MIGRATOR_SOURCE is set but empty: unset it, set it to the migrations directory, or pass --source",
@@ -98,6 +102,23 @@ impl Cli {
             cli.command.check(sub).map_err(|message| usage(name, message))?;
         }
         Ok(cli)
+    }
+}
+
+/// Which argument is not UTF-8, for clap's "invalid UTF-8 was detected in one or more
+/// arguments". The value itself is not shown: it may be a URL with its password.
+fn not_utf8(args: &[OsString]) -> String {
+    const WHAT_TO_DO: &str = "write it in UTF-8 (only paths, such as --source, may be any bytes)";
+    let bad = args.iter().enumerate().skip(1).find(|(_, arg)| arg.to_str().is_none());
+    match bad {
+        Some((index, _)) => match args.get(index - 1).and_then(|a| a.to_str()).filter(|a| a.starts_with("--")) {
+            Some(option) => format!("the value of {option} is not UTF-8: {WHAT_TO_DO}"),
+            None => format!("argument {index} is not UTF-8: {WHAT_TO_DO}"),
+        },
+        None if std::env::var("DATABASE_URL").is_err_and(|e| matches!(e, std::env::VarError::NotUnicode(_))) => {
+            format!("the DATABASE_URL environment variable is not UTF-8: {WHAT_TO_DO}")
+        }
+        None => format!("an argument or environment variable is not UTF-8: {WHAT_TO_DO}"),
     }
 }
 

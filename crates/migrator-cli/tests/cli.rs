@@ -1185,7 +1185,8 @@ fn odd_arguments_are_refused_clearly() {
     assert!(!db.exists(), "nothing was created");
 }
 
-/// Arguments and environment that are not UTF-8: usage errors, no panic.
+/// Arguments and environment that are not UTF-8: usage errors naming the argument (clap said
+/// "invalid UTF-8 was detected in one or more arguments"), no panic.
 #[cfg(unix)]
 #[test]
 fn non_utf8_arguments_are_usage_errors() {
@@ -1196,15 +1197,16 @@ fn non_utf8_arguments_are_usage_errors() {
     let bad = OsStr::from_bytes(b"pw\xff5ecret");
     let url = OsStr::from_bytes(b"postgres://u:pw\xff5ecret@127.0.0.1:1/db");
     let runs = [
-        project.command(None, &["new"]).arg(bad).output().unwrap(),
-        project.command(None, &["status", "--database-url"]).arg(url).output().unwrap(),
-        project.command(None, &["status"]).env("DATABASE_URL", url).output().unwrap(),
-        project.command(None, &["up", "--to"]).arg(bad).output().unwrap(),
+        (project.command(None, &["new"]).arg(bad).output().unwrap(), "argument 2 is not UTF-8"),
+        (project.command(None, &["status", "--database-url"]).arg(url).output().unwrap(), "--database-url"),
+        (project.command(None, &["status"]).env("DATABASE_URL", url).output().unwrap(), "DATABASE_URL"),
+        (project.command(None, &["up", "--to"]).arg(bad).output().unwrap(), "the value of --to is not UTF-8"),
     ];
-    for output in runs {
+    for (output, named) in runs {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{stderr}");
         assert!(stderr.starts_with("error: ") && !stderr.contains("panicked"), "{stderr}");
+        assert!(stderr.contains(named), "names {named}: {stderr}");
         assert!(!stderr.contains("5ecret"), "{stderr}");
     }
     // A directory that is not UTF-8 is a path like another.
