@@ -299,21 +299,15 @@ fn sensitive_key(key: &str) -> bool {
         || ["pass", "pwd", "pw", "key", "auth"].contains(&key.as_str())
 }
 
-/// The password as typed in `text`: between the first `:` after `//` and the last `@` of the
-/// authority (which ends at the first `/` or `?` after that `@`).
+/// The password as typed in `text`: between the first `:` after `//` and the last `@`. The
+/// last `@` at all, not the last before the path: an unencoded `/`, `?` or `#` in the password
+/// would otherwise cut it short (a valid URL has no `@` after its host, and those without are
+/// refused).
 fn typed_password(text: &str) -> Option<&str> {
     let after = text.find("//").map(|i| i + 2)?;
     let rest = text.get(after..)?;
-    let at = last_userinfo_at(rest)?;
-    let userinfo = rest.get(..at)?;
+    let userinfo = rest.get(..rest.rfind('@')?)?;
     userinfo.split_once(':').map(|(_, password)| password)
-}
-
-/// The byte offset of the `@` that ends a userinfo in `rest` (what follows `//`): the last `@`
-/// before the path, or, when an unencoded `/`, `?` or `#` in the password broke the structure,
-/// the last `@` at all.
-fn last_userinfo_at(rest: &str) -> Option<usize> {
-    rest.rfind('@')
 }
 
 /// `text` (a URL that may not parse) masked without trusting its structure: everything between
@@ -323,7 +317,7 @@ fn conservative(text: &str) -> String {
     let Some((scheme, rest)) = split_scheme(text) else { return "(not shown)".to_owned() };
     let scheme = shorten(scheme, 32);
     let Some(body) = rest.strip_prefix("//") else { return format!("{scheme}:…") };
-    let Some(at) = last_userinfo_at(body) else {
+    let Some(at) = body.rfind('@') else {
         return format!("{scheme}://…");
     };
     let (userinfo, after) = (body.get(..at).unwrap_or_default(), body.get(at + 1..).unwrap_or_default());
