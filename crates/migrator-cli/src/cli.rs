@@ -1,66 +1,217 @@
-//! The command line: global options (accepted before or after the subcommand) and one
-//! subcommand per operation. `--help` is generated from these doc comments.
+//! The command line: one subcommand per operation, each with the options it reads and no
+//! other (`new` has no lock options, `lint` no database URL). `--help` is generated from these
+//! doc comments.
+//!
+//! Before the subcommands had options of their own, the options were global and could come
+//! before the subcommand's name (`migrator --source db up`); [`Cli::parse_from`] still accepts
+//! that order by moving those options after the name, where the subcommand accepts or refuses
+//! them.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Versioned, reversible database migrations for PostgreSQL, MySQL/MariaDB and SQLite: the
 /// same runner, lock and checks as the `migrator` library your application embeds.
 #[derive(Debug, Parser)]
+// No styles: clap's messages quote arguments, whose control characters main escapes, which it
+// could not do around clap's own escape sequences.
 #[command(name = "migrator", version, propagate_version = true, max_term_width = 100)]
+#[command(styles = clap::builder::Styles::plain())]
 #[command(after_help = "Exit codes: 0 success; 1 failure (or lint found deny/fatal findings); 2 usage error.\n\
-    The scheme of the database URL picks the database: postgres:// or postgresql://, mysql:// or mariadb://, sqlite://.")]
+    The scheme of the database URL picks the database: postgres:// or postgresql://, mysql:// or mariadb://, sqlite://.\n\
+    `migrator <COMMAND> --help` lists the options of a command.")]
 pub(crate) struct Cli {
-    #[command(flatten)]
-    pub(crate) global: Global,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
 
-/// Options every subcommand accepts, before or after its name.
-#[derive(Debug, Args)]
-pub(crate) struct Global {
+/// Options that used to be global, with whether each takes a value: written before the
+/// subcommand, they move after it.
+const HOISTED: &[(&str, bool)] = &[
+    ("--database-url", true),
+    ("--source", true),
+    ("--table", true),
+    ("--schema", true),
+    ("--lock-wait", true),
+    ("--lock-strategy", true),
+    ("--lease-ttl", true),
+    ("--allow-out-of-order", false),
+    ("--ignore-unknown", false),
+];
+
+/// `args` with the options written before the subcommand moved right after its name.
+fn hoist(args: Vec<OsString>) -> Vec<OsString> {
+    let mut rest = args.into_iter();
+    let mut out: Vec<OsString> = rest.next().into_iter().collect();
+    let mut moved = Vec::new();
+    while let Some(arg) = rest.next() {
+        let text = arg.to_str().unwrap_or_default();
+        let name = text.split_once('=').map_or(text, |(name, _)| name);
+        match HOISTED.iter().find(|(option, _)| *option == name) {
+            Some((_, takes_value)) => {
+                let inline = text.contains('=');
+                moved.push(arg);
+                if *takes_value && !inline {
+                    moved.extend(rest.next());
+                }
+            }
+            None => {
+                // The subcommand (or something clap will explain): the moved options follow it.
+                out.push(arg);
+                out.append(&mut moved);
+                out.extend(rest);
+                return out;
+            }
+        }
+    }
+    // No subcommand: leave everything where it was, for clap to report.
+    out.append(&mut moved);
+    out
+}
+
+impl Cli {
+    /// Parses the command line (`migrator` and its arguments), with the checks that span
+    /// several options.
+    pub(crate) fn parse_from(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
+        let args: Vec<OsString> = args.into_iter().collect();
+        let not_utf8 = not_utf8(&args);
+        let args = hoist(args);
+        let source_given =
+            args.iter().any(|a| a.to_str().is_some_and(|a| a == "--source" || a.starts_with("--source=")));
+        let matches = Cli::command().try_get_matches_from(args).map_err(|e| {
+            // clap reports an empty MIGRATOR_SOURCE as an empty `--source`, which nobody wrote.
+            let empty_env = std::env::var_os("MIGRATOR_SOURCE").is_some_and(|v| v.is_empty());
+            if e.kind() == ErrorKind::InvalidUtf8 {
+                Cli::command().error(ErrorKind::InvalidUtf8, not_utf8.clone())
+            } else if e.kind() == ErrorKind::InvalidValue && empty_env && !source_given {
+                Cli::command().error(
+                    ErrorKind::InvalidValue,
+                    "MIGRATOR_SOURCE is set but empty: unset it, set it to the migrations directory, or pass --source",
+                )
+            } else {
+                e
+            }
+        })?;
+        let cli = Cli::from_arg_matches(&matches)?;
+        if let Some((name, sub)) = matches.subcommand() {
+            cli.command.check(sub).map_err(|message| usage(name, message))?;
+        }
+        Ok(cli)
+    }
+}
+
+/// Which argument is not UTF-8, for clap's "invalid UTF-8 was detected in one or more
+/// arguments". The value itself is not shown: it may be a URL with its password.
+fn not_utf8(args: &[OsString]) -> String {
+    const WHAT_TO_DO: &str = "write it in UTF-8 (only paths, such as --source, may be any bytes)";
+    let bad = args.iter().enumerate().skip(1).find(|(_, arg)| arg.to_str().is_none());
+    match bad {
+        Some((index, _)) => match args.get(index - 1).and_then(|a| a.to_str()).filter(|a| a.starts_with("--")) {
+            Some(option) => format!("the value of {option} is not UTF-8: {WHAT_TO_DO}"),
+            None => format!("argument {index} is not UTF-8: {WHAT_TO_DO}"),
+        },
+        None if std::env::var("DATABASE_URL").is_err_and(|e| matches!(e, std::env::VarError::NotUnicode(_))) => {
+            format!("the DATABASE_URL environment variable is not UTF-8: {WHAT_TO_DO}")
+        }
+        None => format!("an argument or environment variable is not UTF-8: {WHAT_TO_DO}"),
+    }
+}
+
+/// A usage error of subcommand `name`, in clap's form (with the subcommand's usage line).
+fn usage(name: &str, message: String) -> clap::Error {
+    let mut cli = Cli::command();
+    cli.build();
+    match cli.find_subcommand_mut(name) {
+        Some(sub) => sub.error(ErrorKind::ArgumentConflict, message),
+        None => cli.error(ErrorKind::ArgumentConflict, message),
+    }
+}
+
+/// Whether `id` was written on the command line (not taken from a default or the environment).
+fn written(matches: &ArgMatches, id: &str) -> bool {
+    matches.try_get_raw(id).is_ok_and(|v| v.is_some()) && matches.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+/// The migrations directory.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Source {
+    /// The migrations directory.
+    #[arg(long, env = "MIGRATOR_SOURCE", default_value = "migrations", value_name = "DIR")]
+    pub(crate) source: PathBuf,
+}
+
+/// The database and its history table.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Database")]
+pub(crate) struct Database {
     /// The database: postgres://user:password@host/db, mysql://user@host/db, sqlite://app.db (TLS through the URL's
-    /// own parameters, such as sslmode=require or ssl-mode=REQUIRED).
-    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    /// own parameters, such as sslmode=require or ssl-mode=REQUIRED). Percent-encode special characters of the
+    /// password (`#` as %23, `@` as %40, `/` as %2F).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
     pub(crate) database_url: Option<String>,
 
-    /// The migrations directory.
-    #[arg(long, global = true, env = "MIGRATOR_SOURCE", default_value = "migrations", value_name = "DIR")]
-    pub(crate) source: PathBuf,
-
     /// The history table [default: _migrator_history].
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub(crate) table: Option<String>,
 
     /// The schema of the history table (PostgreSQL) [default: the connection's current schema].
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub(crate) schema: Option<String>,
+}
 
+/// The migration lock, for the commands that take it.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Migration lock")]
+pub(crate) struct Lock {
     /// How long to wait for the migration lock held by another process (on SQLite: for its write lock), such as
     /// 30s or 5min. Not the lock-timeout directive, which bounds each statement's wait for table locks.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_lock_wait, allow_hyphen_values = true)]
     pub(crate) lock_wait: Duration,
 
     /// Which lock serializes migrators: `session` (the database's session lock; the default) or `lease` (a lease row
     /// renewed by a heartbeat, for PostgreSQL behind a transaction-mode pooler such as PgBouncer).
-    #[arg(long, global = true, value_enum, default_value_t = LockKind::Session, value_name = "KIND")]
+    #[arg(long, value_enum, default_value_t = LockKind::Session, value_name = "KIND")]
     pub(crate) lock_strategy: LockKind,
 
     /// How long a lease lasts without its holder's heartbeat (with `--lock-strategy lease`): after a holder dies,
     /// the next runner waits this long.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_lease_ttl, allow_hyphen_values = true)]
     pub(crate) lease_ttl: Duration,
+}
 
+/// What the planner accepts, for the commands that plan an up run or check the history.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Policy")]
+pub(crate) struct Policy {
     /// Apply a pending migration older than the newest applied one (merged late from a branch) instead of refusing.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub(crate) allow_out_of_order: bool,
 
     /// Accept applied versions that the migrations directory does not have.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub(crate) ignore_unknown: bool,
+}
+
+/// What a database command reads of the options.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DbOptions<'a> {
+    pub(crate) source: &'a Path,
+    pub(crate) database: &'a Database,
+    /// `None` for the commands that take no lock (they read without it).
+    pub(crate) lock: Option<&'a Lock>,
+    /// `None` for the commands that plan nothing.
+    pub(crate) policy: Option<&'a Policy>,
+}
+
+impl<'a> DbOptions<'a> {
+    fn new(source: &'a Source, database: &'a Database, lock: Option<&'a Lock>, policy: Option<&'a Policy>) -> Self {
+        DbOptions { source: &source.source, database, lock, policy }
+    }
 }
 
 /// The `--lock-strategy` values.
@@ -72,15 +223,46 @@ pub(crate) enum LockKind {
     Lease,
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    migrator_core::directive::parse_duration(text)
+/// The longest `--lock-wait`: a year, as MySQL's `lock_wait_timeout` (MariaDB's `GET_LOCK`
+/// gives up at once when asked to wait much longer).
+const MAX_LOCK_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The longest `--lease-ttl`: a day (a dead holder keeps the lock that long).
+const MAX_LEASE_TTL: Duration = Duration::from_secs(24 * 3600);
+
+fn parse_duration_at_most(text: &str, max: Duration, max_text: &str) -> Result<Duration, String> {
+    let duration = migrator_core::directive::parse_duration(text)?;
+    if duration > max {
+        return Err(format!("`{}` is longer than the {max_text} this option takes", text.trim()));
+    }
+    Ok(duration)
+}
+
+fn parse_lock_wait(text: &str) -> Result<Duration, String> {
+    parse_duration_at_most(text, MAX_LOCK_WAIT, "8760h (a year)")
+}
+
+fn parse_lease_ttl(text: &str) -> Result<Duration, String> {
+    parse_duration_at_most(text, MAX_LEASE_TTL, "24h")
 }
 
 /// A migration version: a positive integer.
 fn parse_version(text: &str) -> Result<i64, String> {
     match text.parse::<i64>() {
         Ok(version) if version > 0 => Ok(version),
+        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(format!("`{text}` is too large for a migration version (at most {})", i64::MAX))
+        }
         _ => Err(format!("`{text}` is not a migration version: versions are positive integers")),
+    }
+}
+
+/// `down --steps`: 1 or more.
+fn parse_steps(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("`0` reverts nothing: pass 1 or more".to_owned()),
+        Ok(steps) => Ok(steps),
+        Err(_) => Err(format!("`{text}` is not a number of migrations: pass 1 or more")),
     }
 }
 
@@ -93,6 +275,8 @@ pub(crate) enum Command {
         /// Number it one after the newest migration instead of with the current UTC time (YYYYMMDDhhmmss).
         #[arg(long)]
         sequential: bool,
+        #[command(flatten)]
+        source: Source,
     },
     /// Apply pending migrations.
     Up {
@@ -103,11 +287,19 @@ pub(crate) enum Command {
         /// all.
         #[arg(long, value_enum, default_value_t = PhaseArg::Expand)]
         phase: PhaseArg,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        lock: Lock,
+        #[command(flatten)]
+        policy: Policy,
     },
     /// Revert applied migrations, newest first (in the order they were applied). Default: the newest one.
     Down {
         /// How many to revert.
-        #[arg(long, value_name = "N", conflicts_with_all = ["to", "all"])]
+        #[arg(long, value_name = "N", value_parser = parse_steps, conflicts_with_all = ["to", "all"], allow_hyphen_values = true)]
         steps: Option<usize>,
         /// Revert every migration newer than this version (it stays applied).
         #[arg(long, value_name = "VERSION", value_parser = parse_version, conflicts_with = "all")]
@@ -115,14 +307,33 @@ pub(crate) enum Command {
         /// Revert everything.
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        lock: Lock,
     },
     /// Revert the newest applied migration and apply it again.
-    Redo,
+    Redo {
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        lock: Lock,
+        #[command(flatten)]
+        policy: Policy,
+    },
     /// Show every migration and its state.
     Status {
         /// human: a table; json: one object with a `migrations` list.
-        #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
-        format: StatusFormat,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
     },
     /// Check the migration files (names, directives, fatal lint findings) and, with a database URL, the history
     /// against them (checksums, failed or interrupted migrations, unknown versions). Exit code 1 on any problem.
@@ -130,6 +341,12 @@ pub(crate) enum Command {
         /// The SQL dialect of the files, when no database URL says it.
         #[arg(long, value_enum)]
         dialect: Option<DialectArg>,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        policy: Policy,
     },
     /// Print what `up` would apply, SQL included, without running anything.
     Plan {
@@ -139,6 +356,15 @@ pub(crate) enum Command {
         /// Which migrations: expand, contract or all.
         #[arg(long, value_enum, default_value_t = PhaseArg::Expand)]
         phase: PhaseArg,
+        /// human: each migration with its SQL; json: one object with `plan`, `skipped` and `warnings` lists.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        policy: Policy,
     },
     /// Lint the migrations for production hazards (locks, rewrites, data loss, breaking the running app).
     /// Exit code 1 when a finding is fatal, or deny and not acknowledged.
@@ -149,6 +375,12 @@ pub(crate) enum Command {
         /// Count the failed or interrupted statement as done (it took effect after all) and go on with the next.
         #[arg(long)]
         skip: bool,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        lock: Lock,
     },
     /// Record a migration as applied without running anything (you finished it by hand).
     Force {
@@ -158,15 +390,102 @@ pub(crate) enum Command {
         /// Remove its history row instead (you reverted it by hand).
         #[arg(long)]
         reverted: bool,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        lock: Lock,
     },
     /// Record the current checksums of applied migrations whose files were edited on purpose, listing each.
-    Repair,
+    Repair {
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        lock: Lock,
+    },
     /// Record every migration up to VERSION as applied without running it, to adopt an existing database.
     Baseline {
         /// The newest migration the database already has.
         #[arg(value_name = "VERSION", value_parser = parse_version)]
         migration: i64,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        lock: Lock,
     },
+}
+
+impl Command {
+    /// The checks clap cannot express: options that would be ignored, values that are empty.
+    fn check(&self, matches: &ArgMatches) -> Result<(), String> {
+        if let Some(options) = self.db_options() {
+            return self.check_database(options, matches);
+        }
+        if let Command::Lint(args) = self
+            && args.dir.is_some()
+            && written(matches, "source")
+        {
+            return Err(
+                "the argument '--source <DIR>' cannot be used with '[DIR]': name the migrations directory once"
+                    .to_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    fn check_database(&self, options: DbOptions<'_>, matches: &ArgMatches) -> Result<(), String> {
+        if let Some(lock) = options.lock
+            && lock.lock_strategy != LockKind::Lease
+            && written(matches, "lease_ttl")
+        {
+            return Err(
+                "--lease-ttl applies only with --lock-strategy lease (the session lock has no time to live): add \
+                 --lock-strategy lease, or drop --lease-ttl"
+                    .to_owned(),
+            );
+        }
+        let no_url = options.database.database_url.as_deref().is_none_or(|url| url.trim().is_empty());
+        if let Command::Validate { .. } = self
+            && no_url
+        {
+            let given = ["table", "schema", "allow_out_of_order", "ignore_unknown"]
+                .into_iter()
+                .find(|id| written(matches, id) && matches.get_raw(id).is_some_and(|v| v.len() > 0));
+            if let Some(id) = given {
+                return Err(format!(
+                    "validate --{} needs a database URL: without one, validate checks the files only; pass \
+                     --database-url or set DATABASE_URL",
+                    id.replace('_', "-")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The options of a command that works on a database (`None` for `new` and `lint`).
+    pub(crate) fn db_options(&self) -> Option<DbOptions<'_>> {
+        let options = DbOptions::new;
+        match self {
+            Command::New { .. } | Command::Lint(_) => None,
+            Command::Up { source, database, lock, policy, .. } | Command::Redo { source, database, lock, policy } => {
+                Some(options(source, database, Some(lock), Some(policy)))
+            }
+            Command::Down { source, database, lock, .. }
+            | Command::Resume { source, database, lock, .. }
+            | Command::Force { source, database, lock, .. }
+            | Command::Repair { source, database, lock }
+            | Command::Baseline { source, database, lock, .. } => Some(options(source, database, Some(lock), None)),
+            Command::Status { source, database, .. } => Some(options(source, database, None, None)),
+            Command::Validate { source, database, policy, .. } | Command::Plan { source, database, policy, .. } => {
+                Some(options(source, database, None, Some(policy)))
+            }
+        }
+    }
 }
 
 /// `migrator lint`.
@@ -174,7 +493,9 @@ pub(crate) enum Command {
 pub(crate) struct LintArgs {
     /// The migrations directory [default: --source].
     pub(crate) dir: Option<PathBuf>,
-    /// The SQL dialect [default: the database URL's].
+    #[command(flatten)]
+    pub(crate) source: Source,
+    /// The SQL dialect [default: the scheme of the DATABASE_URL environment variable].
     #[arg(long, value_enum)]
     pub(crate) dialect: Option<DialectArg>,
     /// human: like compiler errors; json: one object with a `findings` list; github: workflow annotations.
@@ -228,8 +549,9 @@ impl DialectArg {
     }
 }
 
+/// `--format` of `status` and `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum StatusFormat {
+pub(crate) enum Format {
     Human,
     Json,
 }
@@ -251,22 +573,46 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::parse_from(args.iter().map(OsString::from))
+    }
+
     #[test]
-    fn global_options_go_before_or_after_the_subcommand() {
-        let before = Cli::try_parse_from(["migrator", "--source", "db/m", "--lock-wait", "5s", "up"]).unwrap();
-        let after = Cli::try_parse_from(["migrator", "up", "--source", "db/m", "--lock-wait", "5s"]).unwrap();
-        for cli in [before, after] {
-            assert_eq!(cli.global.source, PathBuf::from("db/m"));
-            assert_eq!(cli.global.lock_wait, Duration::from_secs(5));
-            assert!(matches!(cli.command, Command::Up { to: None, phase: PhaseArg::Expand }));
+    fn options_go_before_or_after_the_subcommand() {
+        let before = parse(&["migrator", "--source", "db/m", "--lock-wait", "5s", "--ignore-unknown", "up"]).unwrap();
+        let inline = parse(&["migrator", "--source=db/m", "--lock-wait=5s", "up", "--ignore-unknown"]).unwrap();
+        let after = parse(&["migrator", "up", "--source", "db/m", "--lock-wait", "5s", "--ignore-unknown"]).unwrap();
+        for cli in [before, inline, after] {
+            let options = cli.command.db_options().unwrap();
+            assert_eq!(options.source, Path::new("db/m"));
+            assert_eq!(options.lock.unwrap().lock_wait, Duration::from_secs(5));
+            assert!(options.policy.unwrap().ignore_unknown);
+            assert!(matches!(cli.command, Command::Up { to: None, phase: PhaseArg::Expand, .. }));
         }
+        assert!(parse(&["migrator", "--lease-ttl", "5s", "new", "x"]).is_err(), "new takes no lock option");
+        assert!(parse(&["migrator", "--source", "db/m", "new", "x"]).is_ok());
+        assert!(parse(&["migrator", "--source", "db/m"]).is_err(), "no subcommand");
+    }
+
+    #[test]
+    fn hoisting_moves_only_the_old_global_options() {
+        let hoisted = |args: &[&str]| -> Vec<String> {
+            hoist(args.iter().map(OsString::from).collect()).iter().map(|a| a.to_string_lossy().into_owned()).collect()
+        };
+        assert_eq!(
+            hoisted(&["m", "--table", "t", "--ignore-unknown", "status", "--format", "json"]),
+            ["m", "status", "--table", "t", "--ignore-unknown", "--format", "json"]
+        );
+        assert_eq!(hoisted(&["m", "--help"]), ["m", "--help"]);
+        assert_eq!(hoisted(&["m", "--bogus", "up", "--table", "t"]), ["m", "--bogus", "up", "--table", "t"]);
+        assert_eq!(hoisted(&["m", "--table"]), ["m", "--table"]);
     }
 
     #[test]
     fn bad_arguments_are_refused() {
-        assert!(Cli::try_parse_from(["migrator", "down", "--steps", "2", "--all"]).is_err());
-        assert!(Cli::try_parse_from(["migrator", "force", "0"]).is_err());
-        assert!(Cli::try_parse_from(["migrator", "up", "--lock-wait", "5 parsecs"]).is_err());
-        assert!(Cli::try_parse_from(["migrator", "status", "--format", "yaml"]).is_err());
+        assert!(parse(&["migrator", "down", "--steps", "2", "--all"]).is_err());
+        assert!(parse(&["migrator", "force", "0"]).is_err());
+        assert!(parse(&["migrator", "up", "--lock-wait", "5 parsecs"]).is_err());
+        assert!(parse(&["migrator", "status", "--format", "yaml"]).is_err());
     }
 }

@@ -8,33 +8,36 @@ use std::time::Instant;
 
 use migrator_core::plan::{MigrationState, ModeReason, PlanError, SkipReason, Skipped, StatusEntry, Warning};
 use migrator_core::{
-    Body, Dialect, Direction, Driver, Error, Lease, LockStrategy, MigrationSet, Migrator, Phase, Phases, Report,
+    Body, Dialect, Direction, Driver, Error, Lease, LockStrategy, MigrationSet, Migrator, Mode, Phase, Phases, Report,
     Status, human,
 };
 use serde::Serialize;
 
 use crate::Usage;
-use crate::cli::{Command, Global, LockKind, StatusFormat};
-use crate::output::{Progress, Style, rfc3339, short_time};
+use crate::cli::{Command, DbOptions, Format, LockKind};
+use crate::output::{Progress, Style, clean, clean_line, rfc3339, short_time};
 
-/// Builds the migrator from the migrations directory and the global options.
-pub(crate) fn migrator<D>(driver: D, dialect: Dialect, global: &Global) -> anyhow::Result<Migrator<D>>
+/// Builds the migrator from the migrations directory and the command's options.
+pub(crate) fn migrator<D>(driver: D, dialect: Dialect, options: DbOptions<'_>) -> anyhow::Result<Migrator<D>>
 where
     D: Driver + 'static,
     D::Conn: 'static,
 {
-    let set = MigrationSet::<D::Conn>::from_dir(&global.source, dialect)?;
-    let mut builder = Migrator::builder(driver, set)
-        .lock_wait(global.lock_wait)
-        .allow_out_of_order(global.allow_out_of_order)
-        .ignore_unknown(global.ignore_unknown);
-    if global.lock_strategy == LockKind::Lease {
-        builder = builder.lock_strategy(LockStrategy::Lease(Lease::new(global.lease_ttl)));
+    let set = MigrationSet::<D::Conn>::from_dir(options.source, dialect)?;
+    let mut builder = Migrator::builder(driver, set);
+    if let Some(lock) = options.lock {
+        builder = builder.lock_wait(lock.lock_wait);
+        if lock.lock_strategy == LockKind::Lease {
+            builder = builder.lock_strategy(LockStrategy::Lease(Lease::new(lock.lease_ttl)));
+        }
     }
-    if let Some(table) = &global.table {
+    if let Some(policy) = options.policy {
+        builder = builder.allow_out_of_order(policy.allow_out_of_order).ignore_unknown(policy.ignore_unknown);
+    }
+    if let Some(table) = &options.database.table {
         builder = builder.table(table);
     }
-    if let Some(schema) = &global.schema {
+    if let Some(schema) = &options.database.schema {
         builder = builder.schema(schema);
     }
     builder.build().map_err(|e| match e {
@@ -58,7 +61,7 @@ where
 {
     let out = Style::stdout();
     match command {
-        Command::Up { to, phase } => {
+        Command::Up { to, phase, .. } => {
             let phases = phase.phases();
             if let Ok(plan) = migrator.plan_with(phases, *to).await {
                 progress.set_total(plan.apply.len() as u64);
@@ -67,7 +70,7 @@ where
             let report = interruptible(progress, migrator.run_with(phases, *to)).await?;
             summary(progress, &report, Direction::Up, started);
         }
-        Command::Down { steps, to, all } => {
+        Command::Down { steps, to, all, .. } => {
             let started = Instant::now();
             let report = if *all {
                 interruptible(progress, migrator.down_all()).await?
@@ -78,7 +81,7 @@ where
             };
             summary(progress, &report, Direction::Down, started);
         }
-        Command::Redo => {
+        Command::Redo { .. } => {
             let started = Instant::now();
             let down = interruptible(progress, migrator.down(1)).await?;
             let Some(step) = down.steps.first() else {
@@ -90,22 +93,22 @@ where
             };
             let up = interruptible(progress, migrator.run_with(phases, Some(step.version.get()))).await?;
             progress.finish();
-            println!("redid {} {} in {}", step.version, step.name, human(started.elapsed()));
+            println!("redid {} {} in {}", step.version, clean_line(&step.name), human(started.elapsed()));
             // Newer migrations wait for `up`: only what concerns the redone one is news here.
             let skipped: Vec<Skipped> =
                 up.skipped.iter().filter(|s| !matches!(s.reason, SkipReason::AfterTarget { .. })).cloned().collect();
             notes(&skipped, &up.warnings);
         }
-        Command::Status { format } => {
+        Command::Status { format, .. } => {
             let status = migrator.status().await?;
             match format {
-                StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&status_json(&status))?),
-                StatusFormat::Human => print_status(&status, out),
+                Format::Json => println!("{}", crate::output::json(&status_json(&status))?),
+                Format::Human => print_status(&status, out),
             }
         }
         Command::Validate { .. } => return validate_history(&migrator).await,
-        Command::Plan { to, phase } => print_plan(&migrator, phase.phases(), *to).await?,
-        Command::Resume { skip } => {
+        Command::Plan { to, phase, format, .. } => print_plan(&migrator, phase.phases(), *to, *format).await?,
+        Command::Resume { skip, .. } => {
             let started = Instant::now();
             let report = if *skip {
                 interruptible(progress, migrator.resume_skip()).await?
@@ -114,7 +117,7 @@ where
             };
             summary(progress, &report, Direction::Up, started);
         }
-        Command::Force { migration: version, reverted } => {
+        Command::Force { migration: version, reverted, .. } => {
             if *reverted {
                 interruptible(progress, migrator.force_reverted(*version)).await?;
                 println!("removed the history row of migration {version} (nothing was run)");
@@ -123,16 +126,22 @@ where
                 println!("recorded migration {version} as applied (nothing was run)");
             }
         }
-        Command::Repair => {
+        Command::Repair { .. } => {
             let repaired = interruptible(progress, migrator.repair()).await?;
             if repaired.is_empty() {
                 println!("nothing to repair: every applied migration matches its file");
             }
             for r in &repaired {
-                println!("re-recorded the checksum of {} {}: {} -> {}", r.version, r.name, r.old, r.new);
+                println!(
+                    "re-recorded the checksum of {} {}: {} -> {}",
+                    r.version,
+                    clean_line(&r.name),
+                    clean_line(&r.old),
+                    clean_line(&r.new)
+                );
             }
         }
-        Command::Baseline { migration: version } => {
+        Command::Baseline { migration: version, .. } => {
             let versions = interruptible(progress, migrator.baseline(*version)).await?;
             let list: Vec<String> = versions.iter().map(ToString::to_string).collect();
             println!(
@@ -231,11 +240,11 @@ fn print_notes(report: &Report) {
 fn notes(skipped: &[Skipped], warnings: &[Warning]) {
     let out = Style::stdout();
     for skipped in skipped {
-        println!("{}", out.dim(&format!("skipped {skipped}")));
+        println!("{}", out.dim(&clean(&format!("skipped {skipped}"))));
     }
     let err = Style::stderr();
     for warning in warnings {
-        eprintln!("{} {warning}", err.yellow("warning:"));
+        eprintln!("{} {}", err.yellow("warning:"), clean(&warning.to_string()));
     }
 }
 
@@ -343,13 +352,13 @@ fn print_status(status: &Status, out: Style) {
     for m in &status.migrations {
         let applied = m.state != MigrationState::Pending;
         let by = match (&m.note, &m.applied_by) {
-            (Some(note), _) => note.clone(),
-            (None, Some(by)) if applied => by.clone(),
+            (Some(note), _) => clean_line(note),
+            (None, Some(by)) if applied => clean_line(by),
             _ => String::new(),
         };
         table.add_row([
             m.version.to_string(),
-            m.name.clone(),
+            clean_line(&m.name),
             m.phase.to_string(),
             m.state.label().to_owned(),
             m.applied_at.filter(|_| applied).map(short_time).unwrap_or_default(),
@@ -377,16 +386,21 @@ fn print_status(status: &Status, out: Style) {
     }
     for m in &status.migrations {
         match &m.state {
-            MigrationState::Dirty(problem) => println!("\n{} {problem}", out.red(m.state.label())),
+            MigrationState::Dirty(problem) => {
+                println!("\n{} {}", out.red(m.state.label()), clean(&problem.to_string()));
+            }
             MigrationState::Running { direction, statement, total, holder } => println!(
                 "\n{} {} {} is {} in another process, on statement {statement} of {total}; it holds the migration \
                  lock: {holder}",
                 out.yellow("running"),
                 m.version,
-                m.name,
+                clean_line(&m.name),
                 if *direction == migrator_core::Direction::Down { "being reverted" } else { "being applied" },
+                holder = clean_line(holder),
             ),
-            MigrationState::ChecksumMismatch { problem, .. } => println!("\n{} {problem}", out.red("changed")),
+            MigrationState::ChecksumMismatch { problem, .. } => {
+                println!("\n{} {}", out.red("changed"), clean(&problem.to_string()));
+            }
             _ => {}
         }
     }
@@ -406,28 +420,99 @@ where
     let validation = migrator.validate().await?;
     let err = Style::stderr();
     for warning in &validation.warnings {
-        eprintln!("{} {warning}", err.yellow("warning:"));
+        eprintln!("{} {}", err.yellow("warning:"), clean(&warning.to_string()));
     }
     if validation.problems.is_empty() {
         println!("the history matches the {} migration(s) of the directory", migrator.migrations().len());
         return Ok(ExitCode::SUCCESS);
     }
     for problem in &validation.problems {
-        eprintln!("{} {problem}", err.red("error:"));
+        eprintln!("{} {}", err.red("error:"), clean(&problem.to_string()));
     }
     eprintln!("{} problem{} in the history", validation.problems.len(), plural(validation.problems.len()));
     Ok(ExitCode::FAILURE)
 }
 
-/// `plan`: what `up` would apply, SQL included.
-async fn print_plan<D>(migrator: &Migrator<D>, phases: Phases, to: Option<i64>) -> anyhow::Result<()>
+/// `plan --format json`.
+#[derive(Debug, Serialize)]
+struct PlanJson {
+    plan: Vec<PlannedJson>,
+    skipped: Vec<SkippedJson>,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct PlannedJson {
+    version: i64,
+    name: String,
+    phase: &'static str,
+    /// `transaction` (all or nothing) or `stepwise` (statement by statement, resumable).
+    mode: &'static str,
+    /// Statements in its up script (`null` for a migration in Rust).
+    statements: Option<usize>,
+    out_of_order: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct SkippedJson {
+    version: i64,
+    name: String,
+    /// `phase-not-selected`, `after-target` or `done-elsewhere`.
+    reason: &'static str,
+}
+
+fn skip_reason(reason: SkipReason) -> &'static str {
+    match reason {
+        SkipReason::PhaseNotSelected { .. } => "phase-not-selected",
+        SkipReason::AfterTarget { .. } => "after-target",
+        SkipReason::DoneElsewhere { .. } => "done-elsewhere",
+    }
+}
+
+/// `plan`: what `up` would apply, SQL included (or, as JSON, how each runs).
+async fn print_plan<D>(migrator: &Migrator<D>, phases: Phases, to: Option<i64>, format: Format) -> anyhow::Result<()>
 where
     D: Driver + 'static,
     D::Conn: 'static,
 {
     let plan = migrator.plan_with(phases, to).await?;
+    let capabilities = migrator.driver().capabilities();
+    if format == Format::Json {
+        let json = PlanJson {
+            plan: plan
+                .apply
+                .iter()
+                .map(|planned| {
+                    let step = migrator.up_plan(planned.version.get())?;
+                    let rust = migrator
+                        .migrations()
+                        .get(planned.version)
+                        .is_some_and(|m| matches!(m.up().body, Body::Rust(_)));
+                    Ok(PlannedJson {
+                        version: planned.version.get(),
+                        name: planned.name.clone(),
+                        phase: planned.phase.as_str(),
+                        mode: match step.mode {
+                            Mode::Transactional => "transaction",
+                            Mode::Stepwise => "stepwise",
+                        },
+                        statements: (!rust).then_some(step.statements),
+                        out_of_order: planned.out_of_order,
+                    })
+                })
+                .collect::<Result<_, Error>>()?,
+            skipped: plan
+                .skipped
+                .iter()
+                .map(|s| SkippedJson { version: s.version.get(), name: s.name.clone(), reason: skip_reason(s.reason) })
+                .collect(),
+            warnings: plan.warnings.iter().map(ToString::to_string).collect(),
+        };
+        println!("{}", crate::output::json(&json)?);
+        return Ok(());
+    }
     let out = Style::stdout();
-    let dialect = migrator.driver().capabilities().dialect;
+    let dialect = capabilities.dialect;
     if plan.apply.is_empty() {
         println!("nothing to apply: the database is up to date");
     }
@@ -436,22 +521,25 @@ where
         let up = m.up();
         let step = migrator.up_plan(planned.version.get())?;
         let n = step.statements;
-        let mode = match (step.mode, step.reason, up.body) {
-            (_, _, Body::Rust(_)) => "Rust code".to_owned(),
-            (_, ModeReason::NoTransaction, _) => format!("no-transaction: {n} statement(s), one at a time"),
-            (_, ModeReason::ImplicitCommit, _) => {
+        let mode = match (step.reason, up.body) {
+            (_, Body::Rust(_)) => "Rust code".to_owned(),
+            (ModeReason::NoTransaction, _) => format!("no-transaction: {n} statement(s), one at a time"),
+            (ModeReason::ImplicitCommit, _) => {
                 format!("statement by statement: {n} statement(s), {} commits DDL on its own", dialect.name())
             }
             _ => format!("one transaction: {n} statement(s)"),
         };
         let late = if planned.out_of_order { ", out of order" } else { "" };
-        println!("{}", out.bold(&format!("-- {} {} ({}, {mode}{late})", planned.version, planned.name, planned.phase)));
+        let heading = format!("-- {} {} ({}, {mode}{late})", planned.version, planned.name, planned.phase);
+        println!("{}", out.bold(&clean_line(&heading)));
         match up.body {
             Body::Sql(script) => {
-                println!("-- {}", script.path());
-                println!("{}", script.text().trim_end());
+                println!("-- {}", clean_line(script.path()));
+                println!("{}", crate::text::escape_keeping_layout(script.text().trim_end()));
             }
-            Body::Rust(_) => println!("-- {} (its code is compiled into the application)", m.meta().origin()),
+            Body::Rust(_) => {
+                println!("-- {} (its code is compiled into the application)", clean_line(m.meta().origin()));
+            }
         }
         println!();
     }

@@ -29,12 +29,55 @@ pub(crate) enum Access {
     Write,
 }
 
+/// sqlx's message without its prefixes (`error with configuration: ` twice, `error returned
+/// from database: `) and without the position in PostgreSQL's C source that sqlx appends to
+/// the server's message ("database \"x\" does not exist at line 948"): the server's message,
+/// detail, hint and code, as the drivers describe errors.
+fn sqlx_text(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Configuration(inner) => match inner.downcast_ref::<sqlx::Error>() {
+            Some(inner) => sqlx_text(inner),
+            None => inner.to_string(),
+        },
+        sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                let mut text = pg.message().to_owned();
+                if let Some(detail) = pg.detail() {
+                    text.push_str(&format!(" ({detail})"));
+                }
+                if let Some(hint) = pg.hint() {
+                    text.push_str(&format!("; hint: {hint}"));
+                }
+                text.push_str(&format!(" [SQLSTATE {}]", pg.code()));
+                return text;
+            }
+            match (db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>(), db.code()) {
+                (Some(my), _) => format!(
+                    "{} [error {}{}]",
+                    my.message(),
+                    my.number(),
+                    match my.code() {
+                        Some(code) => format!(", SQLSTATE {code}"),
+                        None => String::new(),
+                    }
+                ),
+                (None, Some(code)) if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
+                    format!("{} [SQLite error {code}]", db.message())
+                }
+                (None, Some(code)) => format!("{} [{code}]", db.message()),
+                (None, None) => db.message().to_owned(),
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
 fn invalid(url: &DatabaseUrl, error: &sqlx::Error) -> anyhow::Error {
-    Usage(format!("invalid database URL {}: {}", url.redacted(), url.scrub(&error.to_string()))).into()
+    Usage(format!("invalid database URL {}: {}", url.redacted(), url.scrub(&sqlx_text(error)))).into()
 }
 
 fn unreachable(url: &DatabaseUrl, error: &sqlx::Error) -> anyhow::Error {
-    anyhow::anyhow!("cannot connect to {}: {}", url.redacted(), url.scrub(&error.to_string()))
+    anyhow::anyhow!("cannot connect to {}: {}", url.redacted(), url.scrub(&sqlx_text(error)))
 }
 
 /// Connects once, directly, so that an unreachable server fails at once with the reason
@@ -107,7 +150,7 @@ pub(crate) async fn connect(url: &DatabaseUrl, access: Access) -> anyhow::Result
                 .acquire_timeout(CONNECT_TIMEOUT)
                 .connect_with(options)
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot open SQLite database {}: {e}", file.display()))?;
+                .map_err(|e| anyhow::anyhow!("cannot open SQLite database {}: {}", file.display(), sqlx_text(&e)))?;
             Ok(Target::Sqlite(pool, note))
         }
     }

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::Usage;
 use crate::cli::{LintArgs, LintFormat};
-use crate::output::Style;
+use crate::output::{Style, clean};
+use crate::text::{escape_controls, escape_keeping_layout};
 
 /// The level options of the command line.
 fn options(args: &LintArgs) -> anyhow::Result<LintOptions> {
@@ -36,7 +37,7 @@ pub(crate) fn run(args: &LintArgs, dir: &Path, dialect: Dialect) -> anyhow::Resu
     let report = check_dir(dir, &shown(dir), dialect, &options).report();
     match args.format {
         LintFormat::Human => print_human(&report),
-        LintFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&report))?),
+        LintFormat::Json => println!("{}", crate::output::json(&json(&report))?),
         LintFormat::Github => print_github(&report),
     }
     Ok(if report.has_failures() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
@@ -45,7 +46,8 @@ pub(crate) fn run(args: &LintArgs, dir: &Path, dialect: Dialect) -> anyhow::Resu
 fn print_human(report: &LintReport) {
     let out = Style::stdout();
     for finding in report.findings() {
-        let text = finding.to_string();
+        // The finding quotes the file's line: its control characters are escaped.
+        let text = escape_keeping_layout(&finding.to_string());
         // Color the level word of the first line only.
         let level = finding.level.as_str();
         let painted = match (finding.level, finding.allowed) {
@@ -117,9 +119,10 @@ fn print_github(report: &LintReport) {
     println!("{}", report.summary());
 }
 
-/// Escapes the message of a workflow command.
+/// Escapes the message of a workflow command (and any other control character, which the
+/// log viewer would interpret).
 fn data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    escape_controls(&text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A"))
 }
 
 /// Escapes a property of a workflow command.
@@ -134,15 +137,19 @@ pub(crate) fn validate_files(dir: &Path, dialect: Dialect) -> usize {
     let err = Style::stderr();
     let mut problems = 0;
     for error in checked.load_errors() {
-        eprintln!("{} {error}", err.red("error:"));
+        eprintln!("{} {}", err.red("error:"), clean(&error.to_string()));
         problems += 1;
     }
     for finding in checked.findings().findings().iter().filter(|f| f.level == Level::Fatal) {
-        eprintln!("{finding}\n");
+        eprintln!("{}\n", escape_keeping_layout(&finding.to_string()));
         problems += 1;
     }
     if problems == 0 {
-        println!("{} migration(s) in {}: names, directives and SQL are valid", checked.migrations().len(), shown(dir));
+        println!(
+            "{} migration(s) in {}: names, directives and SQL are valid",
+            checked.migrations().len(),
+            clean(&shown(dir))
+        );
     }
     problems
 }
@@ -155,5 +162,6 @@ mod tests {
     fn workflow_commands_are_escaped() {
         assert_eq!(data("50% done\nnext"), "50%25 done%0Anext");
         assert_eq!(property("m/1_a.up.sql: x, y"), "m/1_a.up.sql%3A x%2C y");
+        assert_eq!(data("a\x1b[2Jb"), "a\\x1b[2Jb");
     }
 }

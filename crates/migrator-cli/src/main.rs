@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo install --path crates/migrator-cli
+//! mkdir -p migrations                               # `new` creates files, not the directory
 //! migrator new "create users"                       # migrations/20261120093000_create_users.{up,down}.sql
 //! DATABASE_URL=sqlite://app.db migrator up          # apply, one line per migration
 //! migrator status --format json                     # every migration and its state
@@ -22,17 +23,17 @@ mod connect;
 mod lint;
 mod new;
 mod output;
+mod text;
 mod url;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
 use migrator_core::Dialect;
 use tracing_subscriber::prelude::*;
 
-use crate::cli::{Cli, Command, Global};
+use crate::cli::{Cli, Command, DbOptions};
 use crate::connect::{Access, Target, connect};
 use crate::output::{Progress, ProgressLayer, Style};
 use crate::url::DatabaseUrl;
@@ -50,24 +51,39 @@ impl std::fmt::Display for Usage {
 impl std::error::Error for Usage {}
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::parse_from(args.iter().cloned()) {
         Ok(cli) => cli,
-        Err(e) => {
-            // --help and --version print and succeed; usage errors exit with 2.
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-        }
+        Err(e) => return usage_failure(&e, &args),
     };
+    // Every URL-shaped argument and DATABASE_URL, parsed or not: their secrets never print.
+    let env_url = std::env::var_os("DATABASE_URL").map(|url| url.to_string_lossy().into_owned());
+    let texts: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).chain(env_url).collect();
+    let mut secrets = url::argument_secrets(texts.iter().map(String::as_str));
+    let given = cli.command.db_options().and_then(|options| options.database.database_url.as_deref());
+    let url = given.filter(|u| !u.trim().is_empty()).map(DatabaseUrl::parse).transpose();
+    if let Ok(Some(url)) = &url {
+        secrets.extend(url.secrets());
+    }
+    output::protect(secrets);
+    let url = match url {
+        Ok(url) => url,
+        Err(e) => return fail(&e.into()),
+    };
+    if let Some(url) = &url {
+        for name in url.unknown_parameters() {
+            eprintln!(
+                "{} the database URL parameter {} is ignored: sqlx, which connects, does not know it",
+                Style::stderr().yellow("warning:"),
+                output::clean_line(name)
+            );
+        }
+    }
     let progress = Progress::new();
     init_tracing(&progress);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
-        Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}"), None),
-    };
-    let url = match cli.global.database_url.as_deref().filter(|u| !u.trim().is_empty()).map(DatabaseUrl::parse) {
-        Some(Ok(url)) => Some(url),
-        Some(Err(e)) => return fail(&e.into(), None),
-        None => None,
+        Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
     };
     let outcome = runtime.block_on(run(&cli, url.as_ref(), &progress));
     // Nothing may keep the process alive after an interrupt: a statement still running in
@@ -75,26 +91,69 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(Duration::from_millis(200));
     match outcome {
         Ok(code) => code,
-        Err(e) => fail(&e, url.as_ref()),
+        Err(e) => fail(&e),
     }
 }
 
+/// Prints clap's message: `--help` and `--version` succeed, usage errors exit with 2. The
+/// message may quote an argument, which may be a URL with its password (`migrator status
+/// postgres://u:pw@h/db`): it is masked like any other text.
+fn usage_failure(error: &clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
+    let code = ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    if !error.use_stderr() {
+        let _ = error.print();
+        return code;
+    }
+    // The command line has no styles (see `Cli`), so the only control characters are those of
+    // a quoted argument, escaped like any other text from outside (clap's plain rendering
+    // would drop them, showing `''`).
+    let text = error.render().ansi().to_string();
+    let args: Vec<std::borrow::Cow<'_, str>> = args.iter().map(|a| a.to_string_lossy()).collect();
+    let secrets = url::argument_secrets(args.iter().map(|a| a.as_ref()));
+    eprint!("{}", text::escape_keeping_lines(&secrets.scrub(&text)));
+    code
+}
+
 /// Prints the error as one message and picks the exit code.
-fn fail(error: &anyhow::Error, url: Option<&DatabaseUrl>) -> ExitCode {
-    let text = format!("{error:#}");
-    let text = match url {
-        Some(url) => url.scrub(&text),
-        None => text,
-    };
+fn fail(error: &anyhow::Error) -> ExitCode {
+    let text = output::clean(&message(error));
     eprintln!("{} {text}", Style::stderr().red("error:"));
     if error.downcast_ref::<Usage>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
+}
+
+/// The error and its sources, each distinct message once: a source whose text the message so
+/// far already holds is skipped (migrator's errors quote their driver error, which quotes
+/// sqlx's, which quotes the server's). The walk stops at a sqlx database error: the driver's
+/// message above it already carries the server's message, detail, hint and code, and sqlx's
+/// text adds only a prefix and, on PostgreSQL, the position in the server's C source ("at line
+/// 869"), which means nothing to the operator.
+fn message(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for source in error.chain().skip(1) {
+        if let Some(sqlx::Error::Database(db)) = source.downcast_ref::<sqlx::Error>() {
+            if !text.contains(db.message()) {
+                text.push_str(": ");
+                text.push_str(db.message());
+                if let Some(code) = db.code() {
+                    text.push_str(&format!(" [{code}]"));
+                }
+            }
+            break;
+        }
+        let next = source.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+    }
+    text
 }
 
 /// The runner's events drive the progress output; `RUST_LOG` adds a log on stderr.
 fn init_tracing(progress: &Arc<Progress>) {
     let log = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()).map(|_| {
         tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
+            .with_writer(output::LogWriter)
             .with_ansi(false)
             .with_filter(tracing_subscriber::EnvFilter::from_default_env())
     });
@@ -114,24 +173,24 @@ fn required(url: Option<&DatabaseUrl>) -> anyhow::Result<&DatabaseUrl> {
 }
 
 async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> anyhow::Result<ExitCode> {
-    let global = &cli.global;
     match &cli.command {
-        Command::New { name, sequential } => {
-            let (up, down) = new::run(&global.source, name, *sequential)?;
-            println!("created {}", up.display());
-            println!("created {}", down.display());
+        Command::New { name, sequential, source } => {
+            let (up, down) = new::run(&source.source, name, *sequential)?;
+            println!("created {}", output::clean_line(&up.display().to_string()));
+            println!("created {}", output::clean_line(&down.display().to_string()));
             return Ok(ExitCode::SUCCESS);
         }
         Command::Lint(args) => {
-            let dialect = match (args.dialect, url) {
+            // No URL option: the scheme of DATABASE_URL, if set, may say the dialect.
+            let dialect = match (args.dialect, url::env_backend()) {
                 (Some(dialect), _) => dialect.dialect(),
-                (None, Some(url)) => url.backend().dialect(),
+                (None, Some(backend)) => backend.dialect(),
                 (None, None) => return Err(no_dialect("lint")),
             };
-            let dir = args.dir.as_ref().unwrap_or(&global.source);
+            let dir = args.dir.as_ref().unwrap_or(&args.source.source);
             return lint::run(args, dir, dialect);
         }
-        Command::Validate { dialect } => {
+        Command::Validate { dialect, source, .. } => {
             let dialect = match (dialect, url) {
                 (Some(dialect), _) => dialect.dialect(),
                 (None, Some(url)) => url.backend().dialect(),
@@ -147,7 +206,7 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
                 ))
                 .into());
             }
-            let problems = lint::validate_files(&global.source, dialect);
+            let problems = lint::validate_files(&source.source, dialect);
             if problems > 0 {
                 eprintln!("{problems} problem{} in the migration files", if problems == 1 { "" } else { "s" });
                 return Ok(ExitCode::FAILURE);
@@ -158,10 +217,13 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
         }
         _ => {}
     }
+    let Some(options) = cli.command.db_options() else {
+        anyhow::bail!("`new` and `lint` work on files only");
+    };
     let url = required(url)?;
     let dialect = url.backend().dialect();
     // The files first: a malformed directory fails before anything is opened or created.
-    migrator_core::lint::check_dir(&global.source, &global.source.display().to_string(), dialect, &Default::default())
+    migrator_core::lint::check_dir(options.source, &options.source.display().to_string(), dialect, &Default::default())
         .into_migrations()
         .map_err(|errors| migrator_core::Error::Load { errors })?;
     let access = match cli.command {
@@ -171,22 +233,22 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
     match connect(url, access).await? {
         Target::Postgres(pool) => {
             let code =
-                database(migrator_postgres::PgDriver::from(&pool), dialect, global, &cli.command, progress).await;
+                database(migrator_postgres::PgDriver::from(&pool), dialect, options, &cli.command, progress).await;
             close(pool.close(), &code).await;
             code
         }
         Target::MySql(pool) => {
             let code =
-                database(migrator_mysql::MySqlDriver::from(&pool), dialect, global, &cli.command, progress).await;
+                database(migrator_mysql::MySqlDriver::from(&pool), dialect, options, &cli.command, progress).await;
             close(pool.close(), &code).await;
             code
         }
         Target::Sqlite(pool, note) => {
             if let Some(note) = note {
-                eprintln!("{} {note}", Style::stderr().dim("note:"));
+                eprintln!("{} {}", Style::stderr().dim("note:"), output::clean(&note));
             }
             let code =
-                database(migrator_sqlite::SqliteDriver::from(&pool), dialect, global, &cli.command, progress).await;
+                database(migrator_sqlite::SqliteDriver::from(&pool), dialect, options, &cli.command, progress).await;
             close(pool.close(), &code).await;
             code
         }
@@ -196,7 +258,7 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
 async fn database<D>(
     driver: D,
     dialect: Dialect,
-    global: &Global,
+    options: DbOptions<'_>,
     command: &Command,
     progress: &Arc<Progress>,
 ) -> anyhow::Result<ExitCode>
@@ -204,7 +266,7 @@ where
     D: migrator_core::Driver + 'static,
     D::Conn: 'static,
 {
-    let migrator = commands::migrator(driver, dialect, global)?;
+    let migrator = commands::migrator(driver, dialect, options)?;
     commands::run(migrator, command, progress).await
 }
 
@@ -219,7 +281,42 @@ async fn close(closing: impl std::future::Future<Output = ()>, outcome: &anyhow:
 
 fn no_dialect(command: &str) -> anyhow::Error {
     Usage(format!(
-        "`{command}` needs the SQL dialect: pass --dialect postgres|mysql|sqlite, or a database URL whose scheme says it"
+        "`{command}` needs the SQL dialect: pass --dialect postgres|mysql|sqlite, or set DATABASE_URL to a URL whose \
+         scheme says it"
     ))
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn each_message_of_the_chain_is_printed_once() {
+        let inner = Layer("connection reset", None);
+        let middle = Layer("reading the history: connection reset", Some(Box::new(inner)));
+        let top = anyhow::Error::from(Layer("status failed", Some(Box::new(middle))));
+        assert_eq!(message(&top), "status failed: reading the history: connection reset");
+        let repeated = anyhow::Error::from(Layer(
+            "migration 1 failed: division by zero",
+            Some(Box::new(Layer("division by zero", Some(Box::new(Layer("division by zero at line 869", None)))))),
+        ));
+        // Without a sqlx error in the chain, a distinct message is kept.
+        assert_eq!(message(&repeated), "migration 1 failed: division by zero: division by zero at line 869");
+    }
 }

@@ -9,10 +9,20 @@ use migrator_core::source::parse_file_name;
 use crate::Usage;
 use crate::output::version_stamp;
 
+/// The longest name part: with a version and `.down.sql`, the file name stays well within
+/// the 255 bytes file systems allow.
+const MAX_NAME: usize = 200;
+
 /// `Add users email` → `add_users_email`; refuses what the loader would refuse.
 fn file_name_part(name: &str) -> Result<String, Usage> {
     let normalized: String =
         name.trim().chars().map(|c| if c.is_whitespace() || c == '-' { '_' } else { c.to_ascii_lowercase() }).collect();
+    if normalized.len() > MAX_NAME {
+        return Err(Usage(format!(
+            "the migration name is too long ({} characters): file names hold at most {MAX_NAME}; say it in fewer words",
+            normalized.chars().count()
+        )));
+    }
     let plain = normalized.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !plain || !matches!(parse_file_name(&format!("1_{normalized}.up.sql")), Some(Ok(_))) {
         return Err(Usage(format!(
@@ -63,11 +73,38 @@ const DOWN_HEADER: &str = "\
 -- A down script takes the no-transaction, lock-timeout and statement-timeout directives.
 ";
 
+/// The migrations directory must exist: creating a missing one would turn a typo in the path
+/// into a second, silently diverging directory.
+fn check_dir(dir: &Path) -> Result<(), Usage> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(Usage(format!(
+            "the migrations directory {} is not a directory: pass the directory with --source (or MIGRATOR_SOURCE)",
+            dir.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Usage(format!(
+            "the migrations directory {} does not exist: create it (`mkdir -p {}`) or pass the right one with \
+             --source (or MIGRATOR_SOURCE)",
+            dir.display(),
+            shell_word(&dir.display().to_string())
+        ))),
+        Err(e) => Err(Usage(format!("cannot read the migrations directory {}: {e}", dir.display()))),
+    }
+}
+
+/// `text` as one shell word: as is when plain, else in single quotes.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+,=:@%".contains(c)) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 /// Creates the pair; returns the two paths.
 pub(crate) fn run(dir: &Path, name: &str, sequential: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
     let name = file_name_part(name)?;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the migrations directory {}", dir.display()))?;
+    check_dir(dir)?;
     let version = next_version(&existing(dir), sequential, SystemTime::now());
     let up = dir.join(format!("{version}_{name}.up.sql"));
     let down = dir.join(format!("{version}_{name}.down.sql"));
@@ -97,6 +134,14 @@ mod tests {
         assert_eq!(file_name_part("add-index").unwrap(), "add_index");
         assert!(file_name_part("drop table; --").unwrap_err().0.contains("cannot name a migration"));
         assert!(file_name_part("").is_err());
+    }
+
+    #[test]
+    fn directories_are_quoted_for_the_shell() {
+        assert_eq!(shell_word("db/migrations"), "db/migrations");
+        assert_eq!(shell_word("my migrations"), "'my migrations'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

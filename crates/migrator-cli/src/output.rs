@@ -6,7 +6,7 @@
 //! live while driving exactly the library's run, with no second run loop.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,6 +15,83 @@ use tracing::{Level, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
+
+use crate::url::Secrets;
+
+/// The secrets of the URLs this process was given, set once at startup.
+static SECRETS: OnceLock<Secrets> = OnceLock::new();
+
+/// Keeps `secrets` out of everything printed from now on (set once, at startup).
+pub(crate) fn protect(secrets: Secrets) {
+    let _ = SECRETS.set(secrets);
+}
+
+/// `text` with URL-shaped tokens masked and the secrets of the URLs this process was given
+/// scrubbed.
+pub(crate) fn scrub(text: &str) -> String {
+    match SECRETS.get() {
+        Some(secrets) => secrets.scrub(text),
+        None => crate::url::mask_text(text),
+    }
+}
+
+/// A message for the terminal: secrets scrubbed, control characters escaped, the newlines
+/// that lay it out kept.
+pub(crate) fn clean(text: &str) -> String {
+    crate::text::escape_keeping_lines(&scrub(text))
+}
+
+/// A value on one line (a name, a note, a table cell): secrets scrubbed, every control
+/// character escaped, newlines included.
+pub(crate) fn clean_line(text: &str) -> String {
+    crate::text::escape_controls(&scrub(text))
+}
+
+/// `value` as pretty JSON, with secrets scrubbed and the control characters serde leaves as
+/// they are (DEL and the C1 range, such as U+009B, a one-character CSI for some terminals)
+/// written as `\u` escapes. Those characters can only be inside JSON strings, where the
+/// escape means the same character.
+pub(crate) fn json(value: &impl serde::Serialize) -> serde_json::Result<String> {
+    let text = scrub(&serde_json::to_string_pretty(value)?);
+    if !text.chars().any(char::is_control) {
+        return Ok(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            // serde_json escapes C0 itself; a newline here is its layout.
+            c if c.is_control() && u32::from(c) >= 0x7f => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// Stderr for the `RUST_LOG` log, scrubbed: libraries log what they please (sqlx logs an
+/// unknown URL parameter with its value).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // tracing-subscriber writes each event with one `write_all`: one call, one event.
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(clean(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
+    type Writer = LogWriter;
+
+    fn make_writer(&'a self) -> LogWriter {
+        LogWriter
+    }
+}
 
 /// Whether to color a stream: a terminal, and `NO_COLOR` unset or empty.
 fn colors_for(terminal: bool) -> bool {
@@ -102,7 +179,7 @@ impl Progress {
     }
 
     fn started(&self, verb: &str, version: &str, name: &str) {
-        self.bar.set_message(format!("{verb} {version} {name}"));
+        self.bar.set_message(clean_line(&format!("{verb} {version} {name}")));
     }
 
     /// Prints a line on stdout without garbling the bar.
@@ -120,9 +197,9 @@ impl Progress {
         let ms = fields.get("duration_ms").and_then(|ms| ms.parse::<u64>().ok()).unwrap_or_default();
         self.println(&format!(
             "{painted} {} {} ({}) in {}",
-            fields.get("version").unwrap_or_default(),
-            fields.get("name").unwrap_or_default(),
-            fields.get("phase").unwrap_or_default(),
+            clean_line(fields.get("version").unwrap_or_default()),
+            clean_line(fields.get("name").unwrap_or_default()),
+            clean_line(fields.get("phase").unwrap_or_default()),
             migrator_core::human(Duration::from_millis(ms))
         ));
         self.bar.inc(1);
@@ -178,7 +255,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ProgressLayer {
             let verb = if message.starts_with("reverted") { "reverted" } else { "applied" };
             self.progress.finished(verb, &fields);
         } else if fields.get("lock").is_some() && message.starts_with("waiting") {
-            self.progress.eprintln(&format!("{message}…"));
+            self.progress.eprintln(&clean(&format!("{message}…")));
         }
     }
 }

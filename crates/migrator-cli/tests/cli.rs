@@ -491,8 +491,9 @@ fn lint_prints_findings_in_three_formats() {
 }
 
 #[test]
-fn new_numbers_migrations_and_creates_the_directory() {
+fn new_numbers_migrations_in_an_existing_directory() {
     let project = Project::new();
+    std::fs::create_dir_all(project.path().join("db/migrations")).unwrap();
     let run = project.run(None, &["new", "add-users email", "--source", "db/migrations", "--sequential"]);
     run.code(0);
     assert!(run.stdout.contains("created db/migrations/1_add_users_email.up.sql"), "{}", run.stdout);
@@ -521,4 +522,730 @@ async fn tls_through_the_url() {
     );
     assert_eq!(run.applied(), [1], "applied over TLS: sslmode=require refuses a plain connection");
     db.cleanup().await;
+}
+
+/// `new --source /nonexistent/dir x` used to create the whole tree silently (a typo in the
+/// path made a second migrations directory): a missing directory is a usage error that names
+/// it and says how to create it.
+#[test]
+fn new_refuses_a_missing_migrations_directory() {
+    let project = Project::new();
+    for dir in ["db/migrations", "migrations/nested/deeper"] {
+        let run = project.run(None, &["new", "create users", "--source", dir]);
+        run.code(2);
+        assert!(run.stderr.starts_with("error: the migrations directory "), "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("{dir} does not exist")), "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("mkdir -p {dir}")), "{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        assert!(!project.path().join(dir).exists(), "{dir} was created");
+    }
+    // Through MIGRATOR_SOURCE too.
+    let run = project.run_with_env(None, &["new", "create users"], &[("MIGRATOR_SOURCE", "elsewhere/m")]);
+    run.code(2);
+    assert!(run.stderr.contains("elsewhere/m does not exist"), "{}", run.stderr);
+    assert!(!project.path().join("elsewhere").exists());
+    // A file where the directory should be.
+    std::fs::write(project.path().join("plain-file"), "").unwrap();
+    let run = project.run(None, &["new", "create users", "--source", "plain-file"]);
+    run.code(2);
+    assert!(run.stderr.contains("plain-file is not a directory"), "{}", run.stderr);
+    // The default directory exists in a project: files are created there.
+    let run = project.run(None, &["new", "create users", "--sequential"]);
+    run.code(0);
+    assert!(project.migrations().join("1_create_users.up.sql").exists(), "{}", run.stdout);
+}
+
+/// `--help` of every subcommand used to list ten global options, `--lease-ttl` on `new`
+/// included: each subcommand lists (and accepts) only the options it reads.
+#[test]
+fn each_subcommand_shows_only_its_options() {
+    let project = Project::new();
+    let help = |command: &str| {
+        let run = project.run(None, &[command, "--help"]);
+        run.code(0);
+        run.stdout.clone()
+    };
+    let options = |text: &str| -> Vec<String> {
+        let mut found: Vec<String> = text
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+            .map(|w| w.split('=').next().unwrap().to_owned())
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    };
+    let lock = ["--lock-wait", "--lock-strategy", "--lease-ttl"];
+    let database = ["--database-url", "--table", "--schema"];
+    let policy = ["--allow-out-of-order", "--ignore-unknown"];
+    // (subcommand, options its help lists, groups of options it must not list)
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a [&'a str]]);
+    let cases: &[Case<'_>] = &[
+        ("new", &["--source", "--sequential"], &[&lock, &database, &policy]),
+        (
+            "lint",
+            &["--source", "--dialect", "--format", "--deny", "--warn", "--off", "--lint-from"],
+            &[&lock, &database, &policy],
+        ),
+        ("status", &["--source", "--format", "--database-url", "--table", "--schema"], &[&lock, &policy]),
+        (
+            "plan",
+            &["--source", "--to", "--phase", "--database-url", "--allow-out-of-order", "--ignore-unknown"],
+            &[&lock],
+        ),
+        ("validate", &["--source", "--dialect", "--database-url", "--table", "--ignore-unknown"], &[&lock]),
+        (
+            "up",
+            &[
+                "--source",
+                "--to",
+                "--phase",
+                "--database-url",
+                "--table",
+                "--schema",
+                "--lock-wait",
+                "--lock-strategy",
+                "--lease-ttl",
+                "--allow-out-of-order",
+                "--ignore-unknown",
+            ],
+            &[],
+        ),
+        ("redo", &["--source", "--database-url", "--lock-wait", "--allow-out-of-order", "--ignore-unknown"], &[]),
+        ("down", &["--source", "--steps", "--to", "--all", "--database-url", "--lock-wait", "--lease-ttl"], &[&policy]),
+        ("resume", &["--skip", "--database-url", "--lock-wait"], &[&policy]),
+        ("force", &["--reverted", "--database-url", "--lock-wait"], &[&policy]),
+        ("repair", &["--database-url", "--lock-wait"], &[&policy]),
+        ("baseline", &["--database-url", "--lock-wait"], &[&policy]),
+    ];
+    for (command, present, absent) in cases {
+        let text = help(command);
+        let listed = options(&text);
+        for option in *present {
+            assert!(listed.iter().any(|o| o == option), "`{command} --help` lists {option}:\n{text}");
+        }
+        for option in absent.iter().flat_map(|group| group.iter()) {
+            assert!(!listed.iter().any(|o| o == option), "`{command} --help` does not list {option}:\n{text}");
+        }
+    }
+    // An option a subcommand does not read is refused, not ignored.
+    for args in [
+        &["new", "x", "--lease-ttl", "5s"][..],
+        &["lint", "--dialect", "sqlite", "--database-url", "sqlite://x.db"],
+        &["status", "--lock-strategy", "lease"],
+        &["down", "--allow-out-of-order"],
+    ] {
+        let run = project.run(Some("sqlite://x.db"), args);
+        run.code(2);
+        assert!(run.stderr.contains("unexpected argument"), "{args:?}: {}", run.stderr);
+    }
+    assert!(!project.path().join("x.db").exists());
+}
+
+/// Options written before the subcommand (`migrator --source db up`), as the global options
+/// allowed, still work; where the subcommand does not read them they are refused.
+#[test]
+fn options_before_the_subcommand_still_work() {
+    let project = Project::new();
+    std::fs::create_dir_all(project.path().join("db/m")).unwrap();
+    let run = project.run(None, &["--source", "db/m", "new", "first", "--sequential"]);
+    run.code(0);
+    assert!(project.path().join("db/m/1_first.up.sql").exists(), "{}", run.stdout);
+    let url = format!("sqlite://{}", project.path().join("app.db").display());
+    let run = project.run(None, &["--database-url", &url, "--source=db/m", "--lock-wait", "5s", "up"]);
+    run.code(0);
+    assert_eq!(run.applied(), [1], "{}", run.stdout);
+    let run = project.run(None, &["--lease-ttl", "5s", "new", "second"]);
+    run.code(2);
+    assert!(run.stderr.contains("unexpected argument '--lease-ttl'"), "{}", run.stderr);
+}
+
+/// How a hostile URL must fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fails {
+    /// Exit code 2, a usage error (the URL cannot be used as written).
+    Usage,
+    /// Exit code 1, `cannot connect to …` (nothing listens on port 1).
+    Connect,
+}
+
+/// A password as the test looks for it in the output: a distinctive one (containing `5ecret`)
+/// must appear in no form at all; a common one (`postgres`, `1`) legitimately appears in other
+/// words, so only its URL contexts are looked for, and the text around it must not be garbled.
+fn needles(password: &str) -> Vec<String> {
+    if password.is_empty() {
+        return Vec::new();
+    }
+    let encode = |upper: bool| -> String {
+        password
+            .bytes()
+            .map(|b| match b {
+                b if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => char::from(b).to_string(),
+                b if upper => format!("%{b:02X}"),
+                b => format!("%{b:02x}"),
+            })
+            .collect()
+    };
+    let escaped: String = password
+        .chars()
+        .map(|c| if c.is_control() { format!("\\x{:02x}", u32::from(c)) } else { c.to_string() })
+        .collect();
+    if password.contains("5ecret") {
+        vec![
+            "5ecret".to_owned(),
+            password.to_owned(),
+            encode(true),
+            encode(false),
+            escaped,
+            password.escape_debug().to_string(),
+        ]
+    } else {
+        vec![format!(":{password}@"), format!(":{}@", encode(true)), format!("password={password}")]
+    }
+}
+
+/// More than forty hostile database URLs through the real binary, in the environment and on
+/// the command line: each fails as a usage error or a connection error, without a panic, and
+/// its password appears nowhere in the output, raw, percent-decoded or percent-encoded.
+/// Regression: `#` in a password printed the URL in clear ("invalid port number"), a URL
+/// without a scheme was echoed, `sqlite://u:pw@/path` was printed decoded, and masking
+/// replaced the password's text everywhere (`tgres` inside `postgres://`).
+#[test]
+fn hostile_urls_never_print_their_password() {
+    use Fails::{Connect, Usage};
+    let long = "x5ecret".repeat(2_000);
+    let long_db = "d".repeat(5_000);
+    let cases: Vec<(String, &str, Fails)> = vec![
+        ("postgres://u:s3cr#t5ecret@127.0.0.1:1/db".into(), "s3cr#t5ecret", Usage),
+        ("postgres://u:123#x5ecret@127.0.0.1:1/db".into(), "123#x5ecret", Usage),
+        ("u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Usage),
+        ("sqlite://u:pw5ecret@/tmp/never.db".into(), "pw5ecret", Usage),
+        ("sqlite://u:pw5ecret@never.db".into(), "pw5ecret", Usage),
+        ("sqlite:u:pw5ecret@never.db".into(), "pw5ecret", Usage),
+        ("postgres://u:p@ss5ecret@127.0.0.1:1/db".into(), "p@ss5ecret", Connect),
+        ("postgres://u:p%40ss5ecret@127.0.0.1:1/db".into(), "p@ss5ecret", Connect),
+        ("postgres://u:a%2Fb%3Fc%3Ad%23e5ecret@127.0.0.1:1/db".into(), "a/b?c:d#e5ecret", Connect),
+        ("postgres://u:a/b5ecret@127.0.0.1:1/db".into(), "a/b5ecret", Usage),
+        ("postgres://u:1/b5ecret@127.0.0.1:1/db".into(), "1/b5ecret", Usage),
+        ("postgres://u:a?b5ecret@127.0.0.1:1/db".into(), "a?b5ecret", Usage),
+        ("postgres://u:9?b5ecret@127.0.0.1:1/db".into(), "9?b5ecret", Usage),
+        ("postgres://u:@127.0.0.1:1/db".into(), "", Connect),
+        ("postgres://:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("postgres://u:pw5ecret@[::1]:1/db".into(), "pw5ecret", Connect),
+        ("postgres://u:pw5ecret@[::1/db".into(), "pw5ecret", Usage),
+        ("postgres://u:pw5ecret@[fe80::1%25eth0]:1/db".into(), "pw5ecret", Usage),
+        ("postgres://u:pässwörd5ecret@127.0.0.1:1/db".into(), "pässwörd5ecret", Connect),
+        ("postgres://u:pw5ecret@127.0.0.1:1/dbé".into(), "pw5ecret", Connect),
+        ("postgres://u:pw%zz5ecret@127.0.0.1:1/db".into(), "pw%zz5ecret", Connect),
+        ("postgres://u:100%25sure5ecret@127.0.0.1:1/db".into(), "100%sure5ecret", Connect),
+        ("postgres://u:postgres@127.0.0.1:1/db".into(), "postgres", Connect),
+        ("postgres://u:localhost@127.0.0.1:1/db".into(), "localhost", Connect),
+        ("postgres://u:1@127.0.0.1:1/db".into(), "1", Connect),
+        ("postgres://postgres:postgres@127.0.0.1:1/postgres".into(), "postgres", Connect),
+        ("postgres://u:pos@127.0.0.1:1/db".into(), "pos", Connect),
+        ("postgres://u@127.0.0.1:1/db?password=pw5ecret".into(), "pw5ecret", Connect),
+        (
+            "postgres://u@127.0.0.1:1/db?sslmode=disable&password=pw5ecret&application_name=x".into(),
+            "pw5ecret",
+            Connect,
+        ),
+        ("postgres://u@127.0.0.1:1/db?pass=pw5ecret".into(), "pw5ecret", Connect),
+        ("postgres://u@127.0.0.1:1/db?password=1".into(), "1", Connect),
+        ("mysql://u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("mysql://u@127.0.0.1:1/db?password=pw5ecret".into(), "pw5ecret", Connect),
+        ("mariadb://u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("mysql://root:pw5ecret@127.0.0.1:1".into(), "pw5ecret", Usage),
+        ("oracle://u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Usage),
+        ("file:///etc/pw5ecret".into(), "pw5ecret", Usage),
+        ("POSTGRES://u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("postgresql:u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Usage),
+        ("postgres:/u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Usage),
+        ("://u:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Usage),
+        ("postgres:///db?host=127.0.0.1&port=1&password=pw5ecret".into(), "pw5ecret", Connect),
+        (format!("postgres://u:{long}@127.0.0.1:1/db"), long.as_str(), Connect),
+        (format!("postgres://u:pw5ecret@127.0.0.1:1/{long_db}"), "pw5ecret", Connect),
+        ("postgres://u:pw%005ecret@127.0.0.1:1/db".into(), "pw\u{0}5ecret", Connect),
+        ("postgres://u:pw\n5ecret@127.0.0.1:1/db".into(), "pw\n5ecret", Usage),
+        ("postgres://u:pw\u{1b}[31m5ecret@127.0.0.1:1/db".into(), "pw\u{1b}[31m5ecret", Usage),
+        ("postgres://u:pw%1B%5B2J5ecret@127.0.0.1:1/db".into(), "pw\u{1b}[2J5ecret", Connect),
+        ("postgres://u:pw\t5ecret@127.0.0.1:1/db".into(), "pw\t5ecret", Usage),
+        ("postgres://u:pw 5ecret@127.0.0.1:1/db".into(), "pw 5ecret", Connect),
+        ("  postgres://u:pw5ecret@127.0.0.1:1/db  ".into(), "pw5ecret", Connect),
+        ("postgres://u:pw5ecret@127.0.0.1:1/db#frag".into(), "pw5ecret", Usage),
+        ("postgres://u:pw5ecret@127.0.0.1:99999/db".into(), "pw5ecret", Usage),
+        ("postgres://u:pw5ecret@127.0.0.1:1/db?sslmode=bogus".into(), "pw5ecret", Usage),
+        ("sqlite::memory:?password=pw5ecret".into(), "pw5ecret", Usage),
+        ("postgres://u%3Aevil:pw5ecret@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("postgres://u:%70%77%35%65%63%72%65%74@127.0.0.1:1/db".into(), "pw5ecret", Connect),
+        ("postgres://u:pw5ecret@127.0.0.1:1/db\u{202e}".into(), "pw5ecret", Connect),
+    ];
+    assert!(cases.len() >= 40);
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+    for (url, password, fails) in &cases {
+        let flag = format!("--database-url={url}");
+        let runs = [
+            ("DATABASE_URL", project.run(Some(url), &["status"])),
+            ("--database-url URL", project.run(None, &["status", "--database-url", url])),
+            ("--database-url=URL", project.run(None, &["status", &flag])),
+        ];
+        for (how, run) in runs {
+            let shown = format!("{how} {url:?}: {run:?}");
+            let output = format!("{}{}", run.stdout, run.stderr);
+            match fails {
+                Usage => assert_eq!(run.code, 2, "usage error for {shown}"),
+                Connect => {
+                    assert_eq!(run.code, 1, "connection error for {shown}");
+                    let error = run.stderr.lines().find(|l| l.starts_with("error: "));
+                    assert!(error.is_some_and(|e| e.starts_with("error: cannot connect to ")), "{shown}");
+                }
+            }
+            assert!(run.stderr.starts_with("error: ") || run.stderr.starts_with("warning: "), "{shown}");
+            assert!(!output.contains("panicked"), "{shown}");
+            assert!(run.stderr.len() < 2_000, "a short message: {shown}");
+            for needle in needles(password) {
+                assert!(!output.contains(&needle), "`{needle}` printed for {shown}");
+            }
+            // Masking never cuts into a word: `***` stands alone.
+            for (at, _) in output.match_indices("***") {
+                let before = output.get(..at).and_then(|t| t.chars().next_back());
+                let after = output.get(at + 3..).and_then(|t| t.chars().next());
+                assert!(!before.is_some_and(char::is_alphanumeric), "garbled before *** in {shown}");
+                assert!(!after.is_some_and(char::is_alphanumeric), "garbled after *** in {shown}");
+            }
+            assert!(!output.contains('\u{1b}'), "no escape sequence reaches the terminal: {shown}");
+        }
+        if url.contains('#') && *fails == Usage {
+            let run = project.run(Some(url), &["status"]);
+            assert!(run.stderr.contains("`#` as %23"), "the hint to percent-encode: {run:?}");
+        }
+    }
+    assert!(std::fs::read_dir(project.path()).unwrap().count() == 1, "no SQLite file was created");
+    // What is shown: the URL's structure intact, only the secrets masked.
+    for (url, shown) in [
+        ("postgres://postgres@127.0.0.1:1/postgres", "postgres://postgres@127.0.0.1:1/postgres"),
+        ("postgres://u:postgres@127.0.0.1:1/db", "postgres://u:***@127.0.0.1:1/db"),
+        ("postgres://u:pos@127.0.0.1:1/postgres", "postgres://u:***@127.0.0.1:1/postgres"),
+        ("postgres://u:1@127.0.0.1:1/db?password=1", "postgres://u:***@127.0.0.1:1/db?password=***"),
+        ("mariadb://root:localhost@127.0.0.1:1/db", "mariadb://root:***@127.0.0.1:1/db"),
+        ("postgres://u:s3cr#t@127.0.0.1:1/db", "postgres://u:***@127.0.0.1:1/db"),
+    ] {
+        let run = project.run(Some(url), &["status"]);
+        assert!(run.stderr.contains(&format!(" {shown}: ")), "{url} shown as {shown}: {}", run.stderr);
+    }
+}
+
+/// clap quotes arguments in its errors: a URL given where another argument was expected, or
+/// to a subcommand that takes none, is masked there too.
+#[test]
+fn usage_errors_do_not_quote_passwords() {
+    let project = Project::new();
+    for args in [
+        &["status", "postgres://u:pw5ecret@h/db"][..],
+        &["status", "u:pw5ecret@h/db"],
+        &["up", "--to", "postgres://u:pw5ecret@h/db"],
+        &["lint", "--dialect", "postgres://u:pw5ecret@h/db"],
+        &["new", "x", "--database-url=postgres://u:pw5ecret@h/db"],
+        &["new", "postgres://u:pw5ecret@h/db"],
+        &["up", "--lock-wait", "u:pw5ecret@h"],
+        &["status", "--database-url", "postgres://u:pw5ecret@h/db", "--database-url", "x"],
+    ] {
+        let run = project.run(None, args);
+        run.code(2);
+        assert!(run.stderr.starts_with("error: "), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("5ecret") && !run.stdout.contains("5ecret"), "{args:?}: {}", run.stderr);
+    }
+    // clap quotes the argument: its escape sequence is shown escaped.
+    let run = project.run(None, &["status", "\u{1b}]0;title\u{7}"]);
+    run.code(2);
+    assert!(run.stderr.contains("unexpected argument '\\x1b]0;title\\x07' found"), "{}", run.stderr);
+}
+
+/// `RUST_LOG` adds the libraries' log on stderr, where sqlx logged an unknown URL parameter
+/// with its value (`ignoring unrecognized connect parameter key=pass value=…`): the log is
+/// scrubbed like every other output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_does_not_print_passwords() {
+    use migrator_conformance::Backend;
+    let db = <Pg as CliBackend>::create("cli_log_passwords").await;
+    let url = db.url();
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (user, host) = rest.split_once('@').unwrap();
+    let user = user.split(':').next().unwrap();
+    // The local server trusts its clients: any password connects.
+    let url = format!("{scheme}://{user}:pw5ecret@{host}?pass=pw5ecret&application_name=migrator");
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    let run = project.run_with_env(Some(&url), &["up"], &[("RUST_LOG", "trace")]);
+    run.code(0);
+    assert!(run.stderr.contains("ignoring unrecognized connect parameter"), "the log is on: {}", run.stderr);
+    assert!(!run.stderr.contains("5ecret") && !run.stdout.contains("5ecret"), "{}", run.stderr);
+    db.cleanup().await;
+}
+
+/// A failing migration printed the database's message three or four times (each error of the
+/// chain repeated what its source said) and, on PostgreSQL, ended with the server's C source
+/// position ("division by zero at line 869"): the message is printed once, with the file and
+/// the statement's line.
+async fn a_failing_migration_prints_its_error_once<B: CliBackend>(failing: &str, message: &str) {
+    let db = B::create("cli_error_once").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project.write("1_fails.up.sql", &format!("-- fails on line 3\nSELECT 1;\n{failing};\n"));
+    project.write("2_fails_stepwise.up.sql", &format!("-- migrator:no-transaction\nSELECT 1;\n{failing};\n"));
+    let check = |run: &common::Run, what: &str| {
+        assert_eq!(run.stderr.matches(message).count(), 1, "{what}: `{message}` once in:\n{}", run.stderr);
+        assert!(!run.stderr.contains("error returned from database"), "{what}: {}", run.stderr);
+        let position = run.stderr.split("at line ").skip(1).any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+        assert!(!position, "{what}: a server source position in:\n{}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{what}: {}", run.stderr);
+    };
+    let up = project.run(url, &["up"]);
+    up.code(1);
+    check(&up, "up");
+    assert!(up.stderr.contains("migrations/1_fails.up.sql) failed at statement 2 of 2 (line 3)"), "{}", up.stderr);
+    // The no-transaction one fails after its first statement: recorded, shown by validate.
+    project.remove("1_fails.up.sql");
+    let up = project.run(url, &["up"]);
+    up.code(1);
+    check(&up, "up, no-transaction");
+    assert!(up.stderr.contains("(line 3)"), "{}", up.stderr);
+    let validate = project.run(url, &["validate"]);
+    validate.code(1);
+    check(&validate, "validate");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_failing_migration_prints_its_error_once() {
+    a_failing_migration_prints_its_error_once::<Pg>("SELECT 1/0", "division by zero").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_a_failing_migration_prints_its_error_once() {
+    // MariaDB answers NULL to 1/0: a missing table fails instead.
+    a_failing_migration_prints_its_error_once::<My>("SELECT * FROM no_such_table", "no_such_table' doesn't exist")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_failing_migration_prints_its_error_once() {
+    // SQLite answers NULL to 1/0: a missing table fails instead.
+    a_failing_migration_prints_its_error_once::<Lite>("SELECT * FROM no_such_table", "no such table: no_such_table")
+        .await;
+}
+
+/// Connection errors quoted sqlx's text: "error returned from database: database \"x\" does
+/// not exist at line 948" (the position in the server's C source). They say the server's
+/// message and code, once.
+#[test]
+fn connection_errors_show_the_server_message_without_its_source_position() {
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    let pg = common::with_database(&migrator_conformance::postgres::server_url(), "cli_no_such_database");
+    let my = common::with_database(&migrator_conformance::mysql::server_url(), "cli_no_such_database");
+    for (url, message) in [
+        (pg.as_str(), "database \"cli_no_such_database\" does not exist [SQLSTATE 3D000]"),
+        (my.as_str(), "Unknown database 'cli_no_such_database' [error 1049, SQLSTATE 42000]"),
+    ] {
+        let run = project.run(Some(url), &["status"]);
+        run.code(1);
+        assert!(run.stderr.starts_with("error: cannot connect to "), "{}", run.stderr);
+        assert!(run.stderr.trim_end().ends_with(message), "{url}: {}", run.stderr);
+        assert!(!run.stderr.contains("error returned from database"), "{}", run.stderr);
+        assert!(!run.stderr.contains(" at line "), "{}", run.stderr);
+        assert_eq!(run.stderr.matches("cli_no_such_database").count(), 2, "in the URL and the message: {}", run.stderr);
+    }
+}
+
+/// A history row tampered with terminal escape sequences (in its name, error, applied_by and
+/// note) reached the terminal as is from `status` and from the errors of `up` and `validate`:
+/// control characters are shown escaped (`\x1b`), and JSON keeps them as JSON escapes.
+async fn control_characters_from_the_database_are_escaped<B: CliBackend>(chr: &str) {
+    let db = B::create("cli_escapes").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project.write("1_create_log.up.sql", "CREATE TABLE log (note VARCHAR(100));\n").write(
+        "2_stepwise.up.sql",
+        "-- migrator:no-transaction\nINSERT INTO log (note) VALUES ('a');\nINSERT INTO missing_table VALUES (1);\n",
+    );
+    project.run(url, &["up"]).code(1);
+    let esc = |text: &str| {
+        text.replace('\u{1b}', &format!("' || {chr}(27) || '"))
+            .replace('\u{7}', &format!("' || {chr}(7) || '"))
+            .replace('\u{9b}', &format!("' || {chr}(155) || '"))
+    };
+    db.exec(&format!(
+        "UPDATE _migrator_history SET name = '{}', error = '{}', applied_by = '{}' WHERE version = 2",
+        esc("evil\u{1b}[31mname"),
+        esc("boom\u{1b}]0;pwned\u{7}"),
+        esc("by\u{1b}[2J")
+    ))
+    .await;
+    db.exec(&format!("UPDATE _migrator_history SET note = '{}' WHERE version = 1", esc("note\u{1b}[5m\u{9b}2J"))).await;
+    let runs = [
+        ("status", project.run(url, &["status"])),
+        ("up", project.run(url, &["up"])),
+        ("validate", project.run(url, &["validate"])),
+    ];
+    for (what, run) in &runs {
+        let output = format!("{}{}", run.stdout, run.stderr);
+        let raw = ['\u{1b}', '\u{7}', '\u{9b}'];
+        assert!(!output.contains(raw), "{what}: raw control characters in {run:?}");
+        assert!(!output.contains("panicked"), "{what}: {run:?}");
+    }
+    let (status, up, validate) = (&runs[0].1, &runs[1].1, &runs[2].1);
+    status.code(0);
+    for shown in ["by\\x1b[2J", "note\\x1b[5m\\u{9b}2J"] {
+        assert!(status.stdout.contains(shown), "status shows {shown}: {}", status.stdout);
+    }
+    assert!(status.stdout.contains("boom\\x1b]0;pwned\\x07"), "status shows the error: {}", status.stdout);
+    assert!(status.stdout.contains("evil\\x1b[31mname"), "status shows the recorded name: {}", status.stdout);
+    up.code(1);
+    assert!(up.stderr.contains("boom\\x1b]0;pwned\\x07"), "{}", up.stderr);
+    validate.code(1);
+    assert!(validate.stderr.contains("boom\\x1b]0;pwned\\x07"), "{}", validate.stderr);
+    // JSON: serde's escapes, which parse back to the stored text.
+    let json = project.run(url, &["status", "--format", "json"]);
+    json.code(0);
+    assert!(!json.stdout.contains(['\u{1b}', '\u{9b}']), "{}", json.stdout);
+    let parsed = json.json();
+    assert_eq!(parsed["migrations"][1]["applied_by"], "by\u{1b}[2J");
+    assert_eq!(parsed["migrations"][1]["failed_statement"]["error"], "boom\u{1b}]0;pwned\u{7}");
+    assert_eq!(parsed["migrations"][0]["note"], "note\u{1b}[5m\u{9b}2J");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_control_characters_from_the_database_are_escaped() {
+    control_characters_from_the_database_are_escaped::<Lite>("char").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_control_characters_from_the_database_are_escaped() {
+    control_characters_from_the_database_are_escaped::<Pg>("chr").await;
+}
+
+/// Escape sequences in a migration file reached the terminal through `plan` (the SQL), `lint`
+/// (the quoted line) and a failed statement's snippet in `up`'s error.
+#[test]
+fn control_characters_from_files_are_escaped() {
+    let project = Project::new();
+    project
+        .write("1_create.up.sql", "CREATE TABLE t (c INTEGER);\r\nCREATE TABLE u (c INTEGER);\r\n")
+        .write("2_index.up.sql", "CREATE INDEX i ON t (c); -- \u{1b}]0;title\u{7}\r\n")
+        .write("3_fails.up.sql", "SELECT '\u{1b}[2J' FROM missing_table;\n");
+    let url = format!("sqlite://{}", project.path().join("app.db").display());
+    let plan = project.run(Some(&url), &["plan"]);
+    plan.code(0);
+    assert!(plan.stdout.contains("CREATE INDEX i ON t (c); -- \\x1b]0;title\\x07\n"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("CREATE TABLE t (c INTEGER);\nCREATE TABLE u"),
+        "CRLF shown as lines: {}",
+        plan.stdout
+    );
+    let up = project.run(Some(&url), &["up"]);
+    up.code(1);
+    assert!(up.stderr.contains("SELECT '\\x1b[2J' FROM missing_table"), "{}", up.stderr);
+    for format in ["human", "github", "json"] {
+        let lint = project.run(None, &["lint", "--dialect", "postgres", "--format", format]);
+        lint.code(1);
+        assert!(lint.stdout.contains("index-not-concurrent"), "{format}: {}", lint.stdout);
+        assert!(!lint.stdout.contains(['\u{1b}', '\u{7}', '\r']), "{format}: {:?}", lint.stdout);
+    }
+    for run in [&plan, &up] {
+        assert!(!format!("{}{}", run.stdout, run.stderr).contains(['\u{1b}', '\u{7}', '\r']), "{run:?}");
+    }
+}
+
+/// `plan --format json`: what `up` would apply (with how each migration runs), what it leaves
+/// and why, and the warnings; the human form stays the default.
+async fn plan_as_json<B: CliBackend>(ddl_mode: &str) {
+    let db = B::create("cli_plan_json").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project
+        .write("1_create_t.up.sql", "CREATE TABLE t (id INTEGER);\n")
+        .write("3_fill.up.sql", "INSERT INTO t (id) VALUES (3);\n");
+    assert_eq!(project.run(url, &["up"]).code(0).applied(), [1, 3]);
+    project
+        .write("2_late.up.sql", "CREATE TABLE late (id INTEGER);\nINSERT INTO late (id) VALUES (2);\n")
+        .write(
+            "4_stepwise.up.sql",
+            "-- migrator:no-transaction\nINSERT INTO t (id) VALUES (4);\nINSERT INTO t (id) VALUES (5);\n",
+        )
+        .write("5_drop.up.sql", "-- migrator:phase contract\nDELETE FROM t WHERE id = 5;\n")
+        .write("6_later.up.sql", "INSERT INTO t (id) VALUES (6);\n");
+    let human = project.run(url, &["plan", "--allow-out-of-order", "--to", "5"]);
+    human.code(0);
+    assert!(human.stdout.starts_with("-- 2 late (expand, "), "human stays the default: {}", human.stdout);
+    let run = project.run(url, &["plan", "--allow-out-of-order", "--to", "5", "--format", "json"]);
+    run.code(0);
+    let json = run.json();
+    let expected = serde_json::json!({
+        "plan": [
+            {"version": 2, "name": "late", "phase": "expand", "mode": ddl_mode, "statements": 2, "out_of_order": true},
+            {"version": 4, "name": "stepwise", "phase": "expand", "mode": "stepwise", "statements": 2, "out_of_order": false},
+        ],
+        "skipped": [
+            {"version": 5, "name": "drop", "reason": "phase-not-selected"},
+            {"version": 6, "name": "later", "reason": "after-target"},
+        ],
+    });
+    assert_eq!(json["plan"], expected["plan"], "{json:#}");
+    assert_eq!(json["skipped"], expected["skipped"], "{json:#}");
+    let warnings = json["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{json:#}");
+    assert!(warnings[0].as_str().unwrap().contains("migration 2 `late` is applied out of order"), "{json:#}");
+    assert!(run.stderr.is_empty(), "JSON alone, warnings inside it: {}", run.stderr);
+    // Nothing to apply: empty lists, still JSON.
+    let done = project.run(url, &["plan", "--format", "json", "--to", "1"]);
+    done.code(0);
+    assert_eq!(done.json()["plan"], serde_json::json!([]));
+    assert!(!db.table_exists("late").await, "plan ran nothing");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_plan_as_json() {
+    plan_as_json::<Lite>("transaction").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_plan_as_json() {
+    plan_as_json::<Pg>("transaction").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_plan_as_json() {
+    // MySQL commits DDL implicitly: a script with DDL runs statement by statement.
+    plan_as_json::<My>("stepwise").await;
+}
+
+/// Odd values and combinations: each a usage error (exit code 2) naming the option and what
+/// to do, never a panic, never an option silently ignored. Regressions: `--lock-wait
+/// 99999999999999s` made MariaDB give up the lock wait after 1 ms (its GET_LOCK treats a huge
+/// timeout as none) and a huge `--lease-ttl` failed in PostgreSQL's interval arithmetic;
+/// `--lease-ttl` without the lease strategy, `lint DIR --source OTHER`, and `validate --table`
+/// without a database were ignored; `down --steps 0` reverted nothing successfully; `new`
+/// with a name too long for a file failed with the OS's error (exit 1).
+#[test]
+fn odd_arguments_are_refused_clearly() {
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+    let db = project.path().join("app.db");
+    let url = format!("sqlite://{}", db.display());
+    let long_name = "n".repeat(300);
+    let cases: &[(&[&str], &str)] = &[
+        (&["up", "--lock-wait", "99999999999999s"], "--lock-wait"),
+        (&["up", "--lock-wait", "9000h"], "--lock-wait"),
+        (&["up", "--lock-wait", "-5s"], "--lock-wait"),
+        (&["up", "--lock-strategy", "lease", "--lease-ttl", "99999999999999s"], "--lease-ttl"),
+        (&["up", "--lock-strategy", "lease", "--lease-ttl", "25h"], "--lease-ttl"),
+        (&["up", "--lease-ttl", "5s"], "--lease-ttl applies only with --lock-strategy lease"),
+        (&["down", "--lease-ttl", "5s"], "--lease-ttl applies only with --lock-strategy lease"),
+        (&["down", "--steps", "0"], "--steps"),
+        (&["down", "--steps", "-1"], "--steps"),
+        (&["up", "--to", "99999999999999999999"], "too large"),
+        (&["lint", "migrations", "--source", "elsewhere", "--dialect", "sqlite"], "cannot be used with"),
+        (&["new", &long_name], "too long"),
+        (&["new", "x", "--source", ""], "a value is required for '--source <DIR>'"),
+        (&["up", "--source", ""], "a value is required for '--source <DIR>'"),
+    ];
+    for (args, expected) in cases {
+        let run = project.run(Some(&url), args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stderr.starts_with("error: "), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: expected `{expected}` in {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+    }
+    // validate without a database checks files only: database options are refused there.
+    for args in [
+        &["validate", "--dialect", "sqlite", "--table", "history"][..],
+        &["validate", "--dialect", "sqlite", "--ignore-unknown"],
+        &["validate", "--dialect", "sqlite", "--schema", "s"],
+    ] {
+        let run = project.run(None, args);
+        run.code(2);
+        assert!(run.stderr.contains("needs a database URL"), "{args:?}: {}", run.stderr);
+    }
+    // An empty MIGRATOR_SOURCE was reported as an empty `--source`, which nobody wrote.
+    for args in [&["new", "x"][..], &["status"], &["lint", "--dialect", "sqlite"]] {
+        let run = project.run_with_env(Some(&url), args, &[("MIGRATOR_SOURCE", "")]);
+        run.code(2);
+        assert!(run.stderr.contains("MIGRATOR_SOURCE is set but empty"), "{args:?}: {}", run.stderr);
+    }
+    // MIGRATOR_SOURCE is a default, which a directory argument overrides.
+    let lint =
+        project.run_with_env(None, &["lint", "migrations", "--dialect", "sqlite"], &[("MIGRATOR_SOURCE", "nowhere")]);
+    lint.code(0);
+    assert!(!db.exists(), "nothing was created");
+}
+
+/// Arguments and environment that are not UTF-8: usage errors naming the argument (clap said
+/// "invalid UTF-8 was detected in one or more arguments"), no panic.
+#[cfg(unix)]
+#[test]
+fn non_utf8_arguments_are_usage_errors() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);\n");
+    let bad = OsStr::from_bytes(b"pw\xff5ecret");
+    let url = OsStr::from_bytes(b"postgres://u:pw\xff5ecret@127.0.0.1:1/db");
+    let runs = [
+        (project.command(None, &["new"]).arg(bad).output().unwrap(), "argument 2 is not UTF-8"),
+        (project.command(None, &["status", "--database-url"]).arg(url).output().unwrap(), "--database-url"),
+        (project.command(None, &["status"]).env("DATABASE_URL", url).output().unwrap(), "DATABASE_URL"),
+        (project.command(None, &["up", "--to"]).arg(bad).output().unwrap(), "the value of --to is not UTF-8"),
+    ];
+    for (output, named) in runs {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.starts_with("error: ") && !stderr.contains("panicked"), "{stderr}");
+        assert!(stderr.contains(named), "names {named}: {stderr}");
+        assert!(!stderr.contains("5ecret"), "{stderr}");
+    }
+    // A directory that is not UTF-8 is a path like another.
+    let dir = OsStr::from_bytes(b"m\xff");
+    let output = project.command(None, &["new", "x", "--source"]).arg(dir).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
+}
+
+/// sqlx ignores a URL parameter it does not know (PostgreSQL logs it only under `RUST_LOG`,
+/// MySQL not at all): `?ssl_mode=REQUIRED` connected without TLS, silently. A TLS-looking
+/// parameter sqlx does not know is a usage error; any other unknown one gets a warning naming
+/// it (never its value).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_url_parameters_are_not_ignored_silently() {
+    let project = Project::new();
+    project.write("1_a.up.sql", "CREATE TABLE a (id BIGINT);\n");
+    let pg = common::with_database(&migrator_conformance::postgres::server_url(), "postgres");
+    let my = common::with_database(&migrator_conformance::mysql::server_url(), "mysql");
+    for (base, known) in [(&pg, "sslmode=disable"), (&my, "ssl-mode=DISABLED")] {
+        let join = |query: &str| if base.contains('?') { format!("{base}&{query}") } else { format!("{base}?{query}") };
+        for tls in ["ssl_mode=REQUIRED", "tls=true", "sslMode=require", "ssl=1"] {
+            let run = project.run(Some(&join(tls)), &["status"]);
+            run.code(2);
+            let key = tls.split('=').next().unwrap();
+            assert!(run.stderr.contains(&format!("`{key}`")), "{tls}: {}", run.stderr);
+            assert!(run.stderr.contains("TLS"), "{tls}: {}", run.stderr);
+        }
+        let run = project.run(Some(&join("connect_timeout=5&secret_thing=v4lue")), &["status"]);
+        run.code(0);
+        assert!(
+            run.stderr.contains("warning: the database URL parameter `connect_timeout` is ignored"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("`secret_thing`") && !run.stderr.contains("v4lue"), "{}", run.stderr);
+        // Known parameters pass quietly.
+        let run = project.run(Some(&join(known)), &["status"]);
+        run.code(0);
+        assert!(run.stderr.is_empty(), "{}", run.stderr);
+    }
 }

@@ -105,6 +105,13 @@ impl Project {
         Run::from(self.command(url, args).output().unwrap())
     }
 
+    /// [`Project::run`] with extra environment variables.
+    pub(crate) fn run_with_env(&self, url: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(url, args);
+        command.envs(env.iter().copied());
+        Run::from(command.output().unwrap())
+    }
+
     pub(crate) fn spawn(&self, url: Option<&str>, args: &[&str]) -> Child {
         self.command(url, args).spawn().unwrap()
     }

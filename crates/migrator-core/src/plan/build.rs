@@ -49,7 +49,10 @@ pub(crate) fn check_build<'a>(
     let unsupported =
         |what: &str, instead: &str| Error::Unsupported { database, what: what.to_owned(), instead: instead.to_owned() };
     if requested.schema.is_some() && !caps.schemas {
-        return Err(unsupported("keep the history table in a named schema", "leave the history schema unset"));
+        return Err(unsupported(
+            "keep the history table in a named schema",
+            "this database has no schemas, so leave the history schema unset",
+        ));
     }
     if requested.lock_timeout.is_some() && !caps.lock_timeout {
         return Err(unsupported("enforce lock timeouts", "leave the lock timeout unset"));
