@@ -13,9 +13,9 @@ use migrator_core::{
 };
 use serde::Serialize;
 
-use crate::Usage;
 use crate::cli::{Command, DbOptions, Format, LockKind};
 use crate::output::{Progress, Style, clean, clean_line, rfc3339, short_time};
+use crate::usage::Usage;
 
 /// Builds the migrator from the migrations directory and the command's options.
 pub(crate) fn migrator<D>(driver: D, dialect: Dialect, options: DbOptions<'_>) -> anyhow::Result<Migrator<D>>

@@ -8,8 +8,8 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use crate::Usage;
 use crate::url::{Backend, DatabaseUrl};
+use crate::usage::Usage;
 
 /// How long to try reaching a server before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -7,10 +7,10 @@ use migrator_core::lint::{Finding, Level, LintOptions, LintReport, Setting, chec
 use migrator_core::{Dialect, Version};
 use serde::Serialize;
 
-use crate::Usage;
 use crate::cli::{LintArgs, LintFormat};
 use crate::output::{Style, clean};
 use crate::text::{escape_controls, escape_keeping_layout};
+use crate::usage::Usage;
 
 /// The level options of the command line.
 fn options(args: &LintArgs) -> anyhow::Result<LintOptions> {

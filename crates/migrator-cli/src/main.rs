@@ -25,6 +25,7 @@ mod new;
 mod output;
 mod text;
 mod url;
+mod usage;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -37,18 +38,7 @@ use crate::cli::{Cli, Command, DbOptions};
 use crate::connect::{Access, Target, connect};
 use crate::output::{Progress, ProgressLayer, Style};
 use crate::url::DatabaseUrl;
-
-/// A usage error: exit code 2.
-#[derive(Debug)]
-pub(crate) struct Usage(pub(crate) String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
+use crate::usage::Usage;
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();

@@ -6,8 +6,8 @@ use std::time::SystemTime;
 use anyhow::Context as _;
 use migrator_core::source::parse_file_name;
 
-use crate::Usage;
 use crate::output::version_stamp;
+use crate::usage::Usage;
 
 /// The longest name part: with a version and `.down.sql`, the file name stays well within
 /// the 255 bytes file systems allow.

@@ -14,7 +14,7 @@
 use migrator_core::Dialect;
 use url::Url;
 
-use crate::Usage;
+use crate::usage::Usage;
 
 /// The database a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
