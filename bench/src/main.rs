@@ -233,7 +233,7 @@ async fn migrator_sample<D, DB>(
     new: impl Fn() -> Res<migrator_core::Migrator<D>>,
 ) -> Res<Sample>
 where
-    D: migrator_core::Driver + 'static,
+    D: migrator_core::driver::Driver + 'static,
     D::Conn: 'static,
     DB: sqlx::Database,
 {

@@ -4,7 +4,8 @@ use std::any::Any;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrator_core::{Dialect, Driver};
+use migrator_core::Dialect;
+use migrator_core::driver::Driver;
 
 /// One test's isolated database area (a schema or a database) with a pool pointed at it.
 #[async_trait]

@@ -2,9 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use migrator_core::driver::{Driver, LockRequest};
+use migrator_core::history::HistoryTable;
 use migrator_core::{
-    Direction, Driver, Error, FailureOutcome, HistoryTable, LockRequest, MigrationSet, Migrator, MigratorBuilder,
-    Phase, Phases, PlanError, Report, Version, Warning,
+    Direction, Error, FailureOutcome, MigrationSet, Migrator, MigratorBuilder, Phase, Phases, PlanError, Report,
+    Version, Warning,
 };
 
 use crate::backend::Backend;

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use migrator_conformance::postgres::Pg;
 use migrator_conformance::{Backend, Dir, init_tracing};
-use migrator_core::{Driver, HistoryTable, LockRequest};
+use migrator_core::driver::{Driver, LockRequest};
+use migrator_core::history::HistoryTable;
 use migrator_postgres::{Error, Lease, LockStrategy, MigrationSet, Migrator, PgDriver};
 use sqlx::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

@@ -369,7 +369,8 @@ async fn round_trips_on_the_wire() {
 /// and the session's cap is what the pool set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn startup_check_with_mysql_8s_group_concat_cap() {
-    use migrator_core::{Driver, HistoryTable};
+    use migrator_core::driver::Driver;
+    use migrator_core::history::HistoryTable;
     init_tracing();
     let db = My::fresh("group_concat_cap").await;
     let dir = Dir::new();

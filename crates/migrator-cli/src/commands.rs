@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+use migrator_core::driver::{Body, Driver};
 use migrator_core::plan::{MigrationState, ModeReason, PlanError, SkipReason, Skipped, StatusEntry, Warning};
+use migrator_core::text::human;
 use migrator_core::{
-    Body, Dialect, Direction, Driver, Error, Lease, LockStrategy, MigrationSet, Migrator, Mode, Phase, Phases, Report,
-    Status, human,
+    Dialect, Direction, Error, Lease, LockStrategy, MigrationSet, Migrator, Mode, Phase, Phases, Report, Status,
 };
 use serde::Serialize;
 

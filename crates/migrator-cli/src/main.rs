@@ -253,7 +253,7 @@ async fn database<D>(
     progress: &Arc<Progress>,
 ) -> anyhow::Result<ExitCode>
 where
-    D: migrator_core::Driver + 'static,
+    D: migrator_core::driver::Driver + 'static,
     D::Conn: 'static,
 {
     let migrator = commands::migrator(driver, dialect, options)?;

@@ -200,7 +200,7 @@ impl Progress {
             clean_line(fields.get("version").unwrap_or_default()),
             clean_line(fields.get("name").unwrap_or_default()),
             clean_line(fields.get("phase").unwrap_or_default()),
-            migrator_core::human(Duration::from_millis(ms))
+            migrator_core::text::human(Duration::from_millis(ms))
         ));
         self.bar.inc(1);
     }

@@ -8,6 +8,20 @@
 //!
 //! Capabilities are declared in code ([`Capabilities`]): the runner asks whether DDL is
 //! transactional, and a request a backend cannot honour is an error, never ignored.
+//!
+//! # For driver authors
+//!
+//! This module is the whole surface a backend needs besides [`crate::history`] (the history
+//! row's columns, written and read through [`crate::history::columns`]) and
+//! [`crate::backoff`] (the one lock-polling policy). A driver:
+//! - reads the history by column name ([`crate::history::columns::ReadRow`],
+//!   [`crate::history::columns::decode_history`]) and, for the startup fast path, compares
+//!   its digest on the server ([`crate::history::digest`]);
+//! - executes each [`Job`] in its [`Mode`] (decided by the planner, never by the driver),
+//!   writing the job's row with the values core gives ([`crate::history::RowWrite::values`],
+//!   [`crate::history::columns::update`]);
+//! - describes its database errors for people as [`crate::error::DatabaseError`], and a
+//!   failed statement with [`Job::failure`], which names the file, line and statement.
 
 use std::fmt;
 use std::time::Duration;
@@ -15,9 +29,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use crate::capabilities::{Capabilities, Lease, LockStrategy};
+pub use crate::check::TestResult;
 use crate::error::{BoxError, Error, FailureOutcome, MigrationFailure};
+pub use crate::history::host_name;
 use crate::history::{History, HistoryTable, RowWrite, State};
-use crate::migration::{Body, Migration, Step};
+use crate::migration::Migration;
+pub use crate::migration::{Body, Step, StepSettings};
 pub use crate::plan::Mode;
 use crate::split::Statement;
 use crate::version::{Direction, Version};

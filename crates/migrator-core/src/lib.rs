@@ -5,15 +5,15 @@
 //! This crate holds everything that does not depend on a database: the migration model
 //! ([`Migration`], [`SqlMigration`], [`RustMigration`], [`MigrationSet`]), directives and
 //! checksums, the SQL statement splitter, the pure planner ([`plan`]), the runner
-//! ([`Migrator`]) and the [`Driver`] trait that backends implement. It names no database
-//! driver: `migrator-postgres`, `migrator-mysql` and `migrator-sqlite` implement [`Driver`] on sqlx and
+//! ([`Migrator`]) and the [`driver::Driver`] trait that backends implement. It names no database
+//! driver: `migrator-postgres`, `migrator-mysql` and `migrator-sqlite` implement [`driver::Driver`] on sqlx and
 //! re-export what applications need, including `embed_migrations!` with their SQL dialect.
 //!
 //! # Design
 //!
 //! Deciding and doing are separate. The planner turns (migrations, history, policy, phases,
 //! target) into a plan or a typed error without touching a database; the runner follows the
-//! plan through a [`Session`], a dedicated connection holding the migration lock. A migration
+//! plan through a [`driver::Session`], a dedicated connection holding the migration lock. A migration
 //! *describes* its steps (an SQL script for the driver to execute statement-aware, or async
 //! Rust code to call with the backend's connection), so each backend sends a transactional
 //! script, its limits and its history row in as few round trips as its protocol allows, and
@@ -37,19 +37,22 @@
 //!
 //! # Contents
 //!
-//! | item | what it is |
-//! |---|---|
-//! | [`Migrator`], [`MigratorBuilder`], [`Options`] | the runner and its settings |
-//! | [`Migration`], [`SqlMigration`], [`RustMigration`], [`RustStep`] | the model |
-//! | [`MigrationSet`], [`EmbeddedMigrations`], [`source::load_dir`] | sets, embedded and loaded at runtime |
-//! | [`Driver`], [`Session`], [`Job`], [`Outcome`], [`Capabilities`] | the backend contract |
-//! | [`plan`] | the pure planner, also behind `status`, `validate` and `plan` |
-//! | [`schema`], [`Inspect`], [`Drift`], [`ReversibilityReport`] | schema snapshots, reversibility and drift checks |
-//! | [`directive`], [`checksum`], [`split`], [`classify`] | script parsing |
-//! | [`lint`] | the safety linter: [`lint::lint_dir`], [`lint::Finding`], [`lint::RULES`] |
-//! | [`build::watch_migrations`] | the build-script helper |
-//! | [`Error`], [`Report`], [`Status`], [`Validation`] | results |
+//! What an application names is defined once, in [`app`], and re-exported here and, the same
+//! way, by every backend crate (`pub use migrator_core::app::*`), with the backend's
+//! [`Migrator`] and [`MigratorBuilder`] aliases beside it.
+//!
+//! | item | for | what it is |
+//! |---|---|---|
+//! | [`Migrator`], [`MigratorBuilder`], [`Options`] | applications | the runner and its settings |
+//! | [`RustMigration`], [`RustStep`], [`MigrationSet`], [`EmbeddedMigrations`] | applications | the model: SQL files and Rust code in one ordered set |
+//! | [`Error`], [`PlanError`], [`Report`], [`Status`], [`Validation`], [`UpPlan`] | applications | results |
+//! | [`Drift`], [`ReversibilityReport`] | tests | schema checks (on backends that can read their schema) |
+//! | [`lint`], [`build`] | CI, build scripts | the safety linter; the build-script helper |
+//! | [`driver`], [`history`], [`backoff`] | backend authors | the `Driver` contract, the history row's one definition, lock polling |
+//! | [`plan`] | tools | the pure planner, also behind `status`, `validate` and `plan` |
+//! | [`source`], [`directive`], [`checksum`], [`split`], [`classify`], [`schema`], [`text`] | tools | files, scripts, statements, snapshots, text for people |
 
+pub mod app;
 pub mod backoff;
 pub mod build;
 mod capabilities;
@@ -58,7 +61,7 @@ pub mod checksum;
 pub mod classify;
 mod dialect;
 pub mod directive;
-mod driver;
+pub mod driver;
 pub mod error;
 pub mod history;
 pub mod lint;
@@ -74,28 +77,11 @@ pub mod split;
 pub mod text;
 mod version;
 
-pub use async_trait::async_trait;
-pub use check::{Drift, NotReversible, ReversibilityReport, TestResult};
-pub use checksum::Checksum;
-pub use checksum::StatementRecord;
-pub use dialect::Dialect;
+pub use app::*;
+pub use runner::{Migrator, MigratorBuilder};
+
+// The model of a script, for tools that read migrations (the CLI, the macro).
+pub use checksum::{Checksum, StatementRecord};
 pub use directive::{Directives, ScriptKind};
-pub use driver::{
-    Capabilities, Driver, Executed, HistoryChange, Inspect, Job, Lease, LockRequest, LockStrategy, Mode, Outcome,
-    Probe, Session,
-};
-pub use error::PlanError;
-pub use error::{BoxError, Error, FailureOutcome, LoadError, MigrationFailure};
-pub use history::{History, HistoryRow, HistoryTable, Ident, RowWrite, State};
-pub use migration::{
-    Body, Down, Migration, MigrationMeta, RustMigration, RustStep, SqlMigration, Step, StepFuture, StepSettings,
-};
-pub use plan::{MigrationState, StatusEntry, UpPlan, Warning};
-pub use report::{Repaired, Report, Status, StepReport, Validation};
-pub use runner::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Migrator, MigratorBuilder, Options};
-pub use script::{Script, snippet};
-pub use set::{IntoMigrations, MigrationSet};
-pub use source::{EmbeddedMigration, EmbeddedMigrations, EmbeddedScript};
+pub use script::Script;
 pub use split::Statement;
-pub use text::human;
-pub use version::{Direction, Phase, Phases, Version};

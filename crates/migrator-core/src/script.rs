@@ -8,6 +8,7 @@ use crate::dialect::Dialect;
 use crate::directive::{self, Directives, ScriptKind};
 use crate::error::{Error, LoadError, Problem, ProblemKind};
 use crate::split::{self, SplitError, Statement};
+use crate::text::snippet;
 
 /// An up or down SQL script of a migration.
 ///
@@ -167,16 +168,6 @@ impl Script {
     }
 }
 
-/// The first line of `text`, cut at 120 characters.
-pub fn snippet(text: &str) -> String {
-    let first = text.lines().next().unwrap_or("").trim_end();
-    let mut out: String = first.chars().take(120).collect();
-    if out.len() < first.len() || text.lines().nth(1).is_some() {
-        out.push_str(" …");
-    }
-    out
-}
-
 fn split_load_error(path: &str, e: &SplitError) -> LoadError {
     LoadError { path: path.to_owned(), line: Some(e.line), column: Some(e.column), message: e.to_string() }
 }
@@ -235,12 +226,5 @@ mod tests {
     fn records_decode_rejects_garbage() {
         assert!(StatementRecord::decode("3:abc,x").is_none());
         assert_eq!(StatementRecord::decode("").unwrap(), vec![]);
-    }
-
-    #[test]
-    fn snippets_are_first_lines() {
-        assert_eq!(snippet("SELECT 1"), "SELECT 1");
-        assert_eq!(snippet("INSERT INTO t\nVALUES (1)"), "INSERT INTO t …");
-        assert_eq!(snippet(&"x".repeat(200)).chars().count(), 122);
     }
 }

@@ -21,6 +21,16 @@ pub fn human(duration: Duration) -> String {
     }
 }
 
+/// The first line of `text`, cut at 120 characters.
+pub fn snippet(text: &str) -> String {
+    let first = text.lines().next().unwrap_or("").trim_end();
+    let mut out: String = first.chars().take(120).collect();
+    if out.len() < first.len() || text.lines().nth(1).is_some() {
+        out.push_str(" …");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +41,12 @@ mod tests {
         assert_eq!(human(Duration::from_millis(2_500)), "2.5s");
         assert_eq!(human(Duration::from_secs(300)), "5m 0s");
         assert_eq!(human(Duration::from_secs(2)), "2s");
+    }
+
+    #[test]
+    fn snippets_are_first_lines() {
+        assert_eq!(snippet("SELECT 1"), "SELECT 1");
+        assert_eq!(snippet("INSERT INTO t\nVALUES (1)"), "INSERT INTO t …");
+        assert_eq!(snippet(&"x".repeat(200)).chars().count(), 122);
     }
 }

@@ -5,13 +5,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use migrator_core::classify::{commits_implicitly, leading_words};
+use migrator_core::driver::{Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Probe, Session};
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
 use migrator_core::history::digest::expected_match;
-use migrator_core::{
-    Body, BoxError, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
-    HistoryTable, Job, LockRequest, Mode, Probe, Session, State,
-};
+use migrator_core::history::{History, HistoryTable, State};
+use migrator_core::{BoxError, Dialect, Direction, Error, FailureOutcome, Mode};
 use sqlx::mysql::MySqlRow;
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Connection, MySql, MySqlConnection, MySqlPool, Row};
@@ -239,7 +238,7 @@ fn holder_text(row: &MySqlRow) -> Option<String> {
     let time: i64 = row.try_get(3).ok()?;
     let state: String = row.try_get(4).ok()?;
     let query: String = row.try_get(5).ok()?;
-    let query = migrator_core::snippet(&query);
+    let query = migrator_core::text::snippet(&query);
     Some(format!(
         "connection {id} (user {user} from {host}, {time}s in its current command, {state}: {query}); KILL {id} ends it"
     ))

@@ -2,8 +2,9 @@
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
+use migrator_core::Error;
+use migrator_core::driver::Inspect;
 use migrator_core::schema::{ObjectKind, Schema};
-use migrator_core::{Error, Inspect};
 use sqlx::{AssertSqlSafe, Either, Row};
 
 use crate::driver::MySqlDriver;

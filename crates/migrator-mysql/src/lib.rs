@@ -60,11 +60,8 @@ mod sql;
 pub mod testing;
 
 pub use driver::MySqlDriver;
-pub use migrator_core::{
-    BoxError, Drift, EmbeddedMigrations, Error, FailureOutcome, Inspect, MigrationFailure, MigrationSet, Phase, Phases,
-    PlanError, Report, ReversibilityReport, RustMigration, RustStep, Status, StepFuture, Validation, async_trait,
-    build,
-};
+/// Everything an application names, the same on every backend (see [`migrator_core::app`]).
+pub use migrator_core::app::*;
 
 /// A test on a fresh, migrated database (feature `testing`); see [`testing`].
 #[cfg(feature = "testing")]

@@ -1,7 +1,7 @@
 //! SQL text for MySQL and MariaDB: quoting, the history table, row writes, limits.
 //!
 //! Strings reach SQL only through [`literal`]; identifiers only through
-//! [`migrator_core::Ident::quoted`] with backticks. Nothing here depends on `sql_mode`
+//! [`migrator_core::history::Ident::quoted`] with backticks. Nothing here depends on `sql_mode`
 //! (`NO_BACKSLASH_ESCAPES`, `ANSI_QUOTES`).
 
 use std::time::Duration;

@@ -461,7 +461,7 @@ pub async fn drift_with(
     live: &MySqlPool,
     migrations: impl IntoMigrations<MySqlConnection>,
 ) -> Result<migrator_core::Drift, Error> {
-    use migrator_core::Inspect;
+    use migrator_core::driver::Inspect;
     let scratch = kit.fresh(migrations).await?;
     let expected = MySqlDriver::from(scratch.pool()).snapshot().await;
     let actual = MySqlDriver::from(live).snapshot().await;
@@ -480,7 +480,7 @@ pub async fn drift(
 /// The pool type test bodies receive.
 pub type Pool = MySqlPool;
 
-pub use migrator_core::TestResult;
+pub use migrator_core::driver::TestResult;
 
 /// Runs an async test body against a fresh migrated database (what `#[migrator_mysql::test]`
 /// expands to).

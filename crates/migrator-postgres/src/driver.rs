@@ -4,13 +4,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use migrator_core::driver::{Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Probe, Session};
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
 use migrator_core::history::digest::expected_match;
-use migrator_core::{
-    Body, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
-    HistoryTable, Job, LockRequest, LockStrategy, Mode, Probe, Session, State,
-};
+use migrator_core::history::{History, HistoryTable, State};
+use migrator_core::{Dialect, Direction, Error, FailureOutcome, LockStrategy, Mode};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Row};
@@ -286,7 +285,7 @@ fn advisory_holder_text(row: &PgRow) -> Option<String> {
     let since: String = row.try_get(4).ok()?;
     let state: String = row.try_get(5).ok()?;
     let query: String = row.try_get(6).ok()?;
-    let query = migrator_core::snippet(&query);
+    let query = migrator_core::text::snippet(&query);
     Some(format!(
         "PostgreSQL backend pid {pid} (application '{app}', user {user} from {host}, connected since {since}, \
          {state}: {query}); pg_terminate_backend({pid}) ends it"

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use migrator_core::{Error, HistoryTable, Ident};
+use migrator_core::Error;
+use migrator_core::history::{HistoryTable, Ident};
 use sqlx::{PgConnection, PgPool, Row};
 use tracing::{debug, info, warn};
 

@@ -63,11 +63,8 @@ mod sql;
 pub mod testing;
 
 pub use driver::PgDriver;
-pub use migrator_core::{
-    BoxError, Dialect, Drift, EmbeddedMigrations, Error, FailureOutcome, Inspect, Lease, LockStrategy,
-    MigrationFailure, MigrationSet, Phase, Phases, PlanError, Report, ReversibilityReport, RustMigration, RustStep,
-    Status, StepFuture, Validation, async_trait, build, lint,
-};
+/// Everything an application names, the same on every backend (see [`migrator_core::app`]).
+pub use migrator_core::app::*;
 
 /// A test on a fresh, migrated database (feature `testing`); see [`testing`].
 #[cfg(feature = "testing")]

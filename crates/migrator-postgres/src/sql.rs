@@ -1,7 +1,7 @@
 //! SQL text for PostgreSQL: quoting, the history table, row writes.
 //!
 //! Values reach SQL only through [`literal`] (strings) or as integers formatted by Rust;
-//! identifiers only through [`migrator_core::Ident::quoted`]. Migration scripts, history
+//! identifiers only through [`migrator_core::history::Ident::quoted`]. Migration scripts, history
 //! writes and limits are sent together as one simple-protocol query, so nothing here uses
 //! bind parameters.
 

@@ -351,7 +351,7 @@ pub async fn fresh(migrations: impl IntoMigrations<PgConnection>) -> Result<Test
 /// The pool type test bodies receive.
 pub type Pool = PgPool;
 
-pub use migrator_core::TestResult;
+pub use migrator_core::driver::TestResult;
 
 /// Runs an async test body against a fresh migrated database (what `#[migrator_postgres::test]`
 /// expands to): builds a runtime, makes the database, runs the body, drops the database, and
@@ -392,7 +392,7 @@ pub async fn drift_with(
     live: &PgPool,
     migrations: impl IntoMigrations<PgConnection>,
 ) -> Result<migrator_core::Drift, Error> {
-    use migrator_core::Inspect;
+    use migrator_core::driver::Inspect;
     let scratch = kit.fresh(migrations).await?;
     let expected = PgDriver::from(scratch.pool()).snapshot().await;
     let actual = PgDriver::from(live).snapshot().await;

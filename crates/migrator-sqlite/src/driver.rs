@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use migrator_core::driver::{
+    Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Outcome, Probe, Session,
+};
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
+use migrator_core::history::{History, HistoryRow, HistoryTable, State};
 use migrator_core::plan::{Claim, ClaimStep, PlanError, claim};
-use migrator_core::{
-    Body, Capabilities, Dialect, Direction, Driver, Error, Executed, FailureOutcome, History, HistoryChange,
-    HistoryRow, HistoryTable, Job, LockRequest, Mode, Outcome, Probe, Session, State,
-};
+use migrator_core::{Dialect, Direction, Error, FailureOutcome, Mode};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{AssertSqlSafe, Connection, Row, Sqlite};

@@ -11,8 +11,9 @@
 //! collations are not in the snapshot.
 
 use async_trait::async_trait;
+use migrator_core::Error;
+use migrator_core::driver::Inspect;
 use migrator_core::schema::{ObjectKind, Schema};
-use migrator_core::{Error, Inspect};
 use sqlx::Row;
 
 use crate::conn::db;

@@ -78,11 +78,8 @@ mod sql;
 pub mod testing;
 
 pub use driver::SqliteDriver;
-pub use migrator_core::{
-    BoxError, Dialect, Drift, EmbeddedMigrations, Error, FailureOutcome, Inspect, MigrationFailure, MigrationSet,
-    Phase, Phases, PlanError, Report, ReversibilityReport, RustMigration, RustStep, Status, StepFuture, Validation,
-    async_trait, build, lint,
-};
+/// Everything an application names, the same on every backend (see [`migrator_core::app`]).
+pub use migrator_core::app::*;
 
 /// A test on a fresh, migrated database file (feature `testing`); see [`testing`].
 #[cfg(feature = "testing")]

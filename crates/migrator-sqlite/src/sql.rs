@@ -1,6 +1,6 @@
 //! SQL text for SQLite: the history table and its reads and writes.
 //!
-//! Identifiers reach SQL only through [`migrator_core::Ident::quoted`]; every value is a bind
+//! Identifiers reach SQL only through [`migrator_core::history::Ident::quoted`]; every value is a bind
 //! parameter (SQLite runs in-process, so binding costs nothing and no literal is ever built).
 
 use migrator_core::history::columns::{

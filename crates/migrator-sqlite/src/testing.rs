@@ -286,7 +286,7 @@ pub async fn fresh(migrations: impl IntoMigrations<SqliteConnection>) -> Result<
 /// The pool type test bodies receive.
 pub type Pool = SqlitePool;
 
-pub use migrator_core::TestResult;
+pub use migrator_core::driver::TestResult;
 
 /// Runs an async test body against a fresh migrated database (what `#[migrator_sqlite::test]`
 /// expands to): builds a runtime, makes the database, runs the body, deletes the database,
@@ -326,7 +326,7 @@ pub async fn drift_with(
     live: &SqlitePool,
     migrations: impl IntoMigrations<SqliteConnection>,
 ) -> Result<migrator_core::Drift, Error> {
-    use migrator_core::Inspect;
+    use migrator_core::driver::Inspect;
     let scratch = kit.fresh(migrations).await?;
     let expected = SqliteDriver::from(scratch.pool()).snapshot().await;
     let actual = SqliteDriver::from(live).snapshot().await;

@@ -2,7 +2,7 @@
 
 //!
 //! Errors sit at the bottom of the crate's layers: they name versions, files and lines, and
-//! depend on nothing above [`crate::version`] and [`crate::text`].
+//! depend on nothing above the version and text modules.
 
 mod failure;
 mod load;

@@ -6,7 +6,7 @@ use crate::version::Phase;
 /// The digest of a history in which every row is applied and carries exactly these
 /// `(version, name, phase, checksum, down checksum)` values, in version order: SHA-256 (hex)
 /// of the rows joined with U+001E, each row's fields joined with U+001F. A driver computes
-/// the same digest on the server (see [`crate::Driver::probe_expecting`]), so the startup
+/// the same digest on the server (see [`crate::driver::Driver::probe_expecting`]), so the startup
 /// check sends the history's rows only when they differ from what the binary expects.
 pub fn applied_digest<'a>(rows: impl IntoIterator<Item = (i64, &'a str, Phase, &'a str, Option<&'a str>)>) -> String {
     use sha2::{Digest, Sha256};
@@ -24,7 +24,7 @@ pub fn applied_digest<'a>(rows: impl IntoIterator<Item = (i64, &'a str, Phase, &
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// What a driver answers from the server's comparison ([`crate::Driver::probe_expecting`]):
+/// What a driver answers from the server's comparison ([`crate::driver::Driver::probe_expecting`]):
 /// the index of the expected digest the history has, when every row is applied (`clean`).
 pub fn expected_match(clean: bool, digest: &str, expected: &[String]) -> Option<usize> {
     if clean { expected.iter().position(|d| d == digest) } else { None }

@@ -5,7 +5,7 @@
 //! so they cannot drift apart. Nothing here touches a database.
 //!
 //! The planner sits below the runner and above the history and errors. Its modules: the
-//! inputs and answers ([`Available`], [`UpPlan`], ...), up, down, resume and status
+//! inputs and answers ([`UpPlan`], [`Warning`], ...), up, down, resume and status
 //! planning, and the decisions about single operations: how a step runs (one transaction
 //! or statement by statement), whether a migration re-read inside its transaction may go on,
 //! and the preconditions of `force`, `baseline` and `repair`.

@@ -28,7 +28,7 @@ pub enum MigrationState {
     /// Failed or interrupted (see the error for details and what to do).
     Dirty(PlanError),
     /// In progress in another process, which holds the migration lock now: a row that would
-    /// read as interrupted, seen while its runner is alive ([`crate::Driver::lock_holder`]).
+    /// read as interrupted, seen while its runner is alive ([`crate::driver::Driver::lock_holder`]).
     Running {
         /// Applying or reverting.
         direction: Direction,

@@ -1,0 +1,23 @@
+//! Everything an application names, defined once.
+//!
+//! The crate root re-exports it, and so does every backend crate, the same way
+//! (`pub use migrator_core::app::*;`), next to its own `Migrator`, `MigratorBuilder` and
+//! `embed_migrations!`: an application writes `migrator_postgres::Error` or
+//! `migrator_sqlite::RustMigration` and never names `migrator-core`.
+
+pub use crate::capabilities::{Lease, LockStrategy};
+pub use crate::check::{Drift, NotReversible, ReversibilityReport};
+pub use crate::dialect::Dialect;
+pub use crate::error::{BoxError, DatabaseError, Error, FailureOutcome, LoadError, MigrationFailure, PlanError};
+pub use crate::migration::{Migration, MigrationMeta, RustMigration, RustStep, SqlMigration, StepFuture};
+pub use crate::plan::{
+    MigrationState, Mode, ModeReason, Planned, SkipReason, Skipped, StatusEntry, StepPlan, UpPlan, Warning,
+};
+pub use crate::report::{Repaired, Report, Status, StepReport, Validation};
+pub use crate::runner::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options};
+pub use crate::set::{IntoMigrations, MigrationSet};
+pub use crate::source::{EmbeddedMigration, EmbeddedMigrations, EmbeddedScript};
+pub use crate::version::{Direction, Phase, Phases, Version};
+pub use crate::{build, lint};
+/// The attribute a [`RustStep`] implementation needs (`#[async_trait]`).
+pub use async_trait::async_trait;
