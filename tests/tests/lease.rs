@@ -213,3 +213,34 @@ async fn the_lease_lock_is_refused_where_there_is_none() {
     assert!(matches!(refused, Err(Error::Unsupported { .. })), "{refused:?}");
     db.cleanup().await;
 }
+
+/// Regression: a history table name holding the fence's dollar-quote tag closed the quote
+/// (`x$migrator_fence$;DROP TABLE victim;--` was a syntax error, an injection one step away).
+/// No name may change the shape of a statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_name_cannot_close_the_fence_quote() {
+    init_tracing();
+    let db = Pg::fresh("lease_fence_name").await;
+    db.exec("CREATE TABLE victim (id INT)").await;
+    let dir = Dir::new();
+    dir.up(1, "log", "CREATE TABLE log (note TEXT);\n").down(1, "log", "DROP TABLE log;\n");
+    dir.up(2, "index", "-- migrator:no-transaction\nCREATE INDEX CONCURRENTLY log_note ON log (note);\n").down(
+        2,
+        "index",
+        "-- migrator:no-transaction\nDROP INDEX CONCURRENTLY log_note;\n",
+    );
+    let hostile = "x$migrator_fence$;DROP TABLE victim;--";
+    for strategy in [lease(3000), LockStrategy::Session] {
+        let migrator =
+            Migrator::builder(db.driver(), set(&dir)).table(hostile).lock_strategy(strategy).build().unwrap();
+        migrator.run().await.unwrap_or_else(|e| panic!("{strategy:?}: {e}"));
+        migrator.down_all().await.unwrap_or_else(|e| panic!("{strategy:?}: {e}"));
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM victim").await, 0, "the victim table is still there");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'x$migrator_fence$;DROP TABLE victim;--'").await,
+        1,
+        "the history table has exactly the name given"
+    );
+    db.cleanup().await;
+}

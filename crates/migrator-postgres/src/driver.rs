@@ -657,10 +657,13 @@ fn marker(rows: Option<&Vec<PgRow>>) -> Result<(i64, bool), Error> {
 /// that holds the advisory lock (a transaction-mode pooler may send it to another one).
 fn session_fence(pid: i64) -> String {
     format!(
-        "DO $migrator_fence$BEGIN IF pg_backend_pid() <> {pid} THEN RAISE EXCEPTION USING ERRCODE = '{SESSION_MOVED}', \
-         MESSAGE = 'this message ran on server connection ' || pg_backend_pid() || ', but the migration lock is held \
-         by server connection {pid}: a transaction-mode pooler (PgBouncer pool_mode = transaction) is between \
-         migrator and PostgreSQL'; END IF; END$migrator_fence$;\n"
+        "{};\n",
+        sql::do_block(&format!(
+            "BEGIN IF pg_backend_pid() <> {pid} THEN RAISE EXCEPTION USING ERRCODE = '{SESSION_MOVED}', MESSAGE = \
+             'this message ran on server connection ' || pg_backend_pid() || ', but the migration lock is held by \
+             server connection {pid}: a transaction-mode pooler (PgBouncer pool_mode = transaction) is between \
+             migrator and PostgreSQL'; END IF; END"
+        ))
     )
 }
 

@@ -216,14 +216,14 @@ impl Lease {
     /// The fence: a statement that fails with [`LEASE_LOST`] unless this holding's token is
     /// current, locking the lease row until the enclosing transaction ends.
     pub(crate) fn fence(&self) -> String {
-        format!(
-            "DO $migrator_fence$BEGIN IF NOT EXISTS (SELECT 1 FROM {table} WHERE name = {key} AND token = {token} \
-             FOR SHARE) THEN RAISE EXCEPTION USING ERRCODE = '{LEASE_LOST}', MESSAGE = 'migration lease lost: token \
-             {token} is no longer current, another process took the lease over'; END IF; END$migrator_fence$",
+        crate::sql::do_block(&format!(
+            "BEGIN IF NOT EXISTS (SELECT 1 FROM {table} WHERE name = {key} AND token = {token} FOR SHARE) THEN RAISE \
+             EXCEPTION USING ERRCODE = '{LEASE_LOST}', MESSAGE = 'migration lease lost: token {token} is no longer \
+             current, another process took the lease over'; END IF; END",
             table = self.table,
             key = self.key,
             token = self.token,
-        )
+        ))
     }
 
     /// Gives the lease up (the row stays, free, with its token for the next taker).

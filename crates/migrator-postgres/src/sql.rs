@@ -34,6 +34,19 @@ pub(crate) fn literal(text: &str) -> String {
     out
 }
 
+/// `DO` with `body` as its dollar-quoted PL/pgSQL block, under a tag that does not occur in
+/// the body: whatever names the body quotes (a history table named
+/// `x$migrator_fence$;DROP TABLE victim;--`), they cannot close the quote.
+pub(crate) fn do_block(body: &str) -> String {
+    let mut tag = "$migrator_fence$".to_owned();
+    let mut n = 0u32;
+    while body.contains(&tag) {
+        n += 1;
+        tag = format!("$migrator_fence_{n}$");
+    }
+    format!("DO {tag}{body}{tag}")
+}
+
 /// A duration as a PostgreSQL setting value (`'1500ms'`; zero means no limit).
 pub(crate) fn setting(duration: Duration) -> String {
     format!("'{}ms'", duration.as_millis())
@@ -210,6 +223,16 @@ mod tests {
         assert!(create.contains("version BIGINT NOT NULL PRIMARY KEY"), "{create}");
         assert!(create.contains("applied_at TIMESTAMPTZ NOT NULL"), "{create}");
         assert!(create.ends_with("ON CONFLICT (version) DO NOTHING"), "{create}");
+    }
+
+    #[test]
+    fn a_do_block_cannot_be_closed_by_what_it_quotes() {
+        assert_eq!(do_block("BEGIN NULL; END"), "DO $migrator_fence$BEGIN NULL; END$migrator_fence$");
+        let hostile = "BEGIN PERFORM 'x$migrator_fence$;DROP TABLE victim;--'; END";
+        let block = do_block(hostile);
+        assert_eq!(block, format!("DO $migrator_fence_1${hostile}$migrator_fence_1$"));
+        let both = "$migrator_fence$ $migrator_fence_1$";
+        assert!(do_block(both).starts_with("DO $migrator_fence_2$"));
     }
 
     #[test]
