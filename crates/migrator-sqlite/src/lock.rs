@@ -35,6 +35,53 @@ fn io_error(context: String, error: std::io::Error) -> Error {
     Error::database(context, error)
 }
 
+/// Opens (creating it, owner-only) the lock file at `path` for writing, refusing anything
+/// but a regular file of its own: a symlink planted at the lock file's name is never
+/// followed (it could point at a file the lock would overwrite), and neither is a device
+/// or a directory.
+fn open_lock_file(path: &Path, what: &str) -> Result<File, Error> {
+    let refuse = |reason: &str| Error::Misconfigured {
+        reason: format!(
+            "{what} {} {reason}: migrator writes its lock there, next to the database file. Remove it (or use a \
+             database path whose directory only you can write to)",
+            path.display()
+        ),
+    };
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.file_type().is_symlink() {
+            return Err(refuse("is a symbolic link"));
+        }
+        if !meta.is_file() {
+            return Err(refuse("is not a regular file"));
+        }
+    }
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Never through a symlink, even one planted after the check above; a new file is
+        // readable and writable by its owner only.
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).mode(0o600);
+    }
+    let file = options.open(path).map_err(|e| {
+        if symlink(path) {
+            refuse("is a symbolic link")
+        } else {
+            io_error(format!("opening {what} {}", path.display()), e)
+        }
+    })?;
+    let meta = file.metadata().map_err(|e| io_error(format!("reading {what} {}", path.display()), e))?;
+    if !meta.is_file() {
+        return Err(refuse("is not a regular file"));
+    }
+    Ok(file)
+}
+
+fn symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 /// What a holder writes into the lock file, for waiters and `status`.
 fn describe_self(holder: &str) -> String {
     let since =
@@ -56,19 +103,25 @@ impl FileLock {
     /// Takes the migration lock of `database`, waiting up to `wait`, and writes
     /// `applied_by` into the lock file.
     pub(crate) async fn acquire(database: &Path, wait: Duration, applied_by: &str) -> Result<FileLock, Error> {
+        match std::fs::metadata(database) {
+            Ok(meta) if !meta.is_file() => {
+                return Err(Error::Misconfigured {
+                    reason: format!(
+                        "the database {} is not a regular file, so migrator cannot keep its lock file next to it: \
+                         point the URL at a database file (or run without the migration lock)",
+                        database.display()
+                    ),
+                });
+            }
+            _ => {}
+        }
         Self::acquire_file(&lock_path(database), "the migration lock file", wait, applied_by).await
     }
 
     /// Takes the lock file `path` (`what` names it in messages), waiting up to `wait`
     /// (polled with core's [`Backoff`]), and writes `holder` into it.
     pub(crate) async fn acquire_file(path: &Path, what: &str, wait: Duration, holder: &str) -> Result<FileLock, Error> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| io_error(format!("opening {what} {}", path.display()), e))?;
+        let mut file = open_lock_file(path, what)?;
         let mut backoff = Backoff::new(wait);
         loop {
             match file.try_lock() {
@@ -102,6 +155,10 @@ impl FileLock {
     /// file this process may not open cannot tell: `None`, with a warning in the log.
     pub(crate) fn holder(database: &Path) -> Result<Option<String>, Error> {
         let path = lock_path(database);
+        if symlink(&path) {
+            warn!(lock = %path.display(), "the migration lock file is a symbolic link: not following it");
+            return Ok(None);
+        }
         let mut file = match OpenOptions::new().read(true).open(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -148,6 +205,42 @@ mod tests {
         let again = FileLock::acquire(&db, Duration::from_millis(100), "bob").await.unwrap();
         assert!(FileLock::holder(&db).unwrap().unwrap().contains("bob"));
         drop(again);
+    }
+
+    /// Regression: a symlink planted at the lock file's name made taking the lock truncate
+    /// and overwrite its target.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_symlinked_lock_file_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        std::fs::write(&db, b"").unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        std::os::unix::fs::symlink(&victim, lock_path(&db)).unwrap();
+        let e = FileLock::acquire(&db, Duration::from_millis(100), "mallory").await.unwrap_err();
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(FileLock::holder(&db).unwrap(), None, "status does not follow it either");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_lock_file_is_owner_only_and_never_next_to_a_device() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        std::fs::write(&db, b"").unwrap();
+        drop(FileLock::acquire(&db, Duration::from_millis(100), "me").await.unwrap());
+        let mode = std::fs::metadata(lock_path(&db)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+        let e = FileLock::acquire(Path::new("/dev/null"), Duration::from_millis(100), "me").await.unwrap_err();
+        assert!(e.to_string().contains("/dev/null is not a regular file"), "{e}");
+        assert!(!Path::new("/dev/null-migrator-lock").exists());
+        std::fs::create_dir(lock_path(&dir.path().join("b.db"))).unwrap();
+        std::fs::write(dir.path().join("b.db"), b"").unwrap();
+        let e = FileLock::acquire(&dir.path().join("b.db"), Duration::from_millis(100), "me").await.unwrap_err();
+        assert!(e.to_string().contains("is not a regular file"), "{e}");
     }
 
     #[tokio::test]
