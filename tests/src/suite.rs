@@ -171,6 +171,47 @@ pub async fn no_transaction_down<B: Backend>() {
     db.cleanup().await;
 }
 
+/// A statement-by-statement down that fails midway: the error advises what `status` advises
+/// (`force V --reverted` after finishing by hand, never `force V`), and following each piece
+/// of advice works: `resume` after fixing the script, and finishing by hand then
+/// `force V --reverted`.
+pub async fn failed_down_advice_works_when_followed<B: Backend>() {
+    let db = B::fresh("failed_down_advice").await;
+    let dir = Dir::new();
+    let up = "-- migrator:no-transaction\nCREATE TABLE a (id BIGINT);\nCREATE TABLE b (id BIGINT);\n";
+    let broken_down = "-- migrator:no-transaction\nDROP TABLE b;\nDROP TABLE missing_table;\nDROP TABLE a;\n";
+    dir.up(1, "base", "CREATE TABLE base (id BIGINT);\n").down(1, "base", "DROP TABLE base;\n");
+    dir.up(2, "pair", up).down(2, "pair", broken_down);
+    migrator(&db, &dir).run().await.unwrap();
+
+    // Advice 1: finish by hand, then `force 2 --reverted`.
+    let e = migrator(&db, &dir).down(1).await.unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("failed at statement 2 of 3"), "{text}");
+    assert!(text.contains("`force 2 --reverted`") && !text.contains("`force 2`"), "{text}");
+    assert!(!db.table_exists("b").await && db.table_exists("a").await, "statement 1 took effect");
+    let status = migrator(&db, &dir).status().await.unwrap();
+    assert_eq!(state_labels(&status), [(1, "applied"), (2, "failed")]);
+    db.exec("DROP TABLE a").await;
+    migrator(&db, &dir).force_reverted(2).await.unwrap();
+    assert_eq!(state_labels(&migrator(&db, &dir).status().await.unwrap()), [(1, "applied"), (2, "pending")]);
+    assert_eq!(versions(&migrator(&db, &dir).run().await.unwrap()), [2], "it applies again cleanly");
+    assert!(db.table_exists("a").await && db.table_exists("b").await);
+
+    // Advice 2: fix the down script and `resume`.
+    migrator(&db, &dir).down(1).await.unwrap_err();
+    dir.down(
+        2,
+        "pair",
+        "-- migrator:no-transaction\nDROP TABLE b;\nDROP TABLE IF EXISTS missing_table;\nDROP TABLE a;\n",
+    );
+    let report = migrator(&db, &dir).resume().await.unwrap();
+    assert_eq!(report.steps[0].resumed_at, Some(2));
+    assert!(!db.table_exists("a").await && !db.table_exists("b").await);
+    assert_eq!(state_labels(&migrator(&db, &dir).status().await.unwrap()), [(1, "applied"), (2, "pending")]);
+    db.cleanup().await;
+}
+
 /// An edited applied migration is refused, naming version and file; CRLF is not an edit;
 /// `repair` records a deliberate edit.
 pub async fn checksums<B: Backend>() {

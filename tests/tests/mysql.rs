@@ -11,6 +11,7 @@ conformance_tests!(My:
     down_and_up_again,
     irreversible_down_errors,
     no_transaction_down,
+    failed_down_advice_works_when_followed,
     checksums,
     failed_transactional_leaves_no_trace,
     failed_no_transaction_then_resume,

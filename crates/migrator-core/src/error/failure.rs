@@ -104,9 +104,14 @@ fn display_failure(failure: &MigrationFailure) -> String {
     if !snippet.is_empty() {
         text.push_str(&format!("\n  statement: {snippet}"));
     }
-    let resume = match direction {
-        Direction::Up => "resume",
-        Direction::Down => "resume (it continues the down script)",
+    // What to do when the database was repaired by hand: an up finished by hand is recorded
+    // as applied; a down finished by hand has its row removed.
+    let (resume, force) = match direction {
+        Direction::Up => ("resume".to_owned(), format!("repair by hand and `force {version}`")),
+        Direction::Down => (
+            "resume (it continues the down script)".to_owned(),
+            format!("finish reverting by hand and `force {version} --reverted`"),
+        ),
     };
     let advice = match (outcome, statement) {
         (FailureOutcome::RolledBack, _) => {
@@ -114,11 +119,11 @@ fn display_failure(failure: &MigrationFailure) -> String {
         }
         (FailureOutcome::Recorded, Some(index)) => format!(
             "\n  statements before {index} took effect and the failure is recorded: fix statement {index} and run `{resume}`, \
-             or `resume --skip` if it took effect after all, or repair by hand and `force {version}`"
+             or `resume --skip` if it took effect after all, or {force}"
         ),
-        (FailureOutcome::Recorded, None) => format!(
-            "\n  the failure is recorded: fix the script and run `{resume}`, or repair by hand and `force {version}`"
-        ),
+        (FailureOutcome::Recorded, None) => {
+            format!("\n  the failure is recorded: fix the script and run `{resume}`, or {force}")
+        }
         (FailureOutcome::NotRecorded, _) => format!(
             "\n  the failure could not be recorded (connection lost): the next run reports migration {version} as \
              interrupted; check whether the statement took effect, then `resume` or `resume --skip`"

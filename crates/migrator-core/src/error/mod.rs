@@ -281,8 +281,24 @@ mod tests {
         assert!(text.contains("rolled back"), "{text}");
         let text = failed(FailureOutcome::Recorded, Some(2)).to_string();
         assert!(text.contains("fix statement 2 and run `resume`"), "{text}");
+        assert!(text.contains("repair by hand and `force 3`"), "{text}");
         let text = failed(FailureOutcome::NotRecorded, Some(2)).to_string();
         assert!(text.contains("interrupted"), "{text}");
+        let down = Error::from(MigrationFailure::new(
+            Version::new(3).unwrap(),
+            "add_users",
+            "migrations/3_add_users.down.sql",
+            Direction::Down,
+            Some(2),
+            3,
+            Some(7),
+            "DROP TABLE nope",
+            FailureOutcome::Recorded,
+            "table \"nope\" does not exist".into(),
+        ))
+        .to_string();
+        assert!(down.contains("finish reverting by hand and `force 3 --reverted`"), "{down}");
+        assert!(!down.contains("`force 3`"), "a down failure never advises recording the migration as applied: {down}");
         let text = failed(FailureOutcome::RolledBack, None).to_string();
         assert!(text.contains("failed at commit"), "{text}");
     }
