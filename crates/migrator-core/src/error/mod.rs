@@ -25,7 +25,11 @@ impl From<MigrationFailure> for Error {
 }
 
 /// Everything that can go wrong, each variant carrying what an operator needs to act.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` output is its message: `fn main() -> Result<(), Box<dyn std::error::Error>>`
+/// prints an error with `Debug`, and the person reading it needs the message (file, line,
+/// what to do), not the structure. Match on the variants to inspect it.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Migration files or directories that cannot be used.
@@ -171,6 +175,12 @@ pub enum Error {
     },
 }
 
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 /// A database driver's error as migrator shows it: the text people read (message, detail,
 /// hint, error code, whatever the driver can tell) with the driver's own error kept for
 /// programs that inspect it. Its text says everything, so it has no
@@ -301,6 +311,28 @@ mod tests {
         assert!(!down.contains("`force 3`"), "a down failure never advises recording the migration as applied: {down}");
         let text = failed(FailureOutcome::RolledBack, None).to_string();
         assert!(text.contains("failed at commit"), "{text}");
+    }
+
+    /// Regression: `main() -> Result<(), Box<dyn Error>>` (the README's pattern) printed a
+    /// Debug dump (`MigrationFailed { failure: MigrationFailure { … PgDatabaseError {`).
+    #[test]
+    fn debug_output_is_the_message_people_read() {
+        let e = Error::from(MigrationFailure::new(
+            Version::new(3).unwrap(),
+            "add_users",
+            "migrations/3_add_users.up.sql",
+            Direction::Up,
+            Some(1),
+            1,
+            Some(1),
+            "SELECT 1/0",
+            FailureOutcome::RolledBack,
+            "division by zero".into(),
+        ));
+        let boxed: Box<dyn std::error::Error> = Box::new(e);
+        let debug = format!("{boxed:?}");
+        assert!(debug.starts_with("migration 3 `add_users` (migrations/3_add_users.up.sql) failed"), "{debug}");
+        assert!(!debug.contains("MigrationFailure {"), "{debug}");
     }
 
     #[test]
