@@ -411,3 +411,38 @@ async fn startup_check_with_mysql_8s_group_concat_cap() {
     assert_eq!(cap, 1024, "the pool's session setting is untouched");
     db.cleanup().await;
 }
+
+/// Regression: a statement larger than the server's `max_allowed_packet` made MariaDB close
+/// the connection ("connection reset by peer", four times, no file, no hint). It is refused
+/// before anything is sent, naming the file, statement and setting; a transactional script
+/// larger than one message (each statement small enough) is sent in several messages of one
+/// transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_over_max_allowed_packet_are_named_and_big_scripts_are_cut() {
+    init_tracing();
+    let db = My::fresh("max_packet").await;
+    let max_packet = db.scalar("SELECT CAST(@@max_allowed_packet AS SIGNED)").await;
+    let dir = Dir::new();
+    dir.up(1, "big", "CREATE TABLE big (b LONGTEXT);\n");
+    let row = "x".repeat(1 << 20);
+    let many: String =
+        (0..(max_packet / (1 << 20) + 4)).map(|_| format!("INSERT INTO big VALUES ('{row}');\n")).collect();
+    assert!(many.len() as i64 > max_packet, "the script is larger than one message");
+    dir.up(2, "many_rows", &many);
+    let report = migrator(&db, &dir).run().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(versions(&report), [1, 2]);
+    assert_eq!(db.scalar("SELECT count(*) FROM big").await, max_packet / (1 << 20) + 4);
+
+    let huge = format!("INSERT INTO big VALUES ('{}');\n", "y".repeat(max_packet as usize + 1));
+    dir.up(3, "huge_row", &format!("SELECT 1;\n{huge}"));
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("3_huge_row.up.sql) failed at statement 2 of 2 (line 2)"), "{text}");
+    assert!(text.contains("max_allowed_packet") && text.contains("nothing of this migration was sent"), "{text}");
+    assert!(!text.contains("reset by peer"), "{text}");
+    let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
+    assert_eq!(failure.outcome, FailureOutcome::NotSent);
+    assert_eq!(db.scalar("SELECT count(*) FROM _migrator_history WHERE version = 3").await, 0, "no trace");
+    assert!(migrator(&db, &dir).status().await.is_ok(), "the server is still there");
+    db.cleanup().await;
+}

@@ -44,8 +44,8 @@ pub struct MySqlDriver {
 
 #[derive(Debug, Default)]
 struct Known {
-    /// `DATABASE()` and whether the server is MariaDB.
-    server: Option<(String, bool)>,
+    /// `DATABASE()`, whether the server is MariaDB, and its `max_allowed_packet`.
+    server: Option<Server>,
     table: Option<HistoryTable>,
 }
 
@@ -86,18 +86,34 @@ fn match_of(rows: &[MySqlRow], expected: &[String]) -> Result<Option<usize>, sql
     Ok(expected_match(clean == 1, &digest, expected))
 }
 
-/// `DATABASE()` and `VERSION()`: the database name and whether the server is MariaDB.
-fn server_of(rows: &[MySqlRow]) -> Result<(String, bool), Error> {
+/// What the driver knows of the server.
+#[derive(Debug, Clone)]
+struct Server {
+    /// `DATABASE()`.
+    database: String,
+    /// Whether it is MariaDB.
+    mariadb: bool,
+    /// `@@max_allowed_packet`: the largest message it accepts.
+    max_packet: usize,
+}
+
+/// `DATABASE()`, `VERSION()` and `@@max_allowed_packet`.
+fn server_of(rows: &[MySqlRow]) -> Result<Server, Error> {
     let row = rows.first().ok_or_else(|| db("reading the database name", sqlx::Error::RowNotFound))?;
     let database: Option<String> = row.try_get(0).map_err(|e| db("reading the database name", e))?;
     let version: String = row.try_get(1).map_err(|e| db("reading the server version", e))?;
     let database = database.ok_or_else(|| Error::Misconfigured {
         reason: "it has no database: name one in the URL (mysql://user@host/database)".to_owned(),
     })?;
-    Ok((database, version.contains("MariaDB")))
+    let max_packet: i64 = row.try_get(2).map_err(|e| db("reading max_allowed_packet", e))?;
+    Ok(Server {
+        database,
+        mariadb: version.contains("MariaDB"),
+        max_packet: usize::try_from(max_packet).unwrap_or(usize::MAX),
+    })
 }
 
-const SERVER_SQL: &str = "SELECT DATABASE(), VERSION()";
+const SERVER_SQL: &str = "SELECT DATABASE(), VERSION(), CAST(@@max_allowed_packet AS SIGNED)";
 
 #[async_trait]
 impl Driver for MySqlDriver {
@@ -163,7 +179,7 @@ impl Driver for MySqlDriver {
 
     async fn lock_holder(&self, table: &HistoryTable) -> Result<Option<String>, Error> {
         let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
-        let (database, _) = server(self, &mut conn).await?;
+        let database = server(self, &mut conn).await?.database;
         let name = crate::key::lock_name(&database, table.name.as_str());
         let results = simple(&mut conn, holder_sql(&name))
             .await
@@ -192,9 +208,9 @@ impl Probe<MySqlConnection> for MySqlProbe {
         let MySqlProbe { driver, conn, table, table_exists } = *self;
         // Detached: the session's connection never returns to the pool, so neither can its lock.
         let mut conn = conn.detach();
-        let (database, mariadb) = server(&driver, &mut conn).await?;
+        let Server { database, mariadb, max_packet } = server(&driver, &mut conn).await?;
         let mut session =
-            MySqlSession { conn, table: table.clone(), mariadb, prefetched: None, restore: String::new() };
+            MySqlSession { conn, table: table.clone(), mariadb, max_packet, prefetched: None, restore: String::new() };
         if lock.enabled {
             let name = crate::key::lock_name(&database, table.name.as_str());
             session.lock(&name, &format!("{database}.{}", table.name), lock.wait, table_exists).await?;
@@ -205,7 +221,7 @@ impl Probe<MySqlConnection> for MySqlProbe {
 
 /// The database name and whether the server is MariaDB: known from an earlier message, or
 /// read now (and kept).
-async fn server(driver: &MySqlDriver, conn: &mut MySqlConnection) -> Result<(String, bool), Error> {
+async fn server(driver: &MySqlDriver, conn: &mut MySqlConnection) -> Result<Server, Error> {
     let known = driver.known().server.clone();
     if let Some(server) = known {
         return Ok(server);
@@ -249,6 +265,8 @@ struct MySqlSession {
     conn: MySqlConnection,
     table: HistoryTable,
     mariadb: bool,
+    /// The server's `max_allowed_packet`: no message may be larger.
+    max_packet: usize,
     /// The history read together with the lock, when the table was known to exist.
     prefetched: Option<History>,
     /// SQL restoring the session variables the previous migration changed.
@@ -260,13 +278,54 @@ fn count(sql: &str) -> usize {
     sql.matches(";\n").count()
 }
 
+/// Room kept in each message besides a statement: the protocol header, a progress update,
+/// `START TRANSACTION`/`COMMIT`.
+const MESSAGE_ROOM: usize = 4096;
+
+/// One message of a transactional job.
+#[derive(Debug, PartialEq, Eq)]
+struct Message {
+    sql: String,
+    /// Statements of the job's body sent in earlier messages.
+    before: usize,
+    /// Statements at the start of this message that are not the body's (the session
+    /// settings and `START TRANSACTION`, in the first message only).
+    prefix: usize,
+}
+
+/// `head`, the body's statements and `tail` in as few messages as `max_packet` allows (one,
+/// unless the script is larger than a message may be), cut between statements.
+fn messages(head: &str, statements: &[String], tail: &str, max_packet: usize) -> Vec<Message> {
+    let limit = max_packet.saturating_sub(MESSAGE_ROOM);
+    let mut messages = Vec::new();
+    let mut current = Message { sql: head.to_owned(), before: 0, prefix: count(head) };
+    let mut in_current = 0;
+    for (i, statement) in statements.iter().enumerate() {
+        let piece = format!("{statement};\n");
+        if in_current > 0 && current.sql.len() + piece.len() > limit {
+            messages.push(std::mem::replace(&mut current, Message { sql: String::new(), before: i, prefix: 0 }));
+            in_current = 0;
+        }
+        current.sql.push_str(&piece);
+        in_current += 1;
+    }
+    if in_current > 0 && current.sql.len() + tail.len() > limit {
+        messages
+            .push(std::mem::replace(&mut current, Message { sql: String::new(), before: statements.len(), prefix: 0 }));
+    }
+    current.sql.push_str(tail);
+    messages.push(current);
+    messages
+}
+
 impl MySqlSession {
     /// `GET_LOCK` waits on the server for at most `wait` (never a client-side timeout, which
     /// could leave a lock granted after the client gave up). The result is checked: 1 got it,
     /// 0 timed out, NULL an error (MariaDB answers NULL to a negative timeout at once).
     async fn lock(&mut self, name: &str, shown: &str, wait: Duration, read: bool) -> Result<(), Error> {
         let started = Instant::now();
-        let seconds = wait.as_secs_f64();
+        // The server's own bound: MariaDB answers 0 at once to 1e12 seconds.
+        let seconds = wait.as_secs_f64().min(MAX_LOCK_WAIT as f64);
         let mut sql = format!("SELECT GET_LOCK({}, {seconds:.3})", sql::literal(name));
         if read {
             sql.push_str(";\n");
@@ -351,6 +410,22 @@ impl MySqlSession {
         (texts.into_iter().skip(job.start).collect(), changed)
     }
 
+    /// The error for the first statement (of those the job runs) too large for the server's
+    /// `max_allowed_packet`, found before anything is sent: MySQL answers an oversized
+    /// message by closing the connection ("connection reset by peer"), naming nothing.
+    fn oversized(&self, job: &Job<'_, MySqlConnection>, statements: &[String]) -> Option<Error> {
+        let (offset, statement) =
+            statements.iter().enumerate().find(|(_, s)| s.len().saturating_add(MESSAGE_ROOM) > self.max_packet)?;
+        let reason = format!(
+            "the statement is {} bytes, more than the server accepts in one message (max_allowed_packet = {} bytes); \
+             nothing of this migration was sent. Raise max_allowed_packet on the server (SET GLOBAL \
+             max_allowed_packet = …; new connections get it), or split the statement",
+            statement.len(),
+            self.max_packet
+        );
+        Some(job.failure(Some(job.start + offset), FailureOutcome::NotSent, reason.into()).into())
+    }
+
     fn failure(
         job: &Job<'_, MySqlConnection>,
         index: Option<usize>,
@@ -378,22 +453,30 @@ impl MySqlSession {
         match job.step.body {
             Body::Sql(_) => {
                 let (statements, changed) = Self::statements(&job);
+                if let Some(refused) = self.oversized(&job, &statements) {
+                    return Err(refused);
+                }
                 let head = format!("{}{}{limits}START TRANSACTION;\n", self.restore, changed.save_sql());
-                let prefix = count(&head);
-                let body: String = statements.iter().map(|s| format!("{s};\n")).collect();
-                let sql = format!("{head}{body}{history};\nCOMMIT");
-                match simple(&mut self.conn, sql).await {
-                    Ok(_) => {
-                        self.restore = changed.restore_sql();
-                        Ok(Executed { statements: statements.len(), duration: started.elapsed() })
+                let tail = format!("{history};\nCOMMIT");
+                // One message, unless the server's max_allowed_packet says otherwise: then
+                // as many messages, in the same transaction, as it takes.
+                let messages = messages(&head, &statements, &tail, self.max_packet);
+                let mut outcome = Ok(());
+                for message in &messages {
+                    if let Err(Failed { completed, error, .. }) = simple(&mut self.conn, message.sql.clone()).await {
+                        outcome = Err((message, completed, error));
+                        break;
                     }
-                    Err(Failed { completed, error, .. }) => {
+                }
+                self.restore = changed.restore_sql();
+                match outcome {
+                    Ok(()) => Ok(Executed { statements: statements.len(), duration: started.elapsed() }),
+                    Err((message, completed, error)) => {
                         self.rollback().await;
-                        self.restore = changed.restore_sql();
-                        if completed < prefix {
+                        if completed < message.prefix {
                             return Err(db("preparing the migration's session", error));
                         }
-                        let at = completed - prefix;
+                        let at = message.before + completed - message.prefix;
                         if at < statements.len() {
                             Err(Self::failure(&job, Some(job.start + at), FailureOutcome::RolledBack, error))
                         } else if at == statements.len() {
@@ -437,6 +520,9 @@ impl MySqlSession {
         let version = job.row.version.get();
         let limits = self.limits(&job)?;
         let (statements, changed) = Self::statements(&job);
+        if let Some(refused) = self.oversized(&job, &statements) {
+            return Err(refused);
+        }
         let record = sql::upsert(&self.table, &job.row, Execution::AsRecorded);
         let head = format!("{}{}{limits}{record}", self.restore, changed.save_sql());
         simple(&mut self.conn, head)
@@ -611,6 +697,29 @@ impl Session<MySqlConnection> for MySqlSession {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_script_larger_than_a_message_is_cut_between_statements() {
+        let head = "SET a = 1;\nSTART TRANSACTION;\n";
+        let statements: Vec<String> =
+            (0..4).map(|i| format!("INSERT INTO t VALUES ('{}')", "x".repeat(3000 + i))).collect();
+        let tail = "UPDATE h SET x = 1;\nCOMMIT";
+        let one = messages(head, &statements, tail, 1 << 20);
+        assert_eq!(one.len(), 1, "a script that fits goes in one message");
+        assert_eq!(
+            one[0].sql,
+            format!("{head}{}{tail}", statements.iter().map(|s| format!("{s};\n")).collect::<String>())
+        );
+        let cut = messages(head, &statements, tail, 4096 + 7000);
+        assert_eq!(cut.iter().map(|m| (m.before, m.prefix)).collect::<Vec<_>>(), [(0, 2), (2, 0)]);
+        assert!(cut.iter().all(|m| m.sql.len() <= 7000), "{:?}", cut.iter().map(|m| m.sql.len()).collect::<Vec<_>>());
+        let joined: String = cut.iter().map(|m| m.sql.as_str()).collect();
+        assert_eq!(joined, one[0].sql, "nothing lost, nothing repeated");
+        let long_tail = format!("UPDATE h SET x = '{}';\nCOMMIT", "y".repeat(1500));
+        let cut = messages(head, &statements, &long_tail, 4096 + 7000);
+        assert_eq!(cut.iter().map(|m| (m.before, m.prefix)).collect::<Vec<_>>(), [(0, 2), (2, 0), (4, 0)]);
+        assert_eq!(cut[2].sql, long_tail, "the history write and COMMIT in a message of their own");
+    }
 
     #[test]
     fn statement_counting() {

@@ -17,6 +17,9 @@ pub enum FailureOutcome {
     /// It ran statement by statement and recording the failure failed too (the connection
     /// was lost): the next run reports the migration as interrupted.
     NotRecorded,
+    /// Nothing of it was sent: the statement could not be sent as it is (too large for the
+    /// server's message size). The history is as it was.
+    NotSent,
 }
 
 /// A failed migration step: which migration, which statement, what was left behind.
@@ -123,6 +126,11 @@ fn display_failure(failure: &MigrationFailure) -> String {
         ),
         (FailureOutcome::Recorded, None) => {
             format!("\n  the failure is recorded: fix the script and run `{resume}`, or {force}")
+        }
+        (FailureOutcome::NotSent, _) => {
+            "\n  nothing of this attempt was sent to the database and the history is as it \
+                                          was: fix the script or the server setting and run again"
+                .to_owned()
         }
         (FailureOutcome::NotRecorded, _) => format!(
             "\n  the failure could not be recorded (connection lost): the next run reports migration {version} as \
