@@ -31,6 +31,21 @@ pub fn snippet(text: &str) -> String {
     out
 }
 
+/// `message` without a trailing ` (crate_name::module:123)` that some libraries append to
+/// their messages: a position in their source code, which reads like a line of the user's
+/// script.
+pub fn without_code_location(message: &str) -> &str {
+    let Some(open) = message.rfind(" (") else { return message };
+    let Some(inner) = message.get(open + 2..).and_then(|rest| rest.strip_suffix(')')) else { return message };
+    let looks_like_code = inner.contains("::")
+        && inner.rsplit_once(':').is_some_and(|(path, line)| {
+            !line.is_empty()
+                && line.bytes().all(|b| b.is_ascii_digit())
+                && path.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+        });
+    if looks_like_code { message.get(..open).unwrap_or(message) } else { message }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +63,19 @@ mod tests {
         assert_eq!(snippet("SELECT 1"), "SELECT 1");
         assert_eq!(snippet("INSERT INTO t\nVALUES (1)"), "INSERT INTO t …");
         assert_eq!(snippet(&"x".repeat(200)).chars().count(), 122);
+    }
+
+    #[test]
+    fn code_locations_are_dropped_and_nothing_else() {
+        assert_eq!(
+            without_code_location("unexpected message: CopyOutResponse (sqlx_postgres::connection::executor:366)"),
+            "unexpected message: CopyOutResponse"
+        );
+        assert_eq!(
+            without_code_location("relation \"t\" does not exist (line 3)"),
+            "relation \"t\" does not exist (line 3)"
+        );
+        assert_eq!(without_code_location("x (a::b)"), "x (a::b)");
+        assert_eq!(without_code_location("plain"), "plain");
     }
 }

@@ -58,7 +58,7 @@ pub(crate) fn describe(error: &sqlx::Error) -> String {
             ),
             None => db.message().to_owned(),
         },
-        other => other.to_string(),
+        other => migrator_core::text::without_code_location(&other.to_string()).to_owned(),
     }
 }
 

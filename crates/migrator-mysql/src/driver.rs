@@ -471,6 +471,11 @@ impl MySqlSession {
                 self.restore = changed.restore_sql();
                 match outcome {
                     Ok(()) => Ok(Executed { statements: statements.len(), duration: started.elapsed() }),
+                    Err((_, _, error)) if !matches!(error, sqlx::Error::Database(_)) => {
+                        // The client, not the server, failed: the server may have gone on and
+                        // committed; this connection cannot tell.
+                        Err(Self::failure(&job, None, FailureOutcome::Unknown, error))
+                    }
                     Err((message, completed, error)) => {
                         self.rollback().await;
                         if completed < message.prefix {

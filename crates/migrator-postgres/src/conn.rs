@@ -66,7 +66,7 @@ pub(crate) fn describe(error: &sqlx::Error) -> String {
             }
             None => db.message().to_owned(),
         },
-        other => other.to_string(),
+        other => migrator_core::text::without_code_location(&other.to_string()).to_owned(),
     }
 }
 
@@ -77,7 +77,7 @@ pub(crate) fn describe_short(error: &sqlx::Error) -> String {
             Some(pg) => format!("{} [SQLSTATE {}]", pg.message(), pg.code()),
             None => db.message().to_owned(),
         },
-        other => other.to_string(),
+        other => migrator_core::text::without_code_location(&other.to_string()).to_owned(),
     }
 }
 

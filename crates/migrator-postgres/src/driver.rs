@@ -205,6 +205,8 @@ impl Probe<PgConnection> for PgProbe {
             session_sql: String::new(),
             fence: String::new(),
             lease: None,
+            pid: None,
+            pool: driver.pool.clone(),
         };
         // Keep the connection from lingering after the client is gone (PostgreSQL 14+).
         if session.conn.server_version_num().is_some_and(|v| v >= 140_000) {
@@ -306,6 +308,12 @@ struct PgSession {
     fence: String,
     /// The lease, with the lease lock.
     lease: Option<Lease>,
+    /// The server process of this session's connection, when known to be this session's
+    /// own (the session lock checks it); behind a pooler it is not.
+    pid: Option<i64>,
+    /// The application's pool, to look at this session from outside when its own
+    /// connection can no longer tell what happened.
+    pool: PgPool,
 }
 
 impl PgSession {
@@ -349,6 +357,7 @@ impl PgSession {
                         });
                     }
                     self.fence = session_fence(pid);
+                    self.pid = Some(pid);
                     let got = lock_result(results.get(statements_before + 1))?;
                     (got, results.into_iter().nth(statements_before + 2))
                 }
@@ -490,6 +499,13 @@ impl PgSession {
                 let sql = format!("{}BEGIN;\n{limits}{body}\n;\n{}{history};\nCOMMIT", self.reset(), self.fence);
                 match simple(&mut self.conn, sql).await {
                     Ok(_) => Ok(Executed { statements: body_count, duration: started.elapsed() }),
+                    Err(Failed { completed, error, .. }) if !matches!(error, sqlx::Error::Database(_)) => {
+                        // The client, not the server, failed (a broken connection, a message
+                        // it could not read): the server may have gone on and committed.
+                        let outcome = self.settle(&job).await;
+                        let at = completed.checked_sub(prefix).filter(|at| *at < body_count);
+                        Err(Self::failure(&job, at.map(|at| job.start + at), outcome, error))
+                    }
                     Err(Failed { completed, error, .. }) => {
                         self.rollback().await;
                         if let Some(fenced) = self.fence_error(&error) {
@@ -534,6 +550,41 @@ impl PgSession {
                 }
                 tx.commit().await.map_err(|e| Self::failure(&job, None, FailureOutcome::RolledBack, e))?;
                 Ok(Executed { statements: 1, duration: started.elapsed() })
+            }
+        }
+    }
+
+    /// What became of a transactional job whose connection failed on the client's side:
+    /// waits (up to 10 s) until the session's server process has finished the message, then
+    /// reads the job's history row from another connection. `Committed` when the row says
+    /// the job is done, `RolledBack` when the transaction ended without it, `Unknown` when
+    /// that cannot be told (no server process to watch, behind a pooler).
+    async fn settle(&mut self, job: &Job<'_, PgConnection>) -> FailureOutcome {
+        let Some(pid) = self.pid else { return FailureOutcome::Unknown };
+        let started = Instant::now();
+        let version = job.row.version.get();
+        let probe = format!(
+            "SELECT coalesce((SELECT state <> 'active' FROM pg_stat_activity WHERE pid = {pid}), true);\n\
+             SELECT count(*)::int8 FROM {} WHERE version = {version} AND state = 'applied' AND checksum = {}",
+            self.table.qualified('"'),
+            sql::literal(&job.row.checksum)
+        );
+        loop {
+            let answer = match self.pool.acquire().await {
+                Ok(mut conn) => simple(&mut conn, probe.clone()).await.ok(),
+                Err(_) => None,
+            };
+            let finished = answer.as_ref().and_then(|r| r.first()?.first()?.try_get::<bool, _>(0).ok());
+            let applied = answer.as_ref().and_then(|r| r.get(1)?.first()?.try_get::<i64, _>(0).ok());
+            match (finished, applied, job.direction) {
+                (Some(true), Some(n), Direction::Up) => {
+                    return if n > 0 { FailureOutcome::Committed } else { FailureOutcome::RolledBack };
+                }
+                (Some(true), Some(n), Direction::Down) => {
+                    return if n == 0 { FailureOutcome::Committed } else { FailureOutcome::RolledBack };
+                }
+                _ if started.elapsed() > Duration::from_secs(10) => return FailureOutcome::Unknown,
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
     }

@@ -16,7 +16,7 @@ pub(crate) fn describe(error: &sqlx::Error) -> String {
             Some(code) => format!("{} [SQLite error {code}]", db.message()),
             None => db.message().to_owned(),
         },
-        other => other.to_string(),
+        other => migrator_core::text::without_code_location(&other.to_string()).to_owned(),
     }
 }
 

@@ -17,6 +17,12 @@ pub enum FailureOutcome {
     /// It ran statement by statement and recording the failure failed too (the connection
     /// was lost): the next run reports the migration as interrupted.
     NotRecorded,
+    /// The connection failed on the client's side while the transaction ran, and the
+    /// server committed it anyway: the migration is applied (or, going down, reverted).
+    Committed,
+    /// The connection failed on the client's side while the transaction ran, and whether
+    /// the server committed it cannot be told from here.
+    Unknown,
     /// Nothing of it was sent: the statement could not be sent as it is (too large for the
     /// server's message size). The history is as it was.
     NotSent,
@@ -93,7 +99,12 @@ fn display_failure(failure: &MigrationFailure) -> String {
         Direction::Up => "migration",
         Direction::Down => "down migration",
     };
-    let mut text = format!("{what} {version} `{name}` ({origin}) failed ");
+    // A connection that broke on the client's side is not a failed statement.
+    let verb = match outcome {
+        FailureOutcome::Committed | FailureOutcome::Unknown => "lost its connection",
+        _ => "failed",
+    };
+    let mut text = format!("{what} {version} `{name}` ({origin}) {verb} ");
     match statement {
         Some(index) => {
             text.push_str(&format!("at statement {index} of {total}"));
@@ -127,6 +138,22 @@ fn display_failure(failure: &MigrationFailure) -> String {
         (FailureOutcome::Recorded, None) => {
             format!("\n  the failure is recorded: fix the script and run `{resume}`, or {force}")
         }
+        (FailureOutcome::Committed, _) => format!(
+            "\n  the connection failed after the server had run the whole transaction, which committed: migration \
+             {version} {} (its history row says so). Nothing needs repairing; run again to continue with the rest",
+            match direction {
+                Direction::Up => "is applied",
+                Direction::Down => "is reverted",
+            }
+        ),
+        (FailureOutcome::Unknown, _) => format!(
+            "\n  the connection failed while the transaction ran, so whether it committed is not known here: run \
+             `status`; if migration {version} shows {}, it committed; otherwise fix the script and run again",
+            match direction {
+                Direction::Up => "applied",
+                Direction::Down => "pending",
+            }
+        ),
         (FailureOutcome::NotSent, _) => {
             "\n  nothing of this attempt was sent to the database and the history is as it \
                                           was: fix the script or the server setting and run again"
