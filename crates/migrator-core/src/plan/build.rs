@@ -11,6 +11,8 @@ use crate::text::human;
 
 /// The shortest lease that can be renewed reliably.
 pub(crate) const MIN_LEASE_TTL: Duration = Duration::from_millis(300);
+/// The longest lease: a dead holder blocks others this long.
+pub(crate) const MAX_LEASE_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// The options a migrator is built with, as far as the backend must support them.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +74,16 @@ pub(crate) fn check_build<'a>(
                 reason: format!(
                     "too short to be renewed reliably: use at least {} (30s is the default)",
                     human(MIN_LEASE_TTL)
+                ),
+            });
+        }
+        if lease.ttl > MAX_LEASE_TTL {
+            return Err(Error::InvalidOption {
+                option: "lease time to live",
+                value: human(lease.ttl),
+                reason: format!(
+                    "a dead holder would block every other runner that long: use at most {} (30s is the default)",
+                    human(MAX_LEASE_TTL)
                 ),
             });
         }
@@ -168,6 +180,7 @@ mod tests {
             ),
             (sqlite, Requested { strategy: lease(30_000), ..PLAIN }, "SQLite cannot take the lease lock"),
             (pg, Requested { strategy: lease(100), ..PLAIN }, "invalid lease time to live `100ms`: too short"),
+            (pg, Requested { strategy: lease(u64::MAX), ..PLAIN }, "invalid lease time to live"),
         ];
         for (caps, requested, expect) in cases {
             let got = refused(caps, requested, Vec::new());
