@@ -44,11 +44,24 @@
 //! `max_execution_time`, so a statement-timeout directive is refused there), and the session
 //! variables a migration's `SET`s change are restored before the next one.
 //!
+//! # Writing migrations
+//!
+//! One directory, `{version}_{name}.up.sql` with an optional `{version}_{name}.down.sql` per
+//! migration: the rules for file names are in [`migrator_core::source`], the `-- migrator:`
+//! directives (`no-transaction`, `allow`, `irreversible`, `phase contract`, `lock-timeout`,
+//! `statement-timeout`) in [`migrator_core::directive`], and the safety rules the linter
+//! applies in [`lint`] ([`lint::RULES`]). Rust-code migrations join the same ordered set
+//! ([`RustMigration`]).
+//!
+//! Everything an application names is re-exported here from [`migrator_core::app`], the same
+//! way on every backend.
+//!
 //! # Features
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `testing` | [`testing`]: fresh migrated databases per test, `#[migrator_mysql::test]`, drift checks |
+#![cfg_attr(feature = "testing", doc = "| `testing` | [`testing`]: fresh migrated databases per test, `#[migrator_mysql::test]`, drift checks |")]
+#![cfg_attr(not(feature = "testing"), doc = "| `testing` | the `testing` module (build the docs with `--features testing`, as docs.rs does): fresh migrated databases per test, `#[migrator_mysql::test]`, drift checks |")]
 
 mod conn;
 mod driver;

@@ -61,12 +61,24 @@
 //!
 //! Rust-code migrations receive a `&mut sqlx::SqliteConnection` inside their transaction.
 //!
+//! # Writing migrations
+//!
+//! One directory, `{version}_{name}.up.sql` with an optional `{version}_{name}.down.sql` per
+//! migration: the rules for file names are in [`migrator_core::source`], the `-- migrator:`
+//! directives (`no-transaction`, `allow`, `irreversible`, `phase contract`, `lock-timeout`,
+//! `statement-timeout`) in [`migrator_core::directive`], and the safety rules the linter
+//! applies in [`lint`] ([`lint::RULES`]). Rust-code migrations join the same ordered set
+//! ([`RustMigration`]).
+//!
+//! Everything an application names is re-exported here from [`migrator_core::app`], the same
+//! way on every backend.
+//!
 //! # Features
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `testing` | [`testing`]: a fresh migrated database file per test (copied from a template), `#[migrator_sqlite::test]`, drift checks |
-//! The items of `migrator-core` that applications need are re-exported here.
+#![cfg_attr(feature = "testing", doc = "| `testing` | [`testing`]: a fresh migrated database file per test (copied from a template), `#[migrator_sqlite::test]`, drift checks |")]
+#![cfg_attr(not(feature = "testing"), doc = "| `testing` | the `testing` module (build the docs with `--features testing`, as docs.rs does): a fresh migrated database file per test (copied from a template), `#[migrator_sqlite::test]`, drift checks |")]
 
 mod conn;
 mod driver;
