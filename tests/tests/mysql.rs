@@ -446,3 +446,22 @@ async fn statements_over_max_allowed_packet_are_named_and_big_scripts_are_cut() 
     assert!(migrator(&db, &dir).status().await.is_ok(), "the server is still there");
     db.cleanup().await;
 }
+
+/// Regression: MySQL's syntax errors quote the SQL after the error position, which was
+/// migrator's own history write sent after the user's statement (and "at line N" counted
+/// lines of that message, not of the file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syntax_errors_quote_only_the_users_statement() {
+    let db = My::fresh("syntax_error_quote").await;
+    let dir = Dir::new();
+    dir.up(1, "ddl_then_typo", "CREATE TABLE a (id INT);\nSELEC 1;\n");
+    dir.up(2, "dml_then_typo", "INSERT INTO a VALUES (1);\nSELEC 2;\n");
+    let e = migrator(&db, &dir).run().await.unwrap_err().to_string();
+    assert!(e.contains("(line 2)") && e.contains("near 'SELEC 1'"), "{e}");
+    assert!(!e.contains("_migrator_history") && !e.contains("at line"), "{e}");
+    migrator(&db, &dir).force(1).await.unwrap();
+    let e = migrator(&db, &dir).run().await.unwrap_err().to_string();
+    assert!(e.contains("near 'SELEC 2'"), "{e}");
+    assert!(!e.contains("_migrator_history") && !e.contains("COMMIT"), "{e}");
+    db.cleanup().await;
+}

@@ -52,7 +52,7 @@ pub(crate) fn describe(error: &sqlx::Error) -> String {
         sqlx::Error::Database(db) => match db.try_downcast_ref::<MySqlDatabaseError>() {
             Some(my) => format!(
                 "{} [error {}{}]",
-                my.message(),
+                without_our_sql(my.message()),
                 my.number(),
                 my.code().map(|c| format!(", SQLSTATE {c}")).unwrap_or_default()
             ),
@@ -60,6 +60,26 @@ pub(crate) fn describe(error: &sqlx::Error) -> String {
         },
         other => migrator_core::text::without_code_location(&other.to_string()).to_owned(),
     }
+}
+
+/// A syntax error's quote of the SQL after the error (`near '…' at line N`) without what
+/// migrator sent after the user's statement (its history writes follow the statement after
+/// `;\n`) and without the line, which counts lines of migrator's message, not of the file
+/// (the failure names the file's line).
+fn without_our_sql(message: &str) -> String {
+    let Some(start) = message.find("near '").map(|i| i + "near '".len()) else { return message.to_owned() };
+    let Some(end) = message.rfind("' at line ") else { return message.to_owned() };
+    let (Some(head), Some(quoted)) = (message.get(..start), message.get(start..end)) else {
+        return message.to_owned();
+    };
+    if end < start {
+        return message.to_owned();
+    }
+    let quoted = match quoted.find(";\n") {
+        Some(cut) => quoted.get(..cut).unwrap_or(quoted),
+        None => quoted,
+    };
+    format!("{head}{}'", quoted.trim_end_matches("..."))
 }
 
 /// `error` as a boxed [`DatabaseError`], described for people.
@@ -82,5 +102,21 @@ impl ReadRow for Columns<'_> {
 
     fn text(&self, column: &str) -> Result<Option<String>, BoxError> {
         Ok(self.0.try_get(column)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_do_not_quote_migrators_own_sql() {
+        let server = "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server \
+                      version for the right syntax to use near 'SELEC 1;\nUPDATE `_migrator_history` SET state = \
+                      'applied', statements_done = ...' at line 1";
+        let clean = without_our_sql(server);
+        assert!(clean.ends_with("near 'SELEC 1'"), "{clean}");
+        assert!(!clean.contains("_migrator_history") && !clean.contains("at line"), "{clean}");
+        assert_eq!(without_our_sql("Table 'db.nope' doesn't exist"), "Table 'db.nope' doesn't exist");
     }
 }

@@ -60,8 +60,14 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-#![cfg_attr(feature = "testing", doc = "| `testing` | [`testing`]: fresh migrated databases per test, `#[migrator_mysql::test]`, drift checks |")]
-#![cfg_attr(not(feature = "testing"), doc = "| `testing` | the `testing` module (build the docs with `--features testing`, as docs.rs does): fresh migrated databases per test, `#[migrator_mysql::test]`, drift checks |")]
+#![cfg_attr(
+    feature = "testing",
+    doc = "| `testing` | [`testing`]: fresh migrated databases per test, `#[migrator_mysql::test]`, drift checks |"
+)]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "| `testing` | the `testing` module (build the docs with `--features testing`, as docs.rs does): fresh migrated databases per test, `#[migrator_mysql::test]`, drift checks |"
+)]
 
 mod conn;
 mod driver;

@@ -77,8 +77,14 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-#![cfg_attr(feature = "testing", doc = "| `testing` | [`testing`]: a fresh migrated database file per test (copied from a template), `#[migrator_sqlite::test]`, drift checks |")]
-#![cfg_attr(not(feature = "testing"), doc = "| `testing` | the `testing` module (build the docs with `--features testing`, as docs.rs does): a fresh migrated database file per test (copied from a template), `#[migrator_sqlite::test]`, drift checks |")]
+#![cfg_attr(
+    feature = "testing",
+    doc = "| `testing` | [`testing`]: a fresh migrated database file per test (copied from a template), `#[migrator_sqlite::test]`, drift checks |"
+)]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "| `testing` | the `testing` module (build the docs with `--features testing`, as docs.rs does): a fresh migrated database file per test (copied from a template), `#[migrator_sqlite::test]`, drift checks |"
+)]
 
 mod conn;
 mod driver;
