@@ -7,7 +7,7 @@ use crate::checksum::{Checksum, StatementRecord, statement_hash};
 use crate::dialect::Dialect;
 use crate::directive::{self, Directives, ScriptKind};
 use crate::error::{Error, LoadError, Problem, ProblemKind};
-use crate::split::{self, SplitError, Statement};
+use crate::split::{self, Lines, SplitError, Statement};
 
 /// An up or down SQL script of a migration.
 ///
@@ -46,13 +46,14 @@ impl Script {
         dialect: Dialect,
     ) -> Result<Script, Vec<Problem>> {
         let mut errors = Vec::new();
-        let source_line = |line: usize| directive::lines(&text).nth(line.saturating_sub(1)).map(str::to_owned);
+        let lines = Lines::new(&text);
         let directives = match directive::parse(&text, kind, true) {
             Ok(directives) => directives,
             Err(found) => {
                 errors.extend(found.into_iter().map(|e| Problem {
                     kind: ProblemKind::Directive,
-                    source_line: source_line(e.line),
+                    source: lines.excerpt_line(e.line),
+                    caret: None,
                     error: LoadError { path: path.to_string(), line: Some(e.line), column: None, message: e.message },
                 }));
                 Directives::default()
@@ -70,9 +71,11 @@ impl Script {
         }
         let statements = split::split(&text, dialect);
         if let Err(e) = &statements {
+            let (source, caret) = lines.excerpt_at(e.offset);
             errors.push(Problem {
                 kind: ProblemKind::Split,
-                source_line: source_line(e.line),
+                source: Some(source),
+                caret: Some(caret),
                 error: split_load_error(&path, e),
             });
         }

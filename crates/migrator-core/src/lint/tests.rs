@@ -371,11 +371,57 @@ fn load_errors_are_fatal_findings() {
         [
             ("unknown-directive", Level::Fatal, 1, 1),
             ("parse-error", Level::Fatal, 1, 8),
-            ("invalid-migration", Level::Fatal, 1, 1),
+            // An empty file has no line to point at.
+            ("invalid-migration", Level::Fatal, 0, 0),
             ("drop-column", Level::Deny, 1, 15),
         ]
     );
     assert_eq!(report.findings()[0].source_line.as_deref(), Some("-- migrator:no-transactoin"));
+    let empty = report.findings()[2].to_string();
+    assert!(
+        empty.starts_with("3_c.up.sql: fatal[invalid-migration]: ") || empty.contains("/3_c.up.sql: fatal"),
+        "{empty}"
+    );
+    assert!(!empty.contains("migrator:allow"), "{empty}");
+}
+
+#[test]
+fn a_missing_directory_is_a_finding_without_position_or_allow_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing_dir");
+    let report = check_dir(&missing, "missing_dir", Dialect::Postgres, &LintOptions::new()).report();
+    let finding = &report.findings()[0];
+    assert_eq!((finding.rule, finding.line, finding.column), ("invalid-migration", 0, 0));
+    let text = finding.to_string();
+    assert!(
+        text.starts_with("missing_dir: fatal[invalid-migration]: the migrations directory does not exist"),
+        "{text}"
+    );
+    assert!(!text.contains(":1:1") && !text.contains("allow"), "{text}");
+}
+
+#[test]
+fn findings_on_a_huge_line_show_a_window_around_the_column() {
+    let sql = format!("{}ALTER TABLE users DROP COLUMN legacy;{}", "SELECT 1;".repeat(500), "SELECT 2;".repeat(500));
+    let found = report(&sql, Dialect::Postgres);
+    let finding = found.findings().iter().find(|f| f.rule == "drop-column").unwrap();
+    assert_eq!((finding.line, finding.column), (1, 4519));
+    let source = finding.source_line.as_deref().unwrap();
+    assert!(source.chars().count() <= 122 && source.starts_with('…') && source.ends_with('…'), "{source}");
+    let at: String = source.chars().skip(finding.source_column - 1).take(11).collect();
+    assert_eq!(at, "DROP COLUMN");
+    assert!(finding.to_string().len() < 1_000, "{finding}");
+}
+
+#[test]
+fn the_human_report_lists_fifty_findings_then_counts_the_rest() {
+    let sql = "DROP TABLE IF EXISTS zz;\n".repeat(60);
+    let found = report(&sql, Dialect::Postgres);
+    assert_eq!(found.findings().len(), 60);
+    let text = found.to_string();
+    assert_eq!(text.matches("deny[drop-table]").count(), LintReport::LISTED);
+    assert!(text.contains("… and 10 more findings (run `migrator lint` for all)"), "{text}");
+    assert!(text.ends_with("60 findings: 60 deny"), "{text}");
 }
 
 #[test]

@@ -130,6 +130,7 @@ mod walker;
 
 use crate::dialect::Dialect;
 use lexer::Lexer;
+pub(crate) use lines::{Lines, write_source};
 pub use token::{SplitError, SplitErrorKind, Statement, Token, TokenKind};
 use walker::Walker;
 

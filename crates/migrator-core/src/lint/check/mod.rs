@@ -19,7 +19,9 @@ use crate::version::Phase;
 
 use super::rules::{self, Rule};
 use super::schema::{self, Column, ColumnDef, NotNullCheck, Schema, Table, parse_column, parse_type};
-use super::tokens::{Cursor, Lines, Name, Tok, find_top_level, has_top_level, split_commas, statement_tokens};
+use crate::split::Lines;
+
+use super::tokens::{Cursor, Name, Tok, find_top_level, has_top_level, split_commas, statement_tokens};
 
 /// A finding before levels, allows and positions are applied.
 #[derive(Debug)]
