@@ -130,7 +130,7 @@ mod walker;
 
 use crate::dialect::Dialect;
 use lexer::Lexer;
-pub(crate) use lines::{Lines, write_source};
+pub(crate) use lines::{Lines, printable, write_source};
 pub use token::{SplitError, SplitErrorKind, Statement, Token, TokenKind};
 use walker::Walker;
 
