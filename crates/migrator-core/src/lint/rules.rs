@@ -102,8 +102,8 @@ rules! {
         "a `-- migrator:` line that migrator does not understand",
         "fix the directive: known directives are no-transaction, allow, irreversible, phase, lock-timeout and statement-timeout";
     PARSE_ERROR = "parse-error", postgres: FATAL, mysql: FATAL, sqlite: FATAL,
-        "the file cannot be split into statements (an unterminated quote, dollar quote, comment or block)",
-        "close the construct that is left open";
+        "the file cannot be split into statements (an unterminated quote, dollar quote, comment or block), or holds what no server runs from a migration: a NUL byte, a control or bidirectional formatting character, a client command (psql `\\connect`, `DELIMITER`), `COPY … FROM STDIN`",
+        "fix the SQL as the message says";
     INVALID_MIGRATION = "invalid-migration", postgres: FATAL, mysql: FATAL, sqlite: FATAL,
         "a migration file or directory that cannot be loaded (its name, version, encoding or an empty up script)",
         "fix the file as the message says";

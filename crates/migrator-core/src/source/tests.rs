@@ -312,3 +312,25 @@ fn files_over_the_size_limit_are_refused_before_reading() {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(errors[0].starts_with("m/1_huge.up.sql: the file is 64.0 MiB, over the 64 MiB limit"), "{errors:#?}");
 }
+
+#[test]
+fn nul_bytes_copy_and_client_commands_are_refused_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_nul.up.sql", b"CREATE TABLE a (id int);\0");
+    write(dir.path(), "2_copy.up.sql", b"CREATE TABLE b (id int);\nCOPY b FROM STDIN;\n1\n\\.\n");
+    write(dir.path(), "3_psql.up.sql", b"\\connect other\nCREATE TABLE c (id int);\n");
+    let errors = load_errors(dir.path());
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(errors[0].starts_with("m/1_nul.up.sql:1:25: NUL byte at line 1, column 25"), "{errors:#?}");
+    assert!(errors[1].starts_with("m/2_copy.up.sql:2:1: `COPY … FROM STDIN` at line 2"), "{errors:#?}");
+    assert!(errors[2].starts_with("m/3_psql.up.sql:1:1: psql command `\\connect other`"), "{errors:#?}");
+    let report = crate::lint::lint_dir(dir.path(), Dialect::Postgres, &crate::lint::LintOptions::new());
+    let fatal: Vec<(&str, usize, usize)> = report
+        .findings()
+        .iter()
+        .filter(|f| f.rule == "parse-error")
+        .map(|f| (f.file.as_str(), f.line, f.column))
+        .collect();
+    assert_eq!(fatal.len(), 3, "{report}");
+    assert!(report.findings().iter().filter(|f| f.rule == "parse-error").all(|f| f.level == crate::lint::Level::Fatal));
+}

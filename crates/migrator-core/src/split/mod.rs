@@ -100,10 +100,33 @@
 //! An input that ends inside a block is [`SplitErrorKind::UnterminatedBlock`], reported
 //! at the innermost block that is still open.
 //!
+//! # Refused input
+//!
+//! Some text splits, but no server runs it from a migration; it is refused with its line
+//! and column instead of failing (or hanging) at runtime:
+//!
+//! * a NUL byte anywhere ([`SplitErrorKind::NulByte`]): PostgreSQL rejects the message and
+//!   SQLite stops reading at it; a control character (U+0001–U+001F but tab, line breaks,
+//!   vertical tab and form feed, and U+007F) outside strings, quoted identifiers and
+//!   comments ([`SplitErrorKind::ControlCharacter`]); a bidirectional formatting character
+//!   (U+202A–U+202E, U+2066–U+2069) anywhere ([`SplitErrorKind::BidiControl`]): it makes
+//!   the script display in another order than the server reads it ("Trojan Source");
+//! * client commands ([`SplitErrorKind::ClientCommand`]): a psql backslash command
+//!   (`\connect`, `\i`, `\set`, `\.`) anywhere outside strings and comments in PostgreSQL,
+//!   a mysql client backslash command at the start of a MySQL statement (and `DELIMITER`,
+//!   [`SplitErrorKind::DelimiterCommand`]), a sqlite3 dot-command (`.read`) at the start of
+//!   a SQLite statement;
+//! * data streamed through the client ([`SplitErrorKind::DataStream`]): PostgreSQL
+//!   `COPY … FROM STDIN` (and the data block pg_dump writes after it) and `COPY … TO
+//!   STDOUT`, MySQL `LOAD DATA LOCAL INFILE`.
+//!
 //! # Limitations
 //!
-//! * PostgreSQL with `standard_conforming_strings = off`, psql meta-commands (`\connect`)
-//!   and MySQL with `NO_BACKSLASH_ESCAPES` or `ANSI_QUOTES` are not supported.
+//! * PostgreSQL with `standard_conforming_strings = off` and MySQL with
+//!   `NO_BACKSLASH_ESCAPES` or `ANSI_QUOTES` are not supported.
+//! * Whitespace is Unicode whitespace, while servers take only ASCII whitespace between
+//!   tokens: a no-break space between two words splits them here, but makes one identifier
+//!   (and a syntax error) on PostgreSQL.
 //! * A MySQL procedure or function whose body is a bare compound statement without
 //!   `BEGIN` or a label (`CREATE PROCEDURE p() WHILE ... END WHILE`) is not recognised,
 //!   and a column named `begin` followed by a word in a routine whose body is a single
@@ -139,7 +162,8 @@ use walker::Walker;
 /// # Errors
 ///
 /// Returns the first unterminated string, quoted identifier, dollar quote or block
-/// comment, positioned where it was opened.
+/// comment, positioned where it was opened, or the first refused character (see the
+/// module docs), positioned at the character.
 pub fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<Token>, SplitError> {
     Lexer::new(sql, dialect).collect()
 }
@@ -151,8 +175,8 @@ pub fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<Token>, SplitError> {
 /// # Errors
 ///
 /// Returns a lexing error (see [`tokenize`]), [`SplitErrorKind::UnterminatedBlock`] when
-/// the input ends inside a block, or [`SplitErrorKind::DelimiterCommand`] for a MySQL
-/// `DELIMITER` command (reported even if a lexing error follows it).
+/// the input ends inside a block, or a client command or data stream (see "Refused input"
+/// in the module docs; reported even if a lexing error follows it).
 pub fn split(sql: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> {
     let mut significant = Vec::new();
     let mut lex_error = None;

@@ -823,6 +823,102 @@ fn error_delimiter_command() {
     check("DELIMITER x", PG, &[(1, "DELIMITER x")]);
 }
 
+/// `CREATE TABLE a (id int);` then a NUL byte passed every check; SQLite then busy-looped
+/// and PostgreSQL answered `invalid message format`.
+#[test]
+fn nul_bytes_are_refused_anywhere() {
+    for dialect in [PG, MY, SQ] {
+        let e = err("CREATE TABLE a (id int);\0", dialect);
+        assert_eq!((e.kind.clone(), e.line, e.column), (SplitErrorKind::NulByte, 1, 25), "{dialect:?}");
+        assert!(e.to_string().starts_with("NUL byte at line 1, column 25: no database accepts it"), "{e}");
+        for hidden in ["SELECT 'a\0b';", "SELECT 1; -- a\0b", "SELECT 1 /* \0 */;", "SELECT \"a\0\";"] {
+            let e = err(hidden, dialect);
+            assert_eq!(e.kind, SplitErrorKind::NulByte, "{hidden:?} {dialect:?}");
+            assert_eq!(e.offset, hidden.find('\0').unwrap(), "{hidden:?}");
+        }
+    }
+    assert_eq!(err("SELECT $$a\0$$;", PG).kind, SplitErrorKind::NulByte);
+    // UTF-16 text read as UTF-8: a NUL after every ASCII character.
+    assert_eq!(err("S\0E\0L\0", SQ).column, 2);
+}
+
+#[test]
+fn control_characters_are_refused_outside_literals() {
+    for dialect in [PG, MY, SQ] {
+        let e = err("SELECT 1;\nSELECT \u{1b}[31m 2;", dialect);
+        assert_eq!((e.kind.clone(), e.line, e.column), (SplitErrorKind::ControlCharacter { code: 0x1b }, 2, 8));
+        assert!(e.to_string().starts_with("control character U+001B at line 2, column 8"), "{e}");
+        // Inside strings and comments they are data; tab, CR, LF, VT and FF are whitespace.
+        check(
+            "SELECT '\u{1}'; -- \u{7}\n\tSELECT\u{b}\u{c}1;",
+            dialect,
+            &[(1, "SELECT '\u{1}'"), (2, "SELECT\u{b}\u{c}1")],
+        );
+        assert_eq!(err("SELECT 1\u{7f};", dialect).kind, SplitErrorKind::ControlCharacter { code: 0x7f });
+    }
+}
+
+#[test]
+fn bidi_controls_are_refused_anywhere() {
+    for dialect in [PG, MY, SQ] {
+        for sql in ["SELECT 1; -- \u{202e} }", "SELECT '\u{2066}x';", "SELECT a\u{202a}b;"] {
+            let e = err(sql, dialect);
+            assert!(matches!(e.kind, SplitErrorKind::BidiControl { .. }), "{sql:?} {dialect:?}: {e}");
+            assert!(e.to_string().contains("display in another order"), "{e}");
+        }
+    }
+    // Right-to-left text itself is fine.
+    check("SELECT 'שלום';", PG, &[(1, "SELECT 'שלום'")]);
+}
+
+/// `COPY … FROM STDIN` passed validation, then `up` hung; `COPY … TO STDOUT` made the runner
+/// report a rollback although the statements committed.
+#[test]
+fn copy_through_the_client_is_refused() {
+    let e = err("CREATE TABLE t (a int);\nCOPY t (a) FROM stdin;\n1\n2\n\\.\n", PG);
+    assert_eq!((e.kind.clone(), e.line, e.column), (SplitErrorKind::DataStream { clause: "COPY … FROM STDIN" }, 2, 1));
+    assert!(e.to_string().contains("`INSERT … SELECT`, a Rust-code migration, or a server-side file"), "{e}");
+    let e = err("copy (SELECT 1) to STDOUT with (format csv);", PG);
+    assert_eq!(e.kind, SplitErrorKind::DataStream { clause: "COPY … TO STDOUT" });
+    // pg_dump's data block: the COPY is reported, not the quote in the data.
+    let e = err("COPY t FROM stdin;\nit's\tdata\n\\.\n", PG);
+    assert_eq!((e.kind.clone(), e.line), (SplitErrorKind::DataStream { clause: "COPY … FROM STDIN" }, 1));
+    // Server-side files and programs are the server's business.
+    check(
+        "COPY t FROM '/data/t.csv';\nCOPY t TO '/tmp/x';",
+        PG,
+        &[(1, "COPY t FROM '/data/t.csv'"), (2, "COPY t TO '/tmp/x'")],
+    );
+    check("SELECT * FROM stdin;", PG, &[(1, "SELECT * FROM stdin")]);
+    let e = err("LOAD DATA LOCAL INFILE 'x.csv' INTO TABLE t;", MY);
+    assert_eq!(e.kind, SplitErrorKind::DataStream { clause: "LOAD DATA LOCAL INFILE" });
+    assert_eq!(err("load data low_priority local infile 'x' into table t", MY).line, 1);
+    check("LOAD DATA INFILE '/srv/x.csv' INTO TABLE t;", MY, &[(1, "LOAD DATA INFILE '/srv/x.csv' INTO TABLE t")]);
+}
+
+#[test]
+fn client_commands_are_refused() {
+    let psql = |sql: &str| match err(sql, PG).kind {
+        SplitErrorKind::ClientCommand { client, command } => (client, command),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(psql("\\connect other\nSELECT 1;"), ("psql", "\\connect other".to_owned()));
+    assert_eq!(psql("SELECT 1;\n\\i other.sql\n"), ("psql", "\\i other.sql".to_owned()));
+    assert_eq!(psql("\\set ON_ERROR_STOP on\n"), ("psql", "\\set ON_ERROR_STOP on".to_owned()));
+    assert_eq!(psql("SELECT 1 \\gset\n"), ("psql", "\\gset".to_owned()));
+    assert_eq!(psql("SELECT 1;\n\\.\n"), ("psql", "\\.".to_owned()));
+    let e = err("SELECT 1;\n  \\connect db", PG);
+    assert_eq!((e.line, e.column), (2, 3));
+    assert!(e.to_string().starts_with("psql command `\\connect db` at line 2, column 3 is not SQL"), "{e}");
+    // Inside strings a backslash is data.
+    check(r"SELECT E'\\', 'C:\';", PG, &[(1, r"SELECT E'\\', 'C:\'")]);
+    assert!(matches!(err("\\. \nSELECT 1;", MY).kind, SplitErrorKind::ClientCommand { client: "mysql", .. }));
+    // MySQL's \N (NULL) inside a statement is SQL.
+    check("SELECT \\N;", MY, &[(1, "SELECT \\N")]);
+    assert!(matches!(err(".read other.sql\n", SQ).kind, SplitErrorKind::ClientCommand { client: "sqlite3", .. }));
+    assert!(matches!(err("SELECT 1;\n.mode csv\n", SQ).kind, SplitErrorKind::ClientCommand { client: "sqlite3", .. }));
+}
+
 #[test]
 fn errors_are_std_errors() {
     let e: Box<dyn std::error::Error> = Box::new(err("'", PG));

@@ -186,6 +186,8 @@ struct StmtState {
     /// MySQL: inside the condition list of `DECLARE ... HANDLER FOR`; the flag tells
     /// whether a condition (name) is expected next.
     handler: Option<bool>,
+    /// PostgreSQL: the statement is a `COPY`.
+    copy: bool,
 }
 
 /// Walks the significant tokens and cuts statements.
@@ -225,8 +227,10 @@ impl<'a> Walker<'a> {
                 if self.dialect == Dialect::MySql && self.kw(i) == Some(Kw::Delimiter) {
                     return Err(SplitError::new(self.sql, SplitErrorKind::DelimiterCommand, tok.range.start));
                 }
+                self.statement_start(i)?;
                 self.st.first = Some(tok.range.start);
             }
+            self.streams_or_commands(i)?;
             if self.is_punct(i, '(') {
                 self.st.paren += 1;
             } else if self.is_punct(i, ')') {
@@ -277,6 +281,71 @@ impl<'a> Walker<'a> {
             self.segment_start = segment_end;
         }
         self.st = StmtState::default();
+    }
+
+    /// Refuses what cannot start a statement of a migration: a client program's command
+    /// (a psql or mysql backslash command, a sqlite3 dot-command) and MySQL's `LOAD DATA
+    /// LOCAL INFILE`, which streams a file from the client. Marks PostgreSQL `COPY`.
+    fn statement_start(&mut self, i: usize) -> Result<(), SplitError> {
+        let client = match self.dialect {
+            Dialect::Postgres if self.is_punct(i, '\\') => Some("psql"),
+            Dialect::MySql if self.is_punct(i, '\\') => Some("mysql"),
+            Dialect::Sqlite if self.is_punct(i, '.') => Some("sqlite3"),
+            _ => None,
+        };
+        if let Some(client) = client {
+            return Err(self.client_command(client, i));
+        }
+        if self.dialect == Dialect::MySql && self.word_is(i, "LOAD") {
+            // LOAD {DATA | XML} [LOW_PRIORITY | CONCURRENT] LOCAL INFILE
+            let local = (i + 2..i + 4).find(|&j| self.word_is(j, "LOCAL"));
+            if (self.word_is(i + 1, "DATA") || self.word_is(i + 1, "XML")) && local.is_some() {
+                let offset = self.toks.get(i).map_or(0, |t| t.range.start);
+                let clause = "LOAD DATA LOCAL INFILE";
+                return Err(SplitError::new(self.sql, SplitErrorKind::DataStream { clause }, offset));
+            }
+        }
+        self.st.copy = self.dialect == Dialect::Postgres && self.word_is(i, "COPY");
+        Ok(())
+    }
+
+    /// PostgreSQL: a backslash anywhere outside strings and comments is a psql
+    /// meta-command (`SELECT 1 \gset`), and `COPY … FROM STDIN` / `COPY … TO STDOUT`
+    /// streams data through the client (pg_dump's data blocks follow such a `COPY`).
+    fn streams_or_commands(&self, i: usize) -> Result<(), SplitError> {
+        if self.dialect != Dialect::Postgres {
+            return Ok(());
+        }
+        if self.is_punct(i, '\\') {
+            return Err(self.client_command("psql", i));
+        }
+        if !self.st.copy || self.st.paren > 0 {
+            return Ok(());
+        }
+        let clause = if self.word_is(i, "FROM") && self.word_is(i + 1, "STDIN") {
+            "COPY … FROM STDIN"
+        } else if self.word_is(i, "TO") && self.word_is(i + 1, "STDOUT") {
+            "COPY … TO STDOUT"
+        } else {
+            return Ok(());
+        };
+        Err(SplitError::new(self.sql, SplitErrorKind::DataStream { clause }, self.st.first.unwrap_or(0)))
+    }
+
+    /// A client command starting at token `i`: the rest of its line, shortened.
+    fn client_command(&self, client: &'static str, i: usize) -> SplitError {
+        let offset = self.toks.get(i).map_or(0, |t| t.range.start);
+        let line = self.sql.get(offset..).unwrap_or("").lines().next().unwrap_or("").trim_end();
+        let mut command: String = line.chars().take(40).map(super::lines::printable).collect();
+        if line.chars().nth(40).is_some() {
+            command.push('…');
+        }
+        SplitError::new(self.sql, SplitErrorKind::ClientCommand { client, command }, offset)
+    }
+
+    /// Whether token `i` is the word `word` (case-insensitive), whatever its context.
+    fn word_is(&self, i: usize, word: &str) -> bool {
+        self.toks.get(i).is_some_and(|t| t.kind == TokenKind::Word && t.text(self.sql).eq_ignore_ascii_case(word))
     }
 
     fn kind(&self, i: usize) -> Option<TokenKind> {
