@@ -330,7 +330,8 @@ fn lint_one(schema: &mut Schema, migration: &SqlMigration, options: &LintOptions
     let mut findings: Vec<Finding> =
         raws.into_iter().filter_map(|raw| finding(up, &up_lines, raw, options, &allowed)).collect();
     let missing_down = match migration.down_script() {
-        _ if directives.irreversible.is_some() => None,
+        // Irreversible on purpose, or nothing to revert.
+        _ if directives.irreversible.is_some() || directives.no_op.is_some() => None,
         None => Some((
             up,
             format!(

@@ -520,3 +520,16 @@ UNLOCK TABLES;
     // mysqldump's `DROP TABLE IF EXISTS` before each CREATE would drop a live table: reported.
     assert_eq!(my(&format!("DROP TABLE IF EXISTS `users`;\n{mysqldump}")), ["drop-table", "mysql-multi-ddl"]);
 }
+
+#[test]
+fn an_empty_down_script_is_still_missing_down_and_a_no_op_needs_none() {
+    let options = LintOptions::new();
+    let with_empty_down = migration(1, "CREATE TABLE t (id bigint PRIMARY KEY);", Some(""), Dialect::Postgres);
+    let rules: Vec<&str> = lint_migration(&with_empty_down, &options).findings().iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["missing-down"]);
+    let comments_down = migration(1, "CREATE TABLE t (id bigint PRIMARY KEY);", Some("-- later\n"), Dialect::Sqlite);
+    let rules: Vec<&str> = lint_migration(&comments_down, &options).findings().iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["missing-down"]);
+    let no_op = migration(1, "-- migrator:no-op -- placeholder for a removed migration\n", None, Dialect::Postgres);
+    assert!(lint_migration(&no_op, &options).is_empty());
+}
