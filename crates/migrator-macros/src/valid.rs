@@ -27,7 +27,21 @@ pub(crate) fn load(args: &Args) -> syn::Result<Loaded> {
     };
     let options = lint_options(args)?;
     let written = args.path.value();
+    if written.trim().is_empty() {
+        return Err(syn::Error::new(
+            span,
+            "the migrations directory path is empty: write it relative to the crate root, such as \
+             `embed_migrations!(\"migrations\")`",
+        ));
+    }
     let dir = resolve(args, &written)?;
+    if dir.to_str().is_none() {
+        // `include_str!` takes a string: a lossy path would embed another file, or none.
+        return Err(syn::Error::new(
+            span,
+            format!("the migrations directory's path {} is not UTF-8: move the crate or the directory", dir.display()),
+        ));
+    }
     let checked = check_dir(&dir, &written, dialect, &options);
     let mut messages: Vec<String> = checked.described_load_errors().collect();
     messages.extend(checked.findings().failures().map(|finding| with_allow_notes(finding, &checked)));

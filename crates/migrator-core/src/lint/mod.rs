@@ -93,6 +93,17 @@ pub enum Setting {
     Deny,
 }
 
+impl Setting {
+    /// `off`, `warn` or `deny`, as the options are written.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Setting::Off => "off",
+            Setting::Warn => "warn",
+            Setting::Deny => "deny",
+        }
+    }
+}
+
 /// What to lint and at which levels: the "lint from" version and level options.
 ///
 /// Built once, then passed by reference:
@@ -107,6 +118,8 @@ pub enum Setting {
 ///     .with_level("mixed-ddl-dml", Setting::Off)?;
 /// assert_eq!(options.setting("prefer-text"), Some(Setting::Deny));
 /// assert!(options.clone().with_level("transaction-control", Setting::Off).is_err());
+/// // Two levels for one rule contradict each other.
+/// assert!(options.clone().with_level("prefer-text", Setting::Off).is_err());
 /// # Ok::<(), migrator_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,10 +142,11 @@ impl LintOptions {
         self
     }
 
-    /// Sets the level of a rule. Fails for an unknown rule and for a rule that is fatal in
-    /// every dialect (its findings mean the migration cannot work, so they can't be lowered).
-    /// A rule that is fatal in one dialect only (`identifier-too-long` on MySQL) keeps its
-    /// fatal level there.
+    /// Sets the level of a rule. Fails for an unknown rule, for a rule that is fatal in every
+    /// dialect (its findings mean the migration cannot work, so they can't be lowered), and for
+    /// a rule already set to another level (`deny(x)` and `off(x)` together contradict each
+    /// other; neither silently wins). Setting the same level twice is harmless. A rule that is
+    /// fatal in one dialect only (`identifier-too-long` on MySQL) keeps its fatal level there.
     pub fn with_level(mut self, rule_id: &str, setting: Setting) -> Result<Self, Error> {
         let invalid = |reason: String| Error::InvalidName { what: "lint rule", value: rule_id.to_owned(), reason };
         let Some(rule) = rule(rule_id) else {
@@ -147,8 +161,17 @@ impl LintOptions {
                 "it is fatal (the migration cannot work as written), so its level cannot be changed".to_owned(),
             ));
         }
-        self.settings.retain(|(id, _)| *id != rule.id);
-        self.settings.push((rule.id, setting));
+        match self.setting(rule.id) {
+            None => self.settings.push((rule.id, setting)),
+            Some(same) if same == setting => {}
+            Some(other) => {
+                return Err(invalid(format!(
+                    "it is set both to {} and to {}: keep one level for each rule",
+                    other.as_str(),
+                    setting.as_str()
+                )));
+            }
+        }
         Ok(self)
     }
 

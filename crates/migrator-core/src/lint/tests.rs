@@ -161,7 +161,12 @@ fn levels_can_be_raised_lowered_and_turned_off() {
     let found = lint_migrations(&set, &options);
     let levels: Vec<(&str, Level)> = found.findings().iter().map(|f| (f.rule, f.level)).collect();
     assert_eq!(levels, [("prefer-text", Level::Deny), ("index-not-concurrent", Level::Warn)]);
-    let off = options.with_level("prefer-text", Setting::Off).unwrap();
+    // A rule has one level: turning it off is a set of options of its own.
+    let off = LintOptions::new()
+        .with_level("prefer-text", Setting::Off)
+        .unwrap()
+        .with_level("index-not-concurrent", Setting::Warn)
+        .unwrap();
     assert_eq!(lint_migrations(&set, &off).findings().len(), 1);
     let unknown = LintOptions::new().with_level("prefer-txt", Setting::Off).unwrap_err().to_string();
     assert!(unknown.contains("did you mean `prefer-text`?"), "{unknown}");
@@ -346,7 +351,7 @@ fn runtime_loading_refuses_fatal_findings_only() {
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(text.len(), 1, "{text:#?}");
     assert!(
-        text[0].starts_with("m/2_b.up.sql:1:1: `CREATE INDEX CONCURRENTLY` cannot run inside a transaction block, and this migration runs in one (concurrently-in-transaction): move the statement"),
+        text[0].starts_with("m/2_b.up.sql:1:1: `CREATE INDEX CONCURRENTLY` cannot run inside a transaction block, and this migration runs in one (concurrently-in-transaction): add `-- migrator:no-transaction` at the top of this file"),
         "{text:#?}"
     );
     // The same file is fine for MySQL loading (the rule is PostgreSQL's), and with lint-from.
@@ -532,4 +537,24 @@ fn an_empty_down_script_is_still_missing_down_and_a_no_op_needs_none() {
     assert_eq!(rules, ["missing-down"]);
     let no_op = migration(1, "-- migrator:no-op -- placeholder for a removed migration\n", None, Dialect::Postgres);
     assert!(lint_migration(&no_op, &options).is_empty());
+}
+
+#[test]
+fn two_levels_for_one_rule_are_an_error_naming_it() {
+    let options = LintOptions::new().with_level("prefer-text", Setting::Deny).unwrap();
+    let e = options.clone().with_level("prefer-text", Setting::Off).unwrap_err().to_string();
+    assert_eq!(e, "invalid lint rule `prefer-text`: it is set both to deny and to off: keep one level for each rule");
+    // The same level twice is harmless.
+    assert_eq!(options.clone().with_level("prefer-text", Setting::Deny).unwrap(), options);
+}
+
+/// The help said "move the statement into a migration of its own" to a migration that was
+/// already only that statement.
+#[test]
+fn concurrently_alone_in_its_migration_only_needs_the_directive() {
+    let alone = report("CREATE INDEX CONCURRENTLY i ON t (c);", Dialect::Postgres);
+    assert_eq!(alone.findings()[0].help, "add `-- migrator:no-transaction` at the top of this file");
+    let with_others = report("CREATE TABLE u (id bigint);\nCREATE INDEX CONCURRENTLY i ON t (c);", Dialect::Postgres);
+    let finding = with_others.findings().iter().find(|f| f.rule == "concurrently-in-transaction").unwrap();
+    assert!(finding.help.starts_with("move the statement into a migration of its own"), "{}", finding.help);
 }

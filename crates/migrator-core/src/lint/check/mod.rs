@@ -53,6 +53,7 @@ pub(crate) fn check_script(schema: &mut Schema, input: ScriptInput<'_>) -> Vec<R
     let mut ctx = Ctx {
         dialect: input.dialect,
         transactional: input.transactional,
+        alone: input.statements.len() == 1,
         phase: input.phase,
         schema,
         created: HashSet::new(),
@@ -95,6 +96,8 @@ pub(crate) fn check_script(schema: &mut Schema, input: ScriptInput<'_>) -> Vec<R
 struct Ctx<'s> {
     dialect: Dialect,
     transactional: bool,
+    /// The script has a single statement.
+    alone: bool,
     phase: Phase,
     schema: &'s mut Schema,
     /// Tables (and materialized views) created earlier in this script, by their own name.
@@ -163,12 +166,16 @@ impl Ctx<'_> {
     }
 
     fn concurrently_in_transaction(&mut self, offset: usize, what: &str) {
-        if self.transactional {
-            self.emit(
-                &rules::CONCURRENTLY_IN_TRANSACTION,
-                offset,
-                format!("{what} cannot run inside a transaction block, and this migration runs in one"),
-            );
+        if !self.transactional {
+            return;
+        }
+        let message = format!("{what} cannot run inside a transaction block, and this migration runs in one");
+        if self.alone {
+            // Already a migration of its own: only the directive is missing.
+            let help = "add `-- migrator:no-transaction` at the top of this file";
+            self.emit_help(&rules::CONCURRENTLY_IN_TRANSACTION, offset, message, help);
+        } else {
+            self.emit(&rules::CONCURRENTLY_IN_TRANSACTION, offset, message);
         }
     }
 }
