@@ -558,3 +558,21 @@ fn concurrently_alone_in_its_migration_only_needs_the_directive() {
     let finding = with_others.findings().iter().find(|f| f.rule == "concurrently-in-transaction").unwrap();
     assert!(finding.help.starts_with("move the statement into a migration of its own"), "{}", finding.help);
 }
+
+/// What the splitter cannot tell without a parser (an alias `end` without `AS` in a SQLite
+/// trigger body) leaves a top-level `END`: the finding says to quote the name.
+#[test]
+fn a_stray_end_after_a_trigger_says_to_quote_the_name() {
+    let found = report("CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT a end FROM t; END;", Dialect::Sqlite);
+    let finding = found.findings().iter().find(|f| f.rule == "transaction-control").unwrap();
+    assert!(finding.message.contains("quote that name"), "{}", finding.message);
+    // An unquoted column named `end` no longer ends the body.
+    assert_eq!(
+        lint_set(
+            &["CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET end = 1; END;"],
+            Dialect::Sqlite,
+            &LintOptions::new()
+        ),
+        []
+    );
+}

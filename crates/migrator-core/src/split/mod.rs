@@ -120,6 +120,17 @@
 //!   `COPY … FROM STDIN` (and the data block pg_dump writes after it) and `COPY … TO
 //!   STDOUT`, MySQL `LOAD DATA LOCAL INFILE`.
 //!
+//! # Keywords used as names
+//!
+//! `BEGIN` and `END` are not reserved in MySQL, and SQLite accepts `end` as a column name,
+//! so a body may use them as names. A block keyword is read as a name when it stands where
+//! a name or an operand is expected: after `(`, `,`, an operator, or a keyword that takes a
+//! name or an expression (`SET end = 1`, `SELECT a, end`, `WHERE end > 0`, `ORDER BY end`,
+//! `DECLARE end INT`, `UPDATE end`, `THEN end`); a `BEGIN` or an `END` of a `BEGIN` block
+//! followed by an operator, `,` or `)` is a name too (`begin = 1`, `end)`); a word after `.`,
+//! `@` or `AS` is always a name (`t.end`, `@begin`, `AS end`), and a MySQL label may be
+//! spelled `end` (`end: LOOP … END LOOP end`).
+//!
 //! # Limitations
 //!
 //! * PostgreSQL with `standard_conforming_strings = off` and MySQL with
@@ -127,16 +138,17 @@
 //! * Whitespace is Unicode whitespace, while servers take only ASCII whitespace between
 //!   tokens: a no-break space between two words splits them here, but makes one identifier
 //!   (and a syntax error) on PostgreSQL.
+//! * A name spelled `end` or `begin` where neither a keyword nor a name can be told apart
+//!   without a parser, such as an alias without `AS` (`SELECT a end FROM t`), is read as the
+//!   keyword: the body ends early. The statement left over then starts with `END`: MySQL
+//!   refuses it here ([`SplitErrorKind::UnmatchedEnd`]), PostgreSQL and SQLite read it as
+//!   `COMMIT`, which the linter refuses as `transaction-control`; both messages say to quote
+//!   the name, which always works (`` `end` ``, `"end"`).
 //! * A MySQL procedure or function whose body is a bare compound statement without
-//!   `BEGIN` or a label (`CREATE PROCEDURE p() WHILE ... END WHILE`) is not recognised,
-//!   and a column named `begin` followed by a word in a routine whose body is a single
-//!   statement (`CREATE PROCEDURE p() SELECT begin FROM t`) is taken for the body's
-//!   `BEGIN`: the following statements are swallowed up to the next `END` (or the
-//!   script fails with an unterminated block). Quote such names (`` `begin` ``).
+//!   `BEGIN` or a label (`CREATE PROCEDURE p() WHILE ... END WHILE`) is not recognised; its
+//!   `END` is then refused as [`SplitErrorKind::UnmatchedEnd`].
 //! * `END` closes the innermost level whatever opened it; mismatches such as `END IF`
 //!   closing a `LOOP` are left for the server to diagnose.
-//! * SQLite: a column named `begin` used unqualified and unquoted in a trigger's `WHEN`
-//!   clause is taken for the body's `BEGIN`. Qualify it (`NEW.begin`) or quote it.
 //! * SQLite accepts an unterminated `/*` comment at the end of a script; this splitter
 //!   reports it as an error, since it is almost always a mistake.
 //!

@@ -618,6 +618,85 @@ fn mysql_user_variables_and_qualified_names_are_not_keywords() {
     );
 }
 
+// ----- keywords used as names in bodies ------------------------------------------------
+
+/// An unquoted column named `end` in a SQLite trigger body ended the body early: the rest
+/// became a top-level `END` (a fatal `transaction-control`).
+#[test]
+fn sqlite_trigger_body_with_a_column_named_end() {
+    let trigger = "CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET end = 1; END";
+    check(&format!("{trigger};\nSELECT 1;"), SQ, &[(1, trigger), (2, "SELECT 1")]);
+    for body in [
+        "UPDATE t SET a = 1, end = 2 WHERE end > 0",
+        "INSERT INTO log (a, end) VALUES (1, 2)",
+        "SELECT end FROM t ORDER BY end",
+        "SELECT a FROM t WHERE a = 1 AND end IS NULL",
+        "UPDATE end SET a = 1",
+        "DELETE FROM end WHERE begin = 1",
+        "SELECT (end), -end, x + end FROM t",
+        "SELECT CASE WHEN end THEN end ELSE 0 END FROM t",
+        "SELECT CASE end WHEN 1 THEN 2 END FROM t",
+    ] {
+        let trigger = format!("CREATE TRIGGER tr AFTER INSERT ON t BEGIN {body}; END");
+        check(&format!("{trigger};\nSELECT 1;"), SQ, &[(1, trigger.as_str()), (2, "SELECT 1")]);
+    }
+    // `begin` as a column in the WHEN clause or OF list is not the body's BEGIN.
+    let when = "CREATE TRIGGER tr AFTER UPDATE OF begin ON t WHEN NEW.a = 1 AND begin = 2 BEGIN SELECT 1; END";
+    check(&format!("{when};SELECT 2"), SQ, &[(1, when), (1, "SELECT 2")]);
+}
+
+/// The same in a MariaDB procedure passed validation and failed at `up`.
+#[test]
+fn mysql_bodies_with_names_spelled_like_keywords() {
+    for body in [
+        "UPDATE t SET end = 1",
+        "UPDATE t SET begin = 1, end = 2",
+        "SELECT end, begin FROM t WHERE end > begin ORDER BY end",
+        "DECLARE end INT DEFAULT 0",
+        "SET end = end + 1",
+        "SELECT a INTO end FROM t",
+        "IF end THEN SELECT 1; END IF",
+        "WHILE end < 3 DO SET end = end + 1; END WHILE",
+        "SELECT CASE WHEN end THEN 1 ELSE end END",
+        "SELECT x FROM t AS end",
+        "UPDATE end SET a = 1",
+        "SELECT 1 FROM t JOIN end ON end.id = t.id",
+        "CALL end()",
+        "RETURN end",
+    ] {
+        let procedure = format!("CREATE PROCEDURE p() BEGIN {body}; END");
+        check(&format!("{procedure};\nSELECT 1;"), MY, &[(1, procedure.as_str()), (2, "SELECT 1")]);
+    }
+    // A label named `end`, and `begin` in a single-statement routine body.
+    let labelled = "CREATE PROCEDURE p() BEGIN end: LOOP LEAVE end; END LOOP end; END";
+    check(&format!("{labelled};SELECT 1"), MY, &[(1, labelled), (1, "SELECT 1")]);
+    let single = "CREATE PROCEDURE p() SELECT begin FROM t";
+    check(&format!("{single};\nSELECT 2;"), MY, &[(1, single), (2, "SELECT 2")]);
+    let trigger = "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = end; END";
+    check(&format!("{trigger};SELECT 1"), MY, &[(1, trigger), (1, "SELECT 1")]);
+}
+
+/// What a parser-less splitter cannot tell (an alias named `end` without `AS`): the
+/// statement after the body is refused, saying to quote the name, instead of failing at `up`.
+#[test]
+fn an_end_that_closes_nothing_says_to_quote_the_name() {
+    let e = err("CREATE PROCEDURE p() BEGIN SELECT 1 end; END;\nSELECT 2;", MY);
+    assert_eq!((e.kind.clone(), e.line, e.column), (SplitErrorKind::UnmatchedEnd, 1, 42));
+    assert!(e.to_string().contains("quote that name with backticks"), "{e}");
+    let e = err("END;", MY);
+    assert_eq!(e.kind, SplitErrorKind::UnmatchedEnd);
+    // SQLite and PostgreSQL read a lone `END` as COMMIT: the linter's transaction-control
+    // finding says to quote the name (see the lint tests).
+}
+
+#[test]
+fn postgres_begin_atomic_bodies_with_names_spelled_like_keywords() {
+    let function = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC UPDATE t SET begin = 1, atomic = 2; SELECT t.end, \"end\" FROM t ORDER BY begin; END";
+    check(&format!("{function};\nSELECT 1;"), PG, &[(1, function), (2, "SELECT 1")]);
+    // `begin atomic` in a select list is a column and its alias, not a body.
+    check("SELECT begin atomic FROM t; SELECT 2", PG, &[(1, "SELECT begin atomic FROM t"), (1, "SELECT 2")]);
+}
+
 // ----- SQLite lexing -----------------------------------------------------------------
 
 #[test]
@@ -793,7 +872,9 @@ fn error_unterminated_block() {
     assert_eq!((e.line, e.column), (2, 3));
     assert_eq!(
         e.to_string(),
-        "unterminated BEGIN ATOMIC block starting at line 2, column 3: add the matching END (and close every block opened inside it)"
+        "unterminated BEGIN ATOMIC block starting at line 2, column 3: add the matching END (and close every block \
+         opened inside it); if the block has its END, a name spelled like a keyword (`begin`, `end`, `case`) hides it: \
+         quote that name"
     );
     // The CASE inside is closed, so the body itself is reported.
     let e = err("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END;", PG);
@@ -1135,10 +1216,13 @@ fn well_formed(dialect: Dialect) -> impl Strategy<Value = (String, Vec<String>)>
                 "t.end",
                 "NEW.begin",
                 "CASE WHEN a THEN 'x;' END",
+                "SET end = 1",
+                "x, end",
             ],
             vec![
                 "CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW BEGIN INSERT INTO y VALUES (NEW.a); SELECT CASE WHEN 1 THEN 2 END; END",
                 "CREATE TEMP TRIGGER IF NOT EXISTS t BEFORE DELETE ON x WHEN OLD.a > 0 BEGIN SELECT RAISE(ABORT, 'no;'); END",
+                "CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET end = 1, begin = 2 WHERE end > 0; END",
                 "BEGIN IMMEDIATE",
                 "END TRANSACTION",
                 "COMMIT",
@@ -1170,6 +1254,7 @@ fn well_formed(dialect: Dialect) -> impl Strategy<Value = (String, Vec<String>)>
                 "CREATE PROCEDURE p() BEGIN DECLARE i INT DEFAULT 0; lbl: LOOP SET i = i + 1; IF i > 3 THEN LEAVE lbl; END IF; END LOOP lbl; END",
                 "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET NEW.a = IF(NEW.b, 1, 2); END",
                 "CREATE FUNCTION f() RETURNS INT BEGIN WHILE 1 DO SET @a = 1; END WHILE; RETURN 1; END",
+                "CREATE PROCEDURE p() BEGIN UPDATE t SET end = 1; SELECT begin, end FROM t ORDER BY end; END",
                 "BEGIN",
                 "COMMIT",
             ],

@@ -122,6 +122,9 @@ pub enum SplitErrorKind {
     },
     /// A MySQL client `DELIMITER` command, which is not SQL.
     DelimiterCommand,
+    /// MySQL: a statement that starts with `END`, which closes nothing: a stored program
+    /// above it was ended early (usually by a name spelled like a keyword in its body).
+    UnmatchedEnd,
     /// A NUL byte, anywhere (no server accepts it in query text).
     NulByte,
     /// A control character outside strings, quoted identifiers and comments.
@@ -186,13 +189,21 @@ impl fmt::Display for SplitError {
             SplitErrorKind::UnterminatedBlock { keyword } => write!(
                 f,
                 "unterminated {keyword} block starting at line {line}, column {column}: \
-                 add the matching END (and close every block opened inside it)"
+                 add the matching END (and close every block opened inside it); if the block \
+                 has its END, a name spelled like a keyword (`begin`, `end`, `case`) hides it: \
+                 quote that name"
             ),
             SplitErrorKind::DelimiterCommand => write!(
                 f,
                 "mysql client command DELIMITER at line {line}, column {column} is not SQL: \
                  remove the DELIMITER lines and end every statement, including stored-program \
                  bodies, with a plain ;"
+            ),
+            SplitErrorKind::UnmatchedEnd => write!(
+                f,
+                "END at line {line}, column {column} closes no block: the stored program above was \
+                 probably ended early by a column, variable or label spelled like a keyword (`end`, \
+                 `begin`) in its body; quote that name with backticks (`end`)"
             ),
             SplitErrorKind::NulByte => write!(
                 f,

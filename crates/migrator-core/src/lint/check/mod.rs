@@ -190,6 +190,11 @@ fn check_statement(ctx: &mut Ctx<'_>, toks: &[Tok<'_>], text: &str) {
                 "the runner already owns the transaction, and a BEGIN without COMMIT silently loses the change"
             }
             "ROLLBACK" | "ABORT" => "it throws away the runner's transaction, and the history row with it",
+            "END" => {
+                "it ends the runner's transaction early, splitting the migration from its history row (if this END \
+                 was meant to close a trigger or function body above, a name spelled like a keyword in that body, \
+                 such as a column `end` used as an alias, ended it early: quote that name)"
+            }
             _ => "it ends the runner's transaction early, splitting the migration from its history row",
         };
         ctx.emit(
