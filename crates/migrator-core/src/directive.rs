@@ -31,6 +31,7 @@
 
 use std::time::Duration;
 
+use crate::split::printable;
 use crate::version::Phase;
 
 /// The marker that starts every directive line (after `--` and optional spaces).
@@ -254,12 +255,14 @@ fn marker_case(text: &str) -> Option<String> {
     (head != head.to_ascii_lowercase()).then(|| clip(fixed.trim_end(), 60))
 }
 
-/// `text` cut to `max` chars, with `…` when cut.
+/// `text` from the file, as messages quote it: cut to `max` chars (with `…` when cut),
+/// control characters shown as control pictures.
 fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", text.get(..at).unwrap_or(text)),
-        None => text.to_owned(),
+    let mut clipped: String = text.chars().take(max).map(printable).collect();
+    if text.chars().nth(max).is_some() {
+        clipped.push('…');
     }
+    clipped
 }
 
 /// A header comment that was probably meant as a directive: the marker in another case
@@ -391,10 +394,12 @@ fn apply(
             })?;
         }
         "lock-timeout" => {
-            directives.lock_timeout = Some(parse_duration(rest).map_err(|e| format!("`lock-timeout`: {e}"))?)
+            directives.lock_timeout =
+                Some(parse_duration(rest).map_err(|e| format!("`lock-timeout`: {}", clip(&e, 200)))?)
         }
         "statement-timeout" => {
-            directives.statement_timeout = Some(parse_duration(rest).map_err(|e| format!("`statement-timeout`: {e}"))?)
+            directives.statement_timeout =
+                Some(parse_duration(rest).map_err(|e| format!("`statement-timeout`: {}", clip(&e, 200)))?)
         }
         _ => {}
     }

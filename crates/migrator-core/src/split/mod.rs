@@ -113,8 +113,8 @@
 //!   the script display in another order than the server reads it ("Trojan Source");
 //! * client commands ([`SplitErrorKind::ClientCommand`]): a psql backslash command
 //!   (`\connect`, `\i`, `\set`, `\.`) anywhere outside strings and comments in PostgreSQL,
-//!   a mysql client backslash command at the start of a MySQL statement (and `DELIMITER`,
-//!   [`SplitErrorKind::DelimiterCommand`]), a sqlite3 dot-command (`.read`) at the start of
+//!   a mysql client backslash command or `source` at the start of a MySQL statement (and `DELIMITER`,
+//!   [`SplitErrorKind::DelimiterCommand`]), a sqlite3 dot-command (`.read`) or a backslash at the start of
 //!   a SQLite statement;
 //! * data streamed through the client ([`SplitErrorKind::DataStream`]): PostgreSQL
 //!   `COPY … FROM STDIN` (and the data block pg_dump writes after it) and `COPY … TO

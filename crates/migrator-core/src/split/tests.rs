@@ -998,6 +998,8 @@ fn client_commands_are_refused() {
     check("SELECT \\N;", MY, &[(1, "SELECT \\N")]);
     assert!(matches!(err(".read other.sql\n", SQ).kind, SplitErrorKind::ClientCommand { client: "sqlite3", .. }));
     assert!(matches!(err("SELECT 1;\n.mode csv\n", SQ).kind, SplitErrorKind::ClientCommand { client: "sqlite3", .. }));
+    assert!(matches!(err("\\connect x\n", SQ).kind, SplitErrorKind::ClientCommand { client: "psql or mysql", .. }));
+    assert!(matches!(err("source other.sql\n", MY).kind, SplitErrorKind::ClientCommand { client: "mysql", .. }));
 }
 
 #[test]

@@ -299,6 +299,10 @@ impl<'a> Walker<'a> {
             Dialect::Postgres if self.is_punct(i, '\\') => Some("psql"),
             Dialect::MySql if self.is_punct(i, '\\') => Some("mysql"),
             Dialect::Sqlite if self.is_punct(i, '.') => Some("sqlite3"),
+            // No SQL starts with a backslash: psql's or mysql's commands, pasted into a SQLite script.
+            Dialect::Sqlite if self.is_punct(i, '\\') => Some("psql or mysql"),
+            // The mysql client's `source file.sql` (its `\.`), like `DELIMITER`.
+            Dialect::MySql if self.word_is(i, "SOURCE") => Some("mysql"),
             _ => None,
         };
         if let Some(client) = client {
