@@ -186,4 +186,76 @@ mod tests {
         let total: usize = errors.iter().map(String::len).sum();
         assert!(total < 100_000, "{total} bytes of errors");
     }
+
+    /// The macro's checks on the directory, in a thread with a time bound: the messages of
+    /// its errors, or how many migrations it would embed.
+    fn check_within_10s(dir: PathBuf, dialect: &'static str) -> Result<Result<usize, Vec<String>>, String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let result = check(&dir, dialect).map(|loaded| loaded.migrations.len()).map_err(messages);
+            let _ = tx.send(result);
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10)).map_err(|e| match e {
+            std::sync::mpsc::RecvTimeoutError::Timeout => "blocked for more than 10 s".to_owned(),
+            std::sync::mpsc::RecvTimeoutError::Disconnected => "panicked".to_owned(),
+        })
+    }
+
+    /// The hostile corpus of migrator-core (`tests/hostile/manifest.txt`), through the
+    /// macro's own checks: each file case compiles exactly when the manifest says `ok`;
+    /// otherwise an error contains the manifest's text, and every error names the directory
+    /// or a file in it. A FIFO named like a migration fails instead of blocking the build.
+    #[test]
+    fn the_hostile_corpus_through_the_macro() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrator-core/tests/hostile");
+        let manifest = std::fs::read_to_string(corpus.join("manifest.txt")).unwrap();
+        let fifo_dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("mkfifo").arg(fifo_dir.path().join("1_a.up.sql")).status().unwrap();
+        assert!(status.success());
+        let mut failures = Vec::new();
+        let mut runs = 0;
+        for line in manifest.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+            let columns: Vec<&str> = line.split(" | ").map(str::trim).collect();
+            let (path, dialects, expect) = (columns[0], columns[1], columns[2]);
+            let substring = columns.get(3).copied().unwrap_or("");
+            let dir = match path {
+                "generated/fifo" => fifo_dir.path().to_owned(),
+                _ if path.starts_with("cases/") => corpus.join(path).canonicalize().unwrap(),
+                _ => continue,
+            };
+            let written = dir.to_str().unwrap().to_owned();
+            let dialects: Vec<&'static str> = match dialects {
+                "all" => vec!["postgres", "mysql", "sqlite"],
+                list => {
+                    ["postgres", "mysql", "sqlite"].into_iter().filter(|d| list.split(',').any(|l| l == *d)).collect()
+                }
+            };
+            for dialect in dialects {
+                runs += 1;
+                let wrong = match (expect, check_within_10s(dir.clone(), dialect)) {
+                    (_, Err(why)) => Some(why),
+                    ("ok", Ok(Ok(_))) => None,
+                    ("ok", Ok(Err(errors))) => Some(format!("expected to compile:\n{}", errors.join("\n"))),
+                    (_, Ok(Ok(count))) => Some(format!("expected {expect}, but {count} migration(s) embed")),
+                    (_, Ok(Err(errors))) => {
+                        let wanted = substring.replace("m/", &format!("{written}/"));
+                        let unnamed: Vec<&String> =
+                            errors.iter().filter(|e| !e.starts_with(&written) && !e.starts_with("… and ")).collect();
+                        if !unnamed.is_empty() {
+                            Some(format!("errors that name no file: {unnamed:#?}"))
+                        } else if !errors.iter().any(|e| e.contains(&wanted)) {
+                            Some(format!("no error contains {wanted:?}:\n{}", errors.join("\n")))
+                        } else {
+                            None
+                        }
+                    }
+                };
+                if let Some(wrong) = wrong {
+                    failures.push(format!("{path} ({dialect}): {wrong}"));
+                }
+            }
+        }
+        assert!(runs >= 300, "only {runs} runs");
+        assert!(failures.is_empty(), "{} of {runs} runs failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    }
 }
