@@ -15,6 +15,9 @@ use migrator_core::Dialect;
 use migrator_core::lint::{LintOptions, LintReport, check_dir};
 use migrator_core::source::load_dir;
 
+/// The tests that compare timings run one at a time.
+static TIMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a thread and fails if it takes longer than `limit`.
 fn within<T: Send + 'static>(limit: Duration, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
@@ -83,8 +86,31 @@ fn lint_time_grows_linearly() {
         assert_eq!(report.findings().len(), n + 1);
         start.elapsed()
     };
-    let small = time(2_000).max(Duration::from_millis(20));
-    let large = time(8_000);
-    // Linear gives 4x; quadratic 16x. Allow noise on a loaded machine.
-    assert!(large < small * 10, "2,000 statements: {small:?}, 8,000: {large:?}");
+    let _alone = TIMING.lock();
+    let small = time(1_000).max(Duration::from_millis(20));
+    let large = time(16_000);
+    // Linear gives 16x, quadratic 256x: the bound leaves room for a loaded machine.
+    assert!(large < small * 64, "1,000 statements: {small:?}, 16,000: {large:?}");
+}
+
+/// `identifier-too-long` remembered the names it reported in a list: a statement with tens
+/// of thousands of distinct long names cost a comparison with each earlier one.
+#[test]
+fn many_distinct_long_names_in_one_statement_stay_linear() {
+    let time = |n: usize| {
+        let columns: Vec<String> = (0..n).map(|k| format!("{}_{k:05}", "c".repeat(64))).collect();
+        let dir = write_dir("1_wide.up.sql", &format!("CREATE TABLE t ({} bigint);\n", columns.join(" bigint, ")));
+        let path = dir.path().to_owned();
+        let start = Instant::now();
+        let findings = within(Duration::from_secs(20), "linting long names", move || {
+            lint(&path, Dialect::Postgres).findings().iter().filter(|f| f.rule == "identifier-too-long").count()
+        });
+        assert_eq!(findings, n);
+        start.elapsed()
+    };
+    let _alone = TIMING.lock();
+    let small = time(2_500).max(Duration::from_millis(20));
+    let large = time(40_000);
+    // Linear gives 16x, quadratic 256x.
+    assert!(large < small * 64, "2,500 names: {small:?}, 40,000: {large:?}");
 }

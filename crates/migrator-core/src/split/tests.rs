@@ -1017,7 +1017,7 @@ fn chaos() -> impl Strategy<Value = String> {
     let symbols = prop::sample::select(vec![
         "'", "\"", "`", "$", ";", "(", ")", "-", "#", "/", "*", "\\", "\n", "\r", ":", ".", "@", "=", ",", "E", "e",
         "U&", "N", "X", "$$", "$a$", "$1", "--", "/*", "*/", "/*!", "1", "0", "é", "日本", "😀", "\t", "\u{feff}",
-        "\r\n", "[", "]",
+        "\r\n", "[", "]", "\0", "\u{1b}", "\u{7f}", "\u{202e}", "\u{a0}", "\u{2028}",
     ]);
     let snippets = prop::sample::select(vec![
         "'a;b'",
@@ -1070,6 +1070,15 @@ fn chaos() -> impl Strategy<Value = String> {
         "begin",
         "TEMP",
         "TEMPORARY",
+        "COPY",
+        "FROM",
+        "STDIN",
+        "TO",
+        "STDOUT",
+        "SET",
+        "end",
+        "source",
+        "LOAD DATA LOCAL",
     ]);
     let phrases = prop::sample::select(vec![
         "CREATE PROCEDURE p() ",
@@ -1086,6 +1095,10 @@ fn chaos() -> impl Strategy<Value = String> {
         "SELECT t.end AS end",
         "CREATE TEMP TRIGGER t AFTER INSERT ON x ",
         "CASE WHEN a THEN 1 END",
+        "\\connect db\n",
+        ".read x\n",
+        "UPDATE t SET end = 1",
+        "COPY t FROM stdin",
     ]);
     let piece = prop_oneof![
         4 => symbols.prop_map(String::from),

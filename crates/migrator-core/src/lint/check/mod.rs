@@ -289,7 +289,7 @@ fn transaction_control(dialect: Dialect, toks: &[Tok<'_>]) -> Option<String> {
 
 /// `identifier-too-long`: every name in the statement, once.
 fn identifiers(ctx: &mut Ctx<'_>, toks: &[Tok<'_>]) {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     // A name is never longer than its source text: most tokens need no further look.
     for tok in toks.iter().filter(|t| t.is_name() && t.text.len() > 63) {
         let name = tok.ident();
@@ -320,7 +320,7 @@ fn identifiers(ctx: &mut Ctx<'_>, toks: &[Tok<'_>]) {
             ),
         };
         ctx.emit(&rules::IDENTIFIER_TOO_LONG, tok.offset, message);
-        seen.push(name);
+        seen.insert(name);
     }
 }
 
