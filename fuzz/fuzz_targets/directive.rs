@@ -31,7 +31,9 @@ fuzz_target!(|data: &[u8]| {
 
 fn check_directives(text: &str, kind: ScriptKind) {
     // `directive::parse` splits on `\n` (and strips a trailing `\r`), so this is its line count.
-    let line_count = text.split('\n').count();
+    // `\n`, `\r\n` and a lone `\r` each end a line.
+    let line_count = text.split('\n').count()
+        + text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l).matches('\r').count()).sum::<usize>();
     let header_only = directive::parse(text, kind, false);
     let with_body = directive::parse(text, kind, true);
     for result in [&header_only, &with_body] {

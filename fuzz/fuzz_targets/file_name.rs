@@ -1,7 +1,9 @@
 //! Fuzzes the migration file name parser.
 //!
-//! Checks: no panic; `None` exactly for hidden files and files not ending in `.sql`; an
-//! error quotes the file name; a parsed name is exactly `{digits}_{name}.{up|down}.sql`
+//! Checks: no panic; `None` exactly for hidden files, editor leftovers (`~`, `.swp`, `.swo`,
+//! `.swx`, `#…#`) and names that do not mention `.sql` as an extension in any case (see
+//! `migrator_core::source::name`); an error quotes the file name (control characters as
+//! control pictures) and holds no control character; a parsed name is exactly `{digits}_{name}.{up|down}.sql`
 //! where the digits are the version (leading zeros allowed), the name is `[a-z0-9_]+`, and
 //! the canonical file name `{version}_{name}.{kind}.sql` parses back to the same value.
 #![no_main]
@@ -14,19 +16,41 @@ fuzz_target!(|data: &[u8]| {
     check(&file);
 });
 
+/// The file name as messages show it: control characters as control pictures.
+fn shown(file: &str) -> String {
+    file.chars()
+        .map(|c| match c {
+            '\0'..='\u{1f}' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
 fn check(file: &str) {
+    let lower = file.to_ascii_lowercase();
+    let ignored = file.starts_with('.')
+        || file.ends_with('~')
+        || (file.starts_with('#') && file.ends_with('#'))
+        || [".swp", ".swo", ".swx"].iter().any(|ext| lower.ends_with(ext));
+    let looks_like_sql = lower
+        .match_indices(".sql")
+        .any(|(at, _)| lower[at + 4..].chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_')));
     let Some(result) = parse_file_name(file) else {
-        assert!(file.starts_with('.') || !file.ends_with(".sql"), "`{file}` was skipped");
+        assert!(ignored || !looks_like_sql, "`{file}` was skipped");
         return;
     };
-    assert!(!file.starts_with('.') && file.ends_with(".sql"), "`{file}` was not skipped");
+    assert!(!ignored && looks_like_sql, "`{file}` was not skipped");
     let parsed = match result {
         Ok(parsed) => parsed,
         Err(message) => {
-            assert!(message.contains(file), "error for `{file}` does not quote it: {message}");
+            assert!(message.contains(&shown(file)), "error for `{file}` does not quote it: {message}");
+            assert!(!message.chars().any(char::is_control), "a control character in {message:?}");
             return;
         }
     };
+    assert!(file.ends_with(".sql"), "`{file}`: {parsed:?}");
     let version = parsed.version.get();
     assert!(version > 0, "`{file}`: {parsed:?}");
     assert!(!parsed.name.is_empty(), "`{file}`: {parsed:?}");

@@ -2,7 +2,7 @@
 //!
 //! The first input byte picks the dialect, the rest is the script (invalid UTF-8 is
 //! replaced, so every input reaches the splitter). Besides "never panics", it checks the
-//! invariants the property tests in `crates/migrator-core/src/split.rs` state:
+//! invariants the property tests in `crates/migrator-core/src/split/tests.rs` state:
 //!
 //! - tokens tile the input exactly, on char boundaries;
 //! - an error's offset is in bounds and its line/column match a naive recount;
@@ -15,7 +15,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use migrator_core::split::{Dialect, TokenKind, split, tokenize};
+use migrator_core::Dialect;
+use migrator_core::split::{TokenKind, split, tokenize};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {

@@ -11,13 +11,27 @@
 //! | `phase expand` / `phase contract` | yes | no | deployment phase (default expand) |
 //! | `lock-timeout <duration>` | yes | yes | bound the wait for table locks |
 //! | `statement-timeout <duration>` | yes | yes | bound each statement's run time |
+//! | `no-op -- <reason>` | yes | no | the up script has no statement, on purpose |
 //!
 //! Durations are an integer and a unit: `500ms`, `5s`, `2min` (or `2m`), `1h`; `0s` means no
-//! limit. An unknown directive, a directive in the wrong script, a repeated directive or a
-//! directive below the first SQL line is an error, never ignored.
+//! limit.
+//!
+//! An up script with no statement (empty, or only comments and directives) is an error unless
+//! it says `no-op`, so that an untouched `migrator new` template is never applied; an up
+//! script that says `no-op` must have no statement. A down script may be empty: reverting
+//! then changes nothing (lint reports it as `missing-down`).
+//!
+//! Nothing that looks like a directive is ignored. These are errors, with their line: an
+//! unknown directive, a directive in the wrong script or given twice, a directive below the
+//! header (after SQL, or after a `/* */` block comment, which ends the header), a directive
+//! after SQL on the same line, a directive in a block comment or a MySQL `#` comment, the
+//! marker in another case (`-- MIGRATOR:`; directives are lowercase), a marker without its
+//! colon (`-- migrator no-transaction`), and a header line broken by a lone carriage return
+//! (classic Mac OS line endings), which would hide the rest of the line in the directive.
 
 use std::time::Duration;
 
+use crate::split::printable;
 use crate::version::Phase;
 
 /// The marker that starts every directive line (after `--` and optional spaces).
@@ -68,6 +82,8 @@ pub struct Directives {
     pub lock_timeout: Option<Duration>,
     /// `statement-timeout`; `Some(Duration::ZERO)` means no limit.
     pub statement_timeout: Option<Duration>,
+    /// `no-op -- <reason>` (up scripts only): the script has no statement, on purpose.
+    pub no_op: Option<String>,
 }
 
 /// A directive that cannot be accepted, with its 1-based line.
@@ -104,61 +120,174 @@ pub(crate) fn is_header_line(line: &str) -> bool {
 /// With `check_body`, lines below the header that look like directives are reported (a
 /// directive there would otherwise be silently ignored). Embedded scripts were checked at
 /// compile time and skip that scan.
+///
+/// Line numbers count a lone `\r` as a line break, as the splitter and editors do.
 pub fn parse(text: &str, kind: ScriptKind, check_body: bool) -> Result<Directives, Vec<DirectiveError>> {
     let mut directives = Directives::default();
     let mut errors = Vec::new();
     let mut seen: Vec<&'static str> = Vec::new();
-    let mut in_header = true;
-    for (index, line) in lines(text).enumerate() {
-        let number = index + 1;
-        if in_header && !is_header_line(line) {
-            in_header = false;
+    // The line that ended the header, and whether it was a block comment.
+    let mut header_end: Option<(usize, HeaderEnd)> = None;
+    let mut number = 0;
+    for line in lines(text) {
+        // A lone `\r` left inside the line (CRLF endings were stripped) ends a line too.
+        let pieces = line.split('\r');
+        let first = number + 1;
+        number += line.matches('\r').count() + 1;
+        if header_end.is_none() && is_header_line(line) {
+            if line.contains('\r') {
+                errors.push(DirectiveError {
+                    line: first,
+                    message: "this header line is broken by a carriage return without a line feed (classic Mac OS \
+                              line endings), which hides the rest of the line in the comment: save the file with \
+                              LF or CRLF line endings"
+                        .to_owned(),
+                });
+                continue;
+            }
+            match directive_body(line) {
+                Some(body) => {
+                    if let Err(message) = apply(&mut directives, &mut seen, body, kind, first) {
+                        errors.push(DirectiveError { line: first, message });
+                    }
+                }
+                None => {
+                    if let Some(message) = near_miss(line) {
+                        errors.push(DirectiveError { line: first, message });
+                    }
+                }
+            }
+            continue;
+        }
+        if header_end.is_none() {
+            let trimmed = line.trim_start();
+            let end = if trimmed.starts_with("/*") {
+                HeaderEnd::BlockComment
+            } else if trimmed.starts_with('#') {
+                HeaderEnd::HashComment
+            } else {
+                HeaderEnd::Sql
+            };
+            header_end = Some((first, end));
             if !check_body {
                 break;
             }
         }
-        if !in_header {
-            if directive_body(line).is_some() {
-                errors.push(DirectiveError {
-                    line: number,
-                    message: "directive below the first SQL statement is not read: move it to the top of the file, above any SQL"
-                        .to_owned(),
-                });
-            }
-            continue;
-        }
-        match directive_body(line) {
-            Some(body) => {
-                if let Err(message) = apply(&mut directives, &mut seen, body, kind, number) {
-                    errors.push(DirectiveError { line: number, message });
-                }
-            }
-            None => {
-                if let Some(message) = near_miss(line) {
-                    errors.push(DirectiveError { line: number, message });
-                }
+        for (offset, piece) in pieces.enumerate() {
+            if let Some(message) = misplaced(piece, header_end) {
+                errors.push(DirectiveError { line: first + offset, message });
             }
         }
     }
     if errors.is_empty() { Ok(directives) } else { Err(errors) }
 }
 
-/// A header comment that was probably meant as a directive (`-- migrator no-transaction`).
+/// What ended a script's header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeaderEnd {
+    Sql,
+    BlockComment,
+    HashComment,
+}
+
+/// If a line below the header holds something that looks like a directive, why it is not
+/// read.
+fn misplaced(line: &str, header_end: Option<(usize, HeaderEnd)>) -> Option<String> {
+    let trimmed = line.trim_start();
+    let at = marker_in(line)?;
+    let (end_line, end) = header_end.unwrap_or((1, HeaderEnd::Sql));
+    let example = clip(line.get(at..).unwrap_or("").trim(), 60);
+    let message = if !trimmed.starts_with("--") {
+        let comment = if trimmed.starts_with("/*") {
+            "in a block comment"
+        } else if trimmed.starts_with('#') {
+            "in a `#` comment"
+        } else {
+            "after SQL on the same line"
+        };
+        format!(
+            "a directive {comment} is not read: directives are `--` comment lines of their own at the top of the \
+             file; write `-- {example}` there"
+        )
+    } else {
+        match end {
+            HeaderEnd::Sql => format!(
+                "directive below the first SQL statement (line {end_line}) is not read: move it to the top of the \
+                 file, above any SQL"
+            ),
+            HeaderEnd::BlockComment => format!(
+                "directive below a block comment (line {end_line}) is not read: a `/* */` comment ends the header \
+                 of directives; move the directive above it, or write the comment with `--` lines"
+            ),
+            HeaderEnd::HashComment => format!(
+                "directive below a `#` comment (line {end_line}) is not read: only `--` comments belong to the \
+                 header of directives; move the directive above it, or write the comment with `--`"
+            ),
+        }
+    };
+    let lowercase = marker_case(line.get(at..).unwrap_or(""));
+    Some(match lowercase {
+        Some(fixed) => format!("{message} (and in lowercase: `{fixed}`)"),
+        None => message,
+    })
+}
+
+/// The byte offset of a directive marker (`migrator:`, in any case) that follows `--`, `#`
+/// or `/*` and optional spaces somewhere in `line`.
+fn marker_in(line: &str) -> Option<usize> {
+    let lower = line.to_ascii_lowercase();
+    lower.match_indices(MARKER).map(|(at, _)| at).find(|&at| {
+        let before = lower.get(..at).unwrap_or("").trim_end();
+        before.ends_with("--") || before.ends_with('#') || before.ends_with("/*") || before.ends_with("/*!")
+    })
+}
+
+/// If `text` starts with the directive marker in another case than lowercase, the text
+/// with the marker and the directive's name lowercased.
+fn marker_case(text: &str) -> Option<String> {
+    let marker = text.get(..MARKER.len())?;
+    if !marker.eq_ignore_ascii_case(MARKER) {
+        return None;
+    }
+    let name_end = text.find(char::is_whitespace).unwrap_or(text.len());
+    let head = text.get(..name_end)?;
+    let fixed = format!("{}{}", head.to_ascii_lowercase(), text.get(name_end..)?);
+    (head != head.to_ascii_lowercase()).then(|| clip(fixed.trim_end(), 60))
+}
+
+/// `text` from the file, as messages quote it: cut to `max` chars (with `…` when cut),
+/// control characters shown as control pictures.
+fn clip(text: &str, max: usize) -> String {
+    let mut clipped: String = text.chars().take(max).map(printable).collect();
+    if text.chars().nth(max).is_some() {
+        clipped.push('…');
+    }
+    clipped
+}
+
+/// A header comment that was probably meant as a directive: the marker in another case
+/// (`-- MIGRATOR:no-transaction`) or without its colon (`-- migrator no-transaction`).
 fn near_miss(line: &str) -> Option<String> {
     let rest = line.trim_start().strip_prefix("--")?.trim_start();
-    let word = rest.strip_prefix("migrator")?;
+    if let Some(fixed) = marker_case(rest) {
+        return Some(format!(
+            "`{}` is not read: directives are written in lowercase: write `-- {fixed}`",
+            clip(line.trim(), 60)
+        ));
+    }
+    let word = rest.get(..8).filter(|w| w.eq_ignore_ascii_case("migrator")).and_then(|_| rest.get(8..))?;
     if word.starts_with(|c: char| c.is_whitespace() || c == '-' || c == '=') {
         Some(format!(
             "`{}` looks like a directive but lacks the colon: write `-- migrator:{}`",
-            line.trim(),
-            word.trim_start_matches(|c: char| c.is_whitespace() || c == '-' || c == '=')
+            clip(line.trim(), 60),
+            clip(word.trim_start_matches(|c: char| c.is_whitespace() || c == '-' || c == '='), 60)
         ))
     } else {
         None
     }
 }
 
-const UP_DIRECTIVES: &str = "no-transaction, allow, irreversible, phase, lock-timeout, statement-timeout";
+const UP_DIRECTIVES: &str = "no-transaction, allow, irreversible, phase, lock-timeout, statement-timeout, no-op";
 const DOWN_DIRECTIVES: &str = "no-transaction, lock-timeout, statement-timeout";
 
 fn apply(
@@ -180,12 +309,16 @@ fn apply(
         "phase" => "phase",
         "lock-timeout" => "lock-timeout",
         "statement-timeout" => "statement-timeout",
+        "no-op" => "no-op",
         "" => return Err(format!("empty directive: write one of {}", known_list(kind))),
+        other if KNOWN.contains(&other.to_ascii_lowercase().as_str()) => {
+            return Err(format!("directives are written in lowercase: write `{}`", other.to_ascii_lowercase()));
+        }
         other => {
-            return Err(format!("unknown directive `{other}`: known directives are {}", known_list(kind)));
+            return Err(format!("unknown directive `{}`: known directives are {}", clip(other, 60), known_list(kind)));
         }
     };
-    if kind == ScriptKind::Down && matches!(known, "allow" | "irreversible" | "phase") {
+    if kind == ScriptKind::Down && matches!(known, "allow" | "irreversible" | "phase" | "no-op") {
         return Err(format!(
             "`{known}` belongs in the up script, not the down script: down scripts take only {DOWN_DIRECTIVES}"
         ));
@@ -199,7 +332,7 @@ fn apply(
     match known {
         "no-transaction" => {
             if !rest.is_empty() {
-                return Err(format!("`no-transaction` takes no argument, found `{rest}`"));
+                return Err(format!("`no-transaction` takes no argument, found `{}`", clip(rest, 60)));
             }
             directives.no_transaction = true;
         }
@@ -217,7 +350,10 @@ fn apply(
                     );
                 }
                 if !rule.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-                    return Err(format!("`{rule}` is not a rule id: rule ids are kebab-case, such as `drop-column`"));
+                    return Err(format!(
+                        "`{}` is not a rule id: rule ids are kebab-case, such as `drop-column`",
+                        clip(rule, 60)
+                    ));
                 }
                 ids.push(rule.to_owned());
             }
@@ -227,7 +363,8 @@ fn apply(
             let (before, reason) = split_reason(rest);
             if !before.is_empty() {
                 return Err(format!(
-                    "unexpected `{before}` after `irreversible`: write `-- migrator:irreversible -- <reason>`"
+                    "unexpected `{}` after `irreversible`: write `-- migrator:irreversible -- <reason>`",
+                    clip(before, 60)
                 ));
             }
             let reason = reason.ok_or_else(|| {
@@ -235,21 +372,43 @@ fn apply(
             })?;
             directives.irreversible = Some(reason.to_owned());
         }
+        "no-op" => {
+            let (before, reason) = split_reason(rest);
+            if !before.is_empty() {
+                return Err(format!(
+                    "unexpected `{}` after `no-op`: write `-- migrator:no-op -- <reason>`",
+                    clip(before, 60)
+                ));
+            }
+            let reason = reason.ok_or_else(|| {
+                "`no-op` needs a reason: write `-- migrator:no-op -- <why this migration has no statement>`".to_owned()
+            })?;
+            directives.no_op = Some(reason.to_owned());
+        }
         "phase" => {
             directives.phase = Phase::parse(rest).ok_or_else(|| {
-                format!("unknown phase `{rest}`: write `-- migrator:phase expand` or `-- migrator:phase contract`")
+                format!(
+                    "unknown phase `{}`: write `-- migrator:phase expand` or `-- migrator:phase contract`",
+                    clip(rest, 60)
+                )
             })?;
         }
         "lock-timeout" => {
-            directives.lock_timeout = Some(parse_duration(rest).map_err(|e| format!("`lock-timeout`: {e}"))?)
+            directives.lock_timeout =
+                Some(parse_duration(rest).map_err(|e| format!("`lock-timeout`: {}", clip(&e, 200)))?)
         }
         "statement-timeout" => {
-            directives.statement_timeout = Some(parse_duration(rest).map_err(|e| format!("`statement-timeout`: {e}"))?)
+            directives.statement_timeout =
+                Some(parse_duration(rest).map_err(|e| format!("`statement-timeout`: {}", clip(&e, 200)))?)
         }
         _ => {}
     }
     Ok(())
 }
+
+/// Every directive name.
+const KNOWN: &[&str] =
+    &["no-transaction", "allow", "irreversible", "phase", "lock-timeout", "statement-timeout", "no-op"];
 
 fn known_list(kind: ScriptKind) -> &'static str {
     match kind {
@@ -403,6 +562,77 @@ mod tests {
         assert!(up("-- migratory birds\nSELECT 1;").is_ok());
     }
 
+    /// `-- MIGRATOR:no-transaction` was ignored as an ordinary comment.
+    #[test]
+    fn directives_in_another_case_are_errors() {
+        let e = first_error("-- MIGRATOR:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (c);", ScriptKind::Up);
+        assert_eq!(e.line, 1);
+        assert!(
+            e.message.contains("directives are written in lowercase: write `-- migrator:no-transaction`"),
+            "{}",
+            e.message
+        );
+        let e = first_error("--Migrator:Phase contract\nSELECT 1;", ScriptKind::Up);
+        assert!(e.message.contains("write `-- migrator:phase contract`"), "{}", e.message);
+        let e = first_error("-- migrator:No-Transaction\nSELECT 1;", ScriptKind::Up);
+        assert!(e.message.contains("directives are written in lowercase: write `no-transaction`"), "{}", e.message);
+        let e = first_error("-- MIGRATOR no-transaction\nSELECT 1;", ScriptKind::Up);
+        assert!(e.message.contains("lacks the colon"), "{}", e.message);
+        let e = first_error("SELECT 1;\n-- MIGRATOR:no-transaction\n", ScriptKind::Up);
+        assert!(e.message.contains("below the first SQL statement (line 1)"), "{}", e.message);
+        assert!(e.message.contains("in lowercase: `migrator:no-transaction`"), "{}", e.message);
+    }
+
+    /// A block comment before a directive said "below the first SQL statement".
+    #[test]
+    fn directives_after_a_block_comment_say_so() {
+        let e = first_error("/* Adds the index. */\n-- migrator:no-transaction\nSELECT 1;", ScriptKind::Up);
+        assert_eq!(e.line, 2);
+        assert!(e.message.starts_with("directive below a block comment (line 1) is not read"), "{}", e.message);
+        assert!(e.message.contains("move the directive above it"), "{}", e.message);
+        let e = first_error("# note\n-- migrator:no-transaction\nSELECT 1;", ScriptKind::Up);
+        assert!(e.message.starts_with("directive below a `#` comment (line 1)"), "{}", e.message);
+    }
+
+    #[test]
+    fn directives_outside_line_comments_of_their_own_are_errors() {
+        for (text, line, what) in [
+            ("SELECT 1; -- migrator:no-transaction\n", 1, "after SQL on the same line"),
+            ("/* migrator:no-transaction */\nSELECT 1;", 1, "in a block comment"),
+            ("# migrator:no-transaction\nSELECT 1;", 1, "in a `#` comment"),
+            ("SELECT 1;\n/*\n-- migrator:phase contract\n*/", 3, "below the first SQL statement"),
+        ] {
+            let e = first_error(text, ScriptKind::Up);
+            assert_eq!(e.line, line, "{text:?}");
+            assert!(e.message.contains(what), "{text:?}: {}", e.message);
+        }
+        // Mentioning the tool in a comment is fine.
+        assert!(up("-- see migrator: docs\nSELECT 1; -- migrator docs\n/* migrator */").is_ok());
+    }
+
+    /// A lone `\r` (classic Mac OS line endings) made `-- migrator:irreversible -- x\rDROP TABLE t;`
+    /// one directive line: the statement was hidden in the reason, and left out of the checksum.
+    #[test]
+    fn a_lone_carriage_return_in_the_header_is_an_error() {
+        let e = first_error("-- migrator:irreversible -- gone\rDROP TABLE t;\r", ScriptKind::Up);
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("carriage return without a line feed"), "{}", e.message);
+        // Below the header, lines broken by a lone `\r` are numbered as editors show them.
+        let e = first_error("SELECT 1;\rSELECT 2;\r-- migrator:no-transaction\n", ScriptKind::Up);
+        assert_eq!(e.line, 3);
+        // CRLF is fine.
+        assert!(up("-- migrator:no-transaction\r\nSELECT 1;\r\n").unwrap().no_transaction);
+    }
+
+    #[test]
+    fn no_op_takes_a_reason_in_up_scripts_only() {
+        let d = up("-- migrator:no-op -- version 3 was removed\n").unwrap();
+        assert_eq!(d.no_op.as_deref(), Some("version 3 was removed"));
+        assert!(first_error("-- migrator:no-op\n", ScriptKind::Up).message.contains("`no-op` needs a reason"));
+        assert!(first_error("-- migrator:no-op now -- x\n", ScriptKind::Up).message.contains("unexpected `now`"));
+        assert!(first_error("-- migrator:no-op -- x\n", ScriptKind::Down).message.contains("belongs in the up script"));
+    }
+
     #[test]
     fn all_errors_are_collected() {
         let errors = up("-- migrator:foo\n-- migrator:bar\nSELECT 1;\n-- migrator:phase contract").unwrap_err();
@@ -443,6 +673,7 @@ mod tests {
         StatementTimeout(Duration),
         Allow(Vec<String>, String),
         Irreversible(String),
+        NoOp(String),
     }
 
     /// `-- migrator:` with the spacing variants the parser accepts.
@@ -506,11 +737,15 @@ mod tests {
             })),
             prop::collection::vec(allow, 0..3),
             prop::collection::vec(noise, 0..4),
+            prop::option::of(
+                (marker(), reason())
+                    .prop_map(|(m, reason)| (format!("{m}no-op -- {reason}"), Effect::NoOp(reason.trim().to_owned()))),
+            ),
         )
-            .prop_flat_map(move |(no_tx, phase, lock, statement, irreversible, allows, noise)| {
+            .prop_flat_map(move |(no_tx, phase, lock, statement, irreversible, allows, noise, no_op)| {
                 let mut lines: Vec<(String, Effect)> = [no_tx, lock, statement].into_iter().flatten().collect();
                 if up {
-                    lines.extend([phase, irreversible].into_iter().flatten());
+                    lines.extend([phase, irreversible, no_op].into_iter().flatten());
                     lines.extend(allows);
                 }
                 lines.extend(noise);
@@ -537,6 +772,7 @@ mod tests {
                         Effect::StatementTimeout(d) => expected.statement_timeout = Some(d),
                         Effect::Allow(rules, reason) => expected.allow.push(Allow { rules, reason, line: index + 1 }),
                         Effect::Irreversible(reason) => expected.irreversible = Some(reason),
+                        Effect::NoOp(reason) => expected.no_op = Some(reason),
                     }
                 }
                 text.push_str(body);
@@ -564,7 +800,9 @@ mod tests {
 
     /// The invariants of [`parse`] on any input (the `directive` fuzz target checks the same).
     fn check_any_script(text: &str, kind: ScriptKind) -> Result<(), TestCaseError> {
-        let line_count = text.split('\n').count();
+        // `\n`, `\r\n` and a lone `\r` each end a line.
+        let line_count = text.split('\n').count()
+            + text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l).matches('\r').count()).sum::<usize>();
         let header_only = parse(text, kind, false);
         let with_body = parse(text, kind, true);
         for result in [&header_only, &with_body] {
@@ -575,7 +813,12 @@ mod tests {
                         prop_assert!(!allow.rules.is_empty() && !allow.reason.is_empty(), "{:?}", allow);
                     }
                     if kind == ScriptKind::Down {
-                        prop_assert!(d.allow.is_empty() && d.irreversible.is_none() && d.phase == Phase::Expand);
+                        prop_assert!(
+                            d.allow.is_empty()
+                                && d.irreversible.is_none()
+                                && d.no_op.is_none()
+                                && d.phase == Phase::Expand
+                        );
                     }
                 }
                 Err(errors) => {
@@ -606,7 +849,7 @@ mod tests {
                 "no-transaction", "allow", "irreversible", "phase", "lock-timeout", "statement-timeout",
                 "expand", "contract", "drop-column", "Drop", ",", ", ", " ", "\t", "5s", "500 ms", "2min", "1h", "0",
                 "99999999999999999999", "18446744073709551615ms", "ms", "d", "\n", "\r\n", "\r", "\u{feff}",
-                "SELECT 1;", "é", "日本",
+                "SELECT 1;", "é", "日本", "no-op", "MIGRATOR:", "Migrator", "/*", "*/", "#", "SELECT 1; ", "-- x\r",
             ])
             .prop_map(String::from),
             1 => ".{0,6}",

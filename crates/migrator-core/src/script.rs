@@ -7,7 +7,7 @@ use crate::checksum::{Checksum, StatementRecord, statement_hash};
 use crate::dialect::Dialect;
 use crate::directive::{self, Directives, ScriptKind};
 use crate::error::{Error, LoadError, Problem, ProblemKind};
-use crate::split::{self, SplitError, Statement};
+use crate::split::{self, Lines, SplitError, Statement};
 use crate::text::snippet;
 
 /// An up or down SQL script of a migration.
@@ -27,8 +27,9 @@ pub struct Script {
 }
 
 impl Script {
-    /// Parses and fully validates a script: directives (anywhere in the file), emptiness and
-    /// statement splitting. Every problem is returned, with its line.
+    /// Parses and fully validates a script: directives (anywhere in the file), statement
+    /// splitting, and an up script's statements (at least one, unless it says `no-op`; none if
+    /// it does). Every problem is returned, with its line.
     pub fn parse(
         kind: ScriptKind,
         path: impl Into<Cow<'static, str>>,
@@ -47,36 +48,38 @@ impl Script {
         dialect: Dialect,
     ) -> Result<Script, Vec<Problem>> {
         let mut errors = Vec::new();
-        let source_line = |line: usize| directive::lines(&text).nth(line.saturating_sub(1)).map(str::to_owned);
+        let lines = Lines::new(&text);
         let directives = match directive::parse(&text, kind, true) {
-            Ok(directives) => directives,
+            Ok(directives) => Some(directives),
             Err(found) => {
                 errors.extend(found.into_iter().map(|e| Problem {
                     kind: ProblemKind::Directive,
-                    source_line: source_line(e.line),
+                    source: lines.excerpt_line(e.line),
+                    caret: None,
                     error: LoadError { path: path.to_string(), line: Some(e.line), column: None, message: e.message },
                 }));
-                Directives::default()
+                None
             }
         };
-        if kind == ScriptKind::Up && text.trim_start_matches('\u{feff}').trim().is_empty() {
-            errors.push(Problem::other(LoadError {
-                path: path.to_string(),
-                line: None,
-                column: None,
-                message:
-                    "the up script is empty: write the migration's SQL (a script of only comments is a valid no-op)"
-                        .to_owned(),
-            }));
-        }
         let statements = split::split(&text, dialect);
-        if let Err(e) = &statements {
-            errors.push(Problem {
-                kind: ProblemKind::Split,
-                source_line: source_line(e.line),
-                error: split_load_error(&path, e),
-            });
+        match (&statements, &directives) {
+            (Err(e), _) => {
+                let (source, caret) = lines.excerpt_at(e.offset);
+                errors.push(Problem {
+                    kind: ProblemKind::Split,
+                    source: Some(source),
+                    caret: Some(caret),
+                    error: split_load_error(&path, e),
+                });
+            }
+            (Ok(statements), Some(directives)) if kind == ScriptKind::Up => {
+                if let Some(problem) = no_op_problem(&path, &text, statements, directives) {
+                    errors.push(problem);
+                }
+            }
+            _ => {}
         }
+        let directives = directives.unwrap_or_default();
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -168,6 +171,36 @@ impl Script {
     }
 }
 
+/// An up script must have a statement unless it says `no-op`, and one that says `no-op`
+/// must have none: an untouched `migrator new` template is never applied as a migration.
+fn no_op_problem(path: &str, text: &str, statements: &[Statement], directives: &Directives) -> Option<Problem> {
+    let message = match (statements.first(), &directives.no_op) {
+        (None, None) if text.trim_start_matches('\u{feff}').trim().is_empty() => {
+            "the up script is empty: write the migration's SQL (or, if it deliberately does nothing, \
+             `-- migrator:no-op -- <reason>`)"
+                .to_owned()
+        }
+        (None, None) => "the up script has no statement, only comments: write the migration's SQL below them (or, \
+                         if it deliberately does nothing, add `-- migrator:no-op -- <reason>` to its header)"
+            .to_owned(),
+        (Some(first), Some(_)) => {
+            return Some(Problem::other(LoadError {
+                path: path.to_owned(),
+                line: Some(first.line),
+                column: Some(first.column),
+                message: format!(
+                    "the up script says `no-op` but has {} statement{}, starting here: remove the directive or the \
+                     statements",
+                    statements.len(),
+                    if statements.len() == 1 { "" } else { "s" }
+                ),
+            }));
+        }
+        _ => return None,
+    };
+    Some(Problem::other(LoadError { path: path.to_owned(), line: None, column: None, message }))
+}
+
 fn split_load_error(path: &str, e: &SplitError) -> LoadError {
     LoadError { path: path.to_owned(), line: Some(e.line), column: Some(e.column), message: e.to_string() }
 }
@@ -195,14 +228,45 @@ mod tests {
         assert_eq!(StatementRecord::decode(&StatementRecord::encode(&records)).unwrap(), records);
     }
 
+    /// `migrator new` writes a header of comments; `up` applied it as "0 statement(s)". An up
+    /// script without a statement is now an error unless it says `no-op` (before, a
+    /// comments-only up script was accepted as a no-op).
     #[test]
-    fn empty_up_is_an_error_but_comments_only_is_a_no_op() {
+    fn an_up_script_needs_a_statement_or_the_no_op_directive() {
         let errors = Script::parse(ScriptKind::Up, "m/1_a.up.sql", " \n\t\n", Dialect::Postgres).unwrap_err();
         assert!(errors[0].message.contains("the up script is empty"), "{errors:?}");
-        let script =
-            Script::parse(ScriptKind::Up, "m/1_a.up.sql", "-- nothing to do yet\n", Dialect::Postgres).unwrap();
+        for text in ["-- nothing to do yet\n", "-- a\n/* b */\n;;\n", "-- migrator:no-transaction\n-- TODO\n"] {
+            let errors = Script::parse(ScriptKind::Up, "m/1_a.up.sql", text, Dialect::Postgres).unwrap_err();
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(errors[0].message.starts_with("the up script has no statement, only comments"), "{errors:?}");
+            assert!(errors[0].message.contains("`-- migrator:no-op -- <reason>`"), "{errors:?}");
+        }
+        let script = Script::parse(
+            ScriptKind::Up,
+            "m/1_a.up.sql",
+            "-- migrator:no-op -- keeps version 1 for the history of the old tool\n-- nothing\n",
+            Dialect::Postgres,
+        )
+        .unwrap();
         assert!(script.statements().unwrap().is_empty());
+        assert_eq!(script.directives().no_op.as_deref(), Some("keeps version 1 for the history of the old tool"));
+        let errors =
+            Script::parse(ScriptKind::Up, "m/1_a.up.sql", "-- migrator:no-op -- x\n\nSELECT 1;\n", Dialect::Postgres)
+                .unwrap_err();
+        assert_eq!((errors[0].line, errors[0].column), (Some(3), Some(1)));
+        assert!(errors[0].message.contains("says `no-op` but has 1 statement"), "{errors:?}");
+        // A no-op needs a reason, and belongs in the up script.
+        let errors =
+            Script::parse(ScriptKind::Up, "m/1_a.up.sql", "-- migrator:no-op\n", Dialect::Postgres).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("`no-op` needs a reason"), "{errors:?}");
+        let errors = Script::parse(ScriptKind::Down, "m/1_a.down.sql", "-- migrator:no-op -- x\n", Dialect::Postgres)
+            .unwrap_err();
+        assert!(errors[0].message.contains("`no-op` belongs in the up script"), "{errors:?}");
+        // An empty down script is a no-op down.
         let down = Script::parse(ScriptKind::Down, "m/1_a.down.sql", "", Dialect::Postgres).unwrap();
+        assert!(down.statements().unwrap().is_empty());
+        let down = Script::parse(ScriptKind::Down, "m/1_a.down.sql", "-- nothing\n", Dialect::Postgres).unwrap();
         assert!(down.statements().unwrap().is_empty());
     }
 

@@ -53,16 +53,18 @@ pub(crate) enum ProblemKind {
     Other,
 }
 
-/// A load problem with its kind and, when it points into a file, the source line.
+/// A load problem with its kind and, when it points into a file, a bounded excerpt of the
+/// line (see `split::Lines::excerpt_at`) with the caret's 1-based column in it.
 #[derive(Debug, Clone)]
 pub(crate) struct Problem {
     pub(crate) kind: ProblemKind,
     pub(crate) error: LoadError,
-    pub(crate) source_line: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) caret: Option<usize>,
 }
 
 impl Problem {
     pub(crate) fn other(error: LoadError) -> Problem {
-        Problem { kind: ProblemKind::Other, error, source_line: None }
+        Problem { kind: ProblemKind::Other, error, source: None, caret: None }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::split::write_source;
+
 use super::rules::Level;
 
 /// One problem the linter found, located at `file:line:column`.
@@ -18,9 +20,12 @@ pub struct Finding {
     pub level: Level,
     /// The file, as shown in messages (`migrations/20261120093000_add_index.up.sql`).
     pub file: String,
-    /// 1-based line of the offending statement or token; 1 for a finding about a whole file.
+    /// 1-based line of the offending statement or token; 1 for a finding about a whole file;
+    /// 0 for a finding that has no place in a file (a missing directory, a bad file name, a
+    /// duplicate version): then `column` is 0 too.
     pub line: usize,
-    /// 1-based column, counted in characters; 1 for a finding about a whole file.
+    /// 1-based column, counted in characters; 1 for a finding about a whole file or line; 0
+    /// when `line` is 0.
     pub column: usize,
     /// The hazard.
     pub message: String,
@@ -28,8 +33,12 @@ pub struct Finding {
     pub help: String,
     /// Acknowledged by `-- migrator:allow <rule> -- <reason>` (deny and warn findings only).
     pub allowed: bool,
-    /// The source line the finding points at, when it points into the file.
+    /// The source line the finding points at, when it points into the file: a window of at
+    /// most about 120 characters around the column, with `…` where the line was cut, and
+    /// control characters shown as their Unicode control pictures (`␀`, `␛`).
     pub source_line: Option<String>,
+    /// The 1-based column (in characters) of the finding in `source_line`.
+    pub source_column: usize,
 }
 
 impl Finding {
@@ -47,22 +56,24 @@ impl fmt::Display for Finding {
     /// `file:line:column: level[rule]: message`, the source line with a caret under the
     /// column, the safe alternative, and how to acknowledge it (or why it can't be).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}[{}]", self.file, self.line, self.column, self.level, self.rule)?;
+        f.write_str(&self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        write!(f, ": {}[{}]", self.level, self.rule)?;
         if self.allowed {
             f.write_str(" (allowed)")?;
         }
         write!(f, ": {}", self.message)?;
         let gutter = " ".repeat(self.line.to_string().len());
-        if let Some(source) = &self.source_line {
-            let pad: String = source
-                .chars()
-                .take(self.column.saturating_sub(1))
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            write!(f, "\n{gutter} |\n{} | {source}\n{gutter} | {pad}^", self.line)?;
+        if let (Some(source), true) = (&self.source_line, self.line > 0) {
+            write_source(f, self.line, source, Some(self.source_column))?;
         }
         write!(f, "\n{gutter} = help: {}", self.help)?;
         match (self.level, self.allowed) {
+            // A finding without a place in a file is about the directory or a file name:
+            // nothing a directive could acknowledge.
+            _ if self.line == 0 => Ok(()),
             (Level::Fatal, _) => write!(
                 f,
                 "\n{gutter} = note: fatal: the migration cannot work as written, and `-- migrator:allow` does not silence it"
@@ -143,10 +154,25 @@ impl LintReport {
     }
 }
 
+impl LintReport {
+    /// How many findings the human form lists before it says how many more there are.
+    pub const LISTED: usize = 50;
+}
+
 impl fmt::Display for LintReport {
+    /// The first [`LintReport::LISTED`] findings, how many more there are, and the summary:
+    /// the output stays readable (and bounded) whatever the input. Tools that need every
+    /// finding iterate over [`LintReport::findings`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for finding in &self.findings {
+        for finding in self.findings.iter().take(Self::LISTED) {
             write!(f, "{finding}\n\n")?;
+        }
+        if let Some(more) = self.findings.len().checked_sub(Self::LISTED).filter(|&more| more > 0) {
+            write!(
+                f,
+                "… and {more} more finding{} (run `migrator lint` for all)\n\n",
+                if more == 1 { "" } else { "s" }
+            )?;
         }
         f.write_str(&self.summary())
     }
@@ -174,6 +200,7 @@ mod tests {
             help: "drop it in a contract migration".to_owned(),
             allowed,
             source_line: Some("\tALTER TABLE users DROP COLUMN legacy;".to_owned()),
+            source_column: 5,
         }
     }
 

@@ -64,10 +64,10 @@ mod rules;
 mod schema;
 mod tokens;
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use crate::dialect::Dialect;
-use crate::directive::Allow;
 use crate::error::{Error, LoadError};
 use crate::error::{Problem, ProblemKind};
 use crate::migration::{Migration, SqlMigration};
@@ -78,9 +78,9 @@ use crate::version::{Phase, Version};
 pub use finding::{Finding, LintReport};
 pub use rules::{Level, RULES, Rule, rule};
 
+use crate::split::{Lines, write_source};
 use check::{Raw, ScriptInput, check_script};
 use schema::Schema;
-use tokens::Lines;
 
 /// A rule's level as set by an option: raised to deny, lowered to warn, or turned off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,6 +91,17 @@ pub enum Setting {
     Warn,
     /// Fails a build unless allowed.
     Deny,
+}
+
+impl Setting {
+    /// `off`, `warn` or `deny`, as the options are written.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Setting::Off => "off",
+            Setting::Warn => "warn",
+            Setting::Deny => "deny",
+        }
+    }
 }
 
 /// What to lint and at which levels: the "lint from" version and level options.
@@ -107,6 +118,8 @@ pub enum Setting {
 ///     .with_level("mixed-ddl-dml", Setting::Off)?;
 /// assert_eq!(options.setting("prefer-text"), Some(Setting::Deny));
 /// assert!(options.clone().with_level("transaction-control", Setting::Off).is_err());
+/// // Two levels for one rule contradict each other.
+/// assert!(options.clone().with_level("prefer-text", Setting::Off).is_err());
 /// # Ok::<(), migrator_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,10 +142,11 @@ impl LintOptions {
         self
     }
 
-    /// Sets the level of a rule. Fails for an unknown rule and for a rule that is fatal in
-    /// every dialect (its findings mean the migration cannot work, so they can't be lowered).
-    /// A rule that is fatal in one dialect only (`identifier-too-long` on MySQL) keeps its
-    /// fatal level there.
+    /// Sets the level of a rule. Fails for an unknown rule, for a rule that is fatal in every
+    /// dialect (its findings mean the migration cannot work, so they can't be lowered), and for
+    /// a rule already set to another level (`deny(x)` and `off(x)` together contradict each
+    /// other; neither silently wins). Setting the same level twice is harmless. A rule that is
+    /// fatal in one dialect only (`identifier-too-long` on MySQL) keeps its fatal level there.
     pub fn with_level(mut self, rule_id: &str, setting: Setting) -> Result<Self, Error> {
         let invalid = |reason: String| Error::InvalidOption { option: "lint rule", value: rule_id.to_owned(), reason };
         let Some(rule) = rule(rule_id) else {
@@ -147,8 +161,17 @@ impl LintOptions {
                 "it is fatal (the migration cannot work as written), so its level cannot be changed".to_owned(),
             ));
         }
-        self.settings.retain(|(id, _)| *id != rule.id);
-        self.settings.push((rule.id, setting));
+        match self.setting(rule.id) {
+            None => self.settings.push((rule.id, setting)),
+            Some(same) if same == setting => {}
+            Some(other) => {
+                return Err(invalid(format!(
+                    "it is set both to {} and to {}: keep one level for each rule",
+                    other.as_str(),
+                    setting.as_str()
+                )));
+            }
+        }
         Ok(self)
     }
 
@@ -202,6 +225,20 @@ impl DirLint {
         self.problems.iter().map(|p| &p.error)
     }
 
+    /// Each load error as people read it: `file:line:column: message`, then, when it points
+    /// into a file, an excerpt of the line (at most about 120 characters) with a caret
+    /// under the column. The embed macro and `migrator validate` print these.
+    pub fn described_load_errors(&self) -> impl Iterator<Item = String> + '_ {
+        self.problems.iter().map(|problem| {
+            let mut text = problem.error.to_string();
+            if let (Some(source), Some(line)) = (&problem.source, problem.error.line) {
+                // Writing to a String cannot fail.
+                let _ = write_source(&mut text, line, source, problem.caret);
+            }
+            text
+        })
+    }
+
     /// The lint findings of the migrations that loaded.
     pub fn findings(&self) -> &LintReport {
         &self.findings
@@ -235,16 +272,23 @@ fn load_finding(problem: &Problem) -> Finding {
         ProblemKind::Other => &rules::INVALID_MIGRATION,
     };
     let error = &problem.error;
+    // A problem inside a file has a line (and a column, or the line's start); one about a
+    // file name or the directory has no place in a file.
+    let (line, column) = match error.line {
+        Some(line) => (line, error.column.unwrap_or(1)),
+        None => (0, 0),
+    };
     Finding {
         rule: rule.id,
         level: Level::Fatal,
         file: error.path.clone(),
-        line: error.line.unwrap_or(1),
-        column: error.column.unwrap_or(1),
+        line,
+        column,
         message: error.message.clone(),
         help: rule.help.to_owned(),
         allowed: false,
-        source_line: problem.source_line.clone(),
+        source_line: problem.source.clone(),
+        source_column: problem.caret.unwrap_or(column),
     }
 }
 
@@ -284,6 +328,11 @@ pub fn lint_migration(migration: &SqlMigration, options: &LintOptions) -> LintRe
     lint_migrations([migration], options)
 }
 
+/// The rule id closest to `id`, for "did you mean" messages, when one is close enough.
+pub fn closest_rule(id: &str) -> Option<&'static str> {
+    rules::closest(id)
+}
+
 fn version_of(migration: &SqlMigration) -> Version {
     Migration::<()>::meta(migration).version()
 }
@@ -298,10 +347,14 @@ fn lint_one(schema: &mut Schema, migration: &SqlMigration, options: &LintOptions
         return Vec::new();
     }
     let up_lines = Lines::new(up.text());
+    // The rules each allow line names, once: a finding looks its rule up in a set, however
+    // many allow lines and findings there are.
+    let allowed: HashSet<&str> = directives.allow.iter().flat_map(|a| a.rules.iter().map(String::as_str)).collect();
     let mut findings: Vec<Finding> =
-        raws.into_iter().filter_map(|raw| finding(up, &up_lines, raw, options, &directives.allow)).collect();
+        raws.into_iter().filter_map(|raw| finding(up, &up_lines, raw, options, &allowed)).collect();
     let missing_down = match migration.down_script() {
-        _ if directives.irreversible.is_some() => None,
+        // Irreversible on purpose, or nothing to revert.
+        _ if directives.irreversible.is_some() || directives.no_op.is_some() => None,
         None => Some((
             up,
             format!(
@@ -316,7 +369,7 @@ fn lint_one(schema: &mut Schema, migration: &SqlMigration, options: &LintOptions
             findings.extend(
                 raws.into_iter()
                     .filter(|raw| raw.rule.level(dialect) == Some(Level::Fatal))
-                    .filter_map(|raw| finding(down, &lines, raw, options, &[])),
+                    .filter_map(|raw| finding(down, &lines, raw, options, &HashSet::new())),
             );
             let empty = down.statements().is_ok_and(|s| s.is_empty());
             empty.then(|| (down, "the down script is empty, so reverting this migration changes nothing".to_owned()))
@@ -333,8 +386,9 @@ fn lint_one(schema: &mut Schema, migration: &SqlMigration, options: &LintOptions
             column: 1,
             message,
             help: rules::MISSING_DOWN.help.to_owned(),
-            allowed: is_allowed(&directives.allow, &rules::MISSING_DOWN, level),
+            allowed: is_allowed(&allowed, &rules::MISSING_DOWN, level),
             source_line: None,
+            source_column: 1,
         });
     }
     let unused = unused_allows(up, &up_lines, &findings, options, directives.phase);
@@ -367,13 +421,20 @@ fn down_file_name(up_path: &str) -> String {
     }
 }
 
-fn is_allowed(allows: &[Allow], rule: &Rule, level: Level) -> bool {
-    level != Level::Fatal && allows.iter().any(|allow| allow.rules.iter().any(|id| id == rule.id))
+fn is_allowed(allowed: &HashSet<&str>, rule: &Rule, level: Level) -> bool {
+    level != Level::Fatal && allowed.contains(rule.id)
 }
 
-fn finding(script: &Script, lines: &Lines<'_>, raw: Raw, options: &LintOptions, allows: &[Allow]) -> Option<Finding> {
+fn finding(
+    script: &Script,
+    lines: &Lines<'_>,
+    raw: Raw,
+    options: &LintOptions,
+    allowed: &HashSet<&str>,
+) -> Option<Finding> {
     let level = options.level(raw.rule, script.dialect())?;
     let (line, column) = lines.position(raw.offset);
+    let (source_line, source_column) = lines.excerpt_at(raw.offset);
     Some(Finding {
         rule: raw.rule.id,
         level,
@@ -382,8 +443,9 @@ fn finding(script: &Script, lines: &Lines<'_>, raw: Raw, options: &LintOptions, 
         column,
         message: raw.message,
         help: raw.help.unwrap_or_else(|| raw.rule.help.to_owned()),
-        allowed: is_allowed(allows, raw.rule, level),
-        source_line: lines.line(line).map(str::to_owned),
+        allowed: is_allowed(allowed, raw.rule, level),
+        source_line: Some(source_line),
+        source_column,
     })
 }
 
@@ -398,6 +460,7 @@ fn unused_allows(
     let dialect = up.dialect();
     let Some(level) = options.level(&rules::UNUSED_ALLOW, dialect) else { return Vec::new() };
     let contract_steps = [&rules::DROP_COLUMN, &rules::DROP_TABLE, &rules::DROP_NOT_NULL, &rules::RENAME_TABLE];
+    let found: HashSet<&str> = findings.iter().map(|f| f.rule).collect();
     let mut unused = Vec::new();
     for allow in &up.directives().allow {
         for id in &allow.rules {
@@ -414,7 +477,7 @@ fn unused_allows(
                         )
                     }
                     Some(_) if options.level(rule, dialect).is_none() => continue,
-                    Some(_) if findings.iter().any(|f| f.rule == rule.id) => continue,
+                    Some(_) if found.contains(rule.id) => continue,
                     Some(_) if phase == Phase::Contract && contract_steps.contains(&rule) => format!(
                         "`{id}` is allowed here, but a contract migration may do that without an allow, so this allows nothing"
                     ),
@@ -430,7 +493,8 @@ fn unused_allows(
                 message,
                 help: format!("remove `{id}` from the allow line"),
                 allowed: false,
-                source_line: lines.line(allow.line).map(str::to_owned),
+                source_line: lines.excerpt_line(allow.line),
+                source_column: 1,
             });
         }
     }

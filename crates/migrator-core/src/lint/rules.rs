@@ -100,12 +100,12 @@ rules! {
         "delete it: the runner wraps each migration in a transaction, and `-- migrator:no-transaction` runs it in autocommit instead";
     UNKNOWN_DIRECTIVE = "unknown-directive", postgres: FATAL, mysql: FATAL, sqlite: FATAL,
         "a `-- migrator:` line that migrator does not understand",
-        "fix the directive: known directives are no-transaction, allow, irreversible, phase, lock-timeout and statement-timeout";
+        "fix the directive: known directives are no-transaction, allow, irreversible, phase, lock-timeout, statement-timeout and no-op, written in lowercase as `--` lines at the top of the file";
     PARSE_ERROR = "parse-error", postgres: FATAL, mysql: FATAL, sqlite: FATAL,
-        "the file cannot be split into statements (an unterminated quote, dollar quote, comment or block)",
-        "close the construct that is left open";
+        "the file cannot be split into statements (an unterminated quote, dollar quote, comment or block), or holds what no server runs from a migration: a NUL byte, a control or bidirectional formatting character, a client command (psql `\\connect`, `DELIMITER`), `COPY … FROM STDIN`",
+        "fix the SQL as the message says";
     INVALID_MIGRATION = "invalid-migration", postgres: FATAL, mysql: FATAL, sqlite: FATAL,
-        "a migration file or directory that cannot be loaded (its name, version, encoding or an empty up script)",
+        "a migration file or directory that cannot be loaded (its name, version, encoding, file type or size, or an up script with no statement)",
         "fix the file as the message says";
     SQLITE_UNSUPPORTED_ALTER = "sqlite-unsupported-alter", postgres: None, mysql: None, sqlite: FATAL,
         "an ALTER TABLE that SQLite cannot run: ALTER COLUMN, ADD or DROP CONSTRAINT, several actions in one statement, or ADD COLUMN with PRIMARY KEY, UNIQUE or a STORED generated column",

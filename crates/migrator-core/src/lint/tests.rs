@@ -161,7 +161,12 @@ fn levels_can_be_raised_lowered_and_turned_off() {
     let found = lint_migrations(&set, &options);
     let levels: Vec<(&str, Level)> = found.findings().iter().map(|f| (f.rule, f.level)).collect();
     assert_eq!(levels, [("prefer-text", Level::Deny), ("index-not-concurrent", Level::Warn)]);
-    let off = options.with_level("prefer-text", Setting::Off).unwrap();
+    // A rule has one level: turning it off is a set of options of its own.
+    let off = LintOptions::new()
+        .with_level("prefer-text", Setting::Off)
+        .unwrap()
+        .with_level("index-not-concurrent", Setting::Warn)
+        .unwrap();
     assert_eq!(lint_migrations(&set, &off).findings().len(), 1);
     let unknown = LintOptions::new().with_level("prefer-txt", Setting::Off).unwrap_err().to_string();
     assert!(unknown.contains("did you mean `prefer-text`?"), "{unknown}");
@@ -346,7 +351,7 @@ fn runtime_loading_refuses_fatal_findings_only() {
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(text.len(), 1, "{text:#?}");
     assert!(
-        text[0].starts_with("m/2_b.up.sql:1:1: `CREATE INDEX CONCURRENTLY` cannot run inside a transaction block, and this migration runs in one (concurrently-in-transaction): move the statement"),
+        text[0].starts_with("m/2_b.up.sql:1:1: `CREATE INDEX CONCURRENTLY` cannot run inside a transaction block, and this migration runs in one (concurrently-in-transaction): add `-- migrator:no-transaction` at the top of this file"),
         "{text:#?}"
     );
     // The same file is fine for MySQL loading (the rule is PostgreSQL's), and with lint-from.
@@ -371,11 +376,57 @@ fn load_errors_are_fatal_findings() {
         [
             ("unknown-directive", Level::Fatal, 1, 1),
             ("parse-error", Level::Fatal, 1, 8),
-            ("invalid-migration", Level::Fatal, 1, 1),
+            // An empty file has no line to point at.
+            ("invalid-migration", Level::Fatal, 0, 0),
             ("drop-column", Level::Deny, 1, 15),
         ]
     );
     assert_eq!(report.findings()[0].source_line.as_deref(), Some("-- migrator:no-transactoin"));
+    let empty = report.findings()[2].to_string();
+    assert!(
+        empty.starts_with("3_c.up.sql: fatal[invalid-migration]: ") || empty.contains("/3_c.up.sql: fatal"),
+        "{empty}"
+    );
+    assert!(!empty.contains("migrator:allow"), "{empty}");
+}
+
+#[test]
+fn a_missing_directory_is_a_finding_without_position_or_allow_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing_dir");
+    let report = check_dir(&missing, "missing_dir", Dialect::Postgres, &LintOptions::new()).report();
+    let finding = &report.findings()[0];
+    assert_eq!((finding.rule, finding.line, finding.column), ("invalid-migration", 0, 0));
+    let text = finding.to_string();
+    assert!(
+        text.starts_with("missing_dir: fatal[invalid-migration]: the migrations directory does not exist"),
+        "{text}"
+    );
+    assert!(!text.contains(":1:1") && !text.contains("allow"), "{text}");
+}
+
+#[test]
+fn findings_on_a_huge_line_show_a_window_around_the_column() {
+    let sql = format!("{}ALTER TABLE users DROP COLUMN legacy;{}", "SELECT 1;".repeat(500), "SELECT 2;".repeat(500));
+    let found = report(&sql, Dialect::Postgres);
+    let finding = found.findings().iter().find(|f| f.rule == "drop-column").unwrap();
+    assert_eq!((finding.line, finding.column), (1, 4519));
+    let source = finding.source_line.as_deref().unwrap();
+    assert!(source.chars().count() <= 122 && source.starts_with('…') && source.ends_with('…'), "{source}");
+    let at: String = source.chars().skip(finding.source_column - 1).take(11).collect();
+    assert_eq!(at, "DROP COLUMN");
+    assert!(finding.to_string().len() < 1_000, "{finding}");
+}
+
+#[test]
+fn the_human_report_lists_fifty_findings_then_counts_the_rest() {
+    let sql = "DROP TABLE IF EXISTS zz;\n".repeat(60);
+    let found = report(&sql, Dialect::Postgres);
+    assert_eq!(found.findings().len(), 60);
+    let text = found.to_string();
+    assert_eq!(text.matches("deny[drop-table]").count(), LintReport::LISTED);
+    assert!(text.contains("… and 10 more findings (run `migrator lint` for all)"), "{text}");
+    assert!(text.ends_with("60 findings: 60 deny"), "{text}");
 }
 
 #[test]
@@ -473,4 +524,55 @@ UNLOCK TABLES;
     assert_eq!(my(mysqldump), ["mysql-multi-ddl"]);
     // mysqldump's `DROP TABLE IF EXISTS` before each CREATE would drop a live table: reported.
     assert_eq!(my(&format!("DROP TABLE IF EXISTS `users`;\n{mysqldump}")), ["drop-table", "mysql-multi-ddl"]);
+}
+
+#[test]
+fn an_empty_down_script_is_still_missing_down_and_a_no_op_needs_none() {
+    let options = LintOptions::new();
+    let with_empty_down = migration(1, "CREATE TABLE t (id bigint PRIMARY KEY);", Some(""), Dialect::Postgres);
+    let rules: Vec<&str> = lint_migration(&with_empty_down, &options).findings().iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["missing-down"]);
+    let comments_down = migration(1, "CREATE TABLE t (id bigint PRIMARY KEY);", Some("-- later\n"), Dialect::Sqlite);
+    let rules: Vec<&str> = lint_migration(&comments_down, &options).findings().iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["missing-down"]);
+    let no_op = migration(1, "-- migrator:no-op -- placeholder for a removed migration\n", None, Dialect::Postgres);
+    assert!(lint_migration(&no_op, &options).is_empty());
+}
+
+#[test]
+fn two_levels_for_one_rule_are_an_error_naming_it() {
+    let options = LintOptions::new().with_level("prefer-text", Setting::Deny).unwrap();
+    let e = options.clone().with_level("prefer-text", Setting::Off).unwrap_err().to_string();
+    assert_eq!(e, "invalid lint rule `prefer-text`: it is set both to deny and to off: keep one level for each rule");
+    // The same level twice is harmless.
+    assert_eq!(options.clone().with_level("prefer-text", Setting::Deny).unwrap(), options);
+}
+
+/// The help said "move the statement into a migration of its own" to a migration that was
+/// already only that statement.
+#[test]
+fn concurrently_alone_in_its_migration_only_needs_the_directive() {
+    let alone = report("CREATE INDEX CONCURRENTLY i ON t (c);", Dialect::Postgres);
+    assert_eq!(alone.findings()[0].help, "add `-- migrator:no-transaction` at the top of this file");
+    let with_others = report("CREATE TABLE u (id bigint);\nCREATE INDEX CONCURRENTLY i ON t (c);", Dialect::Postgres);
+    let finding = with_others.findings().iter().find(|f| f.rule == "concurrently-in-transaction").unwrap();
+    assert!(finding.help.starts_with("move the statement into a migration of its own"), "{}", finding.help);
+}
+
+/// What the splitter cannot tell without a parser (an alias `end` without `AS` in a SQLite
+/// trigger body) leaves a top-level `END`: the finding says to quote the name.
+#[test]
+fn a_stray_end_after_a_trigger_says_to_quote_the_name() {
+    let found = report("CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT a end FROM t; END;", Dialect::Sqlite);
+    let finding = found.findings().iter().find(|f| f.rule == "transaction-control").unwrap();
+    assert!(finding.message.contains("quote that name"), "{}", finding.message);
+    // An unquoted column named `end` no longer ends the body.
+    assert_eq!(
+        lint_set(
+            &["CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET end = 1; END;"],
+            Dialect::Sqlite,
+            &LintOptions::new()
+        ),
+        []
+    );
 }

@@ -1,5 +1,4 @@
-//! What the rules look at: a statement's significant tokens, a cursor with keyword helpers,
-//! and byte offsets turned into lines and columns.
+//! What the rules look at: a statement's significant tokens and a cursor with keyword helpers.
 
 use std::ops::Range;
 
@@ -312,48 +311,6 @@ pub(crate) fn split_commas<'t, 'a>(toks: &'t [Tok<'a>]) -> Vec<&'t [Tok<'a>]> {
     parts
 }
 
-/// Line starts of a text, for turning byte offsets into 1-based lines and columns with the
-/// splitter's conventions (`\n`, `\r\n` and a lone `\r` end a line; columns count chars; a
-/// leading byte-order mark takes no column).
-#[derive(Debug)]
-pub(crate) struct Lines<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-}
-
-impl<'a> Lines<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        let bytes = text.as_bytes();
-        for (i, b) in bytes.iter().enumerate() {
-            let ends_line = *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-            if ends_line {
-                starts.push(i + 1);
-            }
-        }
-        Lines { text, starts }
-    }
-
-    /// The 1-based line and column of byte `offset`.
-    pub(crate) fn position(&self, offset: usize) -> (usize, usize) {
-        let line = self.starts.partition_point(|&start| start <= offset).max(1);
-        let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        let before = self.text.get(start..offset.min(self.text.len())).unwrap_or("");
-        let before = if start == 0 { before.strip_prefix('\u{feff}').unwrap_or(before) } else { before };
-        (line, before.chars().count() + 1)
-    }
-
-    /// The text of 1-based `line`, without its line terminator (or a leading BOM).
-    pub(crate) fn line(&self, line: usize) -> Option<&'a str> {
-        let start = *self.starts.get(line.checked_sub(1)?)?;
-        let end = self.starts.get(line).copied().unwrap_or(self.text.len());
-        let text = self.text.get(start..end)?;
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        let text = text.strip_suffix('\r').unwrap_or(text);
-        Some(if start == 0 { text.strip_prefix('\u{feff}').unwrap_or(text) } else { text })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,21 +367,5 @@ mod tests {
         let (body, at) = t[1].string_body().unwrap();
         assert_eq!(body, " BEGIN COMMIT; END ");
         assert_eq!(&sql[at..at + 6], " BEGIN");
-    }
-
-    #[test]
-    fn line_positions() {
-        let text = "\u{feff}ab\r\ncd\ref\n\ngh";
-        let lines = Lines::new(text);
-        assert_eq!(lines.position(3), (1, 1));
-        assert_eq!(lines.position(4), (1, 2));
-        assert_eq!(lines.position(7), (2, 1));
-        assert_eq!(lines.position(10), (3, 1));
-        assert_eq!(lines.position(14), (5, 1));
-        assert_eq!(lines.line(1), Some("ab"));
-        assert_eq!(lines.line(2), Some("cd"));
-        assert_eq!(lines.line(4), Some(""));
-        assert_eq!(lines.line(5), Some("gh"));
-        assert_eq!(lines.line(6), None);
     }
 }

@@ -12,7 +12,7 @@ pub(crate) mod scan;
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedScript};
 pub use load::{load_dir, load_dir_with};
 pub use name::{FileName, parse_file_name};
-pub use scan::LoadedMigration;
+pub use scan::{LoadedMigration, MAX_FILE_BYTES};
 
 #[cfg(test)]
 mod tests;

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::dialect::Dialect;
 use crate::directive::ScriptKind;
-use crate::error::{Error, LoadError, Problem};
+use crate::error::{Error, LoadError, Problem, ProblemKind};
 use crate::migration::SqlMigration;
 use crate::script::Script;
+use crate::split::Lines;
 use crate::version::Version;
 
 use super::name::parse_file_name;
@@ -68,7 +69,7 @@ pub(crate) fn scan_dir(dir: &Path, display: &str, dialect: Dialect) -> (Vec<Load
             ));
             continue;
         };
-        let shown = format!("{}/{}", display.trim_end_matches('/'), file);
+        let shown = shown_path(display, &file);
         if path.is_dir() {
             if !file.starts_with('.') {
                 errors.push(error(
@@ -89,22 +90,10 @@ pub(crate) fn scan_dir(dir: &Path, display: &str, dialect: Dialect) -> (Vec<Load
             }
             Some(Ok(parsed)) => parsed,
         };
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(e) => {
-                    let valid = e.utf8_error().valid_up_to();
-                    let line = e.as_bytes().get(..valid).map_or(1, |b| b.iter().filter(|&&c| c == b'\n').count() + 1);
-                    errors.push(error(
-                        &shown,
-                        Some(line),
-                        format!("the file is not valid UTF-8 (byte {valid}): save it as UTF-8"),
-                    ));
-                    continue;
-                }
-            },
-            Err(e) => {
-                errors.push(error(&shown, None, format!("cannot read the file: {e}")));
+        let text = match read_script(&path) {
+            Ok(text) => text,
+            Err(unreadable) => {
+                errors.push(unreadable.into_problem(&shown));
                 continue;
             }
         };
@@ -125,15 +114,17 @@ pub(crate) fn scan_dir(dir: &Path, display: &str, dialect: Dialect) -> (Vec<Load
         let (up, down) = match (ups.as_slice(), downs.as_slice()) {
             ([up], []) => (*up, None),
             ([up], [down]) if down.name == up.name => (*up, Some(*down)),
-            ([up], [down]) => {
-                errors.push(error(
-                    &down.shown,
-                    None,
-                    format!(
-                        "this down script's name does not match its up script {}: rename it to `{version}_{}.down.sql`",
-                        up.shown, up.name
-                    ),
-                ));
+            ([up], downs) => {
+                for down in downs.iter().filter(|d| d.name != up.name) {
+                    errors.push(error(
+                        &down.shown,
+                        None,
+                        format!(
+                            "this down script's name does not match its up script {}: rename it to `{version}_{}.down.sql`",
+                            up.shown, up.name
+                        ),
+                    ));
+                }
                 continue;
             }
             ([], downs) => {
@@ -149,8 +140,9 @@ pub(crate) fn scan_dir(dir: &Path, display: &str, dialect: Dialect) -> (Vec<Load
                 }
                 continue;
             }
-            _ => {
-                let mut all = found.iter().map(|f| f.shown.as_str());
+            (ups, _) => {
+                // Only the up scripts conflict: each down script belongs to one of them.
+                let mut all = ups.iter().map(|f| f.shown.as_str());
                 let first = all.next().unwrap_or_default();
                 let others: Vec<&str> = all.collect();
                 errors.push(error(
@@ -193,4 +185,119 @@ pub(crate) fn scan_dir(dir: &Path, display: &str, dialect: Dialect) -> (Vec<Load
         }
     }
     (loaded, errors)
+}
+
+/// Migration files larger than this are refused: a script that size is a data load, which
+/// belongs in `COPY … FROM 'file'` on the server or a Rust-code migration, and reading it
+/// would hold the whole file in memory (in the compiler, for the embed macro).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `display/file`, or `file` alone when the directory is shown as nothing.
+fn shown_path(display: &str, file: &str) -> String {
+    match display.trim_end_matches('/') {
+        "" if display.is_empty() => file.to_owned(),
+        dir => format!("{dir}/{file}"),
+    }
+}
+
+/// Why a migration file could not be read.
+enum Unreadable {
+    /// A problem with no place in the file.
+    File(String),
+    /// Invalid UTF-8: the line and column of the first bad byte, and an excerpt there.
+    Encoding { line: usize, column: usize, message: String, source: String, caret: usize },
+}
+
+impl Unreadable {
+    fn into_problem(self, shown: &str) -> Problem {
+        match self {
+            Unreadable::File(message) => {
+                Problem::other(LoadError { path: shown.to_owned(), line: None, column: None, message })
+            }
+            Unreadable::Encoding { line, column, message, source, caret } => Problem {
+                kind: ProblemKind::Other,
+                error: LoadError { path: shown.to_owned(), line: Some(line), column: Some(column), message },
+                source: Some(source),
+                caret: Some(caret),
+            },
+        }
+    }
+}
+
+/// Reads a migration file, refusing what is not a regular file before opening it: opening a
+/// FIFO blocks until a writer appears (forever, in a build), and a device never ends.
+/// Symbolic links are followed, so a link to a regular file is read. The read itself is
+/// bounded by [`MAX_FILE_BYTES`], in case the file grows between the check and the read.
+fn read_script(path: &Path) -> Result<String, Unreadable> {
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Unreadable::File(
+                "this is a symbolic link to a file that does not exist: fix or remove the link".to_owned(),
+            ));
+        }
+        Err(e) => return Err(Unreadable::File(format!("cannot read the file: {e}"))),
+    };
+    if !metadata.is_file() {
+        return Err(Unreadable::File(format!(
+            "this is {}, not a regular file: a migration must be a plain file (reading this one could block \
+             forever); replace it with the script or remove it",
+            file_kind(&metadata)
+        )));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(Unreadable::File(too_large(metadata.len())));
+    }
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path)
+        .and_then(|file| std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_FILE_BYTES + 1), &mut bytes));
+    if let Err(e) = read {
+        return Err(Unreadable::File(format!("cannot read the file: {e}")));
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Unreadable::File(too_large(bytes.len() as u64)));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let lossy = String::from_utf8_lossy(e.as_bytes());
+        // The valid prefix decodes to itself, so `valid` is also the bad byte's offset in `lossy`.
+        let lines = Lines::new(&lossy);
+        let (line, column) = lines.position(valid);
+        let (source, caret) = lines.excerpt_at(valid);
+        Unreadable::Encoding {
+            line,
+            column,
+            message: format!("the file is not valid UTF-8 (byte {valid}): save it as UTF-8"),
+            source,
+            caret,
+        }
+    })
+}
+
+fn too_large(bytes: u64) -> String {
+    format!(
+        "the file is {:.1} MiB, over the {} MiB limit for migration files: load bulk data with `COPY … FROM 'file'` \
+         on the server or a Rust-code migration, and keep the script to schema changes",
+        bytes as f64 / (1024.0 * 1024.0),
+        MAX_FILE_BYTES / (1024 * 1024)
+    )
+}
+
+/// What a file that is not a regular file is, for messages.
+fn file_kind(metadata: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = metadata.file_type();
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    if metadata.is_dir() { "a directory" } else { "a special file" }
 }

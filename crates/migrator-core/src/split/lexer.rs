@@ -2,6 +2,7 @@
 
 use crate::dialect::Dialect;
 
+use super::lines::is_bidi_control;
 use super::token::{SplitError, SplitErrorKind, Token, TokenKind};
 
 // ---------------------------------------------------------------------------------------
@@ -290,6 +291,34 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// A character no script may hold where it is: a NUL byte or a bidirectional formatting
+/// character anywhere, and a control character outside strings, quoted identifiers and
+/// comments. Returns its byte offset in `text` and why.
+fn forbidden_char(kind: TokenKind, text: &str) -> Option<(usize, SplitErrorKind)> {
+    if kind == TokenKind::Whitespace {
+        // Whitespace is made of whitespace characters only: none of these.
+        return None;
+    }
+    let literal = matches!(
+        kind,
+        TokenKind::String
+            | TokenKind::QuotedIdent
+            | TokenKind::DollarString
+            | TokenKind::LineComment
+            | TokenKind::BlockComment
+    );
+    text.char_indices().find_map(|(at, c)| {
+        let code = u32::from(c);
+        let why = match c {
+            '\0' => SplitErrorKind::NulByte,
+            _ if is_bidi_control(c) => SplitErrorKind::BidiControl { code },
+            _ if !literal && c.is_ascii_control() => SplitErrorKind::ControlCharacter { code },
+            _ => return None,
+        };
+        Some((at, why))
+    })
+}
+
 impl Iterator for Lexer<'_> {
     type Item = Result<Token, SplitError>;
 
@@ -299,12 +328,17 @@ impl Iterator for Lexer<'_> {
         }
         let start = self.cur.pos;
         let c = self.cur.peek()?;
-        match self.lex_one(c) {
-            Ok(kind) => Some(Ok(Token { kind, range: start..self.cur.pos })),
-            Err(kind) => {
-                self.failed = true;
-                Some(Err(SplitError::new(self.cur.src, kind, start)))
+        let (kind, at) = match self.lex_one(c) {
+            Ok(kind) => {
+                let text = self.cur.src.get(start..self.cur.pos).unwrap_or("");
+                match forbidden_char(kind, text) {
+                    None => return Some(Ok(Token { kind, range: start..self.cur.pos })),
+                    Some((at, why)) => (why, start + at),
+                }
             }
-        }
+            Err(kind) => (kind, start),
+        };
+        self.failed = true;
+        Some(Err(SplitError::new(self.cur.src, kind, at)))
     }
 }

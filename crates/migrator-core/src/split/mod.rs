@@ -100,20 +100,55 @@
 //! An input that ends inside a block is [`SplitErrorKind::UnterminatedBlock`], reported
 //! at the innermost block that is still open.
 //!
+//! # Refused input
+//!
+//! Some text splits, but no server runs it from a migration; it is refused with its line
+//! and column instead of failing (or hanging) at runtime:
+//!
+//! * a NUL byte anywhere ([`SplitErrorKind::NulByte`]): PostgreSQL rejects the message and
+//!   SQLite stops reading at it; a control character (U+0001–U+001F but tab, line breaks,
+//!   vertical tab and form feed, and U+007F) outside strings, quoted identifiers and
+//!   comments ([`SplitErrorKind::ControlCharacter`]); a bidirectional formatting character
+//!   (U+202A–U+202E, U+2066–U+2069) anywhere ([`SplitErrorKind::BidiControl`]): it makes
+//!   the script display in another order than the server reads it ("Trojan Source");
+//! * client commands ([`SplitErrorKind::ClientCommand`]): a psql backslash command
+//!   (`\connect`, `\i`, `\set`, `\.`) anywhere outside strings and comments in PostgreSQL,
+//!   a mysql client backslash command or `source` at the start of a MySQL statement (and `DELIMITER`,
+//!   [`SplitErrorKind::DelimiterCommand`]), a sqlite3 dot-command (`.read`) or a backslash at the start of
+//!   a SQLite statement;
+//! * data streamed through the client ([`SplitErrorKind::DataStream`]): PostgreSQL
+//!   `COPY … FROM STDIN` (and the data block pg_dump writes after it) and `COPY … TO
+//!   STDOUT`, MySQL `LOAD DATA LOCAL INFILE`.
+//!
+//! # Keywords used as names
+//!
+//! `BEGIN` and `END` are not reserved in MySQL, and SQLite accepts `end` as a column name,
+//! so a body may use them as names. A block keyword is read as a name when it stands where
+//! a name or an operand is expected: after `(`, `,`, an operator, or a keyword that takes a
+//! name or an expression (`SET end = 1`, `SELECT a, end`, `WHERE end > 0`, `ORDER BY end`,
+//! `DECLARE end INT`, `UPDATE end`, `THEN end`); a `BEGIN` or an `END` of a `BEGIN` block
+//! followed by an operator, `,` or `)` is a name too (`begin = 1`, `end)`); a word after `.`,
+//! `@` or `AS` is always a name (`t.end`, `@begin`, `AS end`), and a MySQL label may be
+//! spelled `end` (`end: LOOP … END LOOP end`).
+//!
 //! # Limitations
 //!
-//! * PostgreSQL with `standard_conforming_strings = off`, psql meta-commands (`\connect`)
-//!   and MySQL with `NO_BACKSLASH_ESCAPES` or `ANSI_QUOTES` are not supported.
+//! * PostgreSQL with `standard_conforming_strings = off` and MySQL with
+//!   `NO_BACKSLASH_ESCAPES` or `ANSI_QUOTES` are not supported.
+//! * Whitespace is Unicode whitespace, while servers take only ASCII whitespace between
+//!   tokens: a no-break space between two words splits them here, but makes one identifier
+//!   (and a syntax error) on PostgreSQL.
+//! * A name spelled `end` or `begin` where neither a keyword nor a name can be told apart
+//!   without a parser, such as an alias without `AS` (`SELECT a end FROM t`), is read as the
+//!   keyword: the body ends early. The statement left over then starts with `END`: MySQL
+//!   refuses it here ([`SplitErrorKind::UnmatchedEnd`]), PostgreSQL and SQLite read it as
+//!   `COMMIT`, which the linter refuses as `transaction-control`; both messages say to quote
+//!   the name, which always works (`` `end` ``, `"end"`).
 //! * A MySQL procedure or function whose body is a bare compound statement without
-//!   `BEGIN` or a label (`CREATE PROCEDURE p() WHILE ... END WHILE`) is not recognised,
-//!   and a column named `begin` followed by a word in a routine whose body is a single
-//!   statement (`CREATE PROCEDURE p() SELECT begin FROM t`) is taken for the body's
-//!   `BEGIN`: the following statements are swallowed up to the next `END` (or the
-//!   script fails with an unterminated block). Quote such names (`` `begin` ``).
+//!   `BEGIN` or a label (`CREATE PROCEDURE p() WHILE ... END WHILE`) is not recognised; its
+//!   `END` is then refused as [`SplitErrorKind::UnmatchedEnd`].
 //! * `END` closes the innermost level whatever opened it; mismatches such as `END IF`
 //!   closing a `LOOP` are left for the server to diagnose.
-//! * SQLite: a column named `begin` used unqualified and unquoted in a trigger's `WHEN`
-//!   clause is taken for the body's `BEGIN`. Qualify it (`NEW.begin`) or quote it.
 //! * SQLite accepts an unterminated `/*` comment at the end of a script; this splitter
 //!   reports it as an error, since it is almost always a mistake.
 //!
@@ -130,6 +165,7 @@ mod walker;
 
 use crate::dialect::Dialect;
 use lexer::Lexer;
+pub(crate) use lines::{Lines, printable, write_source};
 pub use token::{SplitError, SplitErrorKind, Statement, Token, TokenKind};
 use walker::Walker;
 
@@ -138,7 +174,8 @@ use walker::Walker;
 /// # Errors
 ///
 /// Returns the first unterminated string, quoted identifier, dollar quote or block
-/// comment, positioned where it was opened.
+/// comment, positioned where it was opened, or the first refused character (see the
+/// module docs), positioned at the character.
 pub fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<Token>, SplitError> {
     Lexer::new(sql, dialect).collect()
 }
@@ -150,8 +187,8 @@ pub fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<Token>, SplitError> {
 /// # Errors
 ///
 /// Returns a lexing error (see [`tokenize`]), [`SplitErrorKind::UnterminatedBlock`] when
-/// the input ends inside a block, or [`SplitErrorKind::DelimiterCommand`] for a MySQL
-/// `DELIMITER` command (reported even if a lexing error follows it).
+/// the input ends inside a block, or a client command or data stream (see "Refused input"
+/// in the module docs; reported even if a lexing error follows it).
 pub fn split(sql: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> {
     let mut significant = Vec::new();
     let mut lex_error = None;

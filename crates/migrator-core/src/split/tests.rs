@@ -618,6 +618,85 @@ fn mysql_user_variables_and_qualified_names_are_not_keywords() {
     );
 }
 
+// ----- keywords used as names in bodies ------------------------------------------------
+
+/// An unquoted column named `end` in a SQLite trigger body ended the body early: the rest
+/// became a top-level `END` (a fatal `transaction-control`).
+#[test]
+fn sqlite_trigger_body_with_a_column_named_end() {
+    let trigger = "CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET end = 1; END";
+    check(&format!("{trigger};\nSELECT 1;"), SQ, &[(1, trigger), (2, "SELECT 1")]);
+    for body in [
+        "UPDATE t SET a = 1, end = 2 WHERE end > 0",
+        "INSERT INTO log (a, end) VALUES (1, 2)",
+        "SELECT end FROM t ORDER BY end",
+        "SELECT a FROM t WHERE a = 1 AND end IS NULL",
+        "UPDATE end SET a = 1",
+        "DELETE FROM end WHERE begin = 1",
+        "SELECT (end), -end, x + end FROM t",
+        "SELECT CASE WHEN end THEN end ELSE 0 END FROM t",
+        "SELECT CASE end WHEN 1 THEN 2 END FROM t",
+    ] {
+        let trigger = format!("CREATE TRIGGER tr AFTER INSERT ON t BEGIN {body}; END");
+        check(&format!("{trigger};\nSELECT 1;"), SQ, &[(1, trigger.as_str()), (2, "SELECT 1")]);
+    }
+    // `begin` as a column in the WHEN clause or OF list is not the body's BEGIN.
+    let when = "CREATE TRIGGER tr AFTER UPDATE OF begin ON t WHEN NEW.a = 1 AND begin = 2 BEGIN SELECT 1; END";
+    check(&format!("{when};SELECT 2"), SQ, &[(1, when), (1, "SELECT 2")]);
+}
+
+/// The same in a MariaDB procedure passed validation and failed at `up`.
+#[test]
+fn mysql_bodies_with_names_spelled_like_keywords() {
+    for body in [
+        "UPDATE t SET end = 1",
+        "UPDATE t SET begin = 1, end = 2",
+        "SELECT end, begin FROM t WHERE end > begin ORDER BY end",
+        "DECLARE end INT DEFAULT 0",
+        "SET end = end + 1",
+        "SELECT a INTO end FROM t",
+        "IF end THEN SELECT 1; END IF",
+        "WHILE end < 3 DO SET end = end + 1; END WHILE",
+        "SELECT CASE WHEN end THEN 1 ELSE end END",
+        "SELECT x FROM t AS end",
+        "UPDATE end SET a = 1",
+        "SELECT 1 FROM t JOIN end ON end.id = t.id",
+        "CALL end()",
+        "RETURN end",
+    ] {
+        let procedure = format!("CREATE PROCEDURE p() BEGIN {body}; END");
+        check(&format!("{procedure};\nSELECT 1;"), MY, &[(1, procedure.as_str()), (2, "SELECT 1")]);
+    }
+    // A label named `end`, and `begin` in a single-statement routine body.
+    let labelled = "CREATE PROCEDURE p() BEGIN end: LOOP LEAVE end; END LOOP end; END";
+    check(&format!("{labelled};SELECT 1"), MY, &[(1, labelled), (1, "SELECT 1")]);
+    let single = "CREATE PROCEDURE p() SELECT begin FROM t";
+    check(&format!("{single};\nSELECT 2;"), MY, &[(1, single), (2, "SELECT 2")]);
+    let trigger = "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = end; END";
+    check(&format!("{trigger};SELECT 1"), MY, &[(1, trigger), (1, "SELECT 1")]);
+}
+
+/// What a parser-less splitter cannot tell (an alias named `end` without `AS`): the
+/// statement after the body is refused, saying to quote the name, instead of failing at `up`.
+#[test]
+fn an_end_that_closes_nothing_says_to_quote_the_name() {
+    let e = err("CREATE PROCEDURE p() BEGIN SELECT 1 end; END;\nSELECT 2;", MY);
+    assert_eq!((e.kind.clone(), e.line, e.column), (SplitErrorKind::UnmatchedEnd, 1, 42));
+    assert!(e.to_string().contains("quote that name with backticks"), "{e}");
+    let e = err("END;", MY);
+    assert_eq!(e.kind, SplitErrorKind::UnmatchedEnd);
+    // SQLite and PostgreSQL read a lone `END` as COMMIT: the linter's transaction-control
+    // finding says to quote the name (see the lint tests).
+}
+
+#[test]
+fn postgres_begin_atomic_bodies_with_names_spelled_like_keywords() {
+    let function = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC UPDATE t SET begin = 1, atomic = 2; SELECT t.end, \"end\" FROM t ORDER BY begin; END";
+    check(&format!("{function};\nSELECT 1;"), PG, &[(1, function), (2, "SELECT 1")]);
+    // `begin atomic` in a select list is a column and its alias, not a body.
+    check("SELECT begin atomic FROM t; SELECT 2", PG, &[(1, "SELECT begin atomic FROM t"), (1, "SELECT 2")]);
+}
+
 // ----- SQLite lexing -----------------------------------------------------------------
 
 #[test]
@@ -793,7 +872,9 @@ fn error_unterminated_block() {
     assert_eq!((e.line, e.column), (2, 3));
     assert_eq!(
         e.to_string(),
-        "unterminated BEGIN ATOMIC block starting at line 2, column 3: add the matching END (and close every block opened inside it)"
+        "unterminated BEGIN ATOMIC block starting at line 2, column 3: add the matching END (and close every block \
+         opened inside it); if the block has its END, a name spelled like a keyword (`begin`, `end`, `case`) hides it: \
+         quote that name"
     );
     // The CASE inside is closed, so the body itself is reported.
     let e = err("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END;", PG);
@@ -823,6 +904,104 @@ fn error_delimiter_command() {
     check("DELIMITER x", PG, &[(1, "DELIMITER x")]);
 }
 
+/// `CREATE TABLE a (id int);` then a NUL byte passed every check; SQLite then busy-looped
+/// and PostgreSQL answered `invalid message format`.
+#[test]
+fn nul_bytes_are_refused_anywhere() {
+    for dialect in [PG, MY, SQ] {
+        let e = err("CREATE TABLE a (id int);\0", dialect);
+        assert_eq!((e.kind.clone(), e.line, e.column), (SplitErrorKind::NulByte, 1, 25), "{dialect:?}");
+        assert!(e.to_string().starts_with("NUL byte at line 1, column 25: no database accepts it"), "{e}");
+        for hidden in ["SELECT 'a\0b';", "SELECT 1; -- a\0b", "SELECT 1 /* \0 */;", "SELECT \"a\0\";"] {
+            let e = err(hidden, dialect);
+            assert_eq!(e.kind, SplitErrorKind::NulByte, "{hidden:?} {dialect:?}");
+            assert_eq!(e.offset, hidden.find('\0').unwrap(), "{hidden:?}");
+        }
+    }
+    assert_eq!(err("SELECT $$a\0$$;", PG).kind, SplitErrorKind::NulByte);
+    // UTF-16 text read as UTF-8: a NUL after every ASCII character.
+    assert_eq!(err("S\0E\0L\0", SQ).column, 2);
+}
+
+#[test]
+fn control_characters_are_refused_outside_literals() {
+    for dialect in [PG, MY, SQ] {
+        let e = err("SELECT 1;\nSELECT \u{1b}[31m 2;", dialect);
+        assert_eq!((e.kind.clone(), e.line, e.column), (SplitErrorKind::ControlCharacter { code: 0x1b }, 2, 8));
+        assert!(e.to_string().starts_with("control character U+001B at line 2, column 8"), "{e}");
+        // Inside strings and comments they are data; tab, CR, LF, VT and FF are whitespace.
+        check(
+            "SELECT '\u{1}'; -- \u{7}\n\tSELECT\u{b}\u{c}1;",
+            dialect,
+            &[(1, "SELECT '\u{1}'"), (2, "SELECT\u{b}\u{c}1")],
+        );
+        assert_eq!(err("SELECT 1\u{7f};", dialect).kind, SplitErrorKind::ControlCharacter { code: 0x7f });
+    }
+}
+
+#[test]
+fn bidi_controls_are_refused_anywhere() {
+    for dialect in [PG, MY, SQ] {
+        for sql in ["SELECT 1; -- \u{202e} }", "SELECT '\u{2066}x';", "SELECT a\u{202a}b;"] {
+            let e = err(sql, dialect);
+            assert!(matches!(e.kind, SplitErrorKind::BidiControl { .. }), "{sql:?} {dialect:?}: {e}");
+            assert!(e.to_string().contains("display in another order"), "{e}");
+        }
+    }
+    // Right-to-left text itself is fine.
+    check("SELECT 'שלום';", PG, &[(1, "SELECT 'שלום'")]);
+}
+
+/// `COPY … FROM STDIN` passed validation, then `up` hung; `COPY … TO STDOUT` made the runner
+/// report a rollback although the statements committed.
+#[test]
+fn copy_through_the_client_is_refused() {
+    let e = err("CREATE TABLE t (a int);\nCOPY t (a) FROM stdin;\n1\n2\n\\.\n", PG);
+    assert_eq!((e.kind.clone(), e.line, e.column), (SplitErrorKind::DataStream { clause: "COPY … FROM STDIN" }, 2, 1));
+    assert!(e.to_string().contains("`INSERT … SELECT`, a Rust-code migration, or a server-side file"), "{e}");
+    let e = err("copy (SELECT 1) to STDOUT with (format csv);", PG);
+    assert_eq!(e.kind, SplitErrorKind::DataStream { clause: "COPY … TO STDOUT" });
+    // pg_dump's data block: the COPY is reported, not the quote in the data.
+    let e = err("COPY t FROM stdin;\nit's\tdata\n\\.\n", PG);
+    assert_eq!((e.kind.clone(), e.line), (SplitErrorKind::DataStream { clause: "COPY … FROM STDIN" }, 1));
+    // Server-side files and programs are the server's business.
+    check(
+        "COPY t FROM '/data/t.csv';\nCOPY t TO '/tmp/x';",
+        PG,
+        &[(1, "COPY t FROM '/data/t.csv'"), (2, "COPY t TO '/tmp/x'")],
+    );
+    check("SELECT * FROM stdin;", PG, &[(1, "SELECT * FROM stdin")]);
+    let e = err("LOAD DATA LOCAL INFILE 'x.csv' INTO TABLE t;", MY);
+    assert_eq!(e.kind, SplitErrorKind::DataStream { clause: "LOAD DATA LOCAL INFILE" });
+    assert_eq!(err("load data low_priority local infile 'x' into table t", MY).line, 1);
+    check("LOAD DATA INFILE '/srv/x.csv' INTO TABLE t;", MY, &[(1, "LOAD DATA INFILE '/srv/x.csv' INTO TABLE t")]);
+}
+
+#[test]
+fn client_commands_are_refused() {
+    let psql = |sql: &str| match err(sql, PG).kind {
+        SplitErrorKind::ClientCommand { client, command } => (client, command),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(psql("\\connect other\nSELECT 1;"), ("psql", "\\connect other".to_owned()));
+    assert_eq!(psql("SELECT 1;\n\\i other.sql\n"), ("psql", "\\i other.sql".to_owned()));
+    assert_eq!(psql("\\set ON_ERROR_STOP on\n"), ("psql", "\\set ON_ERROR_STOP on".to_owned()));
+    assert_eq!(psql("SELECT 1 \\gset\n"), ("psql", "\\gset".to_owned()));
+    assert_eq!(psql("SELECT 1;\n\\.\n"), ("psql", "\\.".to_owned()));
+    let e = err("SELECT 1;\n  \\connect db", PG);
+    assert_eq!((e.line, e.column), (2, 3));
+    assert!(e.to_string().starts_with("psql command `\\connect db` at line 2, column 3 is not SQL"), "{e}");
+    // Inside strings a backslash is data.
+    check(r"SELECT E'\\', 'C:\';", PG, &[(1, r"SELECT E'\\', 'C:\'")]);
+    assert!(matches!(err("\\. \nSELECT 1;", MY).kind, SplitErrorKind::ClientCommand { client: "mysql", .. }));
+    // MySQL's \N (NULL) inside a statement is SQL.
+    check("SELECT \\N;", MY, &[(1, "SELECT \\N")]);
+    assert!(matches!(err(".read other.sql\n", SQ).kind, SplitErrorKind::ClientCommand { client: "sqlite3", .. }));
+    assert!(matches!(err("SELECT 1;\n.mode csv\n", SQ).kind, SplitErrorKind::ClientCommand { client: "sqlite3", .. }));
+    assert!(matches!(err("\\connect x\n", SQ).kind, SplitErrorKind::ClientCommand { client: "psql or mysql", .. }));
+    assert!(matches!(err("source other.sql\n", MY).kind, SplitErrorKind::ClientCommand { client: "mysql", .. }));
+}
+
 #[test]
 fn errors_are_std_errors() {
     let e: Box<dyn std::error::Error> = Box::new(err("'", PG));
@@ -838,7 +1017,7 @@ fn chaos() -> impl Strategy<Value = String> {
     let symbols = prop::sample::select(vec![
         "'", "\"", "`", "$", ";", "(", ")", "-", "#", "/", "*", "\\", "\n", "\r", ":", ".", "@", "=", ",", "E", "e",
         "U&", "N", "X", "$$", "$a$", "$1", "--", "/*", "*/", "/*!", "1", "0", "é", "日本", "😀", "\t", "\u{feff}",
-        "\r\n", "[", "]",
+        "\r\n", "[", "]", "\0", "\u{1b}", "\u{7f}", "\u{202e}", "\u{a0}", "\u{2028}",
     ]);
     let snippets = prop::sample::select(vec![
         "'a;b'",
@@ -891,6 +1070,15 @@ fn chaos() -> impl Strategy<Value = String> {
         "begin",
         "TEMP",
         "TEMPORARY",
+        "COPY",
+        "FROM",
+        "STDIN",
+        "TO",
+        "STDOUT",
+        "SET",
+        "end",
+        "source",
+        "LOAD DATA LOCAL",
     ]);
     let phrases = prop::sample::select(vec![
         "CREATE PROCEDURE p() ",
@@ -907,6 +1095,10 @@ fn chaos() -> impl Strategy<Value = String> {
         "SELECT t.end AS end",
         "CREATE TEMP TRIGGER t AFTER INSERT ON x ",
         "CASE WHEN a THEN 1 END",
+        "\\connect db\n",
+        ".read x\n",
+        "UPDATE t SET end = 1",
+        "COPY t FROM stdin",
     ]);
     let piece = prop_oneof![
         4 => symbols.prop_map(String::from),
@@ -1039,10 +1231,13 @@ fn well_formed(dialect: Dialect) -> impl Strategy<Value = (String, Vec<String>)>
                 "t.end",
                 "NEW.begin",
                 "CASE WHEN a THEN 'x;' END",
+                "SET end = 1",
+                "x, end",
             ],
             vec![
                 "CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW BEGIN INSERT INTO y VALUES (NEW.a); SELECT CASE WHEN 1 THEN 2 END; END",
                 "CREATE TEMP TRIGGER IF NOT EXISTS t BEFORE DELETE ON x WHEN OLD.a > 0 BEGIN SELECT RAISE(ABORT, 'no;'); END",
+                "CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET end = 1, begin = 2 WHERE end > 0; END",
                 "BEGIN IMMEDIATE",
                 "END TRANSACTION",
                 "COMMIT",
@@ -1074,6 +1269,7 @@ fn well_formed(dialect: Dialect) -> impl Strategy<Value = (String, Vec<String>)>
                 "CREATE PROCEDURE p() BEGIN DECLARE i INT DEFAULT 0; lbl: LOOP SET i = i + 1; IF i > 3 THEN LEAVE lbl; END IF; END LOOP lbl; END",
                 "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET NEW.a = IF(NEW.b, 1, 2); END",
                 "CREATE FUNCTION f() RETURNS INT BEGIN WHILE 1 DO SET @a = 1; END WHILE; RETURN 1; END",
+                "CREATE PROCEDURE p() BEGIN UPDATE t SET end = 1; SELECT begin, end FROM t ORDER BY end; END",
                 "BEGIN",
                 "COMMIT",
             ],

@@ -122,6 +122,37 @@ pub enum SplitErrorKind {
     },
     /// A MySQL client `DELIMITER` command, which is not SQL.
     DelimiterCommand,
+    /// MySQL: a statement that starts with `END`, which closes nothing: a stored program
+    /// above it was ended early (usually by a name spelled like a keyword in its body).
+    UnmatchedEnd,
+    /// A NUL byte, anywhere (no server accepts it in query text).
+    NulByte,
+    /// A control character outside strings, quoted identifiers and comments.
+    ControlCharacter {
+        /// Its code point.
+        code: u32,
+    },
+    /// A bidirectional formatting character (U+202A–U+202E, U+2066–U+2069), anywhere: it
+    /// makes the script display in another order than the server reads it.
+    BidiControl {
+        /// Its code point.
+        code: u32,
+    },
+    /// A command of a client program (psql `\connect`, `\i`, `\.`; the mysql client's `\g`;
+    /// the sqlite3 shell's `.read`), which is not SQL.
+    ClientCommand {
+        /// The client: `psql`, `mysql` or `sqlite3`.
+        client: &'static str,
+        /// The command as written (its first words).
+        command: String,
+    },
+    /// A statement that streams data between the server and the client, which a migration
+    /// cannot do: PostgreSQL `COPY … FROM STDIN` / `COPY … TO STDOUT`, MySQL `LOAD DATA
+    /// LOCAL INFILE`.
+    DataStream {
+        /// The clause, such as `COPY … FROM STDIN`.
+        clause: &'static str,
+    },
 }
 
 impl SplitError {
@@ -158,13 +189,52 @@ impl fmt::Display for SplitError {
             SplitErrorKind::UnterminatedBlock { keyword } => write!(
                 f,
                 "unterminated {keyword} block starting at line {line}, column {column}: \
-                 add the matching END (and close every block opened inside it)"
+                 add the matching END (and close every block opened inside it); if the block \
+                 has its END, a name spelled like a keyword (`begin`, `end`, `case`) hides it: \
+                 quote that name"
             ),
             SplitErrorKind::DelimiterCommand => write!(
                 f,
                 "mysql client command DELIMITER at line {line}, column {column} is not SQL: \
                  remove the DELIMITER lines and end every statement, including stored-program \
                  bodies, with a plain ;"
+            ),
+            SplitErrorKind::UnmatchedEnd => write!(
+                f,
+                "END at line {line}, column {column} closes no block: the stored program above was \
+                 probably ended early by a column, variable or label spelled like a keyword (`end`, \
+                 `begin`) in its body; quote that name with backticks (`end`)"
+            ),
+            SplitErrorKind::NulByte => write!(
+                f,
+                "NUL byte at line {line}, column {column}: no database accepts it in SQL text \
+                 (PostgreSQL rejects the whole message, SQLite stops reading there); remove it, \
+                 and if the file was saved as UTF-16, save it as UTF-8"
+            ),
+            SplitErrorKind::ControlCharacter { code } => write!(
+                f,
+                "control character U+{code:04X} at line {line}, column {column}, outside any string \
+                 or comment: no database accepts it there; remove it (inside a string, write it with \
+                 the database's escape or chr() function)"
+            ),
+            SplitErrorKind::BidiControl { code } => write!(
+                f,
+                "bidirectional formatting character U+{code:04X} at line {line}, column {column}: \
+                 it makes the script display in another order than the database reads it; remove \
+                 it (if data needs it, write it with the database's escape or chr() function)"
+            ),
+            SplitErrorKind::ClientCommand { client, command } => write!(
+                f,
+                "{client} command `{command}` at line {line}, column {column} is not SQL: migrator \
+                 sends statements to the server itself, so client commands cannot run; remove it \
+                 (connect, include files and set variables outside the migration)"
+            ),
+            SplitErrorKind::DataStream { clause } => write!(
+                f,
+                "`{clause}` at line {line}, column {column} streams data between the server and \
+                 the client, which a migration cannot do: load data with `INSERT … SELECT`, a \
+                 Rust-code migration, or a server-side file (`COPY … FROM 'file'`, `LOAD DATA \
+                 INFILE` without LOCAL)"
             ),
         }
     }

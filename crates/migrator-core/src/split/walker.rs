@@ -95,6 +95,14 @@ const KEYWORDS: &[(&str, Kw)] = &[
     ("WHILE", Kw::While),
 ];
 
+/// Keywords after which a name or an expression follows, so that a block keyword there is a
+/// name (`SET end = 1`, `ORDER BY end`, `DECLARE end INT`).
+const NAME_BEFORE: &[&str] = &[
+    "AND", "BETWEEN", "BY", "CALL", "CASE", "DECLARE", "DISTINCT", "DIV", "ELSE", "ELSEIF", "FETCH", "FROM", "HAVING",
+    "IF", "IN", "INTO", "IS", "ITERATE", "JOIN", "LEAVE", "LIKE", "LIMIT", "MOD", "NOT", "OF", "OFFSET", "ON", "OR",
+    "REGEXP", "RETURN", "SELECT", "SET", "TABLE", "THEN", "UNTIL", "UPDATE", "USING", "WHEN", "WHERE", "WHILE", "XOR",
+];
+
 fn lookup_keyword(word: &str) -> Option<Kw> {
     if word.len() > 12 {
         return None;
@@ -186,6 +194,8 @@ struct StmtState {
     /// MySQL: inside the condition list of `DECLARE ... HANDLER FOR`; the flag tells
     /// whether a condition (name) is expected next.
     handler: Option<bool>,
+    /// PostgreSQL: the statement is a `COPY`.
+    copy: bool,
 }
 
 /// Walks the significant tokens and cuts statements.
@@ -225,8 +235,10 @@ impl<'a> Walker<'a> {
                 if self.dialect == Dialect::MySql && self.kw(i) == Some(Kw::Delimiter) {
                     return Err(SplitError::new(self.sql, SplitErrorKind::DelimiterCommand, tok.range.start));
                 }
+                self.statement_start(i)?;
                 self.st.first = Some(tok.range.start);
             }
+            self.streams_or_commands(i)?;
             if self.is_punct(i, '(') {
                 self.st.paren += 1;
             } else if self.is_punct(i, ')') {
@@ -279,6 +291,79 @@ impl<'a> Walker<'a> {
         self.st = StmtState::default();
     }
 
+    /// Refuses what cannot start a statement of a migration: a client program's command
+    /// (a psql or mysql backslash command, a sqlite3 dot-command) and MySQL's `LOAD DATA
+    /// LOCAL INFILE`, which streams a file from the client. Marks PostgreSQL `COPY`.
+    fn statement_start(&mut self, i: usize) -> Result<(), SplitError> {
+        let client = match self.dialect {
+            Dialect::Postgres if self.is_punct(i, '\\') => Some("psql"),
+            Dialect::MySql if self.is_punct(i, '\\') => Some("mysql"),
+            Dialect::Sqlite if self.is_punct(i, '.') => Some("sqlite3"),
+            // No SQL starts with a backslash: psql's or mysql's commands, pasted into a SQLite script.
+            Dialect::Sqlite if self.is_punct(i, '\\') => Some("psql or mysql"),
+            // The mysql client's `source file.sql` (its `\.`), like `DELIMITER`.
+            Dialect::MySql if self.word_is(i, "SOURCE") => Some("mysql"),
+            _ => None,
+        };
+        if let Some(client) = client {
+            return Err(self.client_command(client, i));
+        }
+        if self.dialect == Dialect::MySql && self.kw(i) == Some(Kw::End) {
+            let offset = self.toks.get(i).map_or(0, |t| t.range.start);
+            return Err(SplitError::new(self.sql, SplitErrorKind::UnmatchedEnd, offset));
+        }
+        if self.dialect == Dialect::MySql && self.word_is(i, "LOAD") {
+            // LOAD {DATA | XML} [LOW_PRIORITY | CONCURRENT] LOCAL INFILE
+            let local = (i + 2..i + 4).find(|&j| self.word_is(j, "LOCAL"));
+            if (self.word_is(i + 1, "DATA") || self.word_is(i + 1, "XML")) && local.is_some() {
+                let offset = self.toks.get(i).map_or(0, |t| t.range.start);
+                let clause = "LOAD DATA LOCAL INFILE";
+                return Err(SplitError::new(self.sql, SplitErrorKind::DataStream { clause }, offset));
+            }
+        }
+        self.st.copy = self.dialect == Dialect::Postgres && self.word_is(i, "COPY");
+        Ok(())
+    }
+
+    /// PostgreSQL: a backslash anywhere outside strings and comments is a psql
+    /// meta-command (`SELECT 1 \gset`), and `COPY … FROM STDIN` / `COPY … TO STDOUT`
+    /// streams data through the client (pg_dump's data blocks follow such a `COPY`).
+    fn streams_or_commands(&self, i: usize) -> Result<(), SplitError> {
+        if self.dialect != Dialect::Postgres {
+            return Ok(());
+        }
+        if self.is_punct(i, '\\') {
+            return Err(self.client_command("psql", i));
+        }
+        if !self.st.copy || self.st.paren > 0 {
+            return Ok(());
+        }
+        let clause = if self.word_is(i, "FROM") && self.word_is(i + 1, "STDIN") {
+            "COPY … FROM STDIN"
+        } else if self.word_is(i, "TO") && self.word_is(i + 1, "STDOUT") {
+            "COPY … TO STDOUT"
+        } else {
+            return Ok(());
+        };
+        Err(SplitError::new(self.sql, SplitErrorKind::DataStream { clause }, self.st.first.unwrap_or(0)))
+    }
+
+    /// A client command starting at token `i`: the rest of its line, shortened.
+    fn client_command(&self, client: &'static str, i: usize) -> SplitError {
+        let offset = self.toks.get(i).map_or(0, |t| t.range.start);
+        let line = self.sql.get(offset..).unwrap_or("").lines().next().unwrap_or("").trim_end();
+        let mut command: String = line.chars().take(40).map(super::lines::printable).collect();
+        if line.chars().nth(40).is_some() {
+            command.push('…');
+        }
+        SplitError::new(self.sql, SplitErrorKind::ClientCommand { client, command }, offset)
+    }
+
+    /// Whether token `i` is the word `word` (case-insensitive), whatever its context.
+    fn word_is(&self, i: usize, word: &str) -> bool {
+        self.toks.get(i).is_some_and(|t| t.kind == TokenKind::Word && t.text(self.sql).eq_ignore_ascii_case(word))
+    }
+
     fn kind(&self, i: usize) -> Option<TokenKind> {
         self.toks.get(i).map(|t| t.kind)
     }
@@ -311,6 +396,41 @@ impl<'a> Walker<'a> {
         Some(kw)
     }
 
+    /// Whether the word at token `i` stands where a name or an operand is expected, so that a
+    /// keyword there is a column, table, alias or variable name (`SET end = 1`, `SELECT a,
+    /// begin`, `WHERE end > 0`, `ORDER BY end`): right after `(`, `,`, an operator, or a
+    /// keyword that must be followed by a name or an expression.
+    fn name_position(&self, i: usize) -> bool {
+        let Some(prev) = i.checked_sub(1).and_then(|p| self.toks.get(p)) else { return false };
+        match prev.kind {
+            TokenKind::Punct => prev.text(self.sql).starts_with(|c: char| "(,=<>!+-*/%|&^~".contains(c)),
+            TokenKind::Word => {
+                let word = prev.text(self.sql);
+                word.len() <= 8 && NAME_BEFORE.iter().any(|kw| kw.eq_ignore_ascii_case(word))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the token after `i` is an operator or separator that only a name or operand
+    /// can stand before (`begin = 1`, `end, x`, `end)`), never a block keyword.
+    fn operand_follows(&self, i: usize) -> bool {
+        self.toks.get(i + 1).is_some_and(|t| {
+            t.kind == TokenKind::Punct && t.text(self.sql).starts_with(|c: char| "=<>!+-*/%|&^,)".contains(c))
+        })
+    }
+
+    /// Whether the `END` at token `i` closes the innermost block rather than naming a column
+    /// (`SET end = 1`) or an alias. After a block body's `END` comes `;`, the end, or (MySQL)
+    /// the closed keyword or a label; a `CASE … END` may be followed by anything.
+    fn closes_block(&self, i: usize) -> bool {
+        if self.name_position(i) {
+            return false;
+        }
+        let in_case = self.st.blocks.last().is_some_and(|b| matches!(b.kind, BlockKind::CaseExpression));
+        in_case || !self.operand_follows(i)
+    }
+
     fn open(&mut self, kind: BlockKind, i: usize) {
         let offset = self.toks.get(i).map_or(0, |t| t.range.start);
         self.st.blocks.push(Block { kind, offset });
@@ -319,7 +439,7 @@ impl<'a> Walker<'a> {
     /// PostgreSQL block rules for token `i`; returns how many tokens were consumed.
     fn step_postgres(&mut self, i: usize) -> usize {
         match self.kw(i) {
-            Some(Kw::Begin) if self.kw(i + 1) == Some(Kw::Atomic) => {
+            Some(Kw::Begin) if self.kw(i + 1) == Some(Kw::Atomic) && !self.name_position(i) => {
                 self.open(BlockKind::BeginAtomic, i);
                 2
             }
@@ -327,7 +447,7 @@ impl<'a> Walker<'a> {
                 self.open(BlockKind::CaseExpression, i);
                 1
             }
-            Some(Kw::End) => {
+            Some(Kw::End) if self.closes_block(i) => {
                 self.st.blocks.pop();
                 1
             }
@@ -341,9 +461,11 @@ impl<'a> Walker<'a> {
         let kw = self.kw(i);
         match self.st.preamble {
             Preamble::Program(_) => match kw {
-                Some(Kw::Begin) if self.st.blocks.is_empty() => self.open(BlockKind::Begin, i),
+                Some(Kw::Begin) if self.st.blocks.is_empty() && !self.name_position(i) && !self.operand_follows(i) => {
+                    self.open(BlockKind::Begin, i)
+                }
                 Some(Kw::Case) if !self.st.blocks.is_empty() => self.open(BlockKind::CaseExpression, i),
-                Some(Kw::End) => {
+                Some(Kw::End) if self.closes_block(i) => {
                     self.st.blocks.pop();
                 }
                 _ => {}
@@ -455,13 +577,19 @@ impl<'a> Walker<'a> {
         let depth0 = self.st.blocks.is_empty();
         match kw {
             Kw::End => {
-                if depth0 {
+                if depth0 || !self.closes_block(i) {
                     return 1;
                 }
-                self.st.blocks.pop();
+                let closed = self.st.blocks.pop().map(|b| b.kind);
                 let closes_named =
                     matches!(self.kw(i + 1), Some(Kw::If | Kw::Case | Kw::Loop | Kw::While | Kw::Repeat | Kw::For));
-                if closes_named { 2 } else { 1 }
+                let used = if closes_named { 2 } else { 1 };
+                // `END LOOP lbl;`, `END lbl;`: the label (whatever its spelling) ends the
+                // statement; a `CASE … END` expression has none.
+                let label = closed != Some(BlockKind::CaseExpression)
+                    && matches!(self.kind(i + used), Some(TokenKind::Word | TokenKind::QuotedIdent))
+                    && matches!(self.kind(i + used + 1), Some(TokenKind::Semicolon) | None);
+                used + usize::from(label)
             }
             Kw::Case => {
                 if at_start {
@@ -483,7 +611,7 @@ impl<'a> Walker<'a> {
                 self.st.at_start = matches!(kw, Kw::Loop | Kw::Repeat);
                 1
             }
-            Kw::Begin if at_start || (depth0 && self.routine_body_begin(i, program)) => {
+            Kw::Begin if at_start || (depth0 && !self.name_position(i) && self.routine_body_begin(i, program)) => {
                 self.open(BlockKind::Begin, i);
                 self.st.at_start = true;
                 if self.kw(i + 1) == Some(Kw::Not) && self.kw(i + 2) == Some(Kw::Atomic) { 3 } else { 1 }

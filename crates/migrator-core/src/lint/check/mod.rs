@@ -19,7 +19,9 @@ use crate::version::Phase;
 
 use super::rules::{self, Rule};
 use super::schema::{self, Column, ColumnDef, NotNullCheck, Schema, Table, parse_column, parse_type};
-use super::tokens::{Cursor, Lines, Name, Tok, find_top_level, has_top_level, split_commas, statement_tokens};
+use crate::split::Lines;
+
+use super::tokens::{Cursor, Name, Tok, find_top_level, has_top_level, split_commas, statement_tokens};
 
 /// A finding before levels, allows and positions are applied.
 #[derive(Debug)]
@@ -51,6 +53,7 @@ pub(crate) fn check_script(schema: &mut Schema, input: ScriptInput<'_>) -> Vec<R
     let mut ctx = Ctx {
         dialect: input.dialect,
         transactional: input.transactional,
+        alone: input.statements.len() == 1,
         phase: input.phase,
         schema,
         created: HashSet::new(),
@@ -93,6 +96,8 @@ pub(crate) fn check_script(schema: &mut Schema, input: ScriptInput<'_>) -> Vec<R
 struct Ctx<'s> {
     dialect: Dialect,
     transactional: bool,
+    /// The script has a single statement.
+    alone: bool,
     phase: Phase,
     schema: &'s mut Schema,
     /// Tables (and materialized views) created earlier in this script, by their own name.
@@ -161,12 +166,16 @@ impl Ctx<'_> {
     }
 
     fn concurrently_in_transaction(&mut self, offset: usize, what: &str) {
-        if self.transactional {
-            self.emit(
-                &rules::CONCURRENTLY_IN_TRANSACTION,
-                offset,
-                format!("{what} cannot run inside a transaction block, and this migration runs in one"),
-            );
+        if !self.transactional {
+            return;
+        }
+        let message = format!("{what} cannot run inside a transaction block, and this migration runs in one");
+        if self.alone {
+            // Already a migration of its own: only the directive is missing.
+            let help = "add `-- migrator:no-transaction` at the top of this file";
+            self.emit_help(&rules::CONCURRENTLY_IN_TRANSACTION, offset, message, help);
+        } else {
+            self.emit(&rules::CONCURRENTLY_IN_TRANSACTION, offset, message);
         }
     }
 }
@@ -181,6 +190,11 @@ fn check_statement(ctx: &mut Ctx<'_>, toks: &[Tok<'_>], text: &str) {
                 "the runner already owns the transaction, and a BEGIN without COMMIT silently loses the change"
             }
             "ROLLBACK" | "ABORT" => "it throws away the runner's transaction, and the history row with it",
+            "END" => {
+                "it ends the runner's transaction early, splitting the migration from its history row (if this END \
+                 was meant to close a trigger or function body above, a name spelled like a keyword in that body, \
+                 such as a column `end` used as an alias, ended it early: quote that name)"
+            }
             _ => "it ends the runner's transaction early, splitting the migration from its history row",
         };
         ctx.emit(
@@ -275,7 +289,7 @@ fn transaction_control(dialect: Dialect, toks: &[Tok<'_>]) -> Option<String> {
 
 /// `identifier-too-long`: every name in the statement, once.
 fn identifiers(ctx: &mut Ctx<'_>, toks: &[Tok<'_>]) {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     // A name is never longer than its source text: most tokens need no further look.
     for tok in toks.iter().filter(|t| t.is_name() && t.text.len() > 63) {
         let name = tok.ident();
@@ -306,7 +320,7 @@ fn identifiers(ctx: &mut Ctx<'_>, toks: &[Tok<'_>]) {
             ),
         };
         ctx.emit(&rules::IDENTIFIER_TOO_LONG, tok.offset, message);
-        seen.push(name);
+        seen.insert(name);
     }
 }
 

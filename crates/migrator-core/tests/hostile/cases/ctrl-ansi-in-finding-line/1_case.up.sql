@@ -1,0 +1,1 @@
+DROP TABLE legacy; -- [31mred[0m

@@ -1,0 +1,2 @@
+DROP TABLE u;
+DROP TABLE t;

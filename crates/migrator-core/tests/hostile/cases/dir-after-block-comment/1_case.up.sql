@@ -1,0 +1,3 @@
+/* about this file */
+-- migrator:no-transaction
+CREATE TABLE t (id bigint PRIMARY KEY);

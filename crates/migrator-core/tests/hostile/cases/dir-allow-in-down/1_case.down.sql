@@ -1,0 +1,2 @@
+-- migrator:allow drop-table -- x
+DROP TABLE t;

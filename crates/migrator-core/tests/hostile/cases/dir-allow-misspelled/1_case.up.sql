@@ -1,0 +1,2 @@
+-- migrator:allow drop-tabel -- archived in v41
+DROP TABLE legacy;

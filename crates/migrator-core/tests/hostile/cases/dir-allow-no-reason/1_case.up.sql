@@ -1,0 +1,2 @@
+-- migrator:allow drop-table
+DROP TABLE legacy;

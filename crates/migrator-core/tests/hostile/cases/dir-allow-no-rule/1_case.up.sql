@@ -1,0 +1,2 @@
+-- migrator:allow -- because
+CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- migrator:phase contract
+DROP TABLE legacy;

@@ -1,0 +1,2 @@
+-- migrator:
+CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- migrator:irreversible
+CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- migrator:irreversible -- data is gone
+CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- migrator:lock-timeout 5
+CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- migrator no-transaction
+CREATE TABLE t (id bigint PRIMARY KEY);

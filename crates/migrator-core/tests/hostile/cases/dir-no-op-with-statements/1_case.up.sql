@@ -1,0 +1,2 @@
+-- migrator:no-op -- nothing
+CREATE TABLE t (id bigint PRIMARY KEY);

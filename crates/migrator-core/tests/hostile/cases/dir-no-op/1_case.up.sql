@@ -1,0 +1,2 @@
+-- migrator:no-op -- version 1 was created by hand
+-- nothing to do

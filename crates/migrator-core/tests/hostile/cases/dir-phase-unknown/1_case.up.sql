@@ -1,0 +1,2 @@
+-- migrator:phase later
+CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- migrator:statement-timeout 3d
+CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- migrator:no-transactoin
+CREATE TABLE t (id bigint PRIMARY KEY);

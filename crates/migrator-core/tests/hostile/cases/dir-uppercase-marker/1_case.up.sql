@@ -1,0 +1,2 @@
+-- MIGRATOR:no-transaction
+CREATE TABLE t (id bigint PRIMARY KEY);

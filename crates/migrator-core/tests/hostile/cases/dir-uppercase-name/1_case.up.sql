@@ -1,0 +1,2 @@
+-- migrator:NO-TRANSACTION
+CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- migrator:no-transaction
+-- migrator:lock-timeout 5s

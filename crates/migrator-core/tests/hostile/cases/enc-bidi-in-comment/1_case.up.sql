@@ -1,0 +1,2 @@
+-- check access‮ } ⁦ {
+CREATE TABLE t (id bigint PRIMARY KEY);

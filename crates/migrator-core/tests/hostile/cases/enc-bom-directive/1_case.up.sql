@@ -1,0 +1,2 @@
+﻿-- migrator:no-transaction
+CREATE INDEX CONCURRENTLY i ON t (id);

@@ -1,0 +1,1 @@
+CREATE TABLE 用户 (编号 bigint PRIMARY KEY);

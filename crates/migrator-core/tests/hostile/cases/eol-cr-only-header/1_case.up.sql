@@ -1,0 +1,1 @@
+-- migrator:irreversible -- goneDROP TABLE legacy;

@@ -1,0 +1,1 @@
+-- creates t CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,3 @@
+CREATE TABLE t (id bigint PRIMARY KEY);
+CREATE TABLE u (id bigint PRIMARY KEY);
+CREATE TABLE v (id bigint PRIMARY KEY);

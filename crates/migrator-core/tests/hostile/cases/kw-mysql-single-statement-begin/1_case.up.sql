@@ -1,0 +1,1 @@
+CREATE PROCEDURE p() SELECT begin FROM t;

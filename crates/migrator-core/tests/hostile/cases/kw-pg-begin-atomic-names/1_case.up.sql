@@ -1,0 +1,2 @@
+CREATE TABLE t (id bigint PRIMARY KEY, begin int, atomic int);
+CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN begin > 0 THEN atomic END FROM t ORDER BY begin; END;

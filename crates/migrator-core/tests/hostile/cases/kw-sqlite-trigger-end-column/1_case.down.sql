@@ -1,0 +1,2 @@
+DROP TRIGGER tr;
+DROP TABLE t;

@@ -1,0 +1,1 @@
+-- Migration 20261120093000 create users, reverted.

@@ -1,0 +1,7 @@
+-- Migration 20261120093000 create users.
+--
+-- Write the migration's SQL below these comments.
+--
+-- Directives, when one is needed, are lines of this header, above any SQL, each written as
+-- "-- migrator:" followed by one of:
+--   no-transaction                       run statement by statement outside a transaction

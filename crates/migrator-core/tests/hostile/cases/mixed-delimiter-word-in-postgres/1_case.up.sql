@@ -1,0 +1,1 @@
+CREATE TABLE delimiter (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+source other.sql
+CREATE TABLE t (id bigint PRIMARY KEY);

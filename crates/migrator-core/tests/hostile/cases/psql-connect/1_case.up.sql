@@ -1,0 +1,2 @@
+\connect other
+CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+.read other.sql
+CREATE TABLE t (id bigint PRIMARY KEY);

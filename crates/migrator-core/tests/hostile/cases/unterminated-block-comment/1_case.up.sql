@@ -1,0 +1,2 @@
+/* header
+CREATE TABLE t (id bigint PRIMARY KEY);

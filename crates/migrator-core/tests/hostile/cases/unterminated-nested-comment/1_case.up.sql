@@ -1,0 +1,2 @@
+/* outer /* inner */
+CREATE TABLE t (id bigint PRIMARY KEY);

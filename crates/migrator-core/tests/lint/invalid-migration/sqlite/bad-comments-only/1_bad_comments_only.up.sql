@@ -1,0 +1,1 @@
+-- nothing to do yet: written by `migrator new` and never filled in

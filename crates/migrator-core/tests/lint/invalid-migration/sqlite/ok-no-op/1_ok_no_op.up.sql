@@ -1,0 +1,2 @@
+-- migrator:no-op -- version 1 of the old tool created the schema by hand
+-- Nothing to do: kept so that the versions line up with production.
