@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use migrator_core::driver::{Driver, LockRequest};
 use migrator_core::history::HistoryTable;
 use migrator_core::{
-    Direction, Error, FailureOutcome, MigrationSet, Migrator, MigratorBuilder, Phase, Phases, PlanError, Report,
-    Version, Warning,
+    Direction, Error, FailureOutcome, MigrationSet, MigrationState, Migrator, MigratorBuilder, Phase, Phases,
+    PlanError, Report, Version, Warning,
 };
 
 use crate::backend::Backend;
@@ -209,6 +209,35 @@ pub async fn failed_down_advice_works_when_followed<B: Backend>() {
     assert_eq!(report.steps[0].resumed_at, Some(2));
     assert!(!db.table_exists("a").await && !db.table_exists("b").await);
     assert_eq!(state_labels(&migrator(&db, &dir).status().await.unwrap()), [(1, "applied"), (2, "pending")]);
+    db.cleanup().await;
+}
+
+/// SQL added to a migration that was applied with no statement never ran: `status`,
+/// `validate` and `run` say so (never "repair"), `repair` refuses to record it, and following
+/// the advice (`force V --reverted`, then `up`) runs it.
+pub async fn sql_added_to_an_applied_empty_migration_is_never_recorded_as_run<B: Backend>() {
+    let db = B::fresh("empty_then_sql").await;
+    let dir = Dir::new();
+    dir.up(1, "placeholder", "-- migrator:no-op -- reserved for the accounts table\n");
+    assert_eq!(versions(&migrator(&db, &dir).run().await.unwrap()), [1]);
+    dir.up(1, "placeholder", "CREATE TABLE accounts (id BIGINT);\n");
+    let m = migrator(&db, &dir);
+    let status = m.status().await.unwrap();
+    let MigrationState::ChecksumMismatch { problem, .. } = &status.migrations[0].state else {
+        panic!("{:?}", status.migrations[0].state)
+    };
+    let advice = problem.to_string();
+    assert!(advice.contains("never ran") && advice.contains("`force 1 --reverted`"), "{advice}");
+    assert!(!advice.contains("repair"), "{advice}");
+    let e = m.run().await.unwrap_err();
+    assert!(matches!(&e, Error::Plan { source: PlanError::EmptyMigrationEdited { .. } }), "{e}");
+    let e = m.repair().await.unwrap_err();
+    assert!(matches!(&e, Error::Plan { source: PlanError::EmptyMigrationEdited { .. } }), "{e}");
+    assert!(!db.table_exists("accounts").await);
+    m.force_reverted(1).await.unwrap();
+    assert_eq!(versions(&m.run().await.unwrap()), [1]);
+    assert!(db.table_exists("accounts").await, "the SQL ran");
+    assert!(m.validate().await.unwrap().is_ok());
     db.cleanup().await;
 }
 

@@ -12,6 +12,7 @@ conformance_tests!(My:
     irreversible_down_errors,
     no_transaction_down,
     failed_down_advice_works_when_followed,
+    sql_added_to_an_applied_empty_migration_is_never_recorded_as_run,
     checksums,
     failed_transactional_leaves_no_trace,
     failed_no_transaction_then_resume,

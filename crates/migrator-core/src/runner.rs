@@ -591,6 +591,10 @@ where
                     phase: meta.phase(),
                     checksum: meta.checksum().as_str(),
                     down_checksum: meta.down_checksum().map(|c| c.as_str()),
+                    no_op: match m.up().body {
+                        Body::Sql(script) => script.directives().no_op.is_some(),
+                        Body::Rust(_) => false,
+                    },
                     down: match m.down() {
                         Down::Step(_) => DownKind::Reversible,
                         Down::Irreversible { reason } => DownKind::Irreversible(reason),

@@ -19,6 +19,8 @@ pub(crate) struct Available<'a> {
     pub checksum: &'a str,
     /// Current checksum of the down script.
     pub down_checksum: Option<&'a str>,
+    /// Its up script is marked `-- migrator:no-op`: it has no statement on purpose.
+    pub no_op: bool,
     /// Whether it can be reverted.
     pub down: DownKind<'a>,
 }

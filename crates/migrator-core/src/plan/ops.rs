@@ -70,7 +70,7 @@ pub(crate) fn plan_repair(available: &[Available<'_>], history: &[HistoryRow]) -
         if !changed {
             continue;
         }
-        if row.checksum != a.checksum && row.statements_total == 0 {
+        if row.checksum != a.checksum && row.statements_total == 0 && !a.no_op {
             return Err(PlanError::EmptyMigrationEdited {
                 version: row.version,
                 name: a.name.to_owned(),

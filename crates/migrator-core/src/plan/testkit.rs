@@ -25,6 +25,7 @@ pub(super) fn available(versions: &[i64], contract: &[i64]) -> Vec<Available<'st
             phase: if contract.contains(&n) { Phase::Contract } else { Phase::Expand },
             checksum: SUMS[n as usize],
             down_checksum: None,
+            no_op: false,
             down: DownKind::Reversible,
         })
         .collect()

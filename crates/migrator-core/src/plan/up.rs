@@ -47,7 +47,7 @@ pub(crate) fn changed_file(row: &HistoryRow, available: &Available<'_>) -> Optio
     if row.state != State::Applied || row.checksum == available.checksum {
         return None;
     }
-    Some(if row.statements_total == 0 {
+    Some(if row.statements_total == 0 && !available.no_op {
         PlanError::EmptyMigrationEdited {
             version: row.version,
             name: available.name.to_owned(),
@@ -429,6 +429,11 @@ mod tests {
         let changed = HistoryRow { checksum: "old".into(), ..row(1, 1) };
         let e = up(&avail, &[changed], Policy::default(), Phases::Expand, None).unwrap_err();
         assert!(e.to_string().contains("run `repair`"), "{e}");
+        let mut no_op = avail.clone();
+        no_op[0].no_op = true;
+        let edited = HistoryRow { checksum: "old".into(), statements_total: 0, statements_done: 0, ..row(1, 1) };
+        let e = up(&no_op, &[edited], Policy::default(), Phases::Expand, None).unwrap_err();
+        assert!(matches!(e, PlanError::ChecksumMismatch { .. }), "a deliberate no-op still has no SQL: {e}");
     }
 
     #[test]
