@@ -73,8 +73,9 @@ struct FindingJson<'a> {
     rule: &'static str,
     level: &'static str,
     file: &'a str,
-    line: usize,
-    column: usize,
+    /// `null` for a finding about the directory or a file name, with no place in a file.
+    line: Option<usize>,
+    column: Option<usize>,
     message: &'a str,
     help: &'a str,
     allowed: bool,
@@ -89,8 +90,8 @@ fn json(report: &LintReport) -> Findings<'_> {
                 rule: f.rule,
                 level: f.level.as_str(),
                 file: &f.file,
-                line: f.line,
-                column: f.column,
+                line: (f.line > 0).then_some(f.line),
+                column: (f.line > 0).then_some(f.column),
                 message: &f.message,
                 help: &f.help,
                 allowed: f.allowed,
@@ -107,11 +108,11 @@ fn print_github(report: &LintReport) {
             (Level::Warn, false) => "warning",
             _ => "error",
         };
+        // A finding with no place in a file annotates the file alone.
+        let place = if f.line > 0 { format!(",line={},col={}", f.line, f.column) } else { String::new() };
         println!(
-            "::{command} file={},line={},col={},title={}::{}",
+            "::{command} file={}{place},title={}::{}",
             property(&f.file),
-            f.line,
-            f.column,
             property(&format!("{} {}", f.level, f.rule)),
             data(&format!("{}\nhelp: {}", f.message, f.help))
         );
@@ -136,8 +137,9 @@ pub(crate) fn validate_files(dir: &Path, dialect: Dialect) -> usize {
     let checked = check_dir(dir, &shown(dir), dialect, &LintOptions::new());
     let err = Style::stderr();
     let mut problems = 0;
-    for error in checked.load_errors() {
-        eprintln!("{} {}", err.red("error:"), clean(&error.to_string()));
+    // Each with an excerpt of its line and a caret under the column, where it has one.
+    for error in checked.described_load_errors() {
+        eprintln!("{} {}", err.red("error:"), escape_keeping_layout(&error));
         problems += 1;
     }
     for finding in checked.findings().findings().iter().filter(|f| f.level == Level::Fatal) {

@@ -53,7 +53,9 @@ fn next_version(existing: &[String], sequential: bool, now: SystemTime) -> Strin
 }
 
 const UP_HEADER: &str = "\
--- Write the migration's SQL below these comments.
+-- Write the migration's SQL below these comments. Until it has a statement, this file is
+-- refused (by `migrator up`, `validate`, `lint` and embed_migrations!), so an untouched
+-- template is never applied.
 --
 -- Directives, when one is needed, are lines of this header, above any SQL, each written as
 -- \"-- migrator:\" followed by one of:
@@ -65,6 +67,7 @@ const UP_HEADER: &str = "\
 --   allow <rule>[, <rule>] -- <reason>   acknowledge a finding of `migrator lint`
 --   lock-timeout 5s                      bound each statement's wait for table locks
 --   statement-timeout 1min               bound each statement's run time
+--   no-op -- <reason>                    the migration deliberately has no statement
 ";
 
 const DOWN_HEADER: &str = "\

@@ -500,10 +500,27 @@ fn new_numbers_migrations_in_an_existing_directory() {
     assert!(project.path().join("db/migrations/1_add_users_email.down.sql").exists());
     project.run(None, &["new", "second", "--sequential", "--source", "db/migrations"]).code(0);
     assert!(project.path().join("db/migrations/2_second.up.sql").exists());
-    // The fresh pair loads and lints (comment-only scripts are no-ops; the empty down is noted).
+    // An untouched template is refused everywhere, so it is never applied as "0 statements"
+    // (it used to be, and SQL written into it later never ran).
+    let lint = project.run(None, &["lint", "db/migrations", "--dialect", "mysql", "--format", "json"]);
+    lint.code(1);
+    let findings = lint.json()["findings"].as_array().unwrap().clone();
+    let refused: Vec<&serde_json::Value> = findings.iter().filter(|f| f["rule"] != "missing-down").collect();
+    assert_eq!(refused.len(), 2, "{findings:?}");
+    assert!(refused.iter().all(|f| f["message"].as_str().unwrap().contains("has no statement")), "{refused:?}");
+    let up = project.run(Some("sqlite://app.db?mode=rwc"), &["up", "--source", "db/migrations"]);
+    assert_eq!(up.code, 1, "{up:?}");
+    assert!(up.stderr.contains("1_add_users_email.up.sql") && up.stderr.contains("has no statement"), "{up:?}");
+    // Once written, the pair loads and lints (the empty down is noted).
+    for file in ["1_add_users_email", "2_second"] {
+        let path = project.path().join(format!("db/migrations/{file}.up.sql"));
+        let template = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{template}CREATE TABLE t_{file} (id BIGINT);\n")).unwrap();
+    }
     let lint = project.run(None, &["lint", "db/migrations", "--dialect", "mysql", "--format", "json"]);
     lint.code(0);
     assert!(lint.json()["findings"].as_array().unwrap().iter().all(|f| f["rule"] == "missing-down"));
+    project.run(Some("sqlite://app.db?mode=rwc"), &["up", "--source", "db/migrations"]).code(0);
 }
 
 /// TLS through the URL's own parameters (`sslmode=require`); Debian's PostgreSQL serves TLS
@@ -1248,4 +1265,22 @@ async fn unknown_url_parameters_are_not_ignored_silently() {
         run.code(0);
         assert!(run.stderr.is_empty(), "{}", run.stderr);
     }
+}
+
+/// Regression: `migrator lint missing_dir` reported `missing_dir:1:1` with allow advice. A
+/// finding with no place in a file has no position in any format.
+#[test]
+fn a_missing_directory_is_no_finding_at_a_position() {
+    let project = Project::new();
+    let human = project.run(None, &["lint", "missing_dir", "--dialect", "postgres"]);
+    assert_eq!(human.code, 1, "{human:?}");
+    assert!(!human.stdout.contains("missing_dir:1:1") && !human.stdout.contains("migrator:allow"), "{human:?}");
+    let json = project.run(None, &["lint", "missing_dir", "--dialect", "postgres", "--format", "json"]);
+    let finding = &json.json()["findings"][0];
+    assert!(finding["line"].is_null() && finding["column"].is_null(), "{finding}");
+    let github = project.run(None, &["lint", "missing_dir", "--dialect", "postgres", "--format", "github"]);
+    assert!(github.stdout.starts_with("::error file=missing_dir,title="), "{github:?}");
+    let validate = project.run(None, &["validate", "--source", "missing_dir", "--dialect", "postgres"]);
+    assert_eq!(validate.code, 1, "{validate:?}");
+    assert!(validate.stderr.contains("does not exist") && !validate.stderr.contains("missing_dir:1"), "{validate:?}");
 }
