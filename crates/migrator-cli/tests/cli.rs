@@ -667,7 +667,10 @@ fn options_before_the_subcommand_still_work() {
     std::fs::create_dir_all(project.path().join("db/m")).unwrap();
     let run = project.run(None, &["--source", "db/m", "new", "first", "--sequential"]);
     run.code(0);
-    assert!(project.path().join("db/m/1_first.up.sql").exists(), "{}", run.stdout);
+    let first = project.path().join("db/m/1_first.up.sql");
+    assert!(first.exists(), "{}", run.stdout);
+    // An untouched template is refused (it has no statement): write the migration.
+    std::fs::write(&first, "CREATE TABLE first (id BIGINT);\n").unwrap();
     let url = format!("sqlite://{}", project.path().join("app.db").display());
     let run = project.run(None, &["--database-url", &url, "--source=db/m", "--lock-wait", "5s", "up"]);
     run.code(0);
