@@ -16,9 +16,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use migrator_core::Dialect;
 use migrator_core::lint::{Level, LintOptions, check_dir};
 use migrator_core::source::load_dir;
-use migrator_core::Dialect;
 
 const NAMES: &[&str] = &[
     "1_a.up.sql",
