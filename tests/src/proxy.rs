@@ -24,6 +24,10 @@ use tokio::net::{TcpListener, TcpStream};
 struct Counter {
     client_spoke_last: bool,
     round_trips: u64,
+    /// When a client sends these bytes, the server's answer to them never reaches it: the
+    /// proxy drains it and closes that client's side (a connection lost after the server did
+    /// the work). Other connections go on.
+    cut_after: Option<Vec<u8>>,
 }
 
 /// A running proxy in front of one server.
@@ -70,6 +74,13 @@ impl Proxy {
         self.counter.lock().unwrap().round_trips
     }
 
+    /// From now on, when the client sends a message containing `marker`, the server still
+    /// gets it and answers, but the answer is thrown away and the client's connection closed:
+    /// the client cannot tell what the server did.
+    pub fn cut_answers_to(&self, marker: &str) {
+        self.counter.lock().unwrap().cut_after = Some(marker.as_bytes().to_vec());
+    }
+
     /// Starts counting from zero.
     pub fn reset(&self) {
         let mut counter = self.counter.lock().unwrap();
@@ -82,6 +93,8 @@ async fn pipe(client: TcpStream, server: TcpStream, counter: Arc<Mutex<Counter>>
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let up_counter = counter.clone();
+    let cutting = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let up_cutting = cutting.clone();
     let up = async move {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -90,7 +103,13 @@ async fn pipe(client: TcpStream, server: TcpStream, counter: Arc<Mutex<Counter>>
                 Ok(n) => n,
             };
             if !is_pool_ping(&buf[..n]) {
-                up_counter.lock().unwrap().client_spoke_last = true;
+                let mut c = up_counter.lock().unwrap();
+                c.client_spoke_last = true;
+                if let Some(marker) = &c.cut_after
+                    && buf[..n].windows(marker.len()).any(|w| w == marker.as_slice())
+                {
+                    up_cutting.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
             }
             if server_write.write_all(&buf[..n]).await.is_err() {
                 break;
@@ -114,6 +133,16 @@ async fn pipe(client: TcpStream, server: TcpStream, counter: Arc<Mutex<Counter>>
                 }
                 starts
             };
+            if cutting.load(std::sync::atomic::Ordering::SeqCst) {
+                // Drain the server (it must not block writing its answer) and leave the client.
+                let _ = client_write.shutdown().await;
+                while let Ok(n) = server_read.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                return;
+            }
             if answer_starts && !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }

@@ -388,32 +388,29 @@ async fn round_trips_on_the_wire() {
     db.cleanup().await;
 }
 
-/// Regression: a migration whose results the client cannot read (`COPY … TO STDOUT` in the
-/// one-message batch) made `up` report "the transaction was rolled back, nothing of it was
-/// applied" while the server had run everything and committed. The loader refuses COPY now;
-/// this builds the script directly, past the loader, to pin the runtime's honesty: when the
-/// client fails, the session finds out from another connection whether the server committed.
+/// Regression: when the client, not the server, failed in the middle of the one-message
+/// batch (`COPY … TO STDOUT`, which the loader now refuses, did this), `up` said "the
+/// transaction was rolled back, nothing of it was applied" although the server had run
+/// everything and committed. Here the connection is cut after the server got the batch:
+/// the session finds out from another connection that the server committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_side_failure_never_reports_a_committed_migration_as_rolled_back() {
-    use migrator_core::{Script, ScriptKind, SqlMigration, Version};
+async fn a_lost_connection_never_reports_a_committed_migration_as_rolled_back() {
     init_tracing();
     let db = Pg::fresh("client_failure_truth").await;
-    let text = "CREATE TABLE t (id int);\nCOPY t TO STDOUT;\nCREATE TABLE u (id int);\n";
-    let up = Script::parse(ScriptKind::Up, "m/1_copy.up.sql", text, migrator_core::Dialect::Postgres).unwrap();
-    let set = MigrationSet::<PgConnection>::new()
-        .with(SqlMigration::new(Version::new(1).unwrap(), "copy", up, None).unwrap())
-        .unwrap();
-    let e = Migrator::new(db.driver(), set.clone()).unwrap().run().await.unwrap_err();
+    let upstream = format!("{}:{}", server_options().get_host(), server_options().get_port());
+    let proxy = Proxy::start(&upstream).await;
+    let pool = db.pool_with(|o| o.port(proxy.port()).ssl_mode(sqlx::postgres::PgSslMode::Disable)).await;
+    let dir = Dir::new();
+    dir.up(1, "pair", "CREATE TABLE t (id int);\nSELECT 'cut-the-answer-here';\nCREATE TABLE u (id int);\n");
+    proxy.cut_answers_to("cut-the-answer-here");
+    let e = Migrator::new(PgDriver::from(&pool), set(&dir)).unwrap().run().await.unwrap_err();
     let text = e.to_string();
     let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
     assert_eq!(failure.outcome, FailureOutcome::Committed, "{text}");
     assert!(!text.contains("rolled back"), "{text}");
-    assert!(
-        text.contains("lost its connection at statement 2 of 3") && text.contains("migration 1 is applied"),
-        "{text}"
-    );
-    assert!(!text.contains("sqlx_postgres::"), "no source position of the client library: {text}");
+    assert!(text.contains("lost its connection while it ran") && text.contains("migration 1 is applied"), "{text}");
+    assert!(!text.contains("sqlx_"), "no source position of the client library: {text}");
     assert!(db.table_exists("t").await && db.table_exists("u").await, "the server ran it all");
-    assert!(Migrator::new(db.driver(), set).unwrap().run().await.unwrap().is_noop(), "and the history agrees");
+    assert!(Migrator::new(db.driver(), set(&dir)).unwrap().run().await.unwrap().is_noop(), "the history agrees");
     db.cleanup().await;
 }

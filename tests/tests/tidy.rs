@@ -413,3 +413,40 @@ fn the_circle_check_finds_a_circle() {
     let c = graph.get(&vec!["c".to_owned()]).cloned().unwrap_or_default();
     assert_eq!(c, [vec!["a".to_owned()], vec!["b".to_owned()]].into_iter().collect::<BTreeSet<_>>());
 }
+
+/// The README's rules table is the linter's rule book: every rule of `lint::RULES` has a row
+/// with its level on each database, and every row is a rule.
+#[test]
+fn the_readme_rules_table_is_the_rule_catalogue() {
+    use migrator_core::lint::RULES;
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap_or_else(|e| panic!("README.md: {e}"));
+    let start =
+        readme.find("| id | PostgreSQL | MySQL | SQLite | hazard |").unwrap_or_else(|| panic!("no rules table"));
+    let rows: BTreeMap<String, [String; 3]> = readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<String> = line.split('|').map(|c| c.trim().trim_matches('`').to_owned()).collect();
+            (cells[1].clone(), [cells[2].clone(), cells[3].clone(), cells[4].clone()])
+        })
+        .collect();
+    let level = |l: Option<migrator_core::lint::Level>| l.map(|l| l.as_str().to_owned()).unwrap_or_default();
+    let mut problems = Vec::new();
+    for rule in RULES {
+        let expected = [level(rule.postgres), level(rule.mysql), level(rule.sqlite)];
+        match rows.get(rule.id) {
+            None => problems.push(format!("{} has no row in the README's rules table", rule.id)),
+            Some(row) if *row != expected => {
+                problems.push(format!("{}: README says {row:?}, the code says {expected:?}", rule.id))
+            }
+            Some(_) => {}
+        }
+    }
+    for id in rows.keys() {
+        if !RULES.iter().any(|r| r.id == id) {
+            problems.push(format!("the README lists `{id}`, which is no rule"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

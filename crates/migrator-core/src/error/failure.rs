@@ -112,6 +112,9 @@ fn display_failure(failure: &MigrationFailure) -> String {
                 text.push_str(&format!(" (line {line})"));
             }
         }
+        None if matches!(outcome, FailureOutcome::Committed | FailureOutcome::Unknown) => {
+            text.push_str("while it ran");
+        }
         None => text.push_str("at commit"),
     }
     text.push_str(&format!(": {message}"));
