@@ -91,20 +91,15 @@ impl From<PathBuf> for Sqlite {
     }
 }
 
-impl From<&Path> for Sqlite {
-    fn from(dir: &Path) -> Sqlite {
-        Sqlite { dir: dir.to_owned() }
+/// A directory given as `&Path`, `&str`, `&PathBuf`…
+impl<T: ?Sized + AsRef<std::ffi::OsStr>> From<&T> for Sqlite {
+    fn from(dir: &T) -> Sqlite {
+        Sqlite { dir: PathBuf::from(dir) }
     }
 }
 
 impl From<String> for Sqlite {
     fn from(dir: String) -> Sqlite {
-        Sqlite { dir: dir.into() }
-    }
-}
-
-impl From<&str> for Sqlite {
-    fn from(dir: &str) -> Sqlite {
         Sqlite { dir: dir.into() }
     }
 }

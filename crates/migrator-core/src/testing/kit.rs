@@ -19,8 +19,7 @@ use crate::version::Phases;
 
 /// How old a test database must be for the sweep to drop it (its test is long over).
 pub const TEST_DATABASE_AGE: Duration = Duration::from_secs(3600);
-/// How long a template must have gone unbuilt (unused, for SQLite files) for the sweep to
-/// drop it.
+/// How long after its build (its last use, for SQLite files) the sweep drops a template.
 pub const TEMPLATE_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// How long a test waits, by default, for another process to build the template it needs.
 pub const TEMPLATE_BUILD_WAIT: Duration = Duration::from_secs(600);
