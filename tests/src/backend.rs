@@ -4,8 +4,11 @@ use std::any::Any;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrator_core::Dialect;
 use migrator_core::driver::Driver;
+use migrator_core::{BoxError, Dialect};
+
+/// The connection type Rust-code migrations of a backend receive.
+pub type Conn<B> = <<B as Backend>::Driver as Driver>::Conn;
 
 /// One test's isolated database area (a schema or a database) with a pool pointed at it.
 #[async_trait]
@@ -44,6 +47,13 @@ pub trait Backend: Sized + Send + Sync + 'static {
     async fn hold_write_lock(&self) -> Option<Box<dyn Any + Send>> {
         None
     }
+
+    /// Runs SQL on a Rust-code migration's connection.
+    async fn exec_on(conn: &mut Conn<Self>, sql: &str) -> Result<(), BoxError>;
+
+    /// Runs SQL in a nested transaction (`begin()` on the migration's connection: a
+    /// savepoint inside the migration's transaction) and commits it.
+    async fn exec_nested(conn: &mut Conn<Self>, sql: &str) -> Result<(), BoxError>;
 
     /// Drops the area.
     async fn cleanup(self);

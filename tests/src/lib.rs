@@ -13,6 +13,7 @@ pub mod postgres;
 pub mod proxy;
 pub mod sqlite;
 pub mod suite;
+pub mod testkit;
 
 pub use backend::Backend;
 pub use dir::Dir;
@@ -23,6 +24,29 @@ pub fn init_tracing() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
+}
+
+/// Declares the test kit's tests ([`testkit`]) for a [`testkit::KitCase`]: the `async` ones
+/// as `#[tokio::test]`s, the `sync` ones (which make runtimes or processes of their own) as
+/// plain `#[test]`s.
+#[macro_export]
+macro_rules! testkit_tests {
+    ($case:ty; async: $($name:ident),* $(,)?; sync: $($sync:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::init_tracing();
+                $crate::testkit::$name::<$case>().await;
+            }
+        )*
+        $(
+            #[test]
+            fn $sync() {
+                $crate::init_tracing();
+                $crate::testkit::$sync::<$case>();
+            }
+        )*
+    };
 }
 
 /// Declares one `#[tokio::test]` per conformance test for a backend type.

@@ -178,6 +178,18 @@ impl Backend for My {
         format!("SELECT SLEEP({})", duration.as_secs_f64())
     }
 
+    async fn exec_on(conn: &mut MySqlConnection, sql: &str) -> Result<(), migrator_core::BoxError> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(conn).await?;
+        Ok(())
+    }
+
+    async fn exec_nested(conn: &mut MySqlConnection, sql: &str) -> Result<(), migrator_core::BoxError> {
+        let mut tx = conn.begin().await?;
+        sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn cleanup(self) {
         self.pool.close().await;
         let mut admin = admin().await;

@@ -116,6 +116,18 @@ impl Backend for Lite {
         Some(Box::new(conn))
     }
 
+    async fn exec_on(conn: &mut SqliteConnection, sql: &str) -> Result<(), migrator_core::BoxError> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(conn).await?;
+        Ok(())
+    }
+
+    async fn exec_nested(conn: &mut SqliteConnection, sql: &str) -> Result<(), migrator_core::BoxError> {
+        let mut tx = conn.begin().await?;
+        sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn cleanup(self) {
         self.pool.close().await;
         drop(self.dir);

@@ -1,18 +1,18 @@
 //! The conformance tests, generic over [`Backend`]. Each creates its own area and drops it.
 
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use migrator_core::driver::{Driver, LockRequest};
 use migrator_core::history::HistoryTable;
 use migrator_core::{
-    Direction, Error, FailureOutcome, MigrationSet, MigrationState, Migrator, MigratorBuilder, Phase, Phases,
-    PlanError, Report, Version, Warning,
+    BoxError, Direction, Error, FailureOutcome, MigrationSet, MigrationState, Migrator, MigratorBuilder, Phase, Phases,
+    PlanError, Report, RustMigration, RustStep, Version, Warning,
 };
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Conn};
 use crate::dir::Dir;
-
-type Conn<B> = <<B as Backend>::Driver as Driver>::Conn;
 
 fn set<B: Backend>(dir: &Dir) -> MigrationSet<Conn<B>> {
     dir.set::<Conn<B>>(B::DIALECT)
@@ -770,5 +770,70 @@ pub async fn startup_check_sends_rows_only_when_they_differ<B: Backend>() {
     drop(probe);
     assert_eq!(matched, None);
     assert_eq!(history.unwrap().rows.len(), 2);
+    db.cleanup().await;
+}
+
+/// Backfills three users, in a nested transaction (a savepoint inside the migration's).
+struct Backfill<B>(PhantomData<fn() -> B>);
+
+#[async_trait]
+impl<B: Backend> RustStep<Conn<B>> for Backfill<B> {
+    async fn run(&self, conn: &mut Conn<B>) -> Result<(), BoxError> {
+        B::exec_nested(
+            conn,
+            "INSERT INTO users (id, email) VALUES (1, 'u1@example.com'), (2, 'u2@example.com'), (3, 'u3@example.com')",
+        )
+        .await
+    }
+}
+
+/// Undoes [`Backfill`].
+struct Unfill<B>(PhantomData<fn() -> B>);
+
+#[async_trait]
+impl<B: Backend> RustStep<Conn<B>> for Unfill<B> {
+    async fn run(&self, conn: &mut Conn<B>) -> Result<(), BoxError> {
+        B::exec_on(conn, "DELETE FROM users").await
+    }
+}
+
+/// Writes a row, then fails.
+struct Fails<B>(PhantomData<fn() -> B>);
+
+#[async_trait]
+impl<B: Backend> RustStep<Conn<B>> for Fails<B> {
+    async fn run(&self, conn: &mut Conn<B>) -> Result<(), BoxError> {
+        B::exec_on(conn, "INSERT INTO users (id, email) VALUES (99, 'x')").await?;
+        Err("the backfill found inconsistent data".into())
+    }
+}
+
+/// Rust-code migrations between SQL ones: applied in version order on the migration's
+/// connection, reverted by their down step, and a failing one leaves no trace.
+pub async fn rust_code_migrations_mixed_with_sql<B: Backend>() {
+    let db = B::fresh("rust_code").await;
+    let dir = Dir::new();
+    dir.up(1, "create_users", "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200));\n")
+        .down(1, "create_users", "DROP TABLE users;\n")
+        .up(3, "add_verified", "ALTER TABLE users ADD COLUMN verified BOOLEAN NOT NULL DEFAULT FALSE;\n")
+        .down(3, "add_verified", "ALTER TABLE users DROP COLUMN verified;\n");
+    let backfill = RustMigration::new(2, "backfill_users", Backfill::<B>(PhantomData)).unwrap();
+    let migrations = set::<B>(&dir).with(backfill.with_down(Unfill::<B>(PhantomData))).unwrap();
+    let m = Migrator::<B::Driver>::new(db.driver(), migrations.clone()).unwrap();
+    assert_eq!(versions(&m.run().await.unwrap()), [1, 2, 3]);
+    assert_eq!(db.scalar("SELECT count(*) FROM users WHERE NOT verified").await, 3);
+    assert!(m.run().await.unwrap().is_noop());
+    assert_eq!(versions(&m.down(2).await.unwrap()), [3, 2]);
+    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 0);
+    assert_eq!(versions(&m.run().await.unwrap()), [2, 3]);
+
+    // A failing transactional Rust migration leaves no trace.
+    let failing = migrations.with(RustMigration::new(4, "check_users", Fails::<B>(PhantomData)).unwrap()).unwrap();
+    let e = Migrator::<B::Driver>::new(db.driver(), failing).unwrap().run().await.unwrap_err();
+    let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
+    assert_eq!(failure.outcome, FailureOutcome::RolledBack);
+    assert_eq!(failure.origin, "Rust migration 4_check_users");
+    assert!(e.to_string().contains("the backfill found inconsistent data"), "{e}");
+    assert_eq!(db.scalar("SELECT count(*) FROM users WHERE id = 99").await, 0);
     db.cleanup().await;
 }

@@ -33,6 +33,7 @@ conformance_tests!(My:
     in_progress_row_is_not_reported_as_interrupted,
     status_shows_a_migration_running_elsewhere,
     startup_check_sends_rows_only_when_they_differ,
+    rust_code_migrations_mixed_with_sql,
 );
 
 use std::time::{Duration, Instant};

@@ -1,6 +1,5 @@
 //! PostgreSQL: the conformance suite, then what only PostgreSQL has (CONCURRENTLY, the
-//! advisory lock and snapshots, round trips on the wire, Rust-code migrations on
-//! `PgConnection`, session settings).
+//! advisory lock and snapshots, round trips on the wire, session settings).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::time::{Duration, Instant};
@@ -9,8 +8,7 @@ use migrator_conformance::postgres::{Pg, server_options};
 use migrator_conformance::proxy::Proxy;
 use migrator_conformance::{Backend, Dir, conformance_tests, init_tracing};
 use migrator_postgres::{
-    BoxError, EmbeddedMigrations, Error, FailureOutcome, MigrationSet, Migrator, PgDriver, RustMigration, RustStep,
-    async_trait, embed_migrations,
+    EmbeddedMigrations, Error, FailureOutcome, MigrationSet, Migrator, PgDriver, embed_migrations,
 };
 use sqlx::{Connection, PgConnection};
 
@@ -42,6 +40,7 @@ conformance_tests!(Pg:
     in_progress_row_is_not_reported_as_interrupted,
     status_shows_a_migration_running_elsewhere,
     startup_check_sends_rows_only_when_they_differ,
+    rust_code_migrations_mixed_with_sql,
 );
 
 fn set(dir: &Dir) -> MigrationSet<PgConnection> {
@@ -153,76 +152,6 @@ async fn a_waiting_runner_does_not_stall_a_concurrent_index_build() {
     let waited = waiting.await.unwrap().unwrap();
     assert!(waited.is_noop() && waited.locked, "the waiter got the lock after the holder and found nothing to do");
     assert!(valid_index(&db, "users_email").await);
-    db.cleanup().await;
-}
-
-struct Backfill;
-
-#[async_trait]
-impl RustStep<PgConnection> for Backfill {
-    async fn run(&self, conn: &mut PgConnection) -> Result<(), BoxError> {
-        // Nested transactions are savepoints inside the migration's transaction.
-        let mut tx = conn.begin().await?;
-        for id in 1..=3_i64 {
-            sqlx::query("INSERT INTO users (id, email) VALUES ($1, $2)")
-                .bind(id)
-                .bind(format!("u{id}@example.com"))
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
-struct Unfill;
-
-#[async_trait]
-impl RustStep<PgConnection> for Unfill {
-    async fn run(&self, conn: &mut PgConnection) -> Result<(), BoxError> {
-        sqlx::query("DELETE FROM users").execute(conn).await?;
-        Ok(())
-    }
-}
-
-struct Fails;
-
-#[async_trait]
-impl RustStep<PgConnection> for Fails {
-    async fn run(&self, conn: &mut PgConnection) -> Result<(), BoxError> {
-        sqlx::query("INSERT INTO users (id, email) VALUES (99, 'x')").execute(&mut *conn).await?;
-        Err("the backfill found inconsistent data".into())
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rust_code_migrations_mixed_with_sql() {
-    init_tracing();
-    let db = Pg::fresh("rust_code").await;
-    let dir = Dir::new();
-    dir.up(1, "create_users", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n")
-        .down(1, "create_users", "DROP TABLE users;\n")
-        .up(3, "add_verified", "ALTER TABLE users ADD COLUMN verified boolean NOT NULL DEFAULT false;\n")
-        .down(3, "add_verified", "ALTER TABLE users DROP COLUMN verified;\n");
-    let migrations =
-        set(&dir).with(RustMigration::new(2, "backfill_users", Backfill).unwrap().with_down(Unfill)).unwrap();
-    let m = Migrator::new(db.driver(), migrations.clone()).unwrap();
-    let report = m.run().await.unwrap();
-    assert_eq!(versions(&report), [1, 2, 3]);
-    assert_eq!(db.scalar("SELECT count(*) FROM users WHERE NOT verified").await, 3);
-    assert!(m.run().await.unwrap().is_noop());
-    assert_eq!(versions(&m.down(2).await.unwrap()), [3, 2]);
-    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 0);
-    assert_eq!(versions(&m.run().await.unwrap()), [2, 3]);
-
-    // A failing transactional Rust migration leaves no trace.
-    let failing = migrations.with(RustMigration::new(4, "check_users", Fails).unwrap()).unwrap();
-    let e = Migrator::new(db.driver(), failing).unwrap().run().await.unwrap_err();
-    let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
-    assert_eq!(failure.outcome, FailureOutcome::RolledBack);
-    assert_eq!(failure.origin, "Rust migration 4_check_users");
-    assert!(e.to_string().contains("the backfill found inconsistent data"), "{e}");
-    assert_eq!(db.scalar("SELECT count(*) FROM users WHERE id = 99").await, 0);
     db.cleanup().await;
 }
 

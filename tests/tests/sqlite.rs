@@ -36,6 +36,7 @@ conformance_tests!(Lite:
     status_validate_plan,
     in_progress_row_is_not_reported_as_interrupted,
     status_shows_a_migration_running_elsewhere,
+    rust_code_migrations_mixed_with_sql,
 );
 
 use std::time::{Duration, Instant};
@@ -44,8 +45,7 @@ use migrator_conformance::{Backend, Dir, init_tracing};
 use migrator_core::plan::SkipReason;
 use migrator_core::{Dialect, Direction};
 use migrator_sqlite::{
-    BoxError, EmbeddedMigrations, Error, FailureOutcome, MigrationSet, Migrator, PlanError, RustMigration, RustStep,
-    SqliteDriver, async_trait, embed_migrations,
+    EmbeddedMigrations, Error, FailureOutcome, MigrationSet, Migrator, PlanError, SqliteDriver, embed_migrations,
 };
 use sqlx::SqliteConnection;
 
@@ -306,69 +306,6 @@ async fn vacuum_in_a_no_transaction_migration() {
     assert_eq!(report.steps[1].statements, 3);
     assert_eq!(db.scalar("SELECT count(*) FROM log").await, 1);
     assert_eq!(versions(&migrator(&db, &dir).down(1).await.unwrap()), [2]);
-    db.cleanup().await;
-}
-
-struct Backfill;
-
-#[async_trait]
-impl RustStep<SqliteConnection> for Backfill {
-    async fn run(&self, conn: &mut SqliteConnection) -> Result<(), BoxError> {
-        for id in 1..=3_i64 {
-            sqlx::query("INSERT INTO users (id, email) VALUES (?1, ?2)")
-                .bind(id)
-                .bind(format!("u{id}@example.com"))
-                .execute(&mut *conn)
-                .await?;
-        }
-        Ok(())
-    }
-}
-
-struct Unfill;
-
-#[async_trait]
-impl RustStep<SqliteConnection> for Unfill {
-    async fn run(&self, conn: &mut SqliteConnection) -> Result<(), BoxError> {
-        sqlx::query("DELETE FROM users").execute(conn).await?;
-        Ok(())
-    }
-}
-
-struct Fails;
-
-#[async_trait]
-impl RustStep<SqliteConnection> for Fails {
-    async fn run(&self, conn: &mut SqliteConnection) -> Result<(), BoxError> {
-        sqlx::query("INSERT INTO users (id, email) VALUES (99, 'x')").execute(&mut *conn).await?;
-        Err("the backfill found inconsistent data".into())
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rust_code_migrations_mixed_with_sql() {
-    init_tracing();
-    let db = Lite::fresh("rust_code").await;
-    let dir = Dir::new();
-    dir.up(1, "create_users", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n")
-        .down(1, "create_users", "DROP TABLE users;\n")
-        .up(3, "add_verified", "ALTER TABLE users ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;\n")
-        .down(3, "add_verified", "ALTER TABLE users DROP COLUMN verified;\n");
-    let migrations =
-        set(&dir).with(RustMigration::new(2, "backfill_users", Backfill).unwrap().with_down(Unfill)).unwrap();
-    let m = Migrator::new(db.driver(), migrations.clone()).unwrap();
-    assert_eq!(versions(&m.run().await.unwrap()), [1, 2, 3]);
-    assert_eq!(db.scalar("SELECT count(*) FROM users WHERE verified = 0").await, 3);
-    assert_eq!(versions(&m.down(2).await.unwrap()), [3, 2]);
-    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 0);
-    assert_eq!(versions(&m.run().await.unwrap()), [2, 3]);
-
-    let failing = migrations.with(RustMigration::new(4, "check_users", Fails).unwrap()).unwrap();
-    let e = Migrator::new(db.driver(), failing).unwrap().run().await.unwrap_err();
-    let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
-    assert_eq!(failure.outcome, FailureOutcome::RolledBack);
-    assert!(e.to_string().contains("the backfill found inconsistent data"), "{e}");
-    assert_eq!(db.scalar("SELECT count(*) FROM users WHERE id = 99").await, 0);
     db.cleanup().await;
 }
 

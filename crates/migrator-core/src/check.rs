@@ -197,22 +197,3 @@ where
         }
     }
 }
-
-/// What a test body may return: `()` or `Result<(), E>`; used by the backends' test runners.
-pub trait TestResult {
-    /// Fails the test (panics) on an error.
-    fn check(self);
-}
-
-impl TestResult for () {
-    fn check(self) {}
-}
-
-impl<E: fmt::Debug> TestResult for Result<(), E> {
-    #[allow(clippy::panic)] // failing a test is the point
-    fn check(self) {
-        if let Err(e) = self {
-            panic!("test returned an error: {e:?}");
-        }
-    }
-}

@@ -29,7 +29,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use crate::capabilities::{Capabilities, Lease, LockStrategy};
-pub use crate::check::TestResult;
 use crate::error::{BoxError, Error, FailureOutcome, MigrationFailure};
 pub use crate::history::host_name;
 use crate::history::{History, HistoryTable, RowWrite, State};

@@ -51,6 +51,13 @@
 //! | [`driver`], [`history`], [`backoff`] | backend authors | the `Driver` contract, the history row's one definition, lock polling |
 //! | [`plan`] | tools | the pure planner, also behind `status`, `validate` and `plan` |
 //! | [`source`], [`directive`], [`checksum`], [`split`], [`classify`], [`schema`], [`text`] | tools | files, scripts, statements, snapshots, text for people |
+//! | `testing` (feature `testing`) | backend authors | the test kit, generic over a backend's `testing::KitBackend` |
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `testing` | `testing`: the generic test kit (templates, fresh databases, cleanup, the test runner, drift), with `tokio` and `futures-util`; the backends' `testing` features turn it on |
 
 pub mod app;
 pub mod backoff;
@@ -74,6 +81,8 @@ mod script;
 mod set;
 pub mod source;
 pub mod split;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod text;
 mod version;
 

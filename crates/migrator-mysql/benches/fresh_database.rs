@@ -71,7 +71,7 @@ async fn main() {
         first.as_secs_f64() * 1e3
     );
     println!("  template is {:.1}x faster", replay.as_secs_f64() / copy.as_secs_f64());
-    let template = TestKit::template_name(&set());
+    let template = kit.template_name(&set());
     let mut admin = MySqlConnection::connect(&std::env::var("MIGRATOR_TEST_MYSQL_URL").unwrap()).await.unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE `{template}`"))).execute(&mut admin).await.unwrap();
 }

@@ -19,40 +19,63 @@
 //! rows (seed data, the migration history), and makes each test's database by replaying
 //! those definitions and `INSERT … SELECT`s in one message: no migration runs per test.
 //! Test databases are dropped when the test ends, also when it panics; leftovers of killed
-//! runs are swept by name and age.
+//! runs are swept by name and age (an hour for test databases, a week after a template was
+//! built).
+//!
+//! Every name starts with `MIGRATOR_TEST_PREFIX` when it is set; [`TestKit::templates`]
+//! lists the templates (age since built, size of data and indexes) and
+//! [`TestKit::drop_templates`] drops them, never touching a name without the kit's prefix.
+//! The kit is the generic [`migrator_core::testing::TestKit`] on [`MySql`].
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
+use std::time::Duration;
 
-use futures_util::FutureExt;
-use migrator_core::{Error, IntoMigrations, MigrationSet, Phases};
+use async_trait::async_trait;
+use migrator_core::Error;
+use migrator_core::testing::{KitBackend, Listed};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::{AssertSqlSafe, Connection, MySqlConnection, Row};
-use tracing::{debug, info};
+use tracing::debug;
 
 use crate::MySqlDriver;
 
-const TEMPLATE_PREFIX: &str = "mtpl_";
-const DATABASE_PREFIX: &str = "mtdb_";
-const READY_TABLE: &str = "_migrator_template_ready";
-const TEST_DATABASE_AGE: u64 = 3600;
-const TEMPLATE_AGE: u64 = 7 * 24 * 3600;
-const TEMPLATE_BUILD_WAIT_SECS: u64 = 600;
+pub use migrator_core::testing::{Drift, TestResult};
 
-static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-static SWEPT: AtomicBool = AtomicBool::new(false);
+/// The table that marks a template complete, holding when it was built.
+const READY_TABLE: &str = "_migrator_template_ready";
+
+/// The copy scripts captured by this process, per template.
 static SCRIPTS: Mutex<Option<HashMap<String, Arc<CopyScript>>>> = Mutex::new(None);
 
-fn now_secs() -> u64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+/// Where test databases are made: a server, the name prefix, the pool size.
+pub type TestKit = migrator_core::testing::TestKit<MySql>;
+
+/// A test's database: a pool on it, dropped when the value is dropped (also on panic).
+pub type TestDb = migrator_core::testing::TestDb<MySql>;
+
+/// The pool type test bodies receive.
+pub type Pool = MySqlPool;
+
+/// The test kit's MySQL/MariaDB operations: a server, reached with options allowed to
+/// create databases. `TestKit::new(options)` takes the options.
+#[derive(Debug, Clone)]
+pub struct MySql {
+    admin: MySqlConnectOptions,
+}
+
+impl From<MySqlConnectOptions> for MySql {
+    fn from(admin: MySqlConnectOptions) -> MySql {
+        MySql { admin }
+    }
 }
 
 fn db_error(context: impl Into<String>, error: sqlx::Error) -> Error {
     Error::database(context, error)
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// The SQL that recreates the template in an empty database.
@@ -64,16 +87,37 @@ struct CopyScript {
     views: Vec<String>,
 }
 
-/// Where test databases are made: a server and the options to reach it.
-#[derive(Debug, Clone)]
-pub struct TestKit {
-    admin: MySqlConnectOptions,
-    max_connections: u32,
+async fn exec(conn: &mut MySqlConnection, sql: String, context: &str) -> Result<(), Error> {
+    sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *conn).await.map(|_| ()).map_err(|e| db_error(context, e))
 }
 
-impl TestKit {
+/// The `GET_LOCK` name of a template's build (at most 63 characters: the prefix has at
+/// most 24).
+fn lock_name(template: &str) -> String {
+    format!("mtpl-lock:{template}")
+}
+
+impl MySql {
+    async fn pool(&self, name: &str, max_connections: u32) -> Result<MySqlPool, Error> {
+        MySqlPoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(self.admin.clone().database(name))
+            .await
+            .map_err(|e| db_error(format!("connecting to test database {name}"), e))
+    }
+}
+
+#[async_trait]
+impl KitBackend for MySql {
+    type Driver = MySqlDriver;
+    type Pool = MySqlPool;
+    type Options = MySqlConnectOptions;
+    type Place = ();
+    type Admin = MySqlConnection;
+    type BuildLock = String;
+
     /// The server named by `MIGRATOR_TEST_MYSQL_URL`, else `DATABASE_URL`.
-    pub fn from_env() -> Result<TestKit, Error> {
+    fn from_env() -> Result<MySql, Error> {
         let url =
             std::env::var("MIGRATOR_TEST_MYSQL_URL").or_else(|_| std::env::var("DATABASE_URL")).map_err(|_| {
                 Error::Misconfigured {
@@ -86,175 +130,158 @@ impl TestKit {
         let admin = url
             .parse::<MySqlConnectOptions>()
             .map_err(|e| Error::Misconfigured { reason: format!("DATABASE_URL is not a MySQL URL: {e}") })?;
-        Ok(TestKit::new(admin))
+        Ok(MySql { admin })
     }
 
-    /// A kit on the server reached with `admin` (a user allowed to create databases).
-    pub fn new(admin: MySqlConnectOptions) -> TestKit {
-        TestKit { admin, max_connections: 5 }
+    fn driver(pool: &MySqlPool) -> MySqlDriver {
+        MySqlDriver::from(pool)
     }
 
-    /// The size of each test database's pool (default 5).
-    pub fn max_connections(mut self, max: u32) -> TestKit {
-        self.max_connections = max.max(1);
-        self
+    async fn close_pool(pool: &MySqlPool) {
+        pool.close().await;
     }
+
+    fn options(&self, name: &str) -> MySqlConnectOptions {
+        self.admin.clone().database(name)
+    }
+
+    fn place(&self, _name: &str) {}
 
     async fn admin(&self) -> Result<MySqlConnection, Error> {
         MySqlConnection::connect_with(&self.admin).await.map_err(|e| db_error("connecting to the test server", e))
     }
 
-    /// The template name for a migration set: its fingerprint (versions and checksums).
-    pub fn template_name(migrations: &MigrationSet<MySqlConnection>) -> String {
-        format!("{TEMPLATE_PREFIX}{}", migrations.fingerprint())
+    async fn close_admin(&self, admin: MySqlConnection) {
+        let _ = admin.close().await;
     }
 
-    /// A fresh database with every migration applied, and a pool on it.
-    pub async fn fresh(&self, migrations: impl IntoMigrations<MySqlConnection>) -> Result<TestDb, Error> {
-        let set = migrations.into_migrations()?;
-        let template = Self::template_name(&set);
-        let mut admin = self.admin().await?;
-        self.sweep(&mut admin).await;
-        self.ensure_template(&mut admin, &template, &set).await?;
-        let script = script(&mut admin, &template).await?;
-        let name = format!(
-            "{DATABASE_PREFIX}{}_{}_{}",
-            now_secs(),
-            std::process::id(),
-            SEQUENCE.fetch_add(1, Ordering::Relaxed)
-        );
+    /// A template is ready once its ready table exists (made last).
+    async fn template_ready(&self, admin: &mut MySqlConnection, template: &str) -> Result<bool, Error> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+        )
+        .bind(template)
+        .bind(READY_TABLE)
+        .fetch_one(&mut *admin)
+        .await
+        .map_err(|e| db_error("looking for the test template", e))?;
+        Ok(count == 1)
+    }
+
+    /// `GET_LOCK(name, 0)`: taken (1) or held by another session (0).
+    async fn try_lock_template(&self, admin: &mut MySqlConnection, template: &str) -> Result<Option<String>, Error> {
+        let lock = lock_name(template);
+        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+            .bind(&lock)
+            .fetch_one(&mut *admin)
+            .await
+            .map_err(|e| db_error("taking the template build lock", e))?;
+        Ok((got == Some(1)).then_some(lock))
+    }
+
+    async fn unlock_template(&self, admin: &mut MySqlConnection, lock: String) {
+        if let Err(e) = sqlx::query("SELECT RELEASE_LOCK(?)").bind(&lock).execute(&mut *admin).await {
+            debug!(error = %e, "releasing the template build lock failed; closing the connection releases it");
+        }
+    }
+
+    /// The template is built in place, and only marked ready when complete.
+    async fn create_build(&self, admin: &mut MySqlConnection, template: &str) -> Result<(String, MySqlPool), Error> {
+        exec(admin, format!("DROP DATABASE IF EXISTS `{template}`"), "creating the test template").await?;
+        exec(admin, format!("CREATE DATABASE `{template}` CHARACTER SET utf8mb4"), "creating the test template")
+            .await?;
+        let pool = self.pool(template, 2).await?;
+        Ok((template.to_owned(), pool))
+    }
+
+    async fn finish_template(&self, admin: &mut MySqlConnection, _build: &str, template: &str) -> Result<(), Error> {
+        exec(
+            admin,
+            format!(
+                "CREATE TABLE `{template}`.`{READY_TABLE}` (built BIGINT NOT NULL); \
+                 INSERT INTO `{template}`.`{READY_TABLE}` VALUES ({})",
+                now_secs()
+            ),
+            "finishing the test template",
+        )
+        .await
+    }
+
+    /// Replays the template's definitions and rows (captured once per process) in one
+    /// message, then the views.
+    async fn copy_template(
+        &self,
+        admin: &mut MySqlConnection,
+        template: &str,
+        name: &str,
+        max_connections: u32,
+    ) -> Result<MySqlPool, Error> {
+        let script = script(admin, template).await?;
         let created = async {
-            exec(&mut admin, format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"), "creating the test database")
+            exec(admin, format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"), "creating the test database")
                 .await?;
-            exec(&mut admin, format!("USE `{name}`"), "creating the test database").await?;
-            exec(&mut admin, script.main.clone(), "copying the template into the test database").await?;
+            exec(admin, format!("USE `{name}`"), "creating the test database").await?;
+            exec(admin, script.main.clone(), "copying the template into the test database").await?;
             for view in &script.views {
-                exec(&mut admin, view.clone(), "copying the template's views").await?;
+                exec(admin, view.clone(), "copying the template's views").await?;
             }
             Ok::<(), Error>(())
         }
         .await;
         if let Err(e) = created {
-            let _ = exec(&mut admin, format!("DROP DATABASE IF EXISTS `{name}`"), "cleaning up").await;
+            let _ = exec(admin, format!("DROP DATABASE IF EXISTS `{name}`"), "cleaning up").await;
             return Err(e);
         }
-        let _ = admin.close().await;
-        let pool = MySqlPoolOptions::new()
-            .max_connections(self.max_connections)
-            .connect_with(self.admin.clone().database(&name))
-            .await
-            .map_err(|e| db_error(format!("connecting to test database {name}"), e))?;
-        debug!(database = %name, template = %template, "test database ready");
-        Ok(TestDb { pool, name, admin: self.admin.clone(), dropped: false })
+        self.pool(name, max_connections).await
     }
 
-    /// A fresh database with *no* migration applied (for reversibility checks).
-    pub async fn empty(&self) -> Result<TestDb, Error> {
-        self.fresh(MigrationSet::<MySqlConnection>::new()).await
+    async fn drop_database(&self, admin: &mut MySqlConnection, name: &str, _template: bool) -> Result<(), Error> {
+        exec(admin, format!("DROP DATABASE IF EXISTS `{name}`"), "dropping the test database").await
     }
 
-    async fn ensure_template(
-        &self,
-        admin: &mut MySqlConnection,
-        template: &str,
-        set: &MigrationSet<MySqlConnection>,
-    ) -> Result<(), Error> {
-        if template_ready(admin, template).await? {
-            return Ok(());
-        }
-        let lock = format!("migrator-template:{}", template.trim_start_matches(TEMPLATE_PREFIX));
-        let got: Option<i64> =
-            sqlx::query_scalar(AssertSqlSafe(format!("SELECT GET_LOCK('{lock}', {TEMPLATE_BUILD_WAIT_SECS})")))
-                .fetch_one(&mut *admin)
-                .await
-                .map_err(|e| db_error("taking the template build lock", e))?;
-        if got != Some(1) {
-            return Err(Error::database(
-                "waiting for another process to build the test template",
-                format!("{template} was not built within {TEMPLATE_BUILD_WAIT_SECS}s"),
-            ));
-        }
-        let built = self.build_template(admin, template, set).await;
-        let _ = exec(admin, format!("SELECT RELEASE_LOCK('{lock}')"), "releasing the template build lock").await;
-        built
-    }
-
-    async fn build_template(
-        &self,
-        admin: &mut MySqlConnection,
-        template: &str,
-        set: &MigrationSet<MySqlConnection>,
-    ) -> Result<(), Error> {
-        if template_ready(admin, template).await? {
-            return Ok(());
-        }
-        let started = Instant::now();
-        exec(admin, format!("DROP DATABASE IF EXISTS `{template}`"), "creating the test template").await?;
-        exec(admin, format!("CREATE DATABASE `{template}` CHARACTER SET utf8mb4"), "creating the test template")
-            .await?;
-        let pool = MySqlPoolOptions::new()
-            .max_connections(2)
-            .connect_with(self.admin.clone().database(template))
-            .await
-            .map_err(|e| db_error(format!("connecting to template database {template}"), e))?;
-        let applied =
-            migrator_core::Migrator::<MySqlDriver>::new(&pool, set.clone())?.run_with(Phases::All, None).await;
-        pool.close().await;
-        applied?;
-        exec(
-            admin,
-            format!("CREATE TABLE `{template}`.`{READY_TABLE}` (built BIGINT NOT NULL); INSERT INTO `{template}`.`{READY_TABLE}` VALUES ({})", now_secs()),
-            "finishing the test template",
-        )
-        .await?;
-        info!(template, migrations = set.len(), took_ms = started.elapsed().as_millis() as u64, "test template built");
-        Ok(())
-    }
-
-    async fn sweep(&self, admin: &mut MySqlConnection) {
-        if SWEPT.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        let now = now_secs();
+    /// The databases from `information_schema.SCHEMATA`, a template's age from its ready
+    /// table, its size as the sum of its tables' data and index lengths.
+    async fn list(&self, admin: &mut MySqlConnection, prefix: &str, sizes: bool) -> Result<Vec<Listed>, Error> {
+        let context = "listing the test databases";
+        // The prefix holds letters, digits and underscores: only `_` needs escaping.
+        let pattern = format!("{}%", prefix.replace('_', "\\_"));
         let names: Vec<String> = sqlx::query_scalar(
-            "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA \
-             WHERE SCHEMA_NAME LIKE 'mtdb\\_%' OR SCHEMA_NAME LIKE 'mtpl\\_%'",
+            "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?",
         )
+        .bind(&pattern)
         .fetch_all(&mut *admin)
         .await
-        .unwrap_or_default();
-        for name in names {
-            let stale = if let Some(rest) = name.strip_prefix(DATABASE_PREFIX) {
-                rest.split('_').next().and_then(|t| t.parse::<u64>().ok()).is_some_and(|t| t + TEST_DATABASE_AGE < now)
-            } else {
-                let built: Option<i64> =
-                    sqlx::query_scalar(AssertSqlSafe(format!("SELECT MAX(built) FROM `{name}`.`{READY_TABLE}`")))
-                        .fetch_one(&mut *admin)
-                        .await
-                        .ok()
-                        .flatten();
-                built.and_then(|t| u64::try_from(t).ok()).is_some_and(|t| t + TEMPLATE_AGE < now)
-            };
-            if stale && let Err(e) = exec(admin, format!("DROP DATABASE IF EXISTS `{name}`"), "sweeping").await {
-                debug!(database = %name, error = %e, "sweeping a leftover test database failed");
-            }
-        }
-    }
-}
-
-async fn exec(conn: &mut MySqlConnection, sql: String, context: &str) -> Result<(), Error> {
-    sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *conn).await.map(|_| ()).map_err(|e| db_error(context, e))
-}
-
-async fn template_ready(admin: &mut MySqlConnection, template: &str) -> Result<bool, Error> {
-    let count: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")
-            .bind(template)
-            .bind(READY_TABLE)
-            .fetch_one(&mut *admin)
+        .map_err(|e| db_error(context, e))?;
+        let mut sized: HashMap<String, u64> = HashMap::new();
+        if sizes {
+            let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
+                "SELECT CAST(TABLE_SCHEMA AS CHAR), CAST(SUM(DATA_LENGTH + INDEX_LENGTH) AS SIGNED) \
+                 FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE ? GROUP BY TABLE_SCHEMA",
+            )
+            .bind(&pattern)
+            .fetch_all(&mut *admin)
             .await
-            .map_err(|e| db_error("looking for the test template", e))?;
-    Ok(count == 1)
+            .map_err(|e| db_error(context, e))?;
+            sized.extend(rows.into_iter().filter_map(|(name, size)| Some((name, u64::try_from(size?).ok()?))));
+        }
+        let now = now_secs();
+        let mut listed = Vec::new();
+        for name in names {
+            let built: Option<i64> = if name.contains("mtpl_") {
+                sqlx::query_scalar(AssertSqlSafe(format!("SELECT MAX(built) FROM `{name}`.`{READY_TABLE}`")))
+                    .fetch_one(&mut *admin)
+                    .await
+                    .ok()
+                    .flatten()
+            } else {
+                None
+            };
+            let age = built.and_then(|t| u64::try_from(t).ok()).map(|t| Duration::from_secs(now.saturating_sub(t)));
+            let size = sized.get(&name).copied();
+            listed.push(Listed::new(name, age, size));
+        }
+        Ok(listed)
+    }
 }
 
 /// A column that information_schema or `SHOW CREATE` may return as binary.
@@ -389,69 +416,21 @@ fn order_views(views: Vec<String>) -> Vec<String> {
     ordered
 }
 
-/// A test's database: a pool on it, dropped when the value is dropped (also on panic).
-#[derive(Debug)]
-pub struct TestDb {
-    pool: MySqlPool,
-    name: String,
-    admin: MySqlConnectOptions,
-    dropped: bool,
-}
-
-impl TestDb {
-    /// The pool on the test database.
-    pub fn pool(&self) -> &MySqlPool {
-        &self.pool
-    }
-
-    /// The database's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Connect options for the test database.
-    pub fn options(&self) -> MySqlConnectOptions {
-        self.admin.clone().database(&self.name)
-    }
-
-    /// Drops the database now (instead of on drop), reporting failures.
-    pub async fn close(mut self) -> Result<(), Error> {
-        self.dropped = true;
-        drop_database(&self.pool, &self.admin, &self.name).await
-    }
-}
-
-async fn drop_database(pool: &MySqlPool, admin: &MySqlConnectOptions, name: &str) -> Result<(), Error> {
-    pool.close().await;
-    let mut conn =
-        MySqlConnection::connect_with(admin).await.map_err(|e| db_error("connecting to the test server", e))?;
-    exec(&mut conn, format!("DROP DATABASE IF EXISTS `{name}`"), "dropping the test database").await?;
-    let _ = conn.close().await;
-    Ok(())
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if self.dropped {
-            return;
-        }
-        let (pool, admin, name) = (self.pool.clone(), self.admin.clone(), self.name.clone());
-        let outcome = std::thread::spawn(move || {
-            let runtime =
-                tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-            runtime.block_on(drop_database(&pool, &admin, &name)).map_err(|e| e.to_string())
-        })
-        .join()
-        .unwrap_or_else(|_| Err("the cleanup thread panicked".to_owned()));
-        if let Err(e) = outcome {
-            debug!(error = %e, "dropping a test database failed; the next run sweeps it");
-        }
-    }
-}
-
 /// A fresh migrated database on the server named by `MIGRATOR_TEST_MYSQL_URL` or `DATABASE_URL`.
-pub async fn fresh(migrations: impl IntoMigrations<MySqlConnection>) -> Result<TestDb, Error> {
+pub async fn fresh(migrations: impl migrator_core::IntoMigrations<MySqlConnection>) -> Result<TestDb, Error> {
     TestKit::from_env()?.fresh(migrations).await
+}
+
+/// Runs an async test body against a fresh migrated database (what `#[migrator_mysql::test]`
+/// expands to): builds a runtime, makes the database, runs the body, drops the database, and
+/// re-raises the body's panic.
+pub fn run_test<F, Fut>(migrations: impl migrator_core::IntoMigrations<MySqlConnection>, body: F)
+where
+    F: FnOnce(MySqlPool) -> Fut,
+    Fut: std::future::Future,
+    Fut::Output: TestResult,
+{
+    migrator_core::testing::run_test::<MySql, _, _>(migrations, body);
 }
 
 /// Compares the live schema behind `live` with the schema the migrations build in a scratch
@@ -459,59 +438,17 @@ pub async fn fresh(migrations: impl IntoMigrations<MySqlConnection>) -> Result<T
 pub async fn drift_with(
     kit: &TestKit,
     live: &MySqlPool,
-    migrations: impl IntoMigrations<MySqlConnection>,
-) -> Result<migrator_core::Drift, Error> {
-    use migrator_core::driver::Inspect;
-    let scratch = kit.fresh(migrations).await?;
-    let expected = MySqlDriver::from(scratch.pool()).snapshot().await;
-    let actual = MySqlDriver::from(live).snapshot().await;
-    scratch.close().await?;
-    Ok(migrator_core::Drift::between(&expected?, &actual?))
+    migrations: impl migrator_core::IntoMigrations<MySqlConnection>,
+) -> Result<Drift, Error> {
+    kit.drift(live, migrations).await
 }
 
 /// [`drift_with`] on the server named by `MIGRATOR_TEST_MYSQL_URL` or `DATABASE_URL`.
 pub async fn drift(
     live: &MySqlPool,
-    migrations: impl IntoMigrations<MySqlConnection>,
-) -> Result<migrator_core::Drift, Error> {
-    drift_with(&TestKit::from_env()?, live, migrations).await
-}
-
-/// The pool type test bodies receive.
-pub type Pool = MySqlPool;
-
-pub use migrator_core::driver::TestResult;
-
-/// Runs an async test body against a fresh migrated database (what `#[migrator_mysql::test]`
-/// expands to).
-#[allow(clippy::panic)] // test harness: setup failures fail the test
-pub fn run_test<F, Fut>(migrations: impl IntoMigrations<MySqlConnection>, body: F)
-where
-    F: FnOnce(MySqlPool) -> Fut,
-    Fut: Future,
-    Fut::Output: TestResult,
-{
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(e) => panic!("could not start a tokio runtime for the test: {e}"),
-    };
-    let outcome = runtime.block_on(async move {
-        let db = match fresh(migrations).await {
-            Ok(db) => db,
-            Err(e) => panic!("could not make a test database: {e}"),
-        };
-        let started = Instant::now();
-        let outcome = AssertUnwindSafe(body(db.pool().clone())).catch_unwind().await;
-        debug!(took_ms = started.elapsed().as_millis() as u64, "test body finished");
-        if let Err(e) = db.close().await {
-            debug!(error = %e, "dropping the test database failed; the next run sweeps it");
-        }
-        outcome
-    });
-    match outcome {
-        Ok(result) => result.check(),
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    migrations: impl migrator_core::IntoMigrations<MySqlConnection>,
+) -> Result<Drift, Error> {
+    migrator_core::testing::drift::<MySql>(live, migrations).await
 }
 
 #[cfg(test)]

@@ -111,7 +111,7 @@ async fn main() {
         _ => println!("  (the server's data directory is not local: file creation cost not measured)"),
     }
 
-    let template = TestKit::template_name(&set());
+    let template = kit.template_name(&set());
     for sql in
         [format!("ALTER DATABASE \"{template}\" WITH IS_TEMPLATE false"), format!("DROP DATABASE \"{template}\"")]
     {

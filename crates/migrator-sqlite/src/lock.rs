@@ -149,6 +149,27 @@ impl FileLock {
         Ok(FileLock { _file: file })
     }
 
+    /// Takes the lock file `path` (`what` names it in messages) if it is free, writing
+    /// `holder` into it: `None` while another holds it. (The test kit polls this.)
+    #[cfg(feature = "testing")]
+    pub(crate) fn try_acquire_file(path: &Path, what: &str, holder: &str) -> Result<Option<FileLock>, Error> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| io_error(format!("opening {what} {}", path.display()), e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(None),
+            Err(TryLockError::Error(e)) => return Err(io_error(format!("locking {what} {}", path.display()), e)),
+        }
+        let described = describe_self(holder);
+        let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(described.as_bytes()));
+        Ok(Some(FileLock { _file: file }))
+    }
+
     /// Who holds the lock of `database` now, if anyone: the description the holder wrote.
     /// Never creates the lock file, and opens it read-only (a user who may only read the
     /// database can still ask); taking the lock to find it free releases it at once. A lock

@@ -29,294 +29,256 @@
 //! a new template. Test files are deleted when the test ends, also when it panics; leftovers
 //! of killed runs are swept by name and age (an hour for test files, a week for templates
 //! nobody used).
+//!
+//! Every name starts with `MIGRATOR_TEST_PREFIX` when it is set; [`TestKit::templates`]
+//! lists the template files (age since last used, size) and [`TestKit::drop_templates`]
+//! deletes them, never touching a file without the kit's prefix. The kit is the generic
+//! [`migrator_core::testing::TestKit`] on [`Sqlite`].
 
 use std::fs::File;
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
-use futures_util::FutureExt;
-use migrator_core::{Error, IntoMigrations, MigrationSet, Phases};
+use async_trait::async_trait;
+use migrator_core::Error;
+use migrator_core::testing::{KitBackend, Listed};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions};
-use tracing::{debug, info};
 
 use crate::SqliteDriver;
 use crate::lock::FileLock;
 
-const TEMPLATE_PREFIX: &str = "mtpl_";
-const DATABASE_PREFIX: &str = "mtdb_";
-const TEST_DATABASE_AGE: Duration = Duration::from_secs(3600);
-const TEMPLATE_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
-const TEMPLATE_BUILD_WAIT: Duration = Duration::from_secs(600);
+pub use migrator_core::testing::{Drift, TestResult};
 
-static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-static SWEPT: AtomicBool = AtomicBool::new(false);
+/// Where test databases are made: a directory, the name prefix, the pool size.
+pub type TestKit = migrator_core::testing::TestKit<Sqlite>;
 
-fn now_secs() -> u64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+/// A test's database: a pool on its own file, deleted when the value is dropped (also on
+/// panic).
+pub type TestDb = migrator_core::testing::TestDb<Sqlite>;
+
+/// The pool type test bodies receive.
+pub type Pool = SqlitePool;
+
+/// The test kit's SQLite operations: a directory of database files (created when missing).
+/// `TestKit::new(dir)` takes the directory.
+#[derive(Debug, Clone)]
+pub struct Sqlite {
+    dir: PathBuf,
+}
+
+impl Sqlite {
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    async fn pool(&self, path: &Path, create: bool, max_connections: u32) -> Result<SqlitePool, Error> {
+        SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(SqliteConnectOptions::new().filename(path).create_if_missing(create))
+            .await
+            .map_err(|e| crate::conn::db(format!("opening test database {}", path.display()), e))
+    }
+}
+
+impl From<PathBuf> for Sqlite {
+    fn from(dir: PathBuf) -> Sqlite {
+        Sqlite { dir }
+    }
+}
+
+/// A directory given as `&Path`, `&str`, `&PathBuf`…
+impl<T: ?Sized + AsRef<std::ffi::OsStr>> From<&T> for Sqlite {
+    fn from(dir: &T) -> Sqlite {
+        Sqlite { dir: PathBuf::from(dir) }
+    }
+}
+
+impl From<String> for Sqlite {
+    fn from(dir: String) -> Sqlite {
+        Sqlite { dir: dir.into() }
+    }
 }
 
 fn io_error(context: impl Into<String>, error: std::io::Error) -> Error {
     Error::database(context, error)
 }
 
-/// Where test databases are made: a directory of SQLite files.
-#[derive(Debug, Clone)]
-pub struct TestKit {
-    dir: PathBuf,
-    max_connections: u32,
+/// Deletes a database file and its journal, WAL and shared-memory files, and its migration
+/// lock file (a test's file is its own: nobody else can be waiting on that lock).
+fn remove_database(path: &Path) -> Result<(), Error> {
+    for suffix in ["", "-journal", "-wal", "-shm", "-migrator-lock"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::remove_file(PathBuf::from(file)) {
+            Err(e) if suffix.is_empty() && e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io_error(format!("deleting test database {}", path.display()), e));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
-impl TestKit {
+/// A held template build lock (an exclusive lock on the template's lock file), released
+/// when dropped.
+#[derive(Debug)]
+pub struct BuildLock {
+    _file: FileLock,
+}
+
+/// The file a template's build lock is on (`mtpl_<hash>.lock`).
+fn lock_file(template: &Path) -> PathBuf {
+    template.with_extension("lock")
+}
+
+#[async_trait]
+impl KitBackend for Sqlite {
+    type Driver = SqliteDriver;
+    type Pool = SqlitePool;
+    type Options = SqliteConnectOptions;
+    type Place = PathBuf;
+    type Admin = ();
+    type BuildLock = BuildLock;
+
+    const SUFFIX: &'static str = ".db";
+
     /// The directory named by `MIGRATOR_TEST_SQLITE_DIR`, else `migrator-sqlite-tests` in the
     /// system's temporary directory.
-    pub fn from_env() -> Result<TestKit, Error> {
+    fn from_env() -> Result<Sqlite, Error> {
         let dir = match std::env::var_os("MIGRATOR_TEST_SQLITE_DIR") {
             Some(dir) if !dir.is_empty() => PathBuf::from(dir),
             _ => std::env::temp_dir().join("migrator-sqlite-tests"),
         };
-        Ok(TestKit::new(dir))
+        Ok(Sqlite { dir })
     }
 
-    /// A kit keeping its files in `dir` (created when missing).
-    pub fn new(dir: impl Into<PathBuf>) -> TestKit {
-        TestKit { dir: dir.into(), max_connections: 5 }
+    fn driver(pool: &SqlitePool) -> SqliteDriver {
+        SqliteDriver::from(pool)
     }
 
-    /// The size of each test database's pool (default 5).
-    pub fn max_connections(mut self, max: u32) -> TestKit {
-        self.max_connections = max.max(1);
-        self
+    async fn close_pool(pool: &SqlitePool) {
+        pool.close().await;
     }
 
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    fn options(&self, name: &str) -> SqliteConnectOptions {
+        SqliteConnectOptions::new().filename(self.path(name))
     }
 
-    /// The template file's name for a migration set: its fingerprint.
-    pub fn template_name(migrations: &MigrationSet<SqliteConnection>) -> String {
-        format!("{TEMPLATE_PREFIX}{}.db", migrations.fingerprint())
+    fn place(&self, name: &str) -> PathBuf {
+        self.path(name)
     }
 
-    /// A fresh database file with every migration applied, and a pool on it.
-    pub async fn fresh(&self, migrations: impl IntoMigrations<SqliteConnection>) -> Result<TestDb, Error> {
-        let set = migrations.into_migrations()?;
+    /// No server: makes sure the directory exists.
+    async fn admin(&self) -> Result<(), Error> {
         std::fs::create_dir_all(&self.dir)
-            .map_err(|e| io_error(format!("creating the test directory {}", self.dir.display()), e))?;
-        self.sweep();
-        let template = self.dir.join(Self::template_name(&set));
-        self.ensure_template(&template, &set).await?;
-        let name = format!(
-            "{DATABASE_PREFIX}{}_{}_{}.db",
-            now_secs(),
-            std::process::id(),
-            SEQUENCE.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = self.dir.join(name);
+            .map_err(|e| io_error(format!("creating the test directory {}", self.dir.display()), e))
+    }
+
+    async fn template_ready(&self, _admin: &mut (), template: &str) -> Result<bool, Error> {
+        Ok(self.path(template).exists())
+    }
+
+    /// An exclusive lock on `mtpl_<hash>.lock`, as the migration lock file.
+    async fn try_lock_template(&self, _admin: &mut (), template: &str) -> Result<Option<BuildLock>, Error> {
+        let who = format!("the test process {}", std::process::id());
+        let lock =
+            FileLock::try_acquire_file(&lock_file(&self.path(template)), "the test template's build lock", &who)?;
+        Ok(lock.map(|file| BuildLock { _file: file }))
+    }
+
+    async fn unlock_template(&self, _admin: &mut (), lock: BuildLock) {
+        drop(lock);
+    }
+
+    /// A file of this process's own (`mtpl_<hash>.building-<pid>`), renamed into place
+    /// when complete.
+    async fn create_build(&self, _admin: &mut (), template: &str) -> Result<(String, SqlitePool), Error> {
+        let build = format!("{}.building-{}", template.trim_end_matches(Self::SUFFIX), std::process::id());
+        let path = self.path(&build);
+        remove_database(&path)?;
+        let pool = self.pool(&path, true, 2).await?;
+        Ok((build, pool))
+    }
+
+    /// Renames the file into place (the pool is closed: every write has reached the file).
+    async fn finish_template(&self, _admin: &mut (), build: &str, template: &str) -> Result<(), Error> {
+        let (from, to) = (self.path(build), self.path(template));
+        std::fs::rename(&from, &to)
+            .map_err(|e| io_error(format!("moving template {} into place as {}", from.display(), to.display()), e))
+    }
+
+    /// A file copy; the template's age then counts from this use.
+    async fn copy_template(
+        &self,
+        _admin: &mut (),
+        template: &str,
+        name: &str,
+        max_connections: u32,
+    ) -> Result<SqlitePool, Error> {
+        let (template, path) = (self.path(template), self.path(name));
         std::fs::copy(&template, &path)
             .map_err(|e| io_error(format!("copying test template {} to {}", template.display(), path.display()), e))?;
-        // The template's age counts from its last use.
         if let Ok(file) = File::options().write(true).open(&template) {
             let _ = file.set_modified(SystemTime::now());
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(self.max_connections)
-            .connect_with(SqliteConnectOptions::new().filename(&path))
-            .await
-            .map_err(|e| crate::conn::db(format!("opening test database {}", path.display()), e))?;
-        debug!(database = %path.display(), template = %template.display(), "test database ready");
-        Ok(TestDb { pool, path, dropped: false })
-    }
-
-    /// A fresh database with *no* migration applied (for reversibility checks).
-    pub async fn empty(&self) -> Result<TestDb, Error> {
-        self.fresh(MigrationSet::<SqliteConnection>::new()).await
-    }
-
-    /// Builds the template unless it exists: under a lock file, so concurrent tests and test
-    /// processes build it once; into a file of its own, renamed into place when complete.
-    async fn ensure_template(&self, template: &Path, set: &MigrationSet<SqliteConnection>) -> Result<(), Error> {
-        if template.exists() {
-            return Ok(());
-        }
-        let lock_path = template.with_extension("lock");
-        let who = format!("the test process {}", std::process::id());
-        let lock =
-            FileLock::acquire_file(&lock_path, "the test template's build lock", TEMPLATE_BUILD_WAIT, &who).await?;
-        let built = if template.exists() { Ok(()) } else { self.build_template(template, set).await };
-        drop(lock);
-        built
-    }
-
-    async fn build_template(&self, template: &Path, set: &MigrationSet<SqliteConnection>) -> Result<(), Error> {
-        let started = Instant::now();
-        let building = template.with_extension(format!("building-{}", std::process::id()));
-        remove_database(&building);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(SqliteConnectOptions::new().filename(&building).create_if_missing(true))
-            .await
-            .map_err(|e| crate::conn::db(format!("creating template database {}", building.display()), e))?;
-        // A private file, built under the kit's own lock: no migration lock file needed.
-        let migrator = migrator_core::Migrator::<SqliteDriver>::builder(&pool, set.clone()).no_lock().build()?;
-        let applied = migrator.run_with(Phases::All, None).await;
-        // Closing the pool finishes every write to the file before it is renamed.
-        pool.close().await;
-        if let Err(e) = applied {
-            remove_database(&building);
-            return Err(e);
-        }
-        std::fs::rename(&building, template).map_err(|e| {
-            io_error(format!("moving template {} into place as {}", building.display(), template.display()), e)
-        })?;
-        info!(
-            template = %template.display(),
-            migrations = set.len(),
-            took_ms = started.elapsed().as_millis() as u64,
-            "test template built"
-        );
-        Ok(())
-    }
-
-    /// Deletes test files older than an hour and templates unused for a week, once per
-    /// process. Failures are only logged: a sweep never fails a test.
-    fn sweep(&self) {
-        if SWEPT.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
-        let now = now_secs();
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let stale = if let Some(rest) = name.strip_prefix(DATABASE_PREFIX) {
-                rest.split('_')
-                    .next()
-                    .and_then(|t| t.parse::<u64>().ok())
-                    .is_some_and(|t| t + TEST_DATABASE_AGE.as_secs() < now)
-            } else if name.starts_with(TEMPLATE_PREFIX) {
-                entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|modified| modified.elapsed().ok())
-                    .is_some_and(|age| age > TEMPLATE_AGE)
-            } else {
-                false
-            };
-            if stale && let Err(e) = std::fs::remove_file(entry.path()) {
-                debug!(file = %entry.path().display(), error = %e, "sweeping a leftover test file failed");
+        match self.pool(&path, false, max_connections).await {
+            Ok(pool) => Ok(pool),
+            Err(e) => {
+                let _ = remove_database(&path);
+                Err(e)
             }
         }
     }
-}
 
-/// Deletes a database file and its journal, WAL and shared-memory files, and its migration
-/// lock file (a test's file is its own: nobody else can be waiting on that lock).
-fn remove_database(path: &Path) {
-    for suffix in ["", "-journal", "-wal", "-shm", "-migrator-lock"] {
-        let mut file = path.as_os_str().to_owned();
-        file.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(file));
-    }
-}
-
-/// A test's database: a pool on its own file, deleted when the value is dropped (also on
-/// panic).
-#[derive(Debug)]
-pub struct TestDb {
-    pool: SqlitePool,
-    path: PathBuf,
-    dropped: bool,
-}
-
-impl TestDb {
-    /// The pool on the test database.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    async fn drop_database(&self, _admin: &mut (), name: &str, _template: bool) -> Result<(), Error> {
+        remove_database(&self.path(name))
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Connect options for the test database (for a pool of your own).
-    pub fn options(&self) -> SqliteConnectOptions {
-        SqliteConnectOptions::new().filename(&self.path)
-    }
-
-    /// Deletes the database now (instead of on drop).
-    pub async fn close(mut self) -> Result<(), Error> {
-        self.dropped = true;
-        self.pool.close().await;
-        remove_database(&self.path);
-        Ok(())
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if self.dropped {
-            return;
-        }
-        // Drop cannot await: close the pool from a thread with its own runtime, then delete.
-        let (pool, path) = (self.pool.clone(), self.path.clone());
-        let closed = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                runtime.block_on(pool.close());
-            }
-            remove_database(&path);
-        })
-        .join();
-        if closed.is_err() {
-            debug!("deleting a test database failed; the next run sweeps it");
-        }
+    /// The directory's files, a file's age from its modification time (a template's last
+    /// use), its size from its length.
+    async fn list(&self, _admin: &mut (), prefix: &str, sizes: bool) -> Result<Vec<Listed>, Error> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error(format!("listing the test directory {}", self.dir.display()), e)),
+        };
+        Ok(entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                if !name.starts_with(prefix) {
+                    return None;
+                }
+                let metadata = entry.metadata().ok();
+                let age = metadata.as_ref().and_then(|m| m.modified().ok()).and_then(|m| m.elapsed().ok());
+                let size = metadata.filter(|_| sizes).map(|m| m.len());
+                Some(Listed::new(name, age, size))
+            })
+            .collect())
     }
 }
 
 /// A fresh migrated database in the directory named by `MIGRATOR_TEST_SQLITE_DIR` (or the
 /// temporary directory).
-pub async fn fresh(migrations: impl IntoMigrations<SqliteConnection>) -> Result<TestDb, Error> {
+pub async fn fresh(migrations: impl migrator_core::IntoMigrations<SqliteConnection>) -> Result<TestDb, Error> {
     TestKit::from_env()?.fresh(migrations).await
 }
-
-/// The pool type test bodies receive.
-pub type Pool = SqlitePool;
-
-pub use migrator_core::driver::TestResult;
 
 /// Runs an async test body against a fresh migrated database (what `#[migrator_sqlite::test]`
 /// expands to): builds a runtime, makes the database, runs the body, deletes the database,
 /// and re-raises the body's panic.
-#[allow(clippy::panic)] // test harness: setup failures fail the test
-pub fn run_test<F, Fut>(migrations: impl IntoMigrations<SqliteConnection>, body: F)
+pub fn run_test<F, Fut>(migrations: impl migrator_core::IntoMigrations<SqliteConnection>, body: F)
 where
     F: FnOnce(SqlitePool) -> Fut,
-    Fut: Future,
+    Fut: std::future::Future,
     Fut::Output: TestResult,
 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(e) => panic!("could not start a tokio runtime for the test: {e}"),
-    };
-    let outcome = runtime.block_on(async move {
-        let db = match fresh(migrations).await {
-            Ok(db) => db,
-            Err(e) => panic!("could not make a test database: {e}"),
-        };
-        let outcome = AssertUnwindSafe(body(db.pool().clone())).catch_unwind().await;
-        if let Err(e) = db.close().await {
-            debug!(error = %e, "deleting the test database failed; the next run sweeps it");
-        }
-        outcome
-    });
-    match outcome {
-        Ok(result) => result.check(),
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    migrator_core::testing::run_test::<Sqlite, _, _>(migrations, body);
 }
 
 /// Compares the live schema behind `live` with the schema the migrations build in a scratch
@@ -324,21 +286,16 @@ where
 pub async fn drift_with(
     kit: &TestKit,
     live: &SqlitePool,
-    migrations: impl IntoMigrations<SqliteConnection>,
-) -> Result<migrator_core::Drift, Error> {
-    use migrator_core::driver::Inspect;
-    let scratch = kit.fresh(migrations).await?;
-    let expected = SqliteDriver::from(scratch.pool()).snapshot().await;
-    let actual = SqliteDriver::from(live).snapshot().await;
-    scratch.close().await?;
-    Ok(migrator_core::Drift::between(&expected?, &actual?))
+    migrations: impl migrator_core::IntoMigrations<SqliteConnection>,
+) -> Result<Drift, Error> {
+    kit.drift(live, migrations).await
 }
 
 /// [`drift_with`] in the directory named by `MIGRATOR_TEST_SQLITE_DIR` (or the temporary
 /// directory).
 pub async fn drift(
     live: &SqlitePool,
-    migrations: impl IntoMigrations<SqliteConnection>,
-) -> Result<migrator_core::Drift, Error> {
-    drift_with(&TestKit::from_env()?, live, migrations).await
+    migrations: impl migrator_core::IntoMigrations<SqliteConnection>,
+) -> Result<Drift, Error> {
+    migrator_core::testing::drift::<Sqlite>(live, migrations).await
 }

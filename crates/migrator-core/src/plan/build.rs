@@ -107,7 +107,7 @@ pub(crate) fn check_build<'a>(
                 continue;
             }
             if !supported {
-                refuse(format!("`{directive}` cannot be enforced by {database}: remove the directive"));
+                refuse(format!("`{directive}` cannot be enforced by this database ({database}): remove the directive"));
             } else if lease.is_some() && step.no_transaction {
                 // Behind a transaction-mode pooler, a session SET lands on some server
                 // connection, not necessarily the one that runs the statements (and stays there).
@@ -198,7 +198,7 @@ mod tests {
         assert_eq!(refused(pg, PLAIN, vec![limited]), "ok");
         let got = refused(sqlite, PLAIN, vec![limited, step("m/2_b.up.sql")]);
         assert!(got.starts_with("4 problems in migration files"), "{got}");
-        assert!(got.contains("m/1_a.up.sql: `lock-timeout` cannot be enforced by SQLite"), "{got}");
+        assert!(got.contains("m/1_a.up.sql: `lock-timeout` cannot be enforced by this database (SQLite)"), "{got}");
         assert!(got.contains("m/2_b.up.sql: embedded for PostgreSQL but this database is SQLite"), "{got}");
         let no_tx = StepNeeds { no_transaction: true, ..limited };
         let lease = Requested { strategy: LockStrategy::lease(), ..PLAIN };
