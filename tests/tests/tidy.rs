@@ -23,6 +23,7 @@ fn root() -> PathBuf {
 #[derive(Debug)]
 struct Module {
     path: Vec<String>,
+    file: PathBuf,
     code: String,
 }
 
@@ -61,7 +62,7 @@ fn walk(src: &Path, dir: &Path, out: &mut Vec<Module>) {
         if last == "tests" {
             continue;
         }
-        out.push(Module { path: parts, code: strip(&text) });
+        out.push(Module { path: parts, file: path.clone(), code: strip(&text) });
     }
 }
 
@@ -449,4 +450,54 @@ fn the_readme_rules_table_is_the_rule_catalogue() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Decisions live in the planner: outside `plan/` (and `error/`, which defines them), a
+/// `PlanError` is only matched, or built as one of these guards. A new one fails here: move
+/// the decision into a pure planner function with its unit test.
+#[test]
+fn plan_errors_are_built_by_the_planner() {
+    const ALLOWED: &[(&str, &str)] = &[
+        // Matched (not built) to ask who holds the lock.
+        ("crates/migrator-core/src/runner.rs", "Interrupted"),
+        // A plan made from another set: the binary no longer has the migration.
+        ("crates/migrator-core/src/runner.rs", "NotInBinary"),
+        // After plan::plan_resume_target checked it: a guard, never reached.
+        ("crates/migrator-core/src/runner.rs", "ResumeNoDown"),
+        // Session::execute on SQLite, which the runner never calls (it calls
+        // execute_unless_done): the trait's plain form must still answer.
+        ("crates/migrator-sqlite/src/driver.rs", "DoneElsewhere"),
+        // The CLI's status JSON matches failed and interrupted rows.
+        ("crates/migrator-cli/src/commands.rs", "Failed"),
+        ("crates/migrator-cli/src/commands.rs", "Interrupted"),
+    ];
+    let mut found = Vec::new();
+    for src in crate_sources() {
+        for module in modules_of(&src) {
+            let file = module.file.strip_prefix(root()).unwrap_or(&module.file).to_string_lossy().into_owned();
+            let file = file.trim_start_matches("./").trim_start_matches("../").to_owned();
+            // Test code (the conformance crate, test modules) may match anything.
+            if !file.starts_with("crates/")
+                || file.contains("migrator-core/src/plan/")
+                || file.contains("migrator-core/src/error/")
+            {
+                continue;
+            }
+            for (i, _) in module.code.match_indices("PlanError::") {
+                let variant: String =
+                    module.code[i + "PlanError::".len()..].chars().take_while(|c| c.is_alphanumeric()).collect();
+                found.push((file.clone(), variant));
+            }
+        }
+    }
+    assert!(
+        found.iter().any(|(file, variant)| file.ends_with("runner.rs") && variant == "NotInBinary"),
+        "the scan must see the runner's guard: {found:?}"
+    );
+    let unexpected: Vec<String> = found
+        .iter()
+        .filter(|(file, variant)| !ALLOWED.iter().any(|(f, v)| file.ends_with(f) && v == variant))
+        .map(|(file, variant)| format!("{file}: PlanError::{variant}"))
+        .collect();
+    assert!(unexpected.is_empty(), "planner decisions made outside the planner:\n{}", unexpected.join("\n"));
 }
