@@ -379,3 +379,56 @@ async fn the_lock_file_names_its_holder() {
     other.cleanup().await;
     db.cleanup().await;
 }
+
+/// A debug build whose embedded set differs from its source directory says so at startup,
+/// naming the files and the fix: the stale-binary trap (a file added since the build is not
+/// in the binary unless build.rs watches the directory) is caught without the build script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_binary_says_so_at_startup() {
+    use migrator_core::{Checksum, EmbeddedMigration, EmbeddedMigrations, EmbeddedScript, Warning};
+    let db = Lite::fresh("stale_binary").await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = "CREATE TABLE a (id INTEGER);\n";
+    let b = "CREATE TABLE b (id INTEGER);\n";
+    std::fs::write(dir.path().join("1_a.up.sql"), a).unwrap();
+    std::fs::write(dir.path().join("2_b.up.sql"), b).unwrap();
+    // What embed_migrations! emits in a debug build, for the directory as it was then.
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let script = |file: &str, text: &str| {
+        EmbeddedScript::new(
+            leak(format!("m/{file}")),
+            leak(text.to_owned()),
+            leak(Checksum::of_script(text).as_str().to_owned()),
+        )
+    };
+    let items: &'static [EmbeddedMigration] = Box::leak(Box::new([
+        EmbeddedMigration::new(1, "a", script("1_a.up.sql", a), None),
+        EmbeddedMigration::new(2, "b", script("2_b.up.sql", b), None),
+    ]));
+    let embedded = EmbeddedMigrations::new(migrator_core::Dialect::Sqlite, items)
+        .with_source_dir(Some((leak(dir.path().display().to_string()), "m")));
+    let fresh = Migrator::new(db.driver(), embedded).unwrap().run().await.unwrap();
+    assert!(!fresh.warnings.iter().any(|w| matches!(w, Warning::StaleBinary(_))), "{:?}", fresh.warnings);
+    // Since the build: 3 added, 2 removed, 1 edited.
+    std::fs::write(dir.path().join("3_c.up.sql"), "CREATE TABLE c (id INTEGER);\n").unwrap();
+    std::fs::remove_file(dir.path().join("2_b.up.sql")).unwrap();
+    std::fs::write(dir.path().join("1_a.up.sql"), "CREATE TABLE a (id INTEGER, note TEXT);\n").unwrap();
+    let report = Migrator::new(db.driver(), embedded).unwrap().run().await.unwrap();
+    let stale = report.warnings.iter().find_map(|w| match w {
+        Warning::StaleBinary(stale) => Some(stale.clone()),
+        _ => None,
+    });
+    let stale = stale.unwrap_or_else(|| panic!("no stale-binary warning: {:?}", report.warnings));
+    assert_eq!(
+        (stale.added.as_slice(), stale.removed.as_slice(), stale.changed.as_slice()),
+        (&["3_c.up.sql".to_owned()][..], &["2_b.up.sql".to_owned()][..], &["1_a.up.sql".to_owned()][..])
+    );
+    let text = report.to_string();
+    assert!(text.contains("rebuild it") && text.contains("watch_migrations(\"m\")"), "{text}");
+    // A binary run away from its sources compares nothing.
+    let elsewhere = EmbeddedMigrations::new(migrator_core::Dialect::Sqlite, items)
+        .with_source_dir(Some(("/nonexistent/migrations", "m")));
+    let report = Migrator::new(db.driver(), elsewhere).unwrap().run().await.unwrap();
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    db.cleanup().await;
+}

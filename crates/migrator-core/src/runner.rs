@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::history::{History, HistoryRow, HistoryTable, Ident, LAYOUT, RowWrite, State};
 use crate::migration::{Body, Down, Migration, Step};
 use crate::plan::build::{Requested, StepNeeds, check_build};
+use crate::plan::stale::Fingerprint;
 use crate::plan::{
     self, Available, DownKind, DownTarget, Policy, SkipReason, Skipped, StepKind, StepPlan, UpInput, UpPlan, plan_down,
     plan_resume, plan_up, start_state, step_plan,
@@ -155,6 +156,7 @@ where
         Ok(Migrator {
             driver: self.driver,
             noop,
+            stale: std::sync::OnceLock::new(),
             set,
             options: Options {
                 table: HistoryTable { schema, name },
@@ -202,6 +204,8 @@ pub struct Migrator<D: Driver> {
     driver: D,
     set: MigrationSet<D::Conn>,
     options: Options,
+    /// Whether the binary is stale, found once (debug builds: see [`Warning::StaleBinary`]).
+    stale: std::sync::OnceLock<Option<plan::StaleBinary>>,
     /// Histories in which `run` has nothing to do, with their digests: every migration
     /// applied, and (when the set has contract migrations) every expand migration applied.
     noop: Vec<Expected>,
@@ -369,7 +373,9 @@ where
                     let plan = self.plan_up(rows, phases, target)?;
                     if plan.apply.is_empty() && history.layout == LAYOUT {
                         log_plan(&plan);
-                        return Ok(Report::from_plan(&plan, false));
+                        let mut report = Report::from_plan(&plan, false);
+                        report.warnings.extend(self.stale_warning());
+                        return Ok(report);
                     }
                 }
             }
@@ -378,7 +384,9 @@ where
                 Ok(session) => self.run_locked(session, phases, target).await,
                 Err(e) => Err(e),
             };
-            guard.release(result).await
+            let mut report = guard.release(result).await?;
+            report.warnings.extend(self.stale_warning());
+            Ok(report)
         }
         .instrument(span)
         .await
@@ -629,6 +637,53 @@ where
     /// The statements `step` runs, as its history row counts them (1 for Rust code).
     fn statement_count(&self, step: &Step<'_, D::Conn>) -> Result<u32, Error> {
         Ok(u32::try_from(self.step_plan(step)?.statements).unwrap_or(u32::MAX))
+    }
+
+    /// The stale-binary warning, when the set was embedded in a debug build and its source
+    /// directory now holds other migrations; found once per migrator and logged then.
+    fn stale_warning(&self) -> Option<plan::Warning> {
+        let stale = self.stale.get_or_init(|| {
+            let (dir, written, dialect) = self.set.embedded_from()?;
+            let path = std::path::Path::new(dir);
+            // A binary run away from its sources (copied elsewhere) has nothing to compare.
+            if !path.is_dir() {
+                return None;
+            }
+            let (loaded, problems) = crate::source::scan::scan_dir(path, written, dialect);
+            let file = |path: &str| path.rsplit('/').next().unwrap_or(path).to_owned();
+            let embedded: Vec<Fingerprint> = self
+                .set
+                .iter()
+                .filter_map(|m| match m.up().body {
+                    Body::Sql(script) => Some(Fingerprint {
+                        version: m.meta().version(),
+                        file: file(script.path()),
+                        checksum: m.meta().checksum().as_str().to_owned(),
+                        down_checksum: m.meta().down_checksum().map(|c| c.as_str().to_owned()),
+                    }),
+                    Body::Rust(_) => None,
+                })
+                .collect();
+            let on_disk: Vec<Fingerprint> = loaded
+                .iter()
+                .map(|l| {
+                    let meta = Migration::<D::Conn>::meta(&l.migration);
+                    Fingerprint {
+                        version: meta.version(),
+                        file: file(l.migration.up_script().path()),
+                        checksum: meta.checksum().as_str().to_owned(),
+                        down_checksum: meta.down_checksum().map(|c| c.as_str().to_owned()),
+                    }
+                })
+                .collect();
+            let unloadable: Vec<String> = problems.iter().map(|p| file(&p.error.path)).collect();
+            let stale = plan::stale::compare(written, &embedded, &on_disk, &unloadable);
+            if let Some(stale) = &stale {
+                warn!("{stale}");
+            }
+            stale
+        });
+        stale.clone().map(plan::Warning::StaleBinary)
     }
 
     fn lock_request(&self) -> LockRequest {

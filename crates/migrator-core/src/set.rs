@@ -15,17 +15,20 @@ use crate::version::Version;
 /// Cloning is cheap (the migrations are shared).
 pub struct MigrationSet<C: ?Sized> {
     items: Vec<Arc<dyn Migration<C>>>,
+    /// The directory its SQL migrations were embedded from (absolute, as written) and their
+    /// dialect, in debug builds.
+    embedded_from: Option<(&'static str, &'static str, Dialect)>,
 }
 
 impl<C: ?Sized> Clone for MigrationSet<C> {
     fn clone(&self) -> Self {
-        MigrationSet { items: self.items.clone() }
+        MigrationSet { items: self.items.clone(), embedded_from: self.embedded_from }
     }
 }
 
 impl<C: ?Sized> Default for MigrationSet<C> {
     fn default() -> Self {
-        MigrationSet { items: Vec::new() }
+        MigrationSet { items: Vec::new(), embedded_from: None }
     }
 }
 
@@ -49,7 +52,14 @@ impl<C: ?Sized + 'static> MigrationSet<C> {
         for migration in embedded.migrations() {
             set = set.with(migration.to_sql(embedded.dialect())?)?;
         }
+        set.embedded_from = embedded.source_dir().map(|(dir, written)| (dir, written, embedded.dialect()));
         Ok(set)
+    }
+
+    /// The directory the set's SQL migrations were embedded from (absolute, and as the macro
+    /// wrote it), with their dialect: known in debug builds, for the stale-binary check.
+    pub fn embedded_from(&self) -> Option<(&'static str, &'static str, Dialect)> {
+        self.embedded_from
     }
 
     /// Loads a migrations directory at runtime, with the same rules as the embed macro.

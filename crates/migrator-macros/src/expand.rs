@@ -22,10 +22,18 @@ pub(crate) fn embed(args: &Args, loaded: &Loaded) -> TokenStream {
     let krate = &args.krate;
     let dialect = dialect_tokens(krate, loaded.dialect);
     let items = loaded.migrations.iter().map(|m| migration(krate, m));
+    let (dir, written) = (&loaded.dir, &loaded.written);
+    // Debug builds remember where the files were, so a stale binary says so at startup.
     quote! {
         {
             const MIGRATIONS: &[#krate::EmbeddedMigration] = &[#(#items),*];
-            #krate::EmbeddedMigrations::new(#dialect, MIGRATIONS)
+            #krate::EmbeddedMigrations::new(#dialect, MIGRATIONS).with_source_dir(
+                if ::core::cfg!(debug_assertions) {
+                    ::core::option::Option::Some((#dir, #written))
+                } else {
+                    ::core::option::Option::None
+                },
+            )
         }
     }
 }

@@ -12,6 +12,10 @@ use crate::ast::{Args, RelativeTo};
 pub(crate) struct Loaded {
     pub(crate) dialect: Dialect,
     pub(crate) migrations: Vec<LoadedMigration>,
+    /// The directory, absolute (for the stale-binary check of debug builds).
+    pub(crate) dir: String,
+    /// The directory as the macro's argument wrote it.
+    pub(crate) written: String,
 }
 
 /// Loads and lints the directory named by `args`, turning every problem (load errors, fatal
@@ -49,7 +53,12 @@ pub(crate) fn load(args: &Args) -> syn::Result<Loaded> {
         return Err(error);
     }
     match checked.into_migrations() {
-        Ok(migrations) => Ok(Loaded { dialect, migrations }),
+        Ok(migrations) => Ok(Loaded {
+            dialect,
+            migrations,
+            dir: std::path::absolute(&dir).unwrap_or(dir).to_string_lossy().into_owned(),
+            written,
+        }),
         Err(errors) => {
             let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
             Err(combine(span, &messages)

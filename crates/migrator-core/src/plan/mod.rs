@@ -16,6 +16,7 @@ mod down;
 mod model;
 mod ops;
 mod resume;
+pub(crate) mod stale;
 mod status;
 mod step;
 #[cfg(test)]
@@ -31,6 +32,7 @@ pub use model::{Planned, Policy, SkipReason, Skipped, UpPlan, Warning};
 pub(crate) use ops::{plan_baseline, plan_force, plan_force_reverted, plan_repair, plan_resume_target};
 pub use resume::ResumePlan;
 pub(crate) use resume::plan_resume;
+pub use stale::StaleBinary;
 pub use status::{MigrationState, StatusEntry};
 pub(crate) use status::{any_interrupted, mark_running, running_not_interrupted, status};
 pub use step::{Mode, ModeReason, StepKind, StepPlan, failed_state, start_state, step_plan};

@@ -152,6 +152,9 @@ pub enum Warning {
         /// The up script's file.
         origin: String,
     },
+    /// The binary embedded other migrations than its source directory holds now (debug
+    /// builds): it was not rebuilt after a file was added, removed or edited.
+    StaleBinary(super::stale::StaleBinary),
     /// A migration in progress in another process, which holds the migration lock now (its
     /// row would otherwise read as interrupted).
     Running {
@@ -183,6 +186,7 @@ impl std::fmt::Display for Warning {
                 f,
                 "migration {version} `{name}` is applied out of order (migration {newest_applied} is already applied)"
             ),
+            Warning::StaleBinary(stale) => write!(f, "{stale}"),
             Warning::Renamed { version, applied_as, now } => write!(
                 f,
                 "migration {version} was applied as `{applied_as}` and its file is now named `{now}`: if the rename \

@@ -91,12 +91,29 @@ impl EmbeddedMigration {
 pub struct EmbeddedMigrations {
     dialect: Dialect,
     migrations: &'static [EmbeddedMigration],
+    /// The directory embedded from (absolute) and as the macro's argument wrote it.
+    source_dir: Option<(&'static str, &'static str)>,
 }
 
 impl EmbeddedMigrations {
     /// Used by the embed macro; `migrations` are in version order.
     pub const fn new(dialect: Dialect, migrations: &'static [EmbeddedMigration]) -> Self {
-        EmbeddedMigrations { dialect, migrations }
+        EmbeddedMigrations { dialect, migrations, source_dir: None }
+    }
+
+    /// Used by the embed macro in debug builds: the absolute path of the directory the
+    /// migrations were embedded from, and the path as written in the macro. At startup the
+    /// runner compares the directory with what was embedded and warns when they differ (a
+    /// file added, removed or edited since the build: the binary is stale).
+    pub const fn with_source_dir(mut self, dir: Option<(&'static str, &'static str)>) -> Self {
+        self.source_dir = dir;
+        self
+    }
+
+    /// The directory the migrations were embedded from, absolute and as written (debug
+    /// builds only).
+    pub const fn source_dir(&self) -> Option<(&'static str, &'static str)> {
+        self.source_dir
     }
 
     /// The SQL dialect the files were checked against.
