@@ -3,8 +3,10 @@
 //! A script's checksum is SHA-256 over its *logical* content: a leading byte order mark is
 //! dropped, CRLF line endings count as LF, and directive lines in the header
 //! (`-- migrator:…`) are left out. So a Windows checkout, or acknowledging a lint hazard with
-//! an `allow` line, never invalidates history. The stored form is `sha256:<hex>`: the prefix
-//! names the algorithm so a later release can change it without breaking stored values.
+//! an `allow` line, never invalidates history. Every other byte counts, a trailing newline
+//! added by an editor included: what ran must stay what ran (`repair` records a deliberate
+//! edit). The stored form is `sha256:<hex>`: the prefix names the algorithm so a later
+//! release can change it without breaking stored values.
 //!
 //! Each statement gets its own hash too (CRLF normalized), recorded for statement-by-statement
 //! migrations so `resume` can prove the statements before the failed one are unchanged.
@@ -187,5 +189,13 @@ mod tests {
         assert_eq!(statement_hash("SELECT\r\n1"), statement_hash("SELECT\n1"));
         assert_ne!(statement_hash("SELECT 1"), statement_hash("SELECT 2"));
         assert_eq!(statement_hash("x").len(), 64);
+    }
+
+    /// The decision the README documents: a trailing newline is an edit; CRLF is not.
+    #[test]
+    fn a_trailing_newline_is_an_edit_and_crlf_is_not() {
+        let text = "CREATE TABLE t (id int);";
+        assert_ne!(Checksum::of_script(text), Checksum::of_script(&format!("{text}\n")));
+        assert_eq!(Checksum::of_script("a;\nb;\n"), Checksum::of_script("a;\r\nb;\r\n"));
     }
 }
