@@ -459,11 +459,11 @@ fn the_readme_rules_table_is_the_rule_catalogue() {
 fn plan_errors_are_built_by_the_planner() {
     const ALLOWED: &[(&str, &str)] = &[
         // Matched (not built) to ask who holds the lock.
-        ("crates/migrator-core/src/runner.rs", "Interrupted"),
+        ("crates/migrator-core/src/runner/migrator.rs", "Interrupted"),
         // A plan made from another set: the binary no longer has the migration.
-        ("crates/migrator-core/src/runner.rs", "NotInBinary"),
+        ("crates/migrator-core/src/runner/migrator.rs", "NotInBinary"),
         // After plan::plan_resume_target checked it: a guard, never reached.
-        ("crates/migrator-core/src/runner.rs", "ResumeNoDown"),
+        ("crates/migrator-core/src/runner/ops.rs", "ResumeNoDown"),
         // Session::execute on SQLite, which the runner never calls (it calls
         // execute_unless_done): the trait's plain form must still answer.
         ("crates/migrator-sqlite/src/driver.rs", "DoneElsewhere"),
@@ -491,7 +491,7 @@ fn plan_errors_are_built_by_the_planner() {
         }
     }
     assert!(
-        found.iter().any(|(file, variant)| file.ends_with("runner.rs") && variant == "NotInBinary"),
+        found.iter().any(|(file, variant)| file.ends_with("runner/migrator.rs") && variant == "NotInBinary"),
         "the scan must see the runner's guard: {found:?}"
     );
     let unexpected: Vec<String> = found

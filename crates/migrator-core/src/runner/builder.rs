@@ -1,0 +1,183 @@
+//! [`MigratorBuilder`]: the options and migrations of a [`Migrator`], checked against the
+//! backend's capabilities when it is built.
+
+use std::time::Duration;
+
+use crate::capabilities::LockStrategy;
+use crate::driver::Driver;
+use crate::error::Error;
+use crate::history::{HistoryTable, Ident};
+use crate::migration::{Body, Down, Migration};
+use crate::plan::Policy;
+use crate::plan::build::{Requested, StepNeeds, check_build};
+use crate::set::{IntoMigrations, MigrationSet};
+use crate::version::Phase;
+
+use super::expected::Expected;
+use super::migrator::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Migrator, Options};
+
+/// Builds a [`Migrator`] with non-default options.
+#[derive(Debug)]
+pub struct MigratorBuilder<D: Driver> {
+    driver: D,
+    migrations: Result<MigrationSet<D::Conn>, Error>,
+    table: Option<String>,
+    schema: Option<String>,
+    lock_wait: Duration,
+    lock_timeout: Option<Option<Duration>>,
+    policy: Policy,
+    lock: bool,
+    lock_strategy: LockStrategy,
+}
+
+impl<D: Driver> MigratorBuilder<D>
+where
+    D::Conn: 'static,
+{
+    /// Names the history table (default `_migrator_history`).
+    pub fn table(mut self, name: &str) -> Self {
+        self.table = Some(name.to_owned());
+        self
+    }
+
+    /// Puts the history table in this schema (default: the connection's current schema).
+    /// The schema is created if missing.
+    pub fn schema(mut self, name: &str) -> Self {
+        self.schema = Some(name.to_owned());
+        self
+    }
+
+    /// How long to wait for another process's migration lock (default 300 s).
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// The lock timeout of migrations without a `lock-timeout` directive (default 10 s;
+    /// `None` keeps the server's setting).
+    pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// Applies pending migrations older than the newest applied one (with a warning)
+    /// instead of refusing to run.
+    pub fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.policy.allow_out_of_order = allow;
+        self
+    }
+
+    /// Accepts applied versions this binary does not know (with a warning).
+    pub fn ignore_unknown(mut self, ignore: bool) -> Self {
+        self.policy.ignore_unknown = ignore;
+        self
+    }
+
+    /// Runs without the migration lock. Only for setups that cannot lock (multi-primary
+    /// clusters): concurrent runners may then apply a migration twice.
+    pub fn no_lock(mut self) -> Self {
+        self.lock = false;
+        self
+    }
+
+    /// Which lock serializes migrators (default [`LockStrategy::Session`]); choose
+    /// [`LockStrategy::lease()`] behind a transaction-mode pooler such as PgBouncer.
+    pub fn lock_strategy(mut self, strategy: LockStrategy) -> Self {
+        self.lock_strategy = strategy;
+        self
+    }
+
+    /// Adds a migration (typically a [`crate::RustMigration`]) to the set.
+    pub fn migration(mut self, migration: impl Migration<D::Conn> + 'static) -> Self {
+        self.migrations = self.migrations.and_then(|set| set.with(migration));
+        self
+    }
+
+    /// Checks the options and the migrations against the backend's capabilities.
+    pub fn build(self) -> Result<Migrator<D>, Error> {
+        let caps = self.driver.capabilities();
+        let set = self.migrations?;
+        let requested = Requested {
+            schema: self.schema.as_deref(),
+            lock_timeout: self.lock_timeout.flatten(),
+            strategy: self.lock_strategy,
+        };
+        check_build(caps, &requested, set.iter().flat_map(step_needs))?;
+        let schema = self.schema.as_deref().map(|schema| Ident::new("history schema", schema)).transpose()?;
+        let name = match &self.table {
+            Some(table) => Ident::new("history table", table)?,
+            None => HistoryTable::default().name,
+        };
+        let lock_timeout = match self.lock_timeout {
+            Some(explicit) => explicit,
+            None => caps.lock_timeout.then_some(DEFAULT_LOCK_TIMEOUT),
+        };
+        let mut noop = vec![Expected::of(set.iter(), false)];
+        if set.iter().any(|m| m.meta().phase() == Phase::Contract) {
+            noop.push(Expected::of(set.iter().filter(|m| m.meta().phase() == Phase::Expand), true));
+        }
+        Ok(Migrator {
+            driver: self.driver,
+            noop,
+            stale: std::sync::OnceLock::new(),
+            set,
+            options: Options {
+                table: HistoryTable { schema, name },
+                lock_wait: self.lock_wait,
+                lock_timeout,
+                policy: self.policy,
+                lock: self.lock && caps.migration_lock,
+                lock_strategy: self.lock_strategy,
+            },
+        })
+    }
+}
+
+/// What each step of a migration asks of the backend.
+fn step_needs<'a, C: ?Sized>(m: &'a dyn Migration<C>) -> Vec<StepNeeds<'a>> {
+    let mut steps = vec![m.up()];
+    if let Down::Step(step) = m.down() {
+        steps.push(step);
+    }
+    steps
+        .into_iter()
+        .map(|step| {
+            let (origin, dialect) = match step.body {
+                Body::Sql(script) => (script.path(), Some(script.dialect())),
+                Body::Rust(_) => (m.meta().origin(), None),
+            };
+            StepNeeds {
+                origin,
+                dialect,
+                lock_timeout: step.settings.lock_timeout.is_some(),
+                statement_timeout: step.settings.statement_timeout.is_some(),
+                no_transaction: step.settings.no_transaction,
+            }
+        })
+        .collect()
+}
+
+impl<D: Driver> Migrator<D>
+where
+    D::Conn: 'static,
+{
+    /// A migrator with default options over `driver` (for example `&PgPool`).
+    pub fn new(driver: impl Into<D>, migrations: impl IntoMigrations<D::Conn>) -> Result<Self, Error> {
+        Self::builder(driver, migrations).build()
+    }
+
+    /// A builder for non-default options.
+    pub fn builder(driver: impl Into<D>, migrations: impl IntoMigrations<D::Conn>) -> MigratorBuilder<D> {
+        MigratorBuilder {
+            driver: driver.into(),
+            migrations: migrations.into_migrations(),
+            table: None,
+            schema: None,
+            lock_wait: DEFAULT_LOCK_WAIT,
+            lock_timeout: None,
+            policy: Policy::default(),
+            lock: true,
+            lock_strategy: LockStrategy::Session,
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! [`Migrator`]: what a run does, step by step, and the reads (`status`, `validate`, `plan`)
+//! that never take the lock.
+
+use std::time::Duration;
+
+use tracing::{Instrument, info, info_span};
+
+use crate::capabilities::LockStrategy;
+use crate::driver::{Driver, LockRequest, Session};
+use crate::error::Error;
+use crate::history::{History, HistoryRow, HistoryTable, LAYOUT, State};
+use crate::migration::{Body, Down, Migration};
+use crate::plan::{self, Available, DownKind, DownTarget, Policy, UpInput, UpPlan, plan_down, plan_up};
+use crate::report::{Report, Status, Validation};
+use crate::set::MigrationSet;
+use crate::version::{Direction, Phases, Version};
+
+use super::expected::Expected;
+use super::guard::LockGuard;
+use super::rows::{check_layout, log_plan, row_for, statements_of};
+
+/// The default time to wait for another process's migration lock.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(300);
+
+/// The default per-migration lock timeout: a migration waiting longer than this for a table
+/// lock fails instead of queueing every query of the application behind it.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The settings of a [`Migrator`], fixed when it is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Where the history table lives.
+    pub table: HistoryTable,
+    /// How long to wait for another process's migration lock.
+    pub lock_wait: Duration,
+    /// The lock timeout of migrations that do not set one (`None`: the server's setting).
+    pub lock_timeout: Option<Duration>,
+    /// Out-of-order and unknown-version policy.
+    pub policy: Policy,
+    /// Take the migration lock (disable only where the database cannot lock).
+    pub lock: bool,
+    /// Which lock.
+    pub lock_strategy: LockStrategy,
+}
+
+/// Applies, reverts and inspects one application's migrations on one database.
+///
+/// Build it once (cheap: scripts are split only when they run) and call [`Migrator::run`]
+/// at startup. Every method that changes the database takes the migration lock; `run`
+/// skips it when the history says there is nothing to do.
+#[derive(Debug)]
+pub struct Migrator<D: Driver> {
+    pub(super) driver: D,
+    pub(super) set: MigrationSet<D::Conn>,
+    pub(super) options: Options,
+    /// Whether the binary is stale, found once (debug builds: see
+    /// [`crate::plan::Warning::StaleBinary`]).
+    pub(super) stale: std::sync::OnceLock<Option<crate::plan::StaleBinary>>,
+    /// Histories in which `run` has nothing to do, with their digests: every migration
+    /// applied, and (when the set has contract migrations) every expand one applied.
+    pub(super) noop: Vec<Expected>,
+}
+
+impl<D: Driver> Migrator<D>
+where
+    D::Conn: 'static,
+{
+    /// The migrations.
+    pub fn migrations(&self) -> &MigrationSet<D::Conn> {
+        &self.set
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The driver.
+    pub fn driver(&self) -> &D {
+        &self.driver
+    }
+
+    /// Applies every pending expand migration. The call for app startup.
+    pub async fn run(&self) -> Result<Report, Error> {
+        self.run_with(Phases::Expand, None).await
+    }
+
+    /// Applies pending expand migrations up to and including `version`.
+    pub async fn run_to(&self, version: i64) -> Result<Report, Error> {
+        self.run_with(Phases::Expand, Some(version)).await
+    }
+
+    /// Applies pending migrations of `phases`, up to `target` when given.
+    pub async fn run_with(&self, phases: Phases, target: Option<i64>) -> Result<Report, Error> {
+        let target = target.map(Version::try_from).transpose()?;
+        let span = info_span!("migrate", table = %self.options.table, phases = ?phases);
+        async move {
+            // The histories in which this run has nothing to do: the server compares them
+            // and sends the rows only when they differ.
+            let candidates: Vec<&Expected> = match (target, phases) {
+                (None, Phases::All) => self.noop.iter().filter(|e| !e.expand_only).collect(),
+                (None, Phases::Expand) => self.noop.iter().collect(),
+                _ => Vec::new(),
+            };
+            let digests: Vec<String> = candidates.iter().map(|e| e.digest.clone()).collect();
+            let (history, matched, probe) = self.driver.probe_expecting(&self.options.table, &digests).await?;
+            if let Some(history) = &history {
+                check_layout(&self.options.table, history)?;
+                // When the server found an expected history, its rows are the expected ones.
+                let rows = match matched.and_then(|i| candidates.get(i)) {
+                    Some(expected) => expected.rows.as_slice(),
+                    None => history.rows.as_slice(),
+                };
+                // A row in progress may belong to a live process holding the lock: only under
+                // the lock can it be told apart from an interrupted one.
+                let in_progress = rows.iter().any(|r| matches!(r.state, State::Running | State::Reverting));
+                if !in_progress {
+                    let plan = self.plan_up(rows, phases, target)?;
+                    if plan.apply.is_empty() && history.layout == LAYOUT {
+                        log_plan(&plan);
+                        let mut report = Report::from_plan(&plan, false);
+                        report.warnings.extend(self.stale_warning());
+                        return Ok(report);
+                    }
+                }
+            }
+            let mut guard = LockGuard { session: Some(probe.lock(self.lock_request()).await?) };
+            let result = match guard.session() {
+                Ok(session) => self.run_locked(session, phases, target).await,
+                Err(e) => Err(e),
+            };
+            let mut report = guard.release(result).await?;
+            report.warnings.extend(self.stale_warning());
+            Ok(report)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Reverts the newest `steps` applied migrations, in reverse order of application.
+    pub async fn down(&self, steps: usize) -> Result<Report, Error> {
+        self.revert(DownTarget::Steps(steps)).await
+    }
+
+    /// Reverts every applied migration newer than `version` (which stays applied); `0`
+    /// reverts everything.
+    pub async fn down_to(&self, version: i64) -> Result<Report, Error> {
+        if version == 0 {
+            return self.revert(DownTarget::All).await;
+        }
+        self.revert(DownTarget::To(Version::try_from(version)?)).await
+    }
+
+    /// Reverts every applied migration.
+    pub async fn down_all(&self) -> Result<Report, Error> {
+        self.revert(DownTarget::All).await
+    }
+
+    /// Every migration with its state, read without the lock.
+    pub async fn status(&self) -> Result<Status, Error> {
+        let history = self.driver.read_history(&self.options.table).await?;
+        if let Some(history) = &history {
+            check_layout(&self.options.table, history)?;
+        }
+        let rows = history.as_ref().map(|h| h.rows.as_slice()).unwrap_or_default();
+        let mut migrations = plan::status(&self.available(), rows);
+        // A row in progress is interrupted only if nobody is running it: ask who holds the lock.
+        if plan::any_interrupted(&migrations)
+            && let Some(holder) = self.driver.lock_holder(&self.options.table).await?
+        {
+            plan::mark_running(&mut migrations, &holder);
+        }
+        Ok(Status { history_exists: history.is_some(), migrations })
+    }
+
+    /// Every problem that would stop a run (and every warning), read without the lock.
+    pub async fn validate(&self) -> Result<Validation, Error> {
+        let Some(history) = self.driver.read_history(&self.options.table).await? else {
+            return Ok(Validation::default());
+        };
+        check_layout(&self.options.table, &history)?;
+        let available = self.available();
+        let checked = plan::check(&UpInput {
+            available: &available,
+            history: &history.rows,
+            policy: self.options.policy,
+            phases: Phases::All,
+            target: None,
+        });
+        let (mut problems, mut warnings) = (checked.problems, checked.plan.warnings);
+        warnings.extend(plan::file_notes(&available, &history.rows));
+        if problems.iter().any(|p| matches!(p, plan::PlanError::Interrupted { .. }))
+            && let Some(holder) = self.driver.lock_holder(&self.options.table).await?
+        {
+            plan::running_not_interrupted(&mut problems, &mut warnings, &holder);
+        }
+        Ok(Validation { problems, warnings })
+    }
+
+    /// What [`Migrator::run`] would apply, read without the lock.
+    pub async fn plan(&self) -> Result<UpPlan, Error> {
+        self.plan_with(Phases::Expand, None).await
+    }
+
+    /// What [`Migrator::run_with`] would apply, read without the lock.
+    pub async fn plan_with(&self, phases: Phases, target: Option<i64>) -> Result<UpPlan, Error> {
+        let target = target.map(Version::try_from).transpose()?;
+        let history = self.driver.read_history(&self.options.table).await?;
+        if let Some(history) = &history {
+            check_layout(&self.options.table, history)?;
+        }
+        let rows = history.as_ref().map(|h| h.rows.as_slice()).unwrap_or_default();
+        self.plan_up(rows, phases, target)
+    }
+
+    pub(super) fn available(&self) -> Vec<Available<'_>> {
+        self.set
+            .iter()
+            .map(|m| {
+                let meta = m.meta();
+                Available {
+                    version: meta.version(),
+                    name: meta.name(),
+                    origin: meta.origin(),
+                    phase: meta.phase(),
+                    checksum: meta.checksum().as_str(),
+                    down_checksum: meta.down_checksum().map(|c| c.as_str()),
+                    no_op: match m.up().body {
+                        Body::Sql(script) => script.directives().no_op.is_some(),
+                        Body::Rust(_) => false,
+                    },
+                    down: match m.down() {
+                        Down::Step(_) => DownKind::Reversible,
+                        Down::Irreversible { reason } => DownKind::Irreversible(reason),
+                        Down::Missing => DownKind::Missing,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    pub(super) fn plan_up(
+        &self,
+        rows: &[HistoryRow],
+        phases: Phases,
+        target: Option<Version>,
+    ) -> Result<UpPlan, Error> {
+        let available = self.available();
+        Ok(plan_up(&UpInput { available: &available, history: rows, policy: self.options.policy, phases, target })?)
+    }
+
+    pub(super) fn lock_request(&self) -> LockRequest {
+        LockRequest { enabled: self.options.lock, wait: self.options.lock_wait, strategy: self.options.lock_strategy }
+    }
+
+    pub(super) async fn lock(&self) -> Result<LockGuard<D::Conn>, Error> {
+        let session = self.driver.open(&self.options.table, self.lock_request()).await?;
+        Ok(LockGuard { session: Some(session) })
+    }
+
+    /// Runs `work` on a locked session; the guard releases the lock whatever happens.
+    pub(super) async fn with_lock<T>(
+        &self,
+        work: impl AsyncFnOnce(&Self, &mut dyn Session<D::Conn>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut guard = self.lock().await?;
+        let result = match guard.session() {
+            Ok(session) => work(self, session).await,
+            Err(e) => Err(e),
+        };
+        guard.release(result).await
+    }
+
+    pub(super) async fn run_locked(
+        &self,
+        session: &mut dyn Session<D::Conn>,
+        phases: Phases,
+        target: Option<Version>,
+    ) -> Result<Report, Error> {
+        let history = self.prepare(session).await?;
+        let plan = self.plan_up(&history.rows, phases, target)?;
+        log_plan(&plan);
+        let mut report = Report::from_plan(&plan, true);
+        for (rank, planned) in (plan.next_rank..).zip(&plan.apply) {
+            let m = self.get(planned.version)?;
+            let step = m.up();
+            let statements = statements_of(&step)?;
+            let job =
+                self.job(m, Direction::Up, step, statements, 0, row_for(m, rank, self.statement_count(&step)?), false)?;
+            report.record(self.execute(session, job, None).await?);
+        }
+        if report.steps.is_empty() {
+            info!("nothing to apply: another process applied the pending migrations first");
+        }
+        Ok(report)
+    }
+
+    pub(super) async fn revert(&self, target: DownTarget) -> Result<Report, Error> {
+        let span = info_span!("migrate_down", table = %self.options.table, target = ?target);
+        self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
+            let history = this.prepare(session).await?;
+            let available = this.available();
+            let plan = plan_down(&available, &history.rows, target)?;
+            let mut report = Report { locked: true, ..Report::default() };
+            for planned in plan {
+                let m = this.get(planned.version)?;
+                let existing = history.get(planned.version).map_or(0, |r| r.rank);
+                let Down::Step(step) = m.down() else { continue };
+                let statements = statements_of(&step)?;
+                let job = this.job(
+                    m,
+                    Direction::Down,
+                    step,
+                    statements,
+                    0,
+                    row_for(m, existing, this.statement_count(&step)?),
+                    true,
+                )?;
+                report.record(this.execute(session, job, None).await?);
+            }
+            Ok(report)
+        })
+        .instrument(span)
+        .await
+    }
+
+    /// Creates or upgrades the history table under the lock and reads it; refuses a layout
+    /// newer than this build's.
+    pub(super) async fn prepare(&self, session: &mut dyn Session<D::Conn>) -> Result<History, Error> {
+        let history = session.prepare().await?;
+        check_layout(&self.options.table, &history)?;
+        Ok(history)
+    }
+
+    pub(super) fn get(&self, version: Version) -> Result<&dyn Migration<D::Conn>, Error> {
+        self.set.get(version).ok_or_else(|| plan::PlanError::NotInBinary { version }.into())
+    }
+}

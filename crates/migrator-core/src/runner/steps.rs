@@ -1,0 +1,125 @@
+//! One step of a run: how it runs (the planner's decision), the job handed to the session,
+//! and what its execution reports.
+
+use tracing::{Instrument, info, info_span};
+
+use crate::driver::{Driver, Executed, Job, Outcome, Session};
+use crate::error::Error;
+use crate::history::RowWrite;
+use crate::migration::{Body, Migration, Step};
+use crate::plan::{self, SkipReason, Skipped, StepKind, StepPlan, start_state, step_plan};
+use crate::report::StepReport;
+use crate::split::Statement;
+use crate::text::human;
+use crate::version::Direction;
+
+use super::migrator::Migrator;
+
+impl<D: Driver> Migrator<D>
+where
+    D::Conn: 'static,
+{
+    /// The planner's decision of how `step` runs on this backend.
+    pub(super) fn step_plan(&self, step: &Step<'_, D::Conn>) -> Result<StepPlan, Error> {
+        let caps = self.driver.capabilities();
+        let kind = match step.body {
+            Body::Sql(script) => {
+                let statements = script.statements()?;
+                let commits_implicitly = statements
+                    .iter()
+                    .any(|s| crate::classify::commits_implicitly(caps.dialect, script.statement_text(s)));
+                StepKind::Sql { statements: statements.len(), commits_implicitly }
+            }
+            Body::Rust(_) => StepKind::Rust,
+        };
+        Ok(step_plan(caps.transactional_ddl, step.settings.no_transaction, kind))
+    }
+
+    /// The statements `step` runs, as its history row counts them (1 for Rust code).
+    pub(super) fn statement_count(&self, step: &Step<'_, D::Conn>) -> Result<u32, Error> {
+        Ok(u32::try_from(self.step_plan(step)?.statements).unwrap_or(u32::MAX))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn job<'a>(
+        &self,
+        m: &'a dyn Migration<D::Conn>,
+        direction: Direction,
+        step: Step<'a, D::Conn>,
+        statements: &'a [Statement],
+        start: usize,
+        mut row: RowWrite,
+        row_exists: bool,
+    ) -> Result<Job<'a, D::Conn>, Error> {
+        let mode = self.step_plan(&step)?.mode;
+        row.state = start_state(mode, direction);
+        row.statements_done = u32::try_from(start).unwrap_or(u32::MAX);
+        if let (plan::Mode::Stepwise, Body::Sql(script)) = (mode, step.body) {
+            row.statements = script.statement_records()?;
+        }
+        Ok(Job {
+            migration: m,
+            direction,
+            step,
+            mode,
+            statements,
+            start,
+            row,
+            row_exists,
+            lock_timeout: step.settings.lock_timeout.or(self.options.lock_timeout),
+            statement_timeout: step.settings.statement_timeout,
+        })
+    }
+
+    pub(super) async fn execute(
+        &self,
+        session: &mut dyn Session<D::Conn>,
+        job: Job<'_, D::Conn>,
+        resumed_at: Option<usize>,
+    ) -> Result<Result<StepReport, Skipped>, Error> {
+        let meta = job.migration.meta();
+        let direction = job.direction;
+        let span = info_span!(
+            "migration",
+            version = %meta.version(),
+            name = %meta.name(),
+            phase = %meta.phase(),
+            direction = %direction,
+        );
+        let verb = match direction {
+            Direction::Up => "applied",
+            Direction::Down => "reverted",
+        };
+        let Executed { statements, duration } = match session.execute_unless_done(job).instrument(span).await? {
+            Outcome::Executed(executed) => executed,
+            Outcome::DoneElsewhere => {
+                info!(version = %meta.version(), name = %meta.name(), "another process {verb} migration {} {} meanwhile", meta.version(), meta.name());
+                return Ok(Err(Skipped {
+                    version: meta.version(),
+                    name: meta.name().to_owned(),
+                    reason: SkipReason::DoneElsewhere { direction },
+                }));
+            }
+        };
+        info!(
+            version = %meta.version(),
+            name = %meta.name(),
+            phase = %meta.phase(),
+            duration_ms = duration.as_millis() as u64,
+            statements,
+            "{verb} migration {} {} in {}",
+            meta.version(),
+            meta.name(),
+            human(duration)
+        );
+        Ok(Ok(StepReport {
+            version: meta.version(),
+            name: meta.name().to_owned(),
+            phase: meta.phase(),
+            direction,
+            duration,
+            statements,
+            resumed_at,
+        }))
+    }
+}
