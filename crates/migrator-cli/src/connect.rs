@@ -39,36 +39,14 @@ fn sqlx_text(error: &sqlx::Error) -> String {
             Some(inner) => sqlx_text(inner),
             None => inner.to_string(),
         },
-        sqlx::Error::Database(db) => {
-            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-                let mut text = pg.message().to_owned();
-                if let Some(detail) = pg.detail() {
-                    text.push_str(&format!(" ({detail})"));
-                }
-                if let Some(hint) = pg.hint() {
-                    text.push_str(&format!("; hint: {hint}"));
-                }
-                text.push_str(&format!(" [SQLSTATE {}]", pg.code()));
-                return text;
-            }
-            match (db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>(), db.code()) {
-                (Some(my), _) => format!(
-                    "{} [error {}{}]",
-                    my.message(),
-                    my.number(),
-                    match my.code() {
-                        Some(code) => format!(", SQLSTATE {code}"),
-                        None => String::new(),
-                    }
-                ),
-                (None, Some(code)) if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
-                    format!("{} [SQLite error {code}]", db.message())
-                }
-                (None, Some(code)) => format!("{} [{code}]", db.message()),
-                (None, None) => db.message().to_owned(),
-            }
+        sqlx::Error::Database(db) if db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().is_some() => {
+            migrator_mysql::describe_error(error)
         }
-        other => other.to_string(),
+        sqlx::Error::Database(db) if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
+            migrator_sqlite::describe_error(error)
+        }
+        // PostgreSQL's, and any other (each backend describes what it does not know alike).
+        _ => migrator_postgres::describe_error(error),
     }
 }
 

@@ -81,6 +81,12 @@ mod sql;
 pub mod testing;
 
 pub use driver::PgDriver;
+/// A sqlx error as migrator describes it for people (PostgreSQL: message, detail, hint and SQLSTATE), without
+/// the client library's prefixes and source positions: what migrator's own errors quote.
+pub fn describe_error(error: &sqlx::Error) -> String {
+    conn::describe(error)
+}
+
 /// Everything an application names, the same on every backend (see [`migrator_core::app`]).
 pub use migrator_core::app::*;
 

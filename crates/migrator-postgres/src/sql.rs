@@ -92,15 +92,11 @@ fn render(value: &Value<'_>) -> String {
 }
 
 fn values(assignments: &Assignments<'_>) -> String {
-    assignments.iter().map(|(_, value)| render(value)).collect::<Vec<_>>().join(", ")
+    columns::values(assignments, render)
 }
 
 fn set_list(assignments: &Assignments<'_>) -> String {
-    assignments
-        .iter()
-        .map(|(column, value)| format!("{} = {}", column.name, render(value)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    columns::set_list(assignments, render)
 }
 
 /// Reads every row, the layout row included, each column under its own name.

@@ -71,15 +71,11 @@ impl Renderer<'_> {
     }
 
     fn values(&mut self, assignments: &Assignments<'_>) -> String {
-        assignments.iter().map(|(_, value)| self.render(value)).collect::<Vec<_>>().join(", ")
+        columns::values(assignments, |value| self.render(value))
     }
 
     fn set_list(&mut self, assignments: &Assignments<'_>) -> String {
-        assignments
-            .iter()
-            .map(|(column, value)| format!("{} = {}", column.name, self.render(value)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        columns::set_list(assignments, |value| self.render(value))
     }
 }
 

@@ -289,6 +289,18 @@ pub fn layout_row<'a>(layout: i64) -> Assignments<'a> {
     ]
 }
 
+/// The values of `assignments`, each rendered by the driver, joined with `, ` (for an
+/// `INSERT`'s `VALUES`).
+pub fn values<'a>(assignments: &[(Column, Value<'a>)], mut render: impl FnMut(&Value<'a>) -> String) -> String {
+    join(assignments.iter().map(|(_, value)| render(value)))
+}
+
+/// `column = value` for each of `assignments`, rendered by the driver, joined with `, ` (for
+/// an `UPDATE`'s `SET`).
+pub fn set_list<'a>(assignments: &[(Column, Value<'a>)], mut render: impl FnMut(&Value<'a>) -> String) -> String {
+    join(assignments.iter().map(|(column, value)| format!("{} = {}", column.name, render(value))))
+}
+
 /// The column names of `assignments`, joined with `, ` (for an `INSERT` column list).
 pub fn names(assignments: &[(Column, Value<'_>)]) -> String {
     join(assignments.iter().map(|(column, _)| column.name.to_owned()))
