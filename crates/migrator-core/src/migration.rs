@@ -278,6 +278,44 @@ impl<C: ?Sized> Migration<C> for SqlMigration {
     }
 }
 
+/// A repeatable migration (Flyway's `R__`): an SQL script that defines objects it can
+/// replace whole (views, functions, procedures, triggers), re-applied whenever its checksum
+/// changes, after the versioned migrations of a run, in name order. It has no version and no
+/// down script: its history row records the checksum it last ran with.
+#[derive(Debug)]
+pub struct RepeatableMigration {
+    name: Cow<'static, str>,
+    script: Script,
+}
+
+impl RepeatableMigration {
+    /// A repeatable migration named `name` (`[a-z0-9_]+`, unique among a set's repeatables).
+    pub fn new(name: impl Into<Cow<'static, str>>, script: Script) -> Result<Self, Error> {
+        let name = name.into();
+        check_name(&name).map_err(|reason| Error::InvalidOption {
+            option: "repeatable migration name",
+            value: name.to_string(),
+            reason,
+        })?;
+        Ok(RepeatableMigration { name, script })
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its script.
+    pub fn script(&self) -> &Script {
+        &self.script
+    }
+
+    /// The checksum its history row is compared with.
+    pub fn checksum(&self) -> &Checksum {
+        self.script.checksum()
+    }
+}
+
 /// A migration written in Rust, for backfills and logic SQL cannot express.
 ///
 /// ```

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::dialect::Dialect;
 use crate::error::Error;
-use crate::migration::Migration;
+use crate::migration::{Migration, RepeatableMigration};
 use crate::source::{EmbeddedMigrations, load_dir};
 use crate::version::Version;
 
@@ -15,6 +15,8 @@ use crate::version::Version;
 /// Cloning is cheap (the migrations are shared).
 pub struct MigrationSet<C: ?Sized> {
     items: Vec<Arc<dyn Migration<C>>>,
+    /// Repeatable migrations, in name order.
+    repeatables: Vec<Arc<RepeatableMigration>>,
     /// The directory its SQL migrations were embedded from (absolute, as written) and their
     /// dialect, in debug builds.
     embedded_from: Option<(&'static str, &'static str, Dialect)>,
@@ -22,13 +24,17 @@ pub struct MigrationSet<C: ?Sized> {
 
 impl<C: ?Sized> Clone for MigrationSet<C> {
     fn clone(&self) -> Self {
-        MigrationSet { items: self.items.clone(), embedded_from: self.embedded_from }
+        MigrationSet {
+            items: self.items.clone(),
+            repeatables: self.repeatables.clone(),
+            embedded_from: self.embedded_from,
+        }
     }
 }
 
 impl<C: ?Sized> Default for MigrationSet<C> {
     fn default() -> Self {
-        MigrationSet { items: Vec::new(), embedded_from: None }
+        MigrationSet { items: Vec::new(), repeatables: Vec::new(), embedded_from: None }
     }
 }
 
@@ -52,6 +58,9 @@ impl<C: ?Sized + 'static> MigrationSet<C> {
         for migration in embedded.migrations() {
             set = set.with(migration.to_sql(embedded.dialect())?)?;
         }
+        for repeatable in embedded.repeatables() {
+            set = set.with_repeatable(repeatable.to_repeatable(embedded.dialect())?)?;
+        }
         set.embedded_from = embedded.source_dir().map(|(dir, written)| (dir, written, embedded.dialect()));
         Ok(set)
     }
@@ -71,6 +80,33 @@ impl<C: ?Sized + 'static> MigrationSet<C> {
             set = set.with(item.migration)?;
         }
         Ok(set)
+    }
+
+    /// Adds a repeatable migration; its name must be new among the set's repeatables.
+    pub fn with_repeatable(mut self, repeatable: RepeatableMigration) -> Result<Self, Error> {
+        match self.repeatables.binary_search_by(|r| r.name().cmp(repeatable.name())) {
+            Ok(at) => {
+                let first = self.repeatables.get(at).map(|r| r.script().path().to_owned()).unwrap_or_default();
+                Err(Error::load(
+                    repeatable.script().path(),
+                    None,
+                    format!(
+                        "repeatable migration `{}` is defined twice ({first} and this file): give one of them another \
+                         name",
+                        repeatable.name()
+                    ),
+                ))
+            }
+            Err(at) => {
+                self.repeatables.insert(at, Arc::new(repeatable));
+                Ok(self)
+            }
+        }
+    }
+
+    /// The repeatable migrations, in name order.
+    pub fn repeatables(&self) -> impl Iterator<Item = &RepeatableMigration> + '_ {
+        self.repeatables.iter().map(|r| r.as_ref())
     }
 
     /// Adds a migration (SQL or Rust code); its version must be new to the set.

@@ -3,7 +3,7 @@
 use crate::dialect::Dialect;
 use crate::directive::ScriptKind;
 use crate::error::Error;
-use crate::migration::SqlMigration;
+use crate::migration::{RepeatableMigration, SqlMigration};
 use crate::script::Script;
 use crate::version::Version;
 
@@ -83,6 +83,37 @@ impl EmbeddedMigration {
     }
 }
 
+/// One repeatable migration embedded by `embed_migrations!` (`R__{name}.sql`).
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedRepeatable {
+    name: &'static str,
+    script: EmbeddedScript,
+}
+
+impl EmbeddedRepeatable {
+    /// Used by the embed macro.
+    pub const fn new(name: &'static str, script: EmbeddedScript) -> Self {
+        EmbeddedRepeatable { name, script }
+    }
+
+    /// The name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The script.
+    pub const fn script(&self) -> &EmbeddedScript {
+        &self.script
+    }
+
+    pub(crate) fn to_repeatable(self, dialect: Dialect) -> Result<RepeatableMigration, Error> {
+        let script =
+            Script::embedded(ScriptKind::Up, self.script.path, self.script.text, self.script.checksum, dialect)
+                .map_err(|errors| Error::Load { errors })?;
+        RepeatableMigration::new(self.name, script)
+    }
+}
+
 /// A migration directory embedded into the binary at compile time by a backend's
 /// `embed_migrations!` macro (`migrator_postgres::embed_migrations!("migrations")`).
 ///
@@ -91,6 +122,7 @@ impl EmbeddedMigration {
 pub struct EmbeddedMigrations {
     dialect: Dialect,
     migrations: &'static [EmbeddedMigration],
+    repeatables: &'static [EmbeddedRepeatable],
     /// The directory embedded from (absolute) and as the macro's argument wrote it.
     source_dir: Option<(&'static str, &'static str)>,
 }
@@ -98,7 +130,18 @@ pub struct EmbeddedMigrations {
 impl EmbeddedMigrations {
     /// Used by the embed macro; `migrations` are in version order.
     pub const fn new(dialect: Dialect, migrations: &'static [EmbeddedMigration]) -> Self {
-        EmbeddedMigrations { dialect, migrations, source_dir: None }
+        EmbeddedMigrations { dialect, migrations, repeatables: &[], source_dir: None }
+    }
+
+    /// Used by the embed macro: the directory's repeatable migrations.
+    pub const fn with_repeatables(mut self, repeatables: &'static [EmbeddedRepeatable]) -> Self {
+        self.repeatables = repeatables;
+        self
+    }
+
+    /// The embedded repeatable migrations.
+    pub const fn repeatables(&self) -> &'static [EmbeddedRepeatable] {
+        self.repeatables
     }
 
     /// Used by the embed macro in debug builds: the absolute path of the directory the

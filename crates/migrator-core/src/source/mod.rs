@@ -9,7 +9,7 @@ mod load;
 mod name;
 pub(crate) mod scan;
 
-pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedScript};
+pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedRepeatable, EmbeddedScript};
 pub use load::{load_dir, load_dir_with};
 pub use name::{FileName, parse_file_name};
 pub use scan::{LoadedMigration, MAX_FILE_BYTES};
