@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use migrator_core::driver::{Driver, LockRequest};
 use migrator_core::history::HistoryTable;
 use migrator_core::{
-    BoxError, Direction, Error, FailureOutcome, MigrationSet, MigrationState, Migrator, MigratorBuilder, Phase, Phases,
-    PlanError, Report, RustMigration, RustStep, Version, Warning,
+    BoxError, Direction, Error, FailureOutcome, MigrationSet, MigrationSets, MigrationState, Migrator, MigratorBuilder,
+    Phase, Phases, PlanError, Report, RustMigration, RustStep, Version, Warning,
 };
 
 use crate::backend::{Backend, Conn};
@@ -439,6 +439,70 @@ pub async fn concurrent_runners_apply_once<B: Backend>() {
     applied.sort_unstable();
     assert_eq!(applied, [1, 2, 3], "each migration applied by exactly one runner");
     assert_eq!(db.scalar("SELECT count(*) FROM log").await, 2);
+    db.cleanup().await;
+}
+
+/// Two migration sets in one database (a library's and the application's), each with its
+/// own history table and lock: concurrent runners apply each migration once; the sets'
+/// versions never collide; `status` shows them side by side; one set's failure names it and
+/// leaves the other's state clear (up to date before it, untouched after it).
+pub async fn two_sets_in_one_database<B: Backend>() {
+    let db = B::fresh("two_sets").await;
+    let jobs = Dir::new();
+    jobs.up(1, "create_jobs", "CREATE TABLE jobs (id BIGINT PRIMARY KEY, note VARCHAR(100));\n").up(
+        2,
+        "log_jobs",
+        &format!(
+            "INSERT INTO jobs (id, note) VALUES (1, 'seeded once');\n{};\n",
+            B::sleep_sql(Duration::from_millis(200))
+        ),
+    );
+    let app = Dir::new();
+    app.up(1, "create_log", "CREATE TABLE log (note VARCHAR(100));\n").up(
+        2,
+        "log_once",
+        "INSERT INTO log (note) VALUES ('once');\n",
+    );
+    let sets = |db: &B| {
+        MigrationSets::new()
+            .then("jobs", builder(db, &jobs).table("_migrator_history_jobs").build().unwrap())
+            .unwrap()
+            .then("app", migrator(db, &app))
+            .unwrap()
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let runner = sets(&db);
+        tasks.push(tokio::spawn(async move { runner.run().await }));
+    }
+    let mut applied: Vec<(String, i64)> = Vec::new();
+    for task in tasks {
+        for (set, report) in task.await.unwrap().unwrap() {
+            applied.extend(versions(&report).into_iter().map(|v| (set.clone(), v)));
+        }
+    }
+    applied.sort();
+    let expect: Vec<(String, i64)> =
+        [("app", 1), ("app", 2), ("jobs", 1), ("jobs", 2)].iter().map(|(s, v)| (s.to_string(), *v)).collect();
+    assert_eq!(applied, expect, "each migration of each set applied by exactly one runner");
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 1);
+    assert_eq!(db.scalar("SELECT count(*) FROM jobs").await, 1);
+    let status = sets(&db).status().await.unwrap();
+    let labels: Vec<(&str, Vec<(i64, &str)>)> = status.iter().map(|(n, s)| (n.as_str(), state_labels(s))).collect();
+    assert_eq!(labels, [("jobs", vec![(1, "applied"), (2, "applied")]), ("app", vec![(1, "applied"), (2, "applied")])]);
+
+    // A failing set: the ones before it are up to date, the ones after it did not run.
+    jobs.up(3, "broken", "INSERT INTO missing_table (id) VALUES (1);\n");
+    app.up(3, "after", "INSERT INTO log (note) VALUES ('after');\n");
+    let e = sets(&db).run().await.unwrap_err();
+    let Error::SetFailed { set, done, not_run, error } = &e else { panic!("{e}") };
+    assert_eq!((set.as_str(), done.len(), not_run.as_slice()), ("jobs", 0, &["app".to_owned()][..]), "{e}");
+    assert!(matches!(**error, Error::MigrationFailed { .. }), "{e}");
+    assert!(e.to_string().starts_with("migration set `jobs`: migration 3 `broken`"), "{e}");
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 1, "the app set did not run");
+    let refused =
+        MigrationSets::new().then("a", migrator(&db, &app)).unwrap().then("b", migrator(&db, &jobs)).unwrap_err();
+    assert!(refused.to_string().contains("would share it"), "{refused}");
     db.cleanup().await;
 }
 

@@ -19,6 +19,7 @@ conformance_tests!(My:
     resume_skip_and_changed_statements,
     interrupted_is_reported,
     concurrent_runners_apply_once,
+    two_sets_in_one_database,
     lock_released_after_failure,
     lock_released_after_future_dropped,
     lock_timeout_names_holder,

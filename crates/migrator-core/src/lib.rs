@@ -87,7 +87,7 @@ pub mod text;
 mod version;
 
 pub use app::*;
-pub use runner::{Migrator, MigratorBuilder};
+pub use runner::{MigrationSets, Migrator, MigratorBuilder};
 
 // The model of a script, for tools that read migrations (the CLI, the macro).
 pub use checksum::{Checksum, StatementRecord};

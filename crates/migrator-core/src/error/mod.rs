@@ -163,6 +163,20 @@ pub enum Error {
         message: String,
     },
 
+    /// One set of a [`crate::MigrationSets`] run failed: the sets before it are up to date,
+    /// the ones after it did not run.
+    #[error("{}", display_set_failed(set, done, not_run, error))]
+    SetFailed {
+        /// The failing set.
+        set: String,
+        /// The sets before it, up to date.
+        done: Vec<String>,
+        /// The sets after it, which did not run.
+        not_run: Vec<String>,
+        /// The failing set's error (what it left behind and what to do).
+        error: Box<Error>,
+    },
+
     /// A database error outside a migration's own statements.
     #[error("{context}: {cause}")]
     Database {
@@ -232,6 +246,17 @@ impl Error {
     pub fn load(path: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Error {
         Error::Load { errors: vec![LoadError { path: path.into(), line, column: None, message: message.into() }] }
     }
+}
+
+fn display_set_failed(set: &str, done: &[String], not_run: &[String], error: &Error) -> String {
+    let mut text = format!("migration set `{set}`: {error}");
+    if !done.is_empty() {
+        text.push_str(&format!("\n  sets before it are up to date: {}", done.join(", ")));
+    }
+    if !not_run.is_empty() {
+        text.push_str(&format!("\n  sets after it did not run: {}", not_run.join(", ")));
+    }
+    text
 }
 
 fn display_lock_timeout(waited: Duration, lock: &str, holder: Option<&str>) -> String {

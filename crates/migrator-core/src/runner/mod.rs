@@ -19,8 +19,10 @@ mod guard;
 mod migrator;
 mod ops;
 mod rows;
+mod sets;
 mod stale;
 mod steps;
 
 pub use builder::MigratorBuilder;
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Migrator, Options};
+pub use sets::MigrationSets;
