@@ -95,6 +95,10 @@ pub use migrator_macros::mysql_test as test;
 /// The runner on MySQL/MariaDB: `Migrator::new(&pool, MIGRATIONS)?.run().await?`.
 pub type Migrator = migrator_core::Migrator<MySqlDriver>;
 
+/// Several migration sets on one database (an application's and a library's), run in
+/// order: see [`migrator_core::MigrationSets`].
+pub type MigrationSets = migrator_core::MigrationSets<MySqlDriver>;
+
 /// A builder for a [`Migrator`] with non-default options.
 pub type MigratorBuilder = migrator_core::MigratorBuilder<MySqlDriver>;
 

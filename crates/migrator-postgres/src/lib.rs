@@ -97,6 +97,10 @@ pub use migrator_macros::postgres_test as test;
 /// The runner on PostgreSQL: `Migrator::new(&pool, MIGRATIONS)?.run().await?`.
 pub type Migrator = migrator_core::Migrator<PgDriver>;
 
+/// Several migration sets on one database (an application's and a library's), run in
+/// order: see [`migrator_core::MigrationSets`].
+pub type MigrationSets = migrator_core::MigrationSets<PgDriver>;
+
 /// A builder for a [`Migrator`] with non-default options.
 pub type MigratorBuilder = migrator_core::MigratorBuilder<PgDriver>;
 

@@ -112,6 +112,10 @@ pub use migrator_macros::sqlite_test as test;
 /// The runner on SQLite: `Migrator::new(&pool, MIGRATIONS)?.run().await?`.
 pub type Migrator = migrator_core::Migrator<SqliteDriver>;
 
+/// Several migration sets on one database (an application's and a library's), run in
+/// order: see [`migrator_core::MigrationSets`].
+pub type MigrationSets = migrator_core::MigrationSets<SqliteDriver>;
+
 /// A builder for a [`Migrator`] with non-default options.
 pub type MigratorBuilder = migrator_core::MigratorBuilder<SqliteDriver>;
 

@@ -22,10 +22,10 @@ use super::migrator::Migrator;
 /// ```no_run
 /// # use migrator_core::{Migrator, MigrationSets, driver::Driver};
 /// # async fn start<D: Driver + Clone>(driver: D, app: migrator_core::EmbeddedMigrations, jobs: migrator_core::EmbeddedMigrations) -> Result<(), migrator_core::Error> where D::Conn: 'static {
-/// let sets = MigrationSets::new()
+/// let sets = MigrationSets::<D>::new()
 ///     // A library's schema first: the application's migrations may use its tables.
-///     .then("jobs", Migrator::builder(driver.clone(), jobs).table("_migrator_history_jobs").build()?)?
-///     .then("app", Migrator::new(driver, app)?)?;
+///     .then("jobs", Migrator::<D>::builder(driver.clone(), jobs).table("_migrator_history_jobs").build()?)?
+///     .then("app", Migrator::<D>::new(driver, app)?)?;
 /// let reports = sets.run().await?;
 /// # Ok(()) }
 /// ```
