@@ -58,10 +58,13 @@ impl FaultBackend for Pg {
     }
 
     async fn session_running(&self, marker: &str) -> Option<i64> {
+        // Only a running statement: an idle session shows its last query, and the test's own
+        // pool has run this very query (marker included) on its other connections.
         let id = self
             .scalar(&format!(
                 "SELECT coalesce(max(pid), 0)::int8 FROM pg_stat_activity WHERE datname = current_database() \
-                 AND pid <> pg_backend_pid() AND query LIKE '%{marker}%'"
+                 AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%{marker}%' \
+                 AND query NOT LIKE '%pg_stat_activity%'"
             ))
             .await;
         (id != 0).then_some(id)
