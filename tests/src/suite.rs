@@ -8,7 +8,8 @@ use migrator_core::driver::{Driver, LockRequest};
 use migrator_core::history::HistoryTable;
 use migrator_core::{
     BoxError, Direction, Error, FailureOutcome, MigrationSet, MigrationSets, MigrationState, Migrator, MigratorBuilder,
-    Phase, Phases, PlanError, Report, RustMigration, RustStep, Version, Warning,
+    Phase, Phases, PlanError, RepeatableFailure, RepeatableMigration, Report, RustMigration, RustStep, Version,
+    Warning,
 };
 
 use crate::backend::{Backend, Conn};
@@ -503,6 +504,100 @@ pub async fn two_sets_in_one_database<B: Backend>() {
     let refused =
         MigrationSets::new().then("a", migrator(&db, &app)).unwrap().then("b", migrator(&db, &jobs)).unwrap_err();
     assert!(refused.to_string().contains("would share it"), "{refused}");
+    db.cleanup().await;
+}
+
+/// A repeatable migration from its name and text, as the `R__name.sql` layouts load one.
+fn repeatable<B: Backend>(name: &'static str, text: &str) -> RepeatableMigration {
+    RepeatableMigration::from_sql(name, format!("R__{name}.sql"), text.to_owned(), B::DIALECT).unwrap()
+}
+
+fn repeatable_labels(status: &migrator_core::Status) -> Vec<(&str, &'static str)> {
+    status.repeatables.iter().map(|r| (r.name.as_str(), r.state.label())).collect()
+}
+
+/// Repeatable migrations run after the versioned ones, in name order, once per checksum: an
+/// unchanged repeatable is never run again (and the run takes no lock), an edited one runs
+/// again; one that fails names itself and runs again, whole, on the next run; one the binary
+/// no longer has is left alone and shown as `unknown`.
+pub async fn repeatable_migrations<B: Backend>() {
+    let db = B::fresh("repeatables").await;
+    let dir = Dir::new();
+    dir.up(
+        1,
+        "create_users",
+        "CREATE TABLE users (id BIGINT PRIMARY KEY, active INT);\nCREATE TABLE rep_log (note VARCHAR(50));\n",
+    );
+    let view = |filter: &str| {
+        format!("DROP VIEW IF EXISTS active_users;\nCREATE VIEW active_users AS SELECT id FROM users{filter};\n")
+    };
+    let with = |log: &str, view_text: Option<&str>| {
+        let mut set = set::<B>(&dir).with_repeatable(repeatable::<B>("a_log", log)).unwrap();
+        if let Some(text) = view_text {
+            set = set.with_repeatable(repeatable::<B>("views", text)).unwrap();
+        }
+        Migrator::<B::Driver>::new(db.driver(), set).unwrap()
+    };
+    let log = "INSERT INTO rep_log (note) VALUES ('ran');\n";
+    let plain = view("");
+    let m = with(log, Some(&plain));
+    assert_eq!(repeatable_labels(&m.status().await.unwrap()), [("a_log", "pending"), ("views", "pending")]);
+    let report = m.run().await.unwrap();
+    assert_eq!(versions(&report), [1], "the versioned migration first: the repeatables need its tables");
+    let names: Vec<&str> = report.repeatables.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["a_log", "views"], "in name order");
+    assert_eq!(report.repeatables[1].statements, 2);
+    db.exec("INSERT INTO users (id, active) VALUES (1, 1), (2, 0)").await;
+    assert_eq!(db.scalar("SELECT count(*) FROM active_users").await, 2);
+    assert_eq!(repeatable_labels(&m.status().await.unwrap()), [("a_log", "applied"), ("views", "applied")]);
+
+    let again = m.run().await.unwrap();
+    assert!(again.is_noop() && again.repeatables.is_empty(), "{again:?}");
+    assert!(!again.locked, "unchanged repeatables keep the fast path");
+    assert_eq!(db.scalar("SELECT count(*) FROM rep_log").await, 1, "an unchanged repeatable does not run again");
+
+    // Edited: it runs again, alone.
+    let filtered = view(" WHERE active = 1");
+    let m = with(log, Some(&filtered));
+    assert_eq!(repeatable_labels(&m.status().await.unwrap()), [("a_log", "applied"), ("views", "changed")]);
+    let report = m.run().await.unwrap();
+    assert!(report.steps.is_empty() && report.locked);
+    assert_eq!(report.repeatables.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["views"]);
+    assert_eq!(db.scalar("SELECT count(*) FROM active_users").await, 1);
+    assert_eq!(db.scalar("SELECT count(*) FROM rep_log").await, 1);
+
+    // Failing: it names itself; its row keeps the old checksum, so it stays `changed`.
+    let m = with(
+        "INSERT INTO rep_log (note) VALUES ('again');\nINSERT INTO missing_table (id) VALUES (1);\n",
+        Some(&filtered),
+    );
+    let e = m.run().await.unwrap_err();
+    let Error::RepeatableFailed { failure } = &e else { panic!("{e}") };
+    let RepeatableFailure { name, statement, total, line, kept, .. } = &**failure;
+    assert_eq!((name.as_str(), *statement, *total, *line), ("a_log", Some(2), 2, Some(2)), "{e}");
+    assert!(
+        e.to_string().starts_with("repeatable migration `a_log` (R__a_log.sql) failed at statement 2 of 2 (line 2)"),
+        "{e}"
+    );
+    assert!(!*kept, "no DDL: it ran in one transaction on every backend");
+    assert!(e.to_string().contains("nothing of it was applied"), "{e}");
+    assert_eq!(db.scalar("SELECT count(*) FROM rep_log").await, 1, "rolled back whole");
+    assert_eq!(repeatable_labels(&m.status().await.unwrap()), [("a_log", "changed"), ("views", "applied")]);
+
+    // Restoring the text it last ran with: nothing to do, its row holds that checksum.
+    let restored = with(log, Some(&filtered));
+    assert_eq!(repeatable_labels(&restored.status().await.unwrap()), [("a_log", "applied"), ("views", "applied")]);
+    assert!(restored.run().await.unwrap().is_noop());
+
+    // Following the advice: fix the script and run again. Dropped from the binary: left alone.
+    let m = with("INSERT INTO rep_log (note) VALUES ('fixed');\n", None);
+    let report = m.run().await.unwrap();
+    assert_eq!(report.repeatables.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["a_log"]);
+    assert_eq!(db.scalar("SELECT count(*) FROM rep_log").await, 2);
+    assert_eq!(repeatable_labels(&m.status().await.unwrap()), [("a_log", "applied"), ("views", "unknown")]);
+    assert!(m.run().await.unwrap().is_noop());
+    assert!(m.validate().await.unwrap().is_ok());
+    assert_eq!(db.scalar("SELECT count(*) FROM active_users").await, 1, "its view stays");
     db.cleanup().await;
 }
 

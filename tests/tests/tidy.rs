@@ -462,6 +462,8 @@ fn plan_errors_are_built_by_the_planner() {
         ("crates/migrator-core/src/runner/migrator.rs", "Interrupted"),
         // A plan made from another set: the binary no longer has the migration.
         ("crates/migrator-core/src/runner/migrator.rs", "NotInBinary"),
+        // A repeatable the plan names but the set lacks (a plan made from another set).
+        ("crates/migrator-core/src/runner/steps.rs", "RepeatableNotInBinary"),
         // After plan::plan_resume_target checked it: a guard, never reached.
         ("crates/migrator-core/src/runner/ops.rs", "ResumeNoDown"),
         // Session::execute on SQLite, which the runner never calls (it calls

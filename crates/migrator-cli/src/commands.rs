@@ -230,6 +230,11 @@ fn summary(progress: &Progress, report: &Report, direction: Direction, started: 
         (Direction::Down, n) => format!("reverted {n} migration{} in {}", plural(n), human(started.elapsed())),
     };
     println!("{line}");
+    if !report.repeatables.is_empty() {
+        let names: Vec<String> = report.repeatables.iter().map(|r| clean_line(&r.name)).collect();
+        let n = names.len();
+        println!("applied {n} repeatable migration{}: {}", plural(n), names.join(", "));
+    }
     print_notes(report);
 }
 
@@ -257,6 +262,17 @@ fn plural(n: usize) -> &'static str {
 #[derive(Debug, Serialize)]
 struct StatusJson {
     migrations: Vec<MigrationJson>,
+    repeatables: Vec<RepeatableJson>,
+}
+
+/// One repeatable migration in `status --format json`.
+#[derive(Debug, Serialize)]
+struct RepeatableJson {
+    name: String,
+    /// `pending`, `applied`, `changed` (the next run applies it again), `unknown` (in the
+    /// history, not in the directory).
+    state: &'static str,
+    applied_at: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -322,6 +338,15 @@ fn status_json(status: &Status) -> StatusJson {
                 },
             })
             .collect(),
+        repeatables: status
+            .repeatables
+            .iter()
+            .map(|r| RepeatableJson {
+                name: r.name.clone(),
+                state: r.state.label(),
+                applied_at: r.applied_at.map(rfc3339),
+            })
+            .collect(),
     }
 }
 
@@ -342,12 +367,13 @@ fn failed(entry: &StatusEntry) -> Option<FailedJson> {
 
 fn print_status(status: &Status, out: Style) {
     use comfy_table::{Table, presets};
+    let preset = if out_is_terminal() { presets::UTF8_BORDERS_ONLY } else { presets::ASCII_BORDERS_ONLY_CONDENSED };
     if status.migrations.is_empty() {
-        println!("no migrations in the directory and none applied");
+        println!("no versioned migrations in the directory and none applied");
+        print_repeatables(status, preset);
         return;
     }
     let mut table = Table::new();
-    let preset = if out_is_terminal() { presets::UTF8_BORDERS_ONLY } else { presets::ASCII_BORDERS_ONLY_CONDENSED };
     table.load_preset(preset);
     table.set_header(["version", "name", "phase", "state", "applied at (UTC)", "took", "by / note"]);
     for m in &status.migrations {
@@ -405,6 +431,25 @@ fn print_status(status: &Status, out: Style) {
             _ => {}
         }
     }
+    print_repeatables(status, preset);
+}
+
+/// The repeatable migrations' table, after the versioned ones.
+fn print_repeatables(status: &Status, preset: &str) {
+    if status.repeatables.is_empty() {
+        return;
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_preset(preset);
+    table.set_header(["repeatable", "state", "last applied (UTC)"]);
+    for r in &status.repeatables {
+        table.add_row([
+            clean_line(&r.name),
+            r.state.label().to_owned(),
+            r.applied_at.map(short_time).unwrap_or_default(),
+        ]);
+    }
+    println!("\n{table}");
 }
 
 fn out_is_terminal() -> bool {

@@ -8,14 +8,17 @@
 pub use crate::capabilities::{Lease, LockStrategy};
 pub use crate::check::{Drift, NotReversible, ReversibilityReport};
 pub use crate::dialect::Dialect;
-pub use crate::error::{BoxError, DatabaseError, Error, FailureOutcome, LoadError, MigrationFailure, PlanError};
+pub use crate::error::{
+    BoxError, DatabaseError, Error, FailureOutcome, LoadError, MigrationFailure, PlanError, RepeatableFailure,
+};
 pub use crate::migration::{
     Migration, MigrationMeta, RepeatableMigration, RustMigration, RustStep, SqlMigration, StepFuture,
 };
 pub use crate::plan::{
-    MigrationState, Mode, ModeReason, Planned, SkipReason, Skipped, StatusEntry, StepPlan, UpPlan, Warning,
+    MigrationState, Mode, ModeReason, Planned, RepeatableState, RepeatableStatus, SkipReason, Skipped, StatusEntry,
+    StepPlan, UpPlan, Warning,
 };
-pub use crate::report::{Repaired, Report, Status, StepReport, Validation};
+pub use crate::report::{Repaired, RepeatableReport, Report, Status, StepReport, Validation};
 pub use crate::runner::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options};
 pub use crate::set::{IntoMigrations, MigrationSet};
 pub use crate::source::{EmbeddedMigration, EmbeddedMigrations, EmbeddedRepeatable, EmbeddedScript};

@@ -29,12 +29,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use crate::capabilities::{Capabilities, Lease, LockStrategy};
-use crate::error::{BoxError, Error, FailureOutcome, MigrationFailure};
+use crate::error::{BoxError, Error, FailureOutcome, MigrationFailure, RepeatableFailure};
+use crate::history::columns::{self, Assignments, Execution};
 pub use crate::history::host_name;
 use crate::history::{History, HistoryTable, RowWrite, State};
 use crate::migration::Migration;
 pub use crate::migration::{Body, Step, StepSettings};
 pub use crate::plan::Mode;
+use crate::script::Script;
 use crate::split::Statement;
 use crate::version::{Direction, Version};
 
@@ -143,6 +145,52 @@ impl<C: ?Sized> Job<'_, C> {
             outcome,
             source,
         )
+    }
+}
+
+/// A repeatable migration for a session to run and then record (its row keyed by
+/// [`crate::history::repeatable_key`]). It has no per-statement progress: a failure leaves the
+/// row as it was, and the next run applies the script again, whole.
+#[derive(Debug)]
+pub struct RepeatableJob<'a> {
+    /// The repeatable's name.
+    pub name: &'a str,
+    /// Its script.
+    pub script: &'a Script,
+    /// The script's statements.
+    pub statements: &'a [Statement],
+    /// How it runs: one transaction with its row, or statement by statement (its row
+    /// written after the last), as the planner decided.
+    pub mode: Mode,
+    /// The lock timeout to set (`None`: leave the server's setting; zero: no limit).
+    pub lock_timeout: Option<Duration>,
+    /// The statement timeout to set (`None` or zero: no limit).
+    pub statement_timeout: Option<Duration>,
+}
+
+impl RepeatableJob<'_> {
+    /// The row to write once the script ran.
+    pub fn row(&self, execution: Execution) -> Assignments<'_> {
+        columns::repeatable_values(self.name, self.script.checksum().as_str(), self.statements.len(), execution)
+    }
+
+    /// The error for statement `index` (0-based; `None` at commit) failing; `kept` when the
+    /// statements before it took effect.
+    pub fn failure(&self, index: Option<usize>, kept: bool, cause: BoxError) -> Error {
+        let statement = index.and_then(|i| self.statements.get(i));
+        Error::RepeatableFailed {
+            failure: Box::new(RepeatableFailure {
+                name: self.name.to_owned(),
+                origin: self.script.path().to_owned(),
+                statement: index.map(|i| i + 1),
+                total: self.statements.len(),
+                line: statement.map(|s| s.line),
+                snippet: statement.map(|s| self.script.snippet(s)).unwrap_or_default(),
+                message: cause.to_string(),
+                kept,
+                cause,
+            }),
+        }
     }
 }
 
@@ -257,6 +305,9 @@ pub trait Session<C: ?Sized + Send>: Send {
     async fn execute_unless_done(&mut self, job: Job<'_, C>) -> Result<Outcome, Error> {
         Ok(Outcome::Executed(self.execute(job).await?))
     }
+
+    /// Runs a repeatable migration and records it (see [`RepeatableJob`]).
+    async fn execute_repeatable(&mut self, job: RepeatableJob<'_>) -> Result<Executed, Error>;
 
     /// Changes history rows without running anything.
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error>;

@@ -300,6 +300,33 @@ impl RepeatableMigration {
         Ok(RepeatableMigration { name, script })
     }
 
+    /// A repeatable migration named `name` from SQL text: the script is parsed and checked
+    /// as a migration file is (directives, statements); `path` names it in messages.
+    ///
+    /// ```
+    /// use migrator_core::{Dialect, MigrationSet, RepeatableMigration};
+    /// # #[derive(Debug)] struct Conn;
+    /// let views = RepeatableMigration::from_sql(
+    ///     "views",
+    ///     "R__views.sql",
+    ///     "DROP VIEW IF EXISTS active_users;\nCREATE VIEW active_users AS SELECT id FROM users WHERE active;\n",
+    ///     Dialect::Sqlite,
+    /// )?;
+    /// let set = MigrationSet::<Conn>::new().with_repeatable(views)?;
+    /// assert_eq!(set.repeatables().count(), 1);
+    /// # Ok::<(), migrator_core::Error>(())
+    /// ```
+    pub fn from_sql(
+        name: impl Into<Cow<'static, str>>,
+        path: impl Into<Cow<'static, str>>,
+        text: impl Into<Cow<'static, str>>,
+        dialect: crate::dialect::Dialect,
+    ) -> Result<Self, Error> {
+        let script = Script::parse(crate::directive::ScriptKind::Up, path, text, dialect)
+            .map_err(|errors| Error::Load { errors })?;
+        RepeatableMigration::new(name, script)
+    }
+
     /// Its name.
     pub fn name(&self) -> &str {
         &self.name

@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::PlanError;
-use crate::plan::{Skipped, StatusEntry, UpPlan, Warning};
+use crate::plan::{RepeatableStatus, Skipped, StatusEntry, UpPlan, Warning};
 use crate::text::human;
 use crate::version::{Direction, Phase, Version};
 
@@ -39,11 +39,30 @@ pub struct Report {
     pub warnings: Vec<Warning>,
     /// Whether the run took the migration lock (false on the fast path).
     pub locked: bool,
+    /// Repeatable migrations applied, after the versioned steps.
+    pub repeatables: Vec<RepeatableReport>,
+}
+
+/// One repeatable migration a run applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatableReport {
+    /// Its name.
+    pub name: String,
+    /// Wall time.
+    pub duration: Duration,
+    /// Statements executed.
+    pub statements: usize,
 }
 
 impl Report {
     pub(crate) fn from_plan(plan: &UpPlan, locked: bool) -> Report {
-        Report { steps: Vec::new(), skipped: plan.skipped.clone(), warnings: plan.warnings.clone(), locked }
+        Report {
+            steps: Vec::new(),
+            skipped: plan.skipped.clone(),
+            warnings: plan.warnings.clone(),
+            locked,
+            repeatables: Vec::new(),
+        }
     }
 
     /// Steps that applied migrations.
@@ -58,7 +77,7 @@ impl Report {
 
     /// Whether nothing ran.
     pub fn is_noop(&self) -> bool {
-        self.steps.is_empty()
+        self.steps.is_empty() && self.repeatables.is_empty()
     }
 
     /// Adds what became of one planned step: executed, or done by another process.
@@ -72,7 +91,7 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.steps.is_empty() {
+        if self.is_noop() {
             writeln!(f, "nothing to do: the database is up to date")?;
         }
         for step in &self.steps {
@@ -81,6 +100,9 @@ impl fmt::Display for Report {
                 Direction::Down => "reverted",
             };
             writeln!(f, "{verb} {} {} ({}) in {}", step.version, step.name, step.phase, human(step.duration))?;
+        }
+        for r in &self.repeatables {
+            writeln!(f, "applied repeatable {} in {}", r.name, human(r.duration))?;
         }
         for skipped in &self.skipped {
             writeln!(f, "skipped {skipped}")?;
@@ -122,6 +144,8 @@ pub struct Status {
     pub history_exists: bool,
     /// Every known or applied migration, in version order.
     pub migrations: Vec<StatusEntry>,
+    /// Every repeatable migration of the binary or the history, in name order.
+    pub repeatables: Vec<RepeatableStatus>,
 }
 
 /// The result of `validate`: every problem and warning, without changing anything.

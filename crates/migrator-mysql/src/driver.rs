@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use migrator_core::classify::{commits_implicitly, leading_words};
-use migrator_core::driver::{Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Probe, Session};
+use migrator_core::driver::{
+    Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Probe, RepeatableJob, Session,
+};
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
 use migrator_core::history::digest::expected_match;
@@ -377,20 +379,30 @@ impl MySqlSession {
     /// The session settings of a job: lock and statement timeouts, always explicit, so the
     /// pool's settings never apply; plus the server-side clock.
     fn limits(&self, job: &Job<'_, MySqlConnection>) -> Result<String, Error> {
+        self.limits_of(job.lock_timeout, job.statement_timeout, job.migration.meta().origin())
+    }
+
+    /// The session settings of these limits and the server-side clock; `origin` names the
+    /// file in a refusal.
+    fn limits_of(
+        &self,
+        lock_timeout: Option<Duration>,
+        statement_timeout: Option<Duration>,
+        origin: &str,
+    ) -> Result<String, Error> {
         let mut items = Vec::new();
-        if let Some(timeout) = job.lock_timeout {
+        if let Some(timeout) = lock_timeout {
             items.push(format!("lock_wait_timeout = {}", sql::seconds(timeout, MAX_LOCK_WAIT)));
             items.push(format!("innodb_lock_wait_timeout = {}", sql::seconds(timeout, MAX_INNODB_LOCK_WAIT)));
         }
-        let statement = job.statement_timeout.unwrap_or_default();
+        let statement = statement_timeout.unwrap_or_default();
         if self.mariadb {
             items.push(format!("max_statement_time = {:.3}", statement.as_secs_f64()));
         } else if statement.is_zero() {
             items.push("max_execution_time = 0".to_owned());
         } else {
-            let meta = job.migration.meta();
             return Err(Error::load(
-                meta.origin(),
+                origin,
                 None,
                 "MySQL bounds only SELECT statements (max_execution_time), so `statement-timeout` cannot be honoured: \
                  remove the directive (MariaDB supports it)",
@@ -674,6 +686,46 @@ impl Session<MySqlConnection> for MySqlSession {
             Mode::Transactional => self.transactional(job).await,
             Mode::Stepwise => self.stepwise(job).await,
         }
+    }
+
+    async fn execute_repeatable(&mut self, job: RepeatableJob<'_>) -> Result<Executed, Error> {
+        let started = Instant::now();
+        let limits = self.limits_of(job.lock_timeout, job.statement_timeout, job.script.path())?;
+        let texts: Vec<String> = job.statements.iter().map(|s| job.script.statement_text(s).to_owned()).collect();
+        if let Some(offset) = texts.iter().position(|t| t.len().saturating_add(MESSAGE_ROOM) > self.max_packet) {
+            let reason = format!(
+                "the statement is {} bytes, more than the server accepts in one message (max_allowed_packet = {} \
+                 bytes); nothing was sent",
+                texts.get(offset).map_or(0, String::len),
+                self.max_packet
+            );
+            return Err(job.failure(Some(offset), false, reason.into()));
+        }
+        let head = format!("{}{limits}", self.restore);
+        simple(&mut self.conn, head).await.map_err(|f| db("preparing the repeatable migration's session", f.error))?;
+        self.restore.clear();
+        let row = sql::upsert_values(&self.table, &job.row(Execution::ServerClock));
+        if job.mode == Mode::Transactional {
+            let messages = messages("START TRANSACTION;\n", &texts, &format!("{row};\nCOMMIT"), self.max_packet);
+            for message in &messages {
+                if let Err(Failed { completed, error, .. }) = simple(&mut self.conn, message.sql.clone()).await {
+                    self.rollback().await;
+                    let at = (message.before + completed).checked_sub(message.prefix).filter(|at| *at < texts.len());
+                    return Err(job.failure(at, false, described(error)));
+                }
+            }
+            return Ok(Executed { statements: texts.len(), duration: started.elapsed() });
+        }
+        // DDL commits by itself: statement by statement, the row after the last.
+        for (index, text) in texts.iter().enumerate() {
+            if let Err(Failed { error, .. }) = simple(&mut self.conn, text.clone()).await {
+                return Err(job.failure(Some(index), index > 0, described(error)));
+            }
+        }
+        simple(&mut self.conn, row)
+            .await
+            .map_err(|f| db(format!("recording repeatable migration {} in {}", job.name, self.table), f.error))?;
+        Ok(Executed { statements: texts.len(), duration: started.elapsed() })
     }
 
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {

@@ -4,7 +4,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use migrator_core::driver::{Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Probe, Session};
+use migrator_core::driver::{
+    Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Probe, RepeatableJob, Session,
+};
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
 use migrator_core::history::digest::expected_match;
@@ -422,16 +424,21 @@ impl PgSession {
 
     /// `SET [LOCAL]` statements for the job's limits, and how many there are.
     fn limits(job: &Job<'_, PgConnection>, local: bool) -> (String, usize) {
+        Self::limits_of(job.lock_timeout, job.statement_timeout, local)
+    }
+
+    /// `SET [LOCAL]` statements for these limits, and how many there are.
+    fn limits_of(lock_timeout: Option<Duration>, statement_timeout: Option<Duration>, local: bool) -> (String, usize) {
         let scope = if local { "SET LOCAL" } else { "SET" };
         let mut sql = String::new();
         let mut count = 0;
-        if let Some(timeout) = job.lock_timeout {
+        if let Some(timeout) = lock_timeout {
             sql.push_str(&format!("{scope} lock_timeout = {};\n", sql::setting(timeout)));
             count += 1;
         }
         sql.push_str(&format!(
             "{scope} statement_timeout = {};\n",
-            sql::setting(job.statement_timeout.unwrap_or_default())
+            sql::setting(statement_timeout.unwrap_or_default())
         ));
         sql.push_str(&format!("{scope} idle_in_transaction_session_timeout = 0;\n"));
         (sql, count + 2)
@@ -758,6 +765,46 @@ impl Session<PgConnection> for PgSession {
             Mode::Transactional => self.transactional(job).await,
             Mode::Stepwise => self.stepwise(job).await,
         }
+    }
+
+    async fn execute_repeatable(&mut self, job: RepeatableJob<'_>) -> Result<Executed, Error> {
+        self.check_lease()?;
+        let started = Instant::now();
+        let count = job.statements.len();
+        if job.mode == Mode::Transactional {
+            let (limits, limit_count) = Self::limits_of(job.lock_timeout, job.statement_timeout, true);
+            let row = sql::upsert_values(&self.table, &job.row(Execution::ServerClock));
+            let prefix = 2 + usize::from(!self.session_sql.is_empty()) + limit_count;
+            let sql = format!("{}BEGIN;\n{limits}{}\n;\n{}{row};\nCOMMIT", self.reset(), job.script.text(), self.fence);
+            return match simple(&mut self.conn, sql).await {
+                Ok(_) => Ok(Executed { statements: count, duration: started.elapsed() }),
+                Err(Failed { completed, error, .. }) => {
+                    self.rollback().await;
+                    if let Some(fenced) = self.fence_error(&error) {
+                        return Err(fenced);
+                    }
+                    let at = completed.checked_sub(prefix).filter(|at| *at < count);
+                    Err(job.failure(at, false, described(error)))
+                }
+            };
+        }
+        // Outside a transaction, one statement at a time; the row is written after the last.
+        let limits = if self.lease.is_some() {
+            String::new()
+        } else {
+            Self::limits_of(job.lock_timeout, job.statement_timeout, false).0
+        };
+        let setup = format!("{}{limits}", self.reset());
+        simple(&mut self.conn, setup).await.map_err(|f| db("preparing the repeatable migration's session", f.error))?;
+        for (index, statement) in job.statements.iter().enumerate() {
+            let text = job.script.statement_text(statement).to_owned();
+            if let Err(Failed { error, .. }) = simple(&mut self.conn, text).await {
+                return Err(job.failure(Some(index), index > 0, described(error)));
+            }
+        }
+        let row = sql::upsert_values(&self.table, &job.row(Execution::Measured(started.elapsed())));
+        self.fenced(format!("recording repeatable migration {} in {}", job.name, self.table), row).await?;
+        Ok(Executed { statements: count, duration: started.elapsed() })
     }
 
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {

@@ -160,14 +160,18 @@ pub(crate) fn upgrade(table: &HistoryTable, from: i64, steps: &'static [LayoutSt
 
 /// Insert-or-replace of a history row.
 pub(crate) fn upsert(table: &HistoryTable, row: &RowWrite, execution: Execution) -> String {
-    let assignments = row.values(execution);
+    upsert_values(table, &row.values(execution))
+}
+
+/// Insert-or-replace of a whole row given as its column values.
+pub(crate) fn upsert_values(table: &HistoryTable, assignments: &Assignments<'_>) -> String {
     let updates: Vec<String> =
         assignments.iter().skip(1).map(|(column, _)| format!("{0} = EXCLUDED.{0}", column.name)).collect();
     format!(
         "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (version) DO UPDATE SET {}",
         table.qualified('"'),
-        columns::names(&assignments),
-        values(&assignments),
+        columns::names(assignments),
+        values(assignments),
         updates.join(", ")
     )
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use migrator_core::driver::{
-    Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Outcome, Probe, Session,
+    Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Outcome, Probe, RepeatableJob, Session,
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
@@ -716,6 +716,42 @@ impl Session<SqliteConnection> for SqliteSession {
             Mode::Transactional => self.transactional(job).await,
             Mode::Stepwise => self.stepwise(job).await,
         }
+    }
+
+    async fn execute_repeatable(&mut self, job: RepeatableJob<'_>) -> Result<Executed, Error> {
+        self.restore().await?;
+        let started = Instant::now();
+        let table = self.table.clone();
+        let applied_by = self.applied_by.clone();
+        let record = |started: Instant| {
+            sql::upsert_values(&table, &job.row(Execution::Measured(started.elapsed())), &applied_by)
+        };
+        let context = || format!("recording repeatable migration {} in {table}", job.name);
+        if job.mode == Mode::Transactional {
+            let mut tx = self.begin().await?;
+            for (index, statement) in job.statements.iter().enumerate() {
+                let text = job.script.statement_text(statement).to_owned();
+                if let Err(error) = sqlx::raw_sql(AssertSqlSafe(text)).execute(&mut *tx).await {
+                    let _ = tx.rollback().await;
+                    return Err(job.failure(Some(index), false, described(error)));
+                }
+            }
+            if let Err(e) = run(&mut tx, record(started)).await {
+                let _ = tx.rollback().await;
+                return Err(db(context(), e));
+            }
+            tx.commit().await.map_err(|e| job.failure(None, false, described(e)))?;
+        } else {
+            for (index, statement) in job.statements.iter().enumerate() {
+                let text = job.script.statement_text(statement).to_owned();
+                if let Err(error) = sqlx::raw_sql(AssertSqlSafe(text)).execute(self.conn()?).await {
+                    return Err(job.failure(Some(index), index > 0, described(error)));
+                }
+            }
+            let row = record(started);
+            run(self.conn()?, row).await.map_err(|e| db(context(), e))?;
+        }
+        Ok(Executed { statements: job.statements.len(), duration: started.elapsed() })
     }
 
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {

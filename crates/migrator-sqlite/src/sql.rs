@@ -145,16 +145,20 @@ pub(crate) fn upgrade(table: &HistoryTable, from: i64, steps: &'static [LayoutSt
 
 /// Insert-or-replace of a history row.
 pub(crate) fn upsert(table: &HistoryTable, row: &RowWrite, execution: Execution, applied_by: &str) -> Bound {
-    let assignments = row.values(execution);
+    upsert_values(table, &row.values(execution), applied_by)
+}
+
+/// Insert-or-replace of a whole row given as its column values.
+pub(crate) fn upsert_values(table: &HistoryTable, assignments: &Assignments<'_>, applied_by: &str) -> Bound {
     let mut r = Renderer { applied_by, binds: Vec::new() };
-    let values = r.values(&assignments);
+    let values = r.values(assignments);
     let updates: Vec<String> =
         assignments.iter().skip(1).map(|(column, _)| format!("{0} = excluded.{0}", column.name)).collect();
     Bound {
         sql: format!(
             "INSERT INTO {} ({}) VALUES ({values}) ON CONFLICT (version) DO UPDATE SET {}",
             table.qualified('"'),
-            columns::names(&assignments),
+            columns::names(assignments),
             updates.join(", ")
         ),
         binds: r.binds,

@@ -170,3 +170,51 @@ fn display_failure(failure: &MigrationFailure) -> String {
     text.push_str(&advice);
     text
 }
+
+/// A repeatable migration that failed: which one, where, and whether anything of it stayed.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.describe())]
+#[non_exhaustive]
+pub struct RepeatableFailure {
+    /// The repeatable's name.
+    pub name: String,
+    /// Its file.
+    pub origin: String,
+    /// 1-based index of the failing statement; `None` when it failed at commit.
+    pub statement: Option<usize>,
+    /// Statements in the script.
+    pub total: usize,
+    /// Line of the failing statement.
+    pub line: Option<usize>,
+    /// The failing statement's first line.
+    pub snippet: String,
+    /// The database's message.
+    pub message: String,
+    /// Whether the statements before the failing one took effect (it ran outside one
+    /// transaction); otherwise nothing of it was applied.
+    pub kept: bool,
+    /// The driver's error (its text is `message`).
+    pub cause: BoxError,
+}
+
+impl RepeatableFailure {
+    fn describe(&self) -> String {
+        let total = self.total;
+        let at = match (self.statement, self.line) {
+            (Some(s), Some(l)) => format!("at statement {s} of {total} (line {l})"),
+            (Some(s), None) => format!("at statement {s} of {total}"),
+            (None, _) => "at commit".to_owned(),
+        };
+        let mut text = format!("repeatable migration `{}` ({}) failed {at}: {}", self.name, self.origin, self.message);
+        if !self.snippet.is_empty() {
+            text.push_str(&format!("\n  statement: {}", self.snippet));
+        }
+        text.push_str(if self.kept {
+            "\n  the statements before it took effect (it runs outside a transaction); its history still holds the \
+             checksum it last ran with, so the next run applies it again, whole: fix the script and run again"
+        } else {
+            "\n  the transaction was rolled back, nothing of it was applied: fix the script and run again"
+        });
+        text
+    }
+}

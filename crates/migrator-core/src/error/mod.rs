@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::text::human;
 use crate::version::{InvalidVersion, Version};
 
-pub use failure::{BoxError, FailureOutcome, MigrationFailure};
+pub use failure::{BoxError, FailureOutcome, MigrationFailure, RepeatableFailure};
 pub use load::LoadError;
 pub(crate) use load::{Problem, ProblemKind};
 pub use plan::PlanError;
@@ -161,6 +161,14 @@ pub enum Error {
         version: i64,
         /// What is wrong with it.
         message: String,
+    },
+
+    /// A repeatable migration failed; its row still holds the checksum it last ran with, so
+    /// the next run applies it again, whole.
+    #[error(transparent)]
+    RepeatableFailed {
+        /// Which repeatable, which statement, what was left behind.
+        failure: Box<RepeatableFailure>,
     },
 
     /// One set of a [`crate::MigrationSets`] run failed: the sets before it are up to date,

@@ -214,6 +214,14 @@ pub enum PlanError {
         name: String,
     },
 
+    /// A planned repeatable migration that is not in this binary (a plan made from another
+    /// set).
+    #[error("repeatable migration `{name}` is not in this binary: nothing was run")]
+    RepeatableNotInBinary {
+        /// Its name.
+        name: String,
+    },
+
     /// A planned migration that is not in this binary (a plan made from another set).
     #[error("migration {version} is not in this binary: nothing was run")]
     NotInBinary {

@@ -14,7 +14,7 @@ use crate::checksum::StatementRecord;
 use crate::error::{BoxError, Error};
 use crate::version::{Phase, Version};
 
-use super::{History, HistoryRow, HistoryTable, RowWrite, State};
+use super::{History, HistoryRow, HistoryTable, RepeatableRow, RowWrite, State};
 
 /// The type of a history column; each driver maps it to its SQL type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,6 +267,35 @@ pub mod update {
     }
 }
 
+/// What a repeatable migration's row stores after it ran: its key, name and checksum,
+/// failure columns cleared, `applied_at` now.
+pub fn repeatable_values<'a>(
+    name: &'a str,
+    checksum: &'a str,
+    statements: usize,
+    execution: Execution,
+) -> Assignments<'a> {
+    vec![
+        (VERSION, Value::Int(super::repeatable_key(name))),
+        (NAME, Value::text(name)),
+        (PHASE, Value::text(Phase::Expand.as_str())),
+        (STATE, Value::text(State::Applied.as_str())),
+        (CHECKSUM, Value::text(checksum)),
+        (DOWN_CHECKSUM, Value::Null),
+        (APPLIED_RANK, Value::Int(0)),
+        (STATEMENTS_TOTAL, Value::usize(statements)),
+        (STATEMENTS_DONE, Value::usize(statements)),
+        (STATEMENTS, Value::Null),
+        (FAILED_STATEMENT, Value::Null),
+        (FAILED_LINE, Value::Null),
+        (ERROR, Value::Null),
+        (APPLIED_AT, Value::Now),
+        (EXECUTION_MS, execution_value(execution, None)),
+        (APPLIED_BY, Value::AppliedBy),
+        (NOTE, Value::text("repeatable")),
+    ]
+}
+
 /// The reserved version of the layout row.
 pub const LAYOUT_ROW_VERSION: i64 = 0;
 /// The `state` of the layout row.
@@ -357,9 +386,11 @@ impl<R: ReadRow + ?Sized> ReadRow for &R {
     }
 }
 
-/// One row read back: a migration's row, or the layout row with the layout it records.
+/// One row read back: a migration's row, a repeatable's, or the layout row with the layout
+/// it records.
 enum Decoded {
     Row(Box<HistoryRow>),
+    Repeatable(RepeatableRow),
     Layout(i64),
 }
 
@@ -381,8 +412,17 @@ fn decode(row: &dyn ReadRow, table: &HistoryTable) -> Result<Decoded, Error> {
     if version == LAYOUT_ROW_VERSION && state == LAYOUT_ROW_STATE {
         return Ok(Decoded::Layout(required_int(&STATEMENTS_TOTAL)?));
     }
-    let phase = required_text(&PHASE)?;
     let millis = |value: i64| Duration::from_millis(u64::try_from(value).unwrap_or_default());
+    if version < LAYOUT_ROW_VERSION {
+        return Ok(Decoded::Repeatable(RepeatableRow {
+            name: required_text(&NAME)?,
+            checksum: required_text(&CHECKSUM)?,
+            applied_at: SystemTime::UNIX_EPOCH + millis(int(&APPLIED_AT)?.unwrap_or_default()),
+            execution_time: int(&EXECUTION_MS)?.map(millis),
+            applied_by: text(&APPLIED_BY)?.unwrap_or_default(),
+        }));
+    }
+    let phase = required_text(&PHASE)?;
     Ok(Decoded::Row(Box::new(HistoryRow {
         version: Version::new(version).ok_or_else(|| bad("version must be positive".to_owned()))?,
         name: required_text(&NAME)?,
@@ -414,15 +454,18 @@ fn decode(row: &dyn ReadRow, table: &HistoryTable) -> Result<Decoded, Error> {
 pub fn decode_history<R: ReadRow>(table: &HistoryTable, rows: impl IntoIterator<Item = R>) -> Result<History, Error> {
     let mut layout = None;
     let mut decoded = Vec::new();
+    let mut repeatables = Vec::new();
     for row in rows {
         match decode(&row, table)? {
             Decoded::Row(row) => decoded.push(*row),
+            Decoded::Repeatable(row) => repeatables.push(row),
             Decoded::Layout(found) => layout = Some(found),
         }
     }
     decoded.sort_by_key(|r| r.version);
+    repeatables.sort_by(|a, b| a.name.cmp(&b.name));
     // A table without its layout row predates layouts: treat it as the first layout.
-    Ok(History { layout: layout.unwrap_or(1), rows: decoded })
+    Ok(History { layout: layout.unwrap_or(1), rows: decoded, repeatables })
 }
 
 #[cfg(test)]
@@ -545,6 +588,21 @@ mod tests {
         assert_eq!((row.statements_done, row.failed_statement, row.failed_line), (1, Some(2), Some(4)));
         assert_eq!(row.error.as_deref(), Some("boom"));
         assert_eq!(history.layout, 1, "no layout row: the first layout");
+    }
+
+    #[test]
+    fn a_repeatable_row_reads_back_apart_from_the_versions() {
+        let table = HistoryTable::default();
+        let values = repeatable_values("views", "sha256:v", 2, Execution::Measured(Duration::from_millis(5)));
+        let names: Vec<&str> = values.iter().map(|(c, _)| c.name).collect();
+        assert_eq!(names, COLUMNS.iter().map(|c| c.name).collect::<Vec<_>>(), "every column, in table order");
+        let w = write();
+        let history = decode_history(&table, [stored(&values), stored(&w.values(Execution::AsRecorded))]).unwrap();
+        assert_eq!(history.rows.len(), 1, "versioned planning never sees it");
+        assert_eq!(history.repeatables.len(), 1);
+        let r = &history.repeatables[0];
+        assert_eq!((r.name.as_str(), r.checksum.as_str()), ("views", "sha256:v"));
+        assert_eq!(r.execution_time, Some(Duration::from_millis(5)));
     }
 
     #[test]

@@ -208,6 +208,40 @@ pub struct History {
     pub layout: i64,
     /// Migration rows, in version order.
     pub rows: Vec<HistoryRow>,
+    /// Rows of repeatable migrations, in name order.
+    pub repeatables: Vec<RepeatableRow>,
+}
+
+/// The history row of a repeatable migration. It shares the table with versioned rows under
+/// a negative key derived from its name ([`repeatable_key`]), so versioned planning never
+/// sees it, and it records the checksum the repeatable last ran with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatableRow {
+    /// The repeatable's name.
+    pub name: String,
+    /// The checksum it last ran with.
+    pub checksum: String,
+    /// When it last ran.
+    pub applied_at: SystemTime,
+    /// How long that took.
+    pub execution_time: Option<Duration>,
+    /// Who ran it.
+    pub applied_by: String,
+}
+
+/// The history key of the repeatable migration `name`: negative (versions are positive and
+/// 0 is the layout row), stable across releases and platforms, derived from SHA-256 of the
+/// name.
+pub fn repeatable_key(name: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 8];
+    for (byte, h) in bytes.iter_mut().zip(hash.iter()) {
+        *byte = *h;
+    }
+    // 62 bits: -(1 ..= 2^62), never 0, never below i64::MIN.
+    let value = i64::try_from(u64::from_be_bytes(bytes) >> 2).unwrap_or(i64::MAX);
+    -(value.saturating_add(1))
 }
 
 impl History {
@@ -269,6 +303,16 @@ mod tests {
     }
 
     #[test]
+    fn repeatable_keys_are_negative_and_stable() {
+        let key = repeatable_key("refresh_views");
+        assert!(key < 0);
+        assert_eq!(key, repeatable_key("refresh_views"));
+        assert_ne!(key, repeatable_key("refresh_view"));
+        // Pinned: a release must never change the key of an existing repeatable.
+        assert_eq!(repeatable_key(""), -4_101_707_308_206_065_414);
+    }
+
+    #[test]
     fn histories_are_in_version_order_with_their_highest_rank() {
         use super::columns::{Execution, ReadRow, Value};
         /// A row read back as it was written.
@@ -312,6 +356,7 @@ mod tests {
         };
         let rows = [row(3, 1), row(1, 5)];
         let history = columns::decode_history(&HistoryTable::default(), rows).unwrap();
+        assert!(history.repeatables.is_empty());
         assert_eq!(history.rows.iter().map(|r| r.version.get()).collect::<Vec<_>>(), vec![1, 3]);
         assert_eq!(history.max_rank(), 5);
         assert_eq!(history.get(Version::new(3).unwrap()).map(|r| r.rank), Some(1));

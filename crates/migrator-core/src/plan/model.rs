@@ -217,4 +217,7 @@ pub struct UpPlan {
     pub warnings: Vec<Warning>,
     /// The rank the first applied migration gets.
     pub next_rank: i64,
+    /// Repeatable migrations the run applies after the versioned ones (new or changed), in
+    /// name order; none for a run to a target version.
+    pub repeatables: Vec<String>,
 }

@@ -112,9 +112,9 @@ where
             Some(explicit) => explicit,
             None => caps.lock_timeout.then_some(DEFAULT_LOCK_TIMEOUT),
         };
-        let mut noop = vec![Expected::of(set.iter(), false)];
+        let mut noop = vec![Expected::of(set.iter(), set.repeatables(), false)];
         if set.iter().any(|m| m.meta().phase() == Phase::Contract) {
-            noop.push(Expected::of(set.iter().filter(|m| m.meta().phase() == Phase::Expand), true));
+            noop.push(Expected::of(set.iter().filter(|m| m.meta().phase() == Phase::Expand), set.repeatables(), true));
         }
         Ok(Migrator {
             driver: self.driver,

@@ -8,9 +8,12 @@ use tracing::{Instrument, info, info_span};
 use crate::capabilities::LockStrategy;
 use crate::driver::{Driver, LockRequest, Session};
 use crate::error::Error;
-use crate::history::{History, HistoryRow, HistoryTable, LAYOUT, State};
+use crate::history::{History, HistoryRow, HistoryTable, LAYOUT, RepeatableRow, State};
 use crate::migration::{Body, Down, Migration};
-use crate::plan::{self, Available, DownKind, DownTarget, Policy, UpInput, UpPlan, plan_down, plan_up};
+use crate::plan::{
+    self, Available, AvailableRepeatable, DownKind, DownTarget, Policy, UpInput, UpPlan, plan_down, plan_repeatables,
+    plan_up,
+};
 use crate::report::{Report, Status, Validation};
 use crate::set::MigrationSet;
 use crate::version::{Direction, Phases, Version};
@@ -107,16 +110,16 @@ where
             if let Some(history) = &history {
                 check_layout(&self.options.table, history)?;
                 // When the server found an expected history, its rows are the expected ones.
-                let rows = match matched.and_then(|i| candidates.get(i)) {
-                    Some(expected) => expected.rows.as_slice(),
-                    None => history.rows.as_slice(),
+                let (rows, repeatables) = match matched.and_then(|i| candidates.get(i)) {
+                    Some(expected) => (expected.rows.as_slice(), expected.repeatables.as_slice()),
+                    None => (history.rows.as_slice(), history.repeatables.as_slice()),
                 };
                 // A row in progress may belong to a live process holding the lock: only under
                 // the lock can it be told apart from an interrupted one.
                 let in_progress = rows.iter().any(|r| matches!(r.state, State::Running | State::Reverting));
                 if !in_progress {
-                    let plan = self.plan_up(rows, phases, target)?;
-                    if plan.apply.is_empty() && history.layout == LAYOUT {
+                    let plan = self.plan_up(rows, repeatables, phases, target)?;
+                    if plan.apply.is_empty() && plan.repeatables.is_empty() && history.layout == LAYOUT {
                         log_plan(&plan);
                         let mut report = Report::from_plan(&plan, false);
                         report.warnings.extend(self.stale_warning());
@@ -163,6 +166,8 @@ where
             check_layout(&self.options.table, history)?;
         }
         let rows = history.as_ref().map(|h| h.rows.as_slice()).unwrap_or_default();
+        let repeatable_rows = history.as_ref().map(|h| h.repeatables.as_slice()).unwrap_or_default();
+        let repeatables = plan::repeatable_status(&self.available_repeatables(), repeatable_rows);
         let mut migrations = plan::status(&self.available(), rows);
         // A row in progress is interrupted only if nobody is running it: ask who holds the lock.
         if plan::any_interrupted(&migrations)
@@ -170,7 +175,7 @@ where
         {
             plan::mark_running(&mut migrations, &holder);
         }
-        Ok(Status { history_exists: history.is_some(), migrations })
+        Ok(Status { history_exists: history.is_some(), migrations, repeatables })
     }
 
     /// Every problem that would stop a run (and every warning), read without the lock.
@@ -210,7 +215,8 @@ where
             check_layout(&self.options.table, history)?;
         }
         let rows = history.as_ref().map(|h| h.rows.as_slice()).unwrap_or_default();
-        self.plan_up(rows, phases, target)
+        let repeatables = history.as_ref().map(|h| h.repeatables.as_slice()).unwrap_or_default();
+        self.plan_up(rows, repeatables, phases, target)
     }
 
     pub(super) fn available(&self) -> Vec<Available<'_>> {
@@ -239,14 +245,31 @@ where
             .collect()
     }
 
+    /// The repeatables of the set, as the planner sees them.
+    pub(super) fn available_repeatables(&self) -> Vec<AvailableRepeatable<'_>> {
+        self.set
+            .repeatables()
+            .map(|r| AvailableRepeatable { name: r.name(), checksum: r.checksum().as_str() })
+            .collect()
+    }
+
+    /// Plans an up run: the versioned migrations, then (without a target) the repeatables
+    /// that are new or changed.
     pub(super) fn plan_up(
         &self,
         rows: &[HistoryRow],
+        repeatables: &[RepeatableRow],
         phases: Phases,
         target: Option<Version>,
     ) -> Result<UpPlan, Error> {
         let available = self.available();
-        Ok(plan_up(&UpInput { available: &available, history: rows, policy: self.options.policy, phases, target })?)
+        let mut plan =
+            plan_up(&UpInput { available: &available, history: rows, policy: self.options.policy, phases, target })?;
+        plan.repeatables = plan_repeatables(&self.available_repeatables(), repeatables, target)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        Ok(plan)
     }
 
     pub(super) fn lock_request(&self) -> LockRequest {
@@ -278,7 +301,7 @@ where
         target: Option<Version>,
     ) -> Result<Report, Error> {
         let history = self.prepare(session).await?;
-        let plan = self.plan_up(&history.rows, phases, target)?;
+        let plan = self.plan_up(&history.rows, &history.repeatables, phases, target)?;
         log_plan(&plan);
         let mut report = Report::from_plan(&plan, true);
         for (rank, planned) in (plan.next_rank..).zip(&plan.apply) {
@@ -289,7 +312,12 @@ where
                 self.job(m, Direction::Up, step, statements, 0, row_for(m, rank, self.statement_count(&step)?), false)?;
             report.record(self.execute(session, job, None).await?);
         }
-        if report.steps.is_empty() {
+        // Repeatables after the versioned migrations, in name order: they may use what the
+        // versions just made.
+        for name in &plan.repeatables {
+            report.repeatables.push(self.execute_repeatable(session, name).await?);
+        }
+        if report.is_noop() {
             info!("nothing to apply: another process applied the pending migrations first");
         }
         Ok(report)

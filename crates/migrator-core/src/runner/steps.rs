@@ -3,12 +3,12 @@
 
 use tracing::{Instrument, info, info_span};
 
-use crate::driver::{Driver, Executed, Job, Outcome, Session};
+use crate::driver::{Driver, Executed, Job, Outcome, RepeatableJob, Session};
 use crate::error::Error;
 use crate::history::RowWrite;
 use crate::migration::{Body, Migration, Step};
 use crate::plan::{self, SkipReason, Skipped, StepKind, StepPlan, start_state, step_plan};
-use crate::report::StepReport;
+use crate::report::{RepeatableReport, StepReport};
 use crate::split::Statement;
 use crate::text::human;
 use crate::version::Direction;
@@ -121,5 +121,35 @@ where
             statements,
             resumed_at,
         }))
+    }
+
+    /// Runs the repeatable migration `name` in the mode the planner decides.
+    pub(super) async fn execute_repeatable(
+        &self,
+        session: &mut dyn Session<D::Conn>,
+        name: &str,
+    ) -> Result<RepeatableReport, Error> {
+        let Some(repeatable) = self.set.repeatables().find(|r| r.name() == name) else {
+            return Err(plan::PlanError::RepeatableNotInBinary { name: name.to_owned() }.into());
+        };
+        let script = repeatable.script();
+        let statements = script.statements()?;
+        let caps = self.driver.capabilities();
+        let commits_implicitly =
+            statements.iter().any(|s| crate::classify::commits_implicitly(caps.dialect, script.statement_text(s)));
+        let kind = StepKind::Sql { statements: statements.len(), commits_implicitly };
+        let mode = step_plan(caps.transactional_ddl, script.directives().no_transaction, kind).mode;
+        let job = RepeatableJob {
+            name,
+            script,
+            statements,
+            mode,
+            lock_timeout: script.directives().lock_timeout.or(self.options.lock_timeout),
+            statement_timeout: script.directives().statement_timeout,
+        };
+        let span = info_span!("repeatable", name = %name);
+        let Executed { statements, duration } = session.execute_repeatable(job).instrument(span).await?;
+        info!(name = %name, duration_ms = duration.as_millis() as u64, statements, "applied repeatable {name} in {}", human(duration));
+        Ok(RepeatableReport { name: name.to_owned(), duration, statements })
     }
 }
