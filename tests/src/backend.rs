@@ -4,7 +4,7 @@ use std::any::Any;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrator_core::driver::Driver;
+use migrator_core::driver::{Driver, Inspect};
 use migrator_core::{BoxError, Dialect};
 
 /// The connection type Rust-code migrations of a backend receive.
@@ -14,7 +14,7 @@ pub type Conn<B> = <<B as Backend>::Driver as Driver>::Conn;
 #[async_trait]
 pub trait Backend: Sized + Send + Sync + 'static {
     /// The driver under test.
-    type Driver: Driver + Clone + 'static;
+    type Driver: Driver + Inspect + Clone + 'static;
 
     /// The dialect of its migrations.
     const DIALECT: Dialect;

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use migrator_core::driver::{Driver, LockRequest};
+use migrator_core::driver::{Driver, Inspect, LockRequest};
 use migrator_core::history::HistoryTable;
 use migrator_core::{
     BoxError, Direction, Error, FailureOutcome, MigrationSet, MigrationSets, MigrationState, Migrator, MigratorBuilder,
@@ -599,6 +599,95 @@ pub async fn repeatable_migrations<B: Backend>() {
     assert!(m.validate().await.unwrap().is_ok());
     assert_eq!(db.scalar("SELECT count(*) FROM active_users").await, 1, "its view stays");
     db.cleanup().await;
+}
+
+/// The `squashes` lines of a squash migration standing for `migrations` (version, name, up
+/// text), as `migrator squash` writes them.
+fn squash_header(migrations: &[(i64, &str, &str)]) -> String {
+    migrations
+        .iter()
+        .map(|(version, name, text)| {
+            format!("-- migrator:squashes {version} {} {name}\n", migrator_core::Checksum::of_script(text).as_str())
+        })
+        .collect()
+}
+
+/// A squash migration stands for the migrations it squashes: a fresh database runs it; a
+/// database that applied them one by one reads them as it (checked against its `squashes`
+/// lines), applies only what is newer, and ends with the same schema; a database with some
+/// of them, or with other SQL, is refused with what to do; a squash is not reverted.
+pub async fn squash_migrations<B: Backend>() {
+    let originals: [(i64, &str, &str); 3] = [
+        (1, "create_users", "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200));\n"),
+        (2, "add_name", "ALTER TABLE users ADD COLUMN name VARCHAR(100);\n"),
+        (3, "create_orders", "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT);\n"),
+    ];
+    let full = Dir::new();
+    for (version, name, text) in originals {
+        full.up(version, name, text);
+    }
+    let squashed = Dir::new();
+    let squash_sql = "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200), name VARCHAR(100));\n\
+                      CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT);\n";
+    squashed.up(3, "squash", &format!("{}\n{squash_sql}", squash_header(&originals)));
+    for dir in [&full, &squashed] {
+        dir.up(4, "create_log", "CREATE TABLE log (note VARCHAR(100));\n").down(4, "create_log", "DROP TABLE log;\n");
+    }
+
+    // Applied one by one, then the squashed release: only the newer migration runs.
+    let old = B::fresh("squash_old").await;
+    migrator(&old, &full).run_to(3).await.unwrap();
+    let m = migrator(&old, &squashed);
+    let status = m.status().await.unwrap();
+    assert_eq!(state_labels(&status), [(3, "applied"), (4, "pending")]);
+    assert_eq!(status.migrations[0].note.as_deref(), Some("squashes 3 migrations, applied one by one"));
+    assert_eq!(versions(&m.run().await.unwrap()), [4]);
+    assert!(m.validate().await.unwrap().is_ok());
+    let again = m.run().await.unwrap();
+    assert!(again.is_noop() && !again.locked, "the startup check stays lock-free");
+
+    // A fresh database runs the squash; both end with the same schema.
+    let fresh = B::fresh("squash_fresh").await;
+    let m = migrator(&fresh, &squashed);
+    assert_eq!(versions(&m.run().await.unwrap()), [3, 4]);
+    assert_eq!(state_labels(&m.status().await.unwrap()), [(3, "applied"), (4, "applied")]);
+    let (a, b) = (old.driver().snapshot().await.unwrap(), fresh.driver().snapshot().await.unwrap());
+    let differences: Vec<String> = a.diff(&b).iter().map(ToString::to_string).collect();
+    assert!(differences.is_empty(), "{differences:?}");
+
+    // Not reverted: down stops at the squash, saying why.
+    assert_eq!(versions(&m.down(1).await.unwrap()), [4]);
+    let e = m.down(1).await.unwrap_err();
+    assert!(e.to_string().contains("a squash migration builds the schema"), "{e}");
+    fresh.cleanup().await;
+
+    // Some of the squashed migrations applied: refused, naming the others.
+    let partial = B::fresh("squash_partial").await;
+    migrator(&partial, &full).run_to(1).await.unwrap();
+    let m = migrator(&partial, &squashed);
+    let e = m.run().await.unwrap_err();
+    assert!(matches!(e, Error::Plan { source: PlanError::SquashPartial { applied: 1, total: 3, .. } }), "{e}");
+    assert!(e.to_string().contains("not applied: 2 add_name, 3 create_orders"), "{e}");
+    assert_eq!(state_labels(&m.status().await.unwrap()), [(1, "unknown"), (3, "blocked"), (4, "pending")]);
+    assert_eq!(m.validate().await.unwrap().problems.len(), 1);
+    // Following the advice: the release from before the squash applies them; then this one runs.
+    migrator(&partial, &full).run_to(3).await.unwrap();
+    assert_eq!(versions(&m.run().await.unwrap()), [4]);
+    partial.cleanup().await;
+
+    // Applied with other SQL than the squash stands for: refused, naming the line.
+    let other = B::fresh("squash_other").await;
+    let edited = Dir::new();
+    for (version, name, text) in originals {
+        let text = if version == 2 { "ALTER TABLE users ADD COLUMN name VARCHAR(50);\n" } else { text };
+        edited.up(version, name, text);
+    }
+    migrator(&other, &edited).run().await.unwrap();
+    let e = migrator(&other, &squashed).run().await.unwrap_err();
+    assert!(e.to_string().contains("squashes it as"), "{e}");
+    assert!(e.to_string().contains("(line 2)"), "{e}");
+    other.cleanup().await;
+    old.cleanup().await;
 }
 
 /// After a failing migration the lock is free: another runner proceeds at once.

@@ -21,6 +21,7 @@ conformance_tests!(My:
     concurrent_runners_apply_once,
     two_sets_in_one_database,
     repeatable_migrations,
+    squash_migrations,
     lock_released_after_failure,
     lock_released_after_future_dropped,
     lock_timeout_names_holder,

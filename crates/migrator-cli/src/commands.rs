@@ -282,13 +282,17 @@ struct MigrationJson {
     phase: &'static str,
     /// `pending`, `applied`, `changed` (applied, file edited since), `failed`, `interrupted`,
     /// `running` (in progress in another process holding the lock), `unknown` (applied, not
-    /// in the directory).
+    /// in the directory), `blocked` (a squash migration the history does not fit; see
+    /// `problem`).
     state: &'static str,
     applied_at: Option<String>,
     duration_ms: Option<u64>,
     applied_by: Option<String>,
     note: Option<String>,
     failed_statement: Option<FailedJson>,
+    /// For a `blocked` migration: what is wrong and what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<String>,
     /// For a `running` migration: the statement it is on and who holds the lock.
     #[serde(skip_serializing_if = "Option::is_none")]
     running: Option<RunningJson>,
@@ -330,6 +334,10 @@ fn status_json(status: &Status) -> StatusJson {
                 applied_by: m.applied_by.clone(),
                 note: m.note.clone(),
                 failed_statement: failed(m),
+                problem: match &m.state {
+                    MigrationState::Blocked(problem) => Some(problem.to_string()),
+                    _ => None,
+                },
                 running: match &m.state {
                     MigrationState::Running { statement, total, holder, .. } => {
                         Some(RunningJson { statement: *statement, total: *total, lock_holder: holder.clone() })
@@ -396,7 +404,7 @@ fn print_status(status: &Status, out: Style) {
     println!("{table}");
     let count = |label: &str| status.migrations.iter().filter(|m| m.state.label() == label).count();
     let mut parts = Vec::new();
-    for label in ["applied", "pending", "running", "changed", "failed", "interrupted", "unknown"] {
+    for label in ["applied", "pending", "running", "changed", "failed", "interrupted", "unknown", "blocked"] {
         let n = count(label);
         if n > 0 {
             let text = format!("{n} {label}");
@@ -413,7 +421,7 @@ fn print_status(status: &Status, out: Style) {
     }
     for m in &status.migrations {
         match &m.state {
-            MigrationState::Dirty(problem) => {
+            MigrationState::Dirty(problem) | MigrationState::Blocked(problem) => {
                 println!("\n{} {}", out.red(m.state.label()), clean(&problem.to_string()));
             }
             MigrationState::Running { direction, statement, total, holder } => println!(

@@ -12,6 +12,7 @@
 //! | `lock-timeout <duration>` | yes | yes | bound the wait for table locks |
 //! | `statement-timeout <duration>` | yes | yes | bound each statement's run time |
 //! | `no-op -- <reason>` | yes | no | the up script has no statement, on purpose |
+//! | `squashes <version> <checksum> <name>` | yes | no | this migration stands for that applied one (one line per migration it squashes; written by `migrator squash`) |
 //!
 //! Durations are an integer and a unit: `500ms`, `5s`, `2min` (or `2m`), `1h`; `0s` means no
 //! limit.
@@ -67,6 +68,20 @@ pub struct Allow {
     pub line: usize,
 }
 
+/// One migration a squash migration stands for:
+/// `-- migrator:squashes <version> <checksum> <name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Squashed {
+    /// Its version.
+    pub version: i64,
+    /// The checksum it was applied with (`sha256:…`).
+    pub checksum: String,
+    /// Its name.
+    pub name: String,
+    /// 1-based line of the directive.
+    pub line: usize,
+}
+
 /// The directives of one script.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Directives {
@@ -84,6 +99,9 @@ pub struct Directives {
     pub statement_timeout: Option<Duration>,
     /// `no-op -- <reason>` (up scripts only): the script has no statement, on purpose.
     pub no_op: Option<String>,
+    /// `squashes` lines (up scripts only), in file order: the migrations this one stands for
+    /// in databases that applied them one by one.
+    pub squashes: Vec<Squashed>,
 }
 
 /// A directive that cannot be accepted, with its 1-based line.
@@ -287,7 +305,8 @@ fn near_miss(line: &str) -> Option<String> {
     }
 }
 
-const UP_DIRECTIVES: &str = "no-transaction, allow, irreversible, phase, lock-timeout, statement-timeout, no-op";
+const UP_DIRECTIVES: &str =
+    "no-transaction, allow, irreversible, phase, lock-timeout, statement-timeout, no-op, squashes";
 const DOWN_DIRECTIVES: &str = "no-transaction, lock-timeout, statement-timeout";
 
 fn apply(
@@ -310,6 +329,7 @@ fn apply(
         "lock-timeout" => "lock-timeout",
         "statement-timeout" => "statement-timeout",
         "no-op" => "no-op",
+        "squashes" => "squashes",
         "" => return Err(format!("empty directive: write one of {}", known_list(kind))),
         other if KNOWN.contains(&other.to_ascii_lowercase().as_str()) => {
             return Err(format!("directives are written in lowercase: write `{}`", other.to_ascii_lowercase()));
@@ -318,12 +338,12 @@ fn apply(
             return Err(format!("unknown directive `{}`: known directives are {}", clip(other, 60), known_list(kind)));
         }
     };
-    if kind == ScriptKind::Down && matches!(known, "allow" | "irreversible" | "phase" | "no-op") {
+    if kind == ScriptKind::Down && matches!(known, "allow" | "irreversible" | "phase" | "no-op" | "squashes") {
         return Err(format!(
             "`{known}` belongs in the up script, not the down script: down scripts take only {DOWN_DIRECTIVES}"
         ));
     }
-    if known != "allow" {
+    if !matches!(known, "allow" | "squashes") {
         if seen.contains(&known) {
             return Err(format!("`{known}` is given twice: keep one line"));
         }
@@ -401,6 +421,16 @@ fn apply(
             directives.statement_timeout =
                 Some(parse_duration(rest).map_err(|e| format!("`statement-timeout`: {}", clip(&e, 200)))?)
         }
+        "squashes" => {
+            let squashed = parse_squashed(rest, line)?;
+            if let Some(first) = directives.squashes.iter().find(|s| s.version == squashed.version) {
+                return Err(format!(
+                    "version {} is squashed twice (also on line {}): keep one line",
+                    squashed.version, first.line
+                ));
+            }
+            directives.squashes.push(squashed);
+        }
         _ => {}
     }
     Ok(())
@@ -408,13 +438,40 @@ fn apply(
 
 /// Every directive name.
 const KNOWN: &[&str] =
-    &["no-transaction", "allow", "irreversible", "phase", "lock-timeout", "statement-timeout", "no-op"];
+    &["no-transaction", "allow", "irreversible", "phase", "lock-timeout", "statement-timeout", "no-op", "squashes"];
 
 fn known_list(kind: ScriptKind) -> &'static str {
     match kind {
         ScriptKind::Up => UP_DIRECTIVES,
         ScriptKind::Down => DOWN_DIRECTIVES,
     }
+}
+
+/// Parses `<version> <checksum> <name>` of a `squashes` line.
+fn parse_squashed(rest: &str, line: usize) -> Result<Squashed, String> {
+    const FORM: &str = "write `-- migrator:squashes <version> <checksum> <name>`, as `migrator squash` does";
+    let mut words = rest.split_whitespace();
+    let (Some(version), Some(checksum), Some(name), None) = (words.next(), words.next(), words.next(), words.next())
+    else {
+        return Err(format!("`squashes` takes a version, a checksum and a name, found `{}`: {FORM}", clip(rest, 60)));
+    };
+    let version =
+        version.parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| {
+            format!("`{}` is not a migration version (a positive integer): {FORM}", clip(version, 30))
+        })?;
+    let well_formed = checksum.split_once(':').is_some_and(|(algorithm, digest)| {
+        !algorithm.is_empty()
+            && algorithm.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && !digest.is_empty()
+            && digest.bytes().all(|b| b.is_ascii_hexdigit())
+    });
+    if !well_formed {
+        return Err(format!(
+            "`{}` is not a checksum as the history records it (such as `sha256:` and 64 hex digits): {FORM}",
+            clip(checksum, 80)
+        ));
+    }
+    Ok(Squashed { version, checksum: checksum.to_owned(), name: name.to_owned(), line })
 }
 
 /// Splits `a, b -- reason` into (`a, b`, Some(`reason`)); the reason must be non-empty.
@@ -460,6 +517,34 @@ mod tests {
 
     fn first_error(text: &str, kind: ScriptKind) -> DirectiveError {
         parse(text, kind, true).unwrap_err().remove(0)
+    }
+
+    #[test]
+    fn squashes_lines() {
+        let d = up(
+            "-- migrator:squashes 1 sha256:0a1b create_users\n-- migrator:squashes 2 sha256:ff add_name\nSELECT 1;\n",
+        )
+        .unwrap();
+        let read: Vec<(i64, &str, &str, usize)> =
+            d.squashes.iter().map(|s| (s.version, s.checksum.as_str(), s.name.as_str(), s.line)).collect();
+        assert_eq!(read, [(1, "sha256:0a1b", "create_users", 1), (2, "sha256:ff", "add_name", 2)]);
+        let cases = [
+            (
+                "-- migrator:squashes 1 sha256:0a x\n-- migrator:squashes 1 sha256:0b x\n",
+                "version 1 is squashed twice (also on line 1)",
+            ),
+            ("-- migrator:squashes 1 sha256:0a\n", "takes a version, a checksum and a name"),
+            ("-- migrator:squashes 0 sha256:0a x\n", "`0` is not a migration version"),
+            ("-- migrator:squashes 1 0a1b x\n", "`0a1b` is not a checksum"),
+            ("-- migrator:squashes 1 sha256:xyz x\n", "`sha256:xyz` is not a checksum"),
+            ("-- migrator:squashes 1 sha256:0a x y\n", "takes a version, a checksum and a name"),
+        ];
+        for (text, expected) in cases {
+            let e = up(&format!("{text}SELECT 1;\n")).unwrap_err();
+            assert!(e.iter().any(|e| e.message.contains(expected)), "{text}: {e:?}");
+        }
+        let e = first_error("-- migrator:squashes 1 sha256:0a x\nDROP TABLE t;\n", ScriptKind::Down);
+        assert!(e.message.contains("`squashes` belongs in the up script"), "{e:?}");
     }
 
     #[test]

@@ -229,6 +229,7 @@ impl SqlMigration {
                 ),
             ));
         }
+        check_squash(version, &up, down.as_ref())?;
         let meta = MigrationMeta::new(
             version,
             name,
@@ -248,6 +249,62 @@ impl SqlMigration {
     /// The down script, if any.
     pub fn down_script(&self) -> Option<&Script> {
         self.down.as_ref()
+    }
+}
+
+/// Why a squash migration cannot be reverted.
+pub(crate) const SQUASH_IRREVERSIBLE: &str = "a squash migration builds the schema of every migration it squashes at \
+     once, and databases that applied those one by one hold their rows: revert with the release from before the squash";
+
+/// A squash migration (`squashes` lines) stands for the migrations it lists, its own
+/// version the newest of them, and has no down script.
+fn check_squash(version: Version, up: &Script, down: Option<&Script>) -> Result<(), Error> {
+    let squashes = &up.directives().squashes;
+    let Some(newest) = squashes.iter().max_by_key(|s| s.version) else { return Ok(()) };
+    if newest.version != version.get() {
+        return Err(Error::load(
+            up.path(),
+            Some(newest.line),
+            format!(
+                "a squash migration takes the version of the newest migration it squashes: this file squashes \
+                 {} and is version {version}; name the file with version {}",
+                newest.version, newest.version
+            ),
+        ));
+    }
+    if let Some(down) = down {
+        return Err(Error::load(
+            down.path(),
+            None,
+            format!(
+                "{} is a squash migration, which cannot be reverted (databases that applied the squashed migrations \
+                 one by one hold their rows): delete this down script",
+                up.path()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The `squashes` lines of a migration's up script (none for Rust code).
+pub(crate) fn squashes_of<C: ?Sized>(migration: &dyn Migration<C>) -> &[crate::directive::Squashed] {
+    match migration.up().body {
+        Body::Sql(script) => &script.directives().squashes,
+        Body::Rust(_) => &[],
+    }
+}
+
+/// The error for a migration kept beside the squash migration that stands for it.
+pub(crate) fn squashed_file_error(squashed: &MigrationMeta, squash: &str, line: usize) -> crate::error::LoadError {
+    crate::error::LoadError {
+        path: squashed.origin().to_owned(),
+        line: None,
+        column: None,
+        message: format!(
+            "migration {} is squashed into {squash} (line {line}), which stands for it: delete this file (version \
+             control keeps it)",
+            squashed.version()
+        ),
     }
 }
 
@@ -273,6 +330,9 @@ impl<C: ?Sized> Migration<C> for SqlMigration {
         match (&self.down, &self.up.directives().irreversible) {
             (Some(script), _) => Down::Step(Step { settings: settings_of(script), body: Body::Sql(script) }),
             (None, Some(reason)) => Down::Irreversible { reason },
+            (None, None) if !self.up.directives().squashes.is_empty() => {
+                Down::Irreversible { reason: SQUASH_IRREVERSIBLE }
+            }
             (None, None) => Down::Missing,
         }
     }

@@ -1,12 +1,13 @@
 //! An ordered set of migrations of one application.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::dialect::Dialect;
 use crate::error::Error;
-use crate::migration::{Migration, RepeatableMigration};
+use crate::migration::{Migration, RepeatableMigration, squashed_file_error, squashes_of};
 use crate::source::{EmbeddedMigrations, load_dir};
 use crate::version::Version;
 
@@ -17,6 +18,8 @@ pub struct MigrationSet<C: ?Sized> {
     items: Vec<Arc<dyn Migration<C>>>,
     /// Repeatable migrations, in name order.
     repeatables: Vec<Arc<RepeatableMigration>>,
+    /// Versions squashed into a squash migration of the set: its file and `squashes` line.
+    squashed: BTreeMap<i64, (String, usize)>,
     /// The directory its SQL migrations were embedded from (absolute, as written) and their
     /// dialect, in debug builds.
     embedded_from: Option<(&'static str, &'static str, Dialect)>,
@@ -27,6 +30,7 @@ impl<C: ?Sized> Clone for MigrationSet<C> {
         MigrationSet {
             items: self.items.clone(),
             repeatables: self.repeatables.clone(),
+            squashed: self.squashed.clone(),
             embedded_from: self.embedded_from,
         }
     }
@@ -34,7 +38,7 @@ impl<C: ?Sized> Clone for MigrationSet<C> {
 
 impl<C: ?Sized> Default for MigrationSet<C> {
     fn default() -> Self {
-        MigrationSet { items: Vec::new(), repeatables: Vec::new(), embedded_from: None }
+        MigrationSet { items: Vec::new(), repeatables: Vec::new(), squashed: BTreeMap::new(), embedded_from: None }
     }
 }
 
@@ -117,6 +121,7 @@ impl<C: ?Sized + 'static> MigrationSet<C> {
     /// Adds a shared migration; its version must be new to the set.
     pub fn with_shared(mut self, migration: Arc<dyn Migration<C>>) -> Result<Self, Error> {
         let version = migration.meta().version();
+        self.check_squashed(migration.as_ref())?;
         match self.items.binary_search_by_key(&version, |m| m.meta().version()) {
             Ok(at) => {
                 let first = self.items.get(at).map(|m| m.meta().origin().to_owned()).unwrap_or_default();
@@ -127,6 +132,30 @@ impl<C: ?Sized + 'static> MigrationSet<C> {
                 Ok(self)
             }
         }
+    }
+
+    /// A migration squashed into another is not in the set beside it: its file goes when the
+    /// squash migration comes (it stays in version control).
+    fn check_squashed(&mut self, migration: &dyn Migration<C>) -> Result<(), Error> {
+        let version = migration.meta().version().get();
+        let clash = |squashed: &dyn Migration<C>, squash: &str, line: usize| Error::Load {
+            errors: vec![squashed_file_error(squashed.meta(), squash, line)],
+        };
+        if let Some((squash, line)) = self.squashed.get(&version) {
+            return Err(clash(migration, squash, *line));
+        }
+        for s in squashes_of(migration).iter().filter(|s| s.version != version) {
+            let existing = Version::new(s.version)
+                .and_then(|v| self.items.binary_search_by_key(&v, |m| m.meta().version()).ok())
+                .and_then(|at| self.items.get(at));
+            if let Some(existing) = existing {
+                return Err(clash(existing.as_ref(), migration.meta().origin(), s.line));
+            }
+        }
+        for s in squashes_of(migration).iter().filter(|s| s.version != version) {
+            self.squashed.insert(s.version, (migration.meta().origin().to_owned(), s.line));
+        }
+        Ok(())
     }
 
     /// Adds every migration of `other`.
@@ -240,5 +269,49 @@ mod tests {
             e.to_string(),
             "two migrations have version 3: Rust migration 3_c and Rust migration 3_again; give one of them a new version"
         );
+    }
+
+    fn sql(version: i64, name: &str, text: &str, down: Option<&str>) -> Result<crate::SqlMigration, Error> {
+        let parse = |kind, path: String, text: &str| {
+            crate::Script::parse(kind, path, text.to_owned(), Dialect::Sqlite).map_err(|errors| Error::Load { errors })
+        };
+        let up = parse(crate::ScriptKind::Up, format!("m/{version}_{name}.up.sql"), text)?;
+        let down =
+            down.map(|d| parse(crate::ScriptKind::Down, format!("m/{version}_{name}.down.sql"), d)).transpose()?;
+        crate::SqlMigration::new(Version::new(version).unwrap(), name.to_owned(), up, down)
+    }
+
+    const SQUASH: &str =
+        "-- migrator:squashes 1 sha256:aa a\n-- migrator:squashes 2 sha256:bb b\nCREATE TABLE t (id INT);\n";
+
+    #[test]
+    fn a_squash_migration_replaces_the_files_it_squashes() {
+        let set = MigrationSet::<Conn>::new().with(sql(2, "squash", SQUASH, None).unwrap()).unwrap();
+        let e = set.clone().with(sql(1, "a", "CREATE TABLE a (id INT);\n", None).unwrap()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "m/1_a.up.sql: migration 1 is squashed into m/2_squash.up.sql (line 1), which stands for it: delete this \
+             file (version control keeps it)"
+        );
+        let kept = MigrationSet::<Conn>::new().with(sql(1, "a", "CREATE TABLE a (id INT);\n", None).unwrap()).unwrap();
+        let e = kept.with(sql(2, "squash", SQUASH, None).unwrap()).unwrap_err();
+        assert!(e.to_string().starts_with("m/1_a.up.sql: migration 1 is squashed into m/2_squash.up.sql"), "{e}");
+        assert!(set.with(sql(3, "later", "CREATE TABLE l (id INT);\n", None).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn a_squash_migration_is_its_newest_version_and_has_no_down() {
+        let e = sql(5, "squash", SQUASH, None).unwrap_err();
+        assert!(
+            e.to_string().contains("m/5_squash.up.sql:2: a squash migration takes the version of the newest"),
+            "{e}"
+        );
+        let e = sql(2, "squash", SQUASH, Some("DROP TABLE t;\n")).unwrap_err();
+        assert!(e.to_string().starts_with("m/2_squash.down.sql: m/2_squash.up.sql is a squash migration"), "{e}");
+        let squash = sql(2, "squash", SQUASH, None).unwrap();
+        assert!(matches!(
+            crate::Migration::<Conn>::down(&squash),
+            crate::migration::Down::Irreversible { reason } if reason.starts_with("a squash migration")
+        ));
     }
 }

@@ -184,6 +184,61 @@ pub enum PlanError {
         origin: String,
     },
 
+    /// A migration squashed into a squash migration is applied with another checksum than
+    /// the squash was made from: the database ran other SQL than the squash stands for.
+    #[error(
+        "migration {version} `{name}` was applied as {stored}, but {squash} (line {line}) squashes it as {squashed}: \
+         this database ran other SQL than the squash stands for. Compare the schema with the squash, fix the \
+         database or the `squashes` line, then run again"
+    )]
+    SquashedChanged {
+        /// Version of the squashed migration.
+        version: Version,
+        /// Its name in the history.
+        name: String,
+        /// The squash migration's file.
+        squash: String,
+        /// Line of its `squashes` line.
+        line: usize,
+        /// Checksum in the history.
+        stored: String,
+        /// Checksum in the squash file.
+        squashed: String,
+    },
+
+    /// A migration squashed into a squash migration failed or stopped half-way in this
+    /// database; this release no longer has its file to resume or revert it.
+    #[error(
+        "migration {version} `{name}` failed or stopped half-way in this database, and {squash} now stands for it, so \
+         this release cannot resume or revert it: finish it with the release from before the squash (`resume` or \
+         `down`), then run this one"
+    )]
+    SquashedNotApplied {
+        /// Version of the squashed migration.
+        version: Version,
+        /// Its name in the history.
+        name: String,
+        /// The squash migration's file.
+        squash: String,
+    },
+
+    /// The database applied some, not all, of the migrations a squash migration stands for.
+    #[error(
+        "this database applied {applied} of the {total} migrations squashed into {squash}; not applied: {}. Apply \
+         them with the release from before the squash (it has their files), then run this one",
+        missing.join(", ")
+    )]
+    SquashPartial {
+        /// The squash migration's file.
+        squash: String,
+        /// How many of them are applied.
+        applied: usize,
+        /// How many it squashes.
+        total: usize,
+        /// The ones not applied, as `version name`.
+        missing: Vec<String>,
+    },
+
     /// `force V` for a migration this binary does not have.
     #[error(
         "cannot force migration {version}: this binary has no such migration, so it cannot be recorded as applied. \

@@ -17,6 +17,7 @@ mod model;
 mod ops;
 mod repeatable;
 mod resume;
+mod squash;
 pub(crate) mod stale;
 mod status;
 mod step;
@@ -35,8 +36,9 @@ pub(crate) use repeatable::{AvailableRepeatable, plan_repeatables, repeatable_st
 pub use repeatable::{RepeatableState, RepeatableStatus};
 pub use resume::ResumePlan;
 pub(crate) use resume::plan_resume;
+pub(crate) use squash::{AvailableSquash, fold_squashed};
 pub use stale::StaleBinary;
 pub use status::{MigrationState, StatusEntry};
-pub(crate) use status::{any_interrupted, mark_running, running_not_interrupted, status};
+pub(crate) use status::{any_interrupted, mark_blocked, mark_running, running_not_interrupted, status};
 pub use step::{Mode, ModeReason, StepKind, StepPlan, failed_state, start_state, step_plan};
 pub(crate) use up::{check, file_notes, plan_up};

@@ -41,11 +41,14 @@ pub enum MigrationState {
     },
     /// Applied in the database but unknown to this binary.
     Unknown,
+    /// A squash migration that neither runs nor reads as applied: the database applied the
+    /// migrations it squashes in another way than it stands for (see the error).
+    Blocked(PlanError),
 }
 
 impl MigrationState {
     /// A short word: `pending`, `applied`, `changed`, `failed`, `interrupted`, `running`,
-    /// `unknown`.
+    /// `unknown`, `blocked`.
     pub fn label(&self) -> &'static str {
         match self {
             MigrationState::Pending => "pending",
@@ -55,6 +58,7 @@ impl MigrationState {
             MigrationState::Dirty(PlanError::Interrupted { .. }) => "interrupted",
             MigrationState::Dirty(_) => "failed",
             MigrationState::Unknown => "unknown",
+            MigrationState::Blocked(_) => "blocked",
         }
     }
 }
@@ -162,6 +166,14 @@ pub(crate) fn status(available: &[Available<'_>], history: &[HistoryRow]) -> Vec
     entries
 }
 
+/// Marks the squash migration `version` blocked by `problem` (its squashed migrations'
+/// rows are shown as they are).
+pub(crate) fn mark_blocked(entries: &mut [StatusEntry], version: Version, problem: PlanError) {
+    if let Some(entry) = entries.iter_mut().find(|e| e.version == version) {
+        entry.state = MigrationState::Blocked(problem);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,3 +246,4 @@ mod tests {
         assert!(warnings[0].to_string().contains("running in another process (statement 2 of 3)"));
     }
 }
+

@@ -9,10 +9,10 @@ use crate::capabilities::LockStrategy;
 use crate::driver::{Driver, LockRequest, Session};
 use crate::error::Error;
 use crate::history::{History, HistoryRow, HistoryTable, LAYOUT, RepeatableRow, State};
-use crate::migration::{Body, Down, Migration};
+use crate::migration::{Body, Down, Migration, squashes_of};
 use crate::plan::{
-    self, Available, AvailableRepeatable, DownKind, DownTarget, Policy, UpInput, UpPlan, plan_down, plan_repeatables,
-    plan_up,
+    self, Available, AvailableRepeatable, AvailableSquash, DownKind, DownTarget, Policy, UpInput, UpPlan, plan_down,
+    plan_repeatables, plan_up,
 };
 use crate::report::{Report, Status, Validation};
 use crate::set::MigrationSet;
@@ -110,9 +110,13 @@ where
             if let Some(history) = &history {
                 check_layout(&self.options.table, history)?;
                 // When the server found an expected history, its rows are the expected ones.
+                let folded;
                 let (rows, repeatables) = match matched.and_then(|i| candidates.get(i)) {
                     Some(expected) => (expected.rows.as_slice(), expected.repeatables.as_slice()),
-                    None => (history.rows.as_slice(), history.repeatables.as_slice()),
+                    None => {
+                        folded = plan::fold_squashed(&self.available_squashes(), &history.rows)?;
+                        (folded.as_deref().unwrap_or(&history.rows), history.repeatables.as_slice())
+                    }
                 };
                 // A row in progress may belong to a live process holding the lock: only under
                 // the lock can it be told apart from an interrupted one.
@@ -165,10 +169,24 @@ where
         if let Some(history) = &history {
             check_layout(&self.options.table, history)?;
         }
+        let mut history = history;
+        // Rows a squash migration cannot stand for are shown as they are, the squash blocked.
+        let blocked = match history.as_mut().map(|h| self.fold(h)).transpose() {
+            Ok(_) => None,
+            Err(_) => {
+                let rows = history.as_ref().map(|h| h.rows.as_slice()).unwrap_or_default();
+                self.available_squashes().iter().find_map(|squash| {
+                    plan::fold_squashed(std::slice::from_ref(squash), rows).err().map(|e| (squash.version, e))
+                })
+            }
+        };
         let rows = history.as_ref().map(|h| h.rows.as_slice()).unwrap_or_default();
         let repeatable_rows = history.as_ref().map(|h| h.repeatables.as_slice()).unwrap_or_default();
         let repeatables = plan::repeatable_status(&self.available_repeatables(), repeatable_rows);
         let mut migrations = plan::status(&self.available(), rows);
+        if let Some((version, problem)) = blocked {
+            plan::mark_blocked(&mut migrations, version, problem);
+        }
         // A row in progress is interrupted only if nobody is running it: ask who holds the lock.
         if plan::any_interrupted(&migrations)
             && let Some(holder) = self.driver.lock_holder(&self.options.table).await?
@@ -180,10 +198,13 @@ where
 
     /// Every problem that would stop a run (and every warning), read without the lock.
     pub async fn validate(&self) -> Result<Validation, Error> {
-        let Some(history) = self.driver.read_history(&self.options.table).await? else {
+        let Some(mut history) = self.driver.read_history(&self.options.table).await? else {
             return Ok(Validation::default());
         };
         check_layout(&self.options.table, &history)?;
+        if let Err(problem) = self.fold(&mut history) {
+            return Ok(Validation { problems: vec![problem], warnings: Vec::new() });
+        }
         let available = self.available();
         let checked = plan::check(&UpInput {
             available: &available,
@@ -210,9 +231,10 @@ where
     /// What [`Migrator::run_with`] would apply, read without the lock.
     pub async fn plan_with(&self, phases: Phases, target: Option<i64>) -> Result<UpPlan, Error> {
         let target = target.map(Version::try_from).transpose()?;
-        let history = self.driver.read_history(&self.options.table).await?;
-        if let Some(history) = &history {
+        let mut history = self.driver.read_history(&self.options.table).await?;
+        if let Some(history) = &mut history {
             check_layout(&self.options.table, history)?;
+            self.fold(history)?;
         }
         let rows = history.as_ref().map(|h| h.rows.as_slice()).unwrap_or_default();
         let repeatables = history.as_ref().map(|h| h.repeatables.as_slice()).unwrap_or_default();
@@ -243,6 +265,34 @@ where
                 }
             })
             .collect()
+    }
+
+    /// The squash migrations of the set, as the planner sees them.
+    pub(super) fn available_squashes(&self) -> Vec<AvailableSquash<'_>> {
+        self.set
+            .iter()
+            .filter_map(|m| {
+                let squashes = squashes_of(m);
+                let meta = m.meta();
+                (!squashes.is_empty()).then(|| AvailableSquash {
+                    version: meta.version(),
+                    name: meta.name(),
+                    origin: meta.origin(),
+                    phase: meta.phase(),
+                    checksum: meta.checksum().as_str(),
+                    squashes,
+                })
+            })
+            .collect()
+    }
+
+    /// Reads the rows of migrations applied one by one and squashed since as their squash
+    /// migration's row (the planner checks them).
+    pub(super) fn fold(&self, history: &mut History) -> Result<(), plan::PlanError> {
+        if let Some(rows) = plan::fold_squashed(&self.available_squashes(), &history.rows)? {
+            history.rows = rows;
+        }
+        Ok(())
     }
 
     /// The repeatables of the set, as the planner sees them.
@@ -355,8 +405,9 @@ where
     /// Creates or upgrades the history table under the lock and reads it; refuses a layout
     /// newer than this build's.
     pub(super) async fn prepare(&self, session: &mut dyn Session<D::Conn>) -> Result<History, Error> {
-        let history = session.prepare().await?;
+        let mut history = session.prepare().await?;
         check_layout(&self.options.table, &history)?;
+        self.fold(&mut history)?;
         Ok(history)
     }
 

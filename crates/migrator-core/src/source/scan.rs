@@ -184,7 +184,27 @@ pub(crate) fn scan_dir(dir: &Path, display: &str, dialect: Dialect) -> (Vec<Load
             Err(other) => errors.push(error(&up.shown, None, other.to_string())),
         }
     }
+    errors.extend(squashed_files(&loaded).into_iter().map(Problem::other));
     (loaded, errors)
+}
+
+/// Migrations kept beside the squash migration that stands for them.
+fn squashed_files(loaded: &[LoadedMigration]) -> Vec<LoadError> {
+    let mut squashed: BTreeMap<i64, (&str, usize)> = BTreeMap::new();
+    for m in loaded {
+        for s in m.migration.up_script().directives().squashes.iter() {
+            squashed.insert(s.version, (m.migration.up_script().path(), s.line));
+        }
+    }
+    loaded
+        .iter()
+        .filter_map(|m| {
+            let meta = crate::migration::Migration::<()>::meta(&m.migration);
+            let (squash, line) = squashed.get(&meta.version().get())?;
+            (*squash != m.migration.up_script().path())
+                .then(|| crate::migration::squashed_file_error(meta, squash, *line))
+        })
+        .collect()
 }
 
 /// Migration files larger than this are refused: a script that size is a data load, which

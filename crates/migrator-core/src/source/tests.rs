@@ -259,6 +259,25 @@ fn duplicate_versions_list_only_the_conflicting_up_scripts() {
 }
 
 #[test]
+fn a_file_kept_beside_its_squash_migration_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_a.up.sql", b"CREATE TABLE a (id INT);\n");
+    write(
+        dir.path(),
+        "2_squash.up.sql",
+        b"-- migrator:squashes 1 sha256:aa a\n-- migrator:squashes 2 sha256:bb b\nCREATE TABLE a (id INT);\n",
+    );
+    write(dir.path(), "3_c.up.sql", b"CREATE TABLE c (id INT);\n");
+    assert_eq!(
+        load_errors(dir.path()),
+        [
+            "m/1_a.up.sql: migration 1 is squashed into m/2_squash.up.sql (line 1), which stands for it: delete this \
+             file (version control keeps it)"
+        ]
+    );
+}
+
+#[test]
 fn an_empty_display_name_shows_bare_file_names() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "1_a.up.sql", b"SELECT 'oops;");
