@@ -71,6 +71,7 @@
 
 mod conn;
 mod driver;
+mod foreign;
 mod inspect;
 mod key;
 mod session;

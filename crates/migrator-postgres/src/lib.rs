@@ -73,6 +73,7 @@
 
 mod conn;
 mod driver;
+mod foreign;
 mod inspect;
 mod key;
 mod lease;

@@ -88,6 +88,7 @@
 
 mod conn;
 mod driver;
+mod foreign;
 mod inspect;
 mod lock;
 mod settings;

@@ -40,13 +40,26 @@ where
     /// tool's table is left as it is.
     pub async fn adopt(&self, from: &Adopt) -> Result<Adoption, Error> {
         let table = from.foreign_table()?;
-        self.with_lock(async |this: &Self, session: &mut dyn Session<D::Conn>| {
-            let history = this.prepare(session).await?;
-            let plan = this.adopt_locked(session, from, &table, &history.rows, false).await?;
-            let recorded = !plan.adopt.is_empty();
-            Ok(Adoption { plan, recorded, dry_run: false })
-        })
-        .await
+        // The guard inline rather than `with_lock`'s async closure, so the future is `Send`
+        // for any lifetime (an application spawns it).
+        let mut guard = self.lock().await?;
+        let result = match guard.session() {
+            Ok(session) => self.adopt_session(session, from, &table).await,
+            Err(e) => Err(e),
+        };
+        guard.release(result).await
+    }
+
+    async fn adopt_session(
+        &self,
+        session: &mut dyn Session<D::Conn>,
+        from: &Adopt,
+        table: &ForeignTable,
+    ) -> Result<Adoption, Error> {
+        let history = self.prepare(session).await?;
+        let plan = self.adopt_locked(session, from, table, &history.rows, false).await?;
+        let recorded = !plan.adopt.is_empty();
+        Ok(Adoption { plan, recorded, dry_run: false })
     }
 
     /// What [`Migrator::adopt`] would record, read without the lock; nothing is written.
