@@ -39,8 +39,8 @@ mod tool;
 pub mod versions;
 
 pub use record::{ForeignRecord, ForeignVersion, RecordKind, decode};
-pub use table::{Cell, CellKind, ForeignColumn, ForeignRow, ForeignTable};
-pub use tool::ForeignTool;
+pub use table::{Cell, ForeignRow, ForeignTable};
+pub use tool::{CellKind, ForeignColumn, ForeignTool, UnknownTool};
 
 use crate::error::Error;
 use crate::history::Ident;

@@ -1,33 +1,10 @@
-//! The read a driver performs on another tool's table: named columns of four kinds, and the
-//! rows it hands back. Drivers decide only how their SQL reads each kind.
+//! The read a driver performs on another tool's table, and the rows it hands back. Drivers
+//! decide only how their SQL reads each kind of column.
 
 use crate::error::BoxError;
 use crate::history::Ident;
 
-use super::tool::ForeignTool;
-
-/// How a driver reads a column of another tool's table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CellKind {
-    /// An integer of any width (read as `i64`).
-    Int,
-    /// Text of any length (read as `String`).
-    Text,
-    /// A boolean, stored natively or as `0`/`1` (a driver may read it as an integer).
-    Bool,
-    /// Bytes (`BYTEA`, `BLOB`).
-    Bytes,
-}
-
-/// One column to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ForeignColumn {
-    /// Its name in SQL (plain lowercase; drivers quote it).
-    pub name: &'static str,
-    /// How to read it.
-    pub kind: CellKind,
-}
+use super::tool::{ForeignColumn, ForeignTool};
 
 /// Another tool's history table, to read without changing it.
 #[derive(Debug, Clone, PartialEq, Eq)]

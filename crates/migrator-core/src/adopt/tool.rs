@@ -3,7 +3,28 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::table::{CellKind, ForeignColumn};
+/// How a driver reads a column of another tool's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CellKind {
+    /// An integer of any width (read as `i64`).
+    Int,
+    /// Text of any length (read as `String`).
+    Text,
+    /// A boolean, stored natively or as `0`/`1` (a driver may read it as an integer).
+    Bool,
+    /// Bytes (`BYTEA`, `BLOB`).
+    Bytes,
+}
+
+/// One column to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForeignColumn {
+    /// Its name in SQL (plain lowercase; drivers quote it).
+    pub name: &'static str,
+    /// How to read it.
+    pub kind: CellKind,
+}
 
 /// Another migration tool whose history migrator can adopt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
