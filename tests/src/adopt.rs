@@ -231,6 +231,14 @@ pub async fn adopt_from_golang_migrate<B: Backend + Tools>() {
     assert!(e.to_string().contains("`migrate force 3`"), "{e}");
     tools::set_golang_migrate(&db, 3, false).await;
 
+    // Migrator's own history disagreeing with the file (another checksum for migration 1).
+    migrator(&db, &dir).force(1).await.unwrap();
+    db.exec("UPDATE _migrator_history SET checksum = 'sha256:other' WHERE version = 1").await;
+    let e = plan_error(migrator(&db, &dir).adopt(&from).await.unwrap_err());
+    assert!(matches!(e, PlanError::AdoptConflict { .. }), "{e}");
+    assert!(e.to_string().contains("already records it with checksum sha256:other"), "{e}");
+    db.exec("DELETE FROM _migrator_history WHERE version = 1").await;
+
     dry_run_writes_nothing_after_refusal(&db, &dir, &from, &[1, 2, 3]).await;
     adopt_then_up(&db, &dir, &from, &[1, 2, 3], 4).await;
     db.cleanup().await;
