@@ -6,6 +6,7 @@
 //! This crate is test support: it unwraps freely.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+pub mod adopt;
 pub mod backend;
 pub mod dir;
 pub mod mysql;
@@ -14,9 +15,11 @@ pub mod proxy;
 pub mod sqlite;
 pub mod suite;
 pub mod testkit;
+pub mod tools;
 
 pub use backend::Backend;
 pub use dir::Dir;
+pub use tools::Tools;
 
 /// Logs to the test output when `RUST_LOG` is set (`RUST_LOG=migrator_core=debug`).
 pub fn init_tracing() {

@@ -14,6 +14,7 @@ use std::time::Duration;
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use migrator_core::ForeignTool;
 
 /// Versioned, reversible database migrations for PostgreSQL, MySQL/MariaDB and SQLite: the
 /// same runner, lock and checks as the `migrator` library your application embeds.
@@ -247,6 +248,10 @@ fn parse_lease_ttl(text: &str) -> Result<Duration, String> {
 }
 
 /// A migration version: a positive integer.
+fn parse_tool(text: &str) -> Result<ForeignTool, String> {
+    text.parse::<ForeignTool>().map_err(|e| e.to_string())
+}
+
 fn parse_version(text: &str) -> Result<i64, String> {
     match text.parse::<i64>() {
         Ok(version) if version > 0 => Ok(version),
@@ -406,6 +411,34 @@ pub(crate) enum Command {
         #[command(flatten)]
         lock: Lock,
     },
+    /// Switch from another tool: record the migrations it applied as applied, after checking each file against the
+    /// checksum it kept, in one transaction under the migration lock. Its table is left as it is.
+    Adopt {
+        /// The tool whose history to adopt: sqlx, diesel, refinery, golang-migrate, goose or flyway.
+        #[arg(long = "from", value_name = "TOOL", value_parser = parse_tool)]
+        from: ForeignTool,
+        /// The tool's history table, when its settings renamed it [default: the tool's default].
+        #[arg(long, value_name = "NAME")]
+        from_table: Option<String>,
+        /// The schema (PostgreSQL) or database (MySQL) of the tool's table [default: the connection's].
+        #[arg(long, value_name = "NAME")]
+        from_schema: Option<String>,
+        /// Adopt applied migrations whose file changed since the tool ran them, recording them as they are now.
+        #[arg(long)]
+        accept_changed: bool,
+        /// Print what would be recorded and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// human: a list; json: one object with `adopted`, `already`, `pending` and `warnings`.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        lock: Lock,
+    },
     /// Record every migration up to VERSION as applied without running it, to adopt an existing database.
     Baseline {
         /// The newest migration the database already has.
@@ -479,7 +512,8 @@ impl Command {
             | Command::Resume { source, database, lock, .. }
             | Command::Force { source, database, lock, .. }
             | Command::Repair { source, database, lock }
-            | Command::Baseline { source, database, lock, .. } => Some(options(source, database, Some(lock), None)),
+            | Command::Baseline { source, database, lock, .. }
+            | Command::Adopt { source, database, lock, .. } => Some(options(source, database, Some(lock), None)),
             Command::Status { source, database, .. } => Some(options(source, database, None, None)),
             Command::Validate { source, database, policy, .. } | Command::Plan { source, database, policy, .. } => {
                 Some(options(source, database, None, Some(policy)))

@@ -10,7 +10,8 @@ use migrator_core::driver::{Body, Driver};
 use migrator_core::plan::{MigrationState, ModeReason, PlanError, SkipReason, Skipped, StatusEntry, Warning};
 use migrator_core::text::human;
 use migrator_core::{
-    Dialect, Direction, Error, Lease, LockStrategy, MigrationSet, Migrator, Mode, Phase, Phases, Report, Status,
+    Adopt, Adoption, Checked, Dialect, Direction, Error, Lease, LockStrategy, MigrationSet, Migrator, Mode, Phase,
+    Phases, Report, Status,
 };
 use serde::Serialize;
 
@@ -151,6 +152,24 @@ where
                 list.join(", ")
             );
         }
+        Command::Adopt { from, from_table, from_schema, accept_changed, dry_run, format, .. } => {
+            let mut adopt = Adopt::new(*from).accept_changed_files(*accept_changed);
+            if let Some(table) = from_table {
+                adopt = adopt.table(table);
+            }
+            if let Some(schema) = from_schema {
+                adopt = adopt.schema(schema);
+            }
+            let adoption = if *dry_run {
+                migrator.adopt_dry_run(&adopt).await?
+            } else {
+                interruptible(progress, migrator.adopt(&adopt)).await?
+            };
+            match format {
+                Format::Json => println!("{}", crate::output::json(&adoption_json(&adoption))?),
+                Format::Human => print_adoption(&adoption, out),
+            }
+        }
         Command::New { .. } | Command::Lint(_) => anyhow::bail!("`new` and `lint` work on files only"),
     }
     Ok(ExitCode::SUCCESS)
@@ -251,6 +270,143 @@ fn notes(skipped: &[Skipped], warnings: &[Warning]) {
     let err = Style::stderr();
     for warning in warnings {
         eprintln!("{} {}", err.yellow("warning:"), clean(&warning.to_string()));
+    }
+}
+
+/// `adopt`: each migration recorded (or, in a dry run, to record) with how its file was
+/// checked, then those recorded already and those `up` applies; warnings on stderr.
+fn print_adoption(adoption: &Adoption, out: Style) {
+    let plan = &adoption.plan;
+    let tool = plan.tool;
+    let n = plan.adopt.len();
+    if n == 0 {
+        println!(
+            "nothing to adopt from {tool} ({}): {}",
+            clean_line(&plan.table),
+            if plan.already.is_empty() {
+                "it records no applied migration".to_owned()
+            } else {
+                format!(
+                    "the {} migration{} it applied are recorded already",
+                    plan.already.len(),
+                    plural(plan.already.len())
+                )
+            }
+        );
+    } else if adoption.dry_run {
+        println!(
+            "would adopt {n} migration{} from {tool} ({}); nothing was written (dry run):",
+            plural(n),
+            clean_line(&plan.table)
+        );
+    } else {
+        println!("adopted {n} migration{} from {tool} ({}), in one transaction:", plural(n), clean_line(&plan.table));
+    }
+    for a in &plan.adopt {
+        println!(
+            "  {} {}  {}",
+            out.bold(&a.version.to_string()),
+            clean_line(&a.name),
+            out.dim(&format!("{tool} version {}, {}", clean_line(&a.tool_version), checked_text(&a.checked)))
+        );
+    }
+    if n > 0 && !plan.already.is_empty() {
+        println!("recorded already: {}", list(&plan.already));
+    }
+    if !plan.pending.is_empty() {
+        println!("not applied by {tool}, `up` applies: {}", list(&plan.pending));
+    }
+    let err = Style::stderr();
+    for a in &plan.adopt {
+        if let Checked::Changed { recorded, current } = &a.checked {
+            eprintln!(
+                "{} {} {} ({}) changed since {tool} applied it ({} -> {}): adopted as it is now, as asked",
+                err.yellow("warning:"),
+                a.version,
+                clean_line(&a.name),
+                clean_line(&a.origin),
+                clean_line(recorded),
+                clean_line(current)
+            );
+        }
+    }
+    for warning in &plan.warnings {
+        eprintln!("{} {}", err.yellow("warning:"), clean(&warning.to_string()));
+    }
+}
+
+fn checked_text(checked: &Checked) -> String {
+    match checked {
+        Checked::Verified => "checksum verified".to_owned(),
+        Checked::NotKept => "no checksum kept".to_owned(),
+        Checked::Covered => "at or below its recorded version".to_owned(),
+        Checked::Changed { .. } => "file changed since (accepted)".to_owned(),
+        Checked::Unchecked { reason } => format!("not checked (accepted): {}", clean_line(reason)),
+        _ => "checked".to_owned(),
+    }
+}
+
+fn list(versions: &[migrator_core::Version]) -> String {
+    versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// `adopt --format json`.
+#[derive(Debug, Serialize)]
+struct AdoptionJson {
+    tool: &'static str,
+    table: String,
+    dry_run: bool,
+    /// Whether history rows were written.
+    recorded: bool,
+    adopted: Vec<AdoptedJson>,
+    /// Versions the tool applied that migrator's history records already.
+    already: Vec<i64>,
+    /// Versions the tool never applied (`up` applies them).
+    pending: Vec<i64>,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct AdoptedJson {
+    version: i64,
+    name: String,
+    file: String,
+    tool_version: String,
+    /// `verified`, `not_kept`, `covered`, `changed`, `unchecked`.
+    checked: &'static str,
+    rank: i64,
+    note: String,
+}
+
+fn adoption_json(adoption: &Adoption) -> AdoptionJson {
+    let plan = &adoption.plan;
+    AdoptionJson {
+        tool: plan.tool.name(),
+        table: plan.table.clone(),
+        dry_run: adoption.dry_run,
+        recorded: adoption.recorded,
+        adopted: plan
+            .adopt
+            .iter()
+            .map(|a| AdoptedJson {
+                version: a.version.get(),
+                name: a.name.clone(),
+                file: a.origin.clone(),
+                tool_version: a.tool_version.clone(),
+                checked: match a.checked {
+                    Checked::Verified => "verified",
+                    Checked::NotKept => "not_kept",
+                    Checked::Covered => "covered",
+                    Checked::Changed { .. } => "changed",
+                    _ => "unchecked",
+                },
+                rank: a.rank,
+                note: a.note.clone(),
+            })
+            .collect(),
+        already: plan.already.iter().map(|v| v.get()).collect(),
+        pending: plan.pending.iter().map(|v| v.get()).collect(),
+        warnings: plan.warnings.iter().map(ToString::to_string).collect(),
     }
 }
 

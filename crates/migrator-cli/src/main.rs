@@ -218,6 +218,7 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
         .map_err(|errors| migrator_core::Error::Load { errors })?;
     let access = match cli.command {
         Command::Status { .. } | Command::Validate { .. } | Command::Plan { .. } => Access::Read,
+        Command::Adopt { dry_run: true, .. } => Access::Read,
         _ => Access::Write,
     };
     match connect(url, access).await? {

@@ -634,6 +634,11 @@ fn each_subcommand_shows_only_its_options() {
         ("force", &["--reverted", "--database-url", "--lock-wait"], &[&policy]),
         ("repair", &["--database-url", "--lock-wait"], &[&policy]),
         ("baseline", &["--database-url", "--lock-wait"], &[&policy]),
+        (
+            "adopt",
+            &["--from", "--from-table", "--from-schema", "--accept-changed", "--dry-run", "--format", "--lock-wait"],
+            &[&policy],
+        ),
     ];
     for (command, present, absent) in cases {
         let text = help(command);

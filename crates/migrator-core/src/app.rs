@@ -5,6 +5,7 @@
 //! `embed_migrations!`: an application writes `migrator_postgres::Error` or
 //! `migrator_sqlite::RustMigration` and never names `migrator-core`.
 
+pub use crate::adopt::{Adopt, ForeignTool};
 pub use crate::capabilities::{Lease, LockStrategy};
 pub use crate::check::{Drift, NotReversible, ReversibilityReport};
 pub use crate::dialect::Dialect;
@@ -15,11 +16,11 @@ pub use crate::migration::{
     Migration, MigrationMeta, RepeatableMigration, RustMigration, RustStep, SqlMigration, StepFuture,
 };
 pub use crate::plan::{
-    MigrationState, Mode, ModeReason, Planned, RepeatableState, RepeatableStatus, SkipReason, Skipped, StatusEntry,
-    StepPlan, UpPlan, Warning,
+    AdoptPlan, AdoptWarning, Adopted, Checked, MigrationState, Mode, ModeReason, Planned, RepeatableState,
+    RepeatableStatus, SkipReason, Skipped, StatusEntry, StepPlan, UpPlan, Warning,
 };
 pub use crate::report::{Repaired, RepeatableReport, Report, Status, StepReport, Validation};
-pub use crate::runner::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options};
+pub use crate::runner::{Adoption, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options};
 pub use crate::set::{IntoMigrations, MigrationSet};
 pub use crate::source::{EmbeddedMigration, EmbeddedMigrations, EmbeddedRepeatable, EmbeddedScript};
 pub use crate::version::{Direction, Phase, Phases, Version};

@@ -20,6 +20,9 @@
 //! - executes each [`Job`] in its [`Mode`] (decided by the planner, never by the driver),
 //!   writing the job's row with the values core gives ([`crate::history::RowWrite::values`],
 //!   [`crate::history::columns::update`]);
+//! - reads other tools' history tables for `adopt` ([`Driver::read_foreign`],
+//!   [`Session::read_foreign`]): the columns [`ForeignTable::columns`] names, each read as its
+//!   [`CellKind`], nothing decided;
 //! - describes its database errors for people as [`crate::error::DatabaseError`], and a
 //!   failed statement with [`Job::failure`], which names the file, line and statement.
 
@@ -28,6 +31,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use crate::adopt::{Cell, CellKind, ForeignColumn, ForeignRow, ForeignTable};
 pub use crate::capabilities::{Capabilities, Lease, LockStrategy};
 use crate::error::{BoxError, Error, FailureOutcome, MigrationFailure, RepeatableFailure};
 use crate::history::columns::{self, Assignments, Execution};
@@ -270,6 +274,13 @@ pub trait Driver: Send + Sync + fmt::Debug {
         Ok(self.probe(table).await?.0)
     }
 
+    /// Reads another tool's history table (for a dry run of `adopt`): one [`ForeignRow`] per
+    /// row, each column read as its [`CellKind`] says; `None` when the table does not exist.
+    /// Reads only, without the lock. The default answers that this backend cannot.
+    async fn read_foreign(&self, table: &ForeignTable) -> Result<Option<Vec<ForeignRow>>, Error> {
+        Err(no_foreign(self.capabilities().dialect.name(), table))
+    }
+
     /// Opens the dedicated connection and takes the migration lock (waiting as requested),
     /// without the fast path. Dropping the session without [`Session::release`] must still
     /// release the lock (by closing the connection).
@@ -309,11 +320,24 @@ pub trait Session<C: ?Sized + Send>: Send {
     /// Runs a repeatable migration and records it (see [`RepeatableJob`]).
     async fn execute_repeatable(&mut self, job: RepeatableJob<'_>) -> Result<Executed, Error>;
 
+    /// [`Driver::read_foreign`] on this session's connection, under the migration lock.
+    async fn read_foreign(&mut self, table: &ForeignTable) -> Result<Option<Vec<ForeignRow>>, Error> {
+        Err(no_foreign("this backend", table))
+    }
+
     /// Changes history rows without running anything.
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error>;
 
     /// Releases the lock and closes the connection.
     async fn release(self: Box<Self>) -> Result<(), Error>;
+}
+
+fn no_foreign(database: &'static str, table: &ForeignTable) -> Error {
+    Error::Unsupported {
+        database,
+        what: format!("read {}'s history table {table}", table.tool),
+        instead: "adopt with a backend that reads other tools' tables (PostgreSQL, MySQL, SQLite)".to_owned(),
+    }
 }
 
 /// A backend that can read its schema, for reversibility and drift checks.

@@ -47,6 +47,7 @@
 //! | [`RustMigration`], [`RustStep`], [`MigrationSet`], [`EmbeddedMigrations`] | applications | the model: SQL files and Rust code in one ordered set |
 //! | [`Error`], [`PlanError`], [`Report`], [`Status`], [`Validation`], [`UpPlan`] | applications | results |
 //! | [`Drift`], [`ReversibilityReport`] | tests | schema checks (on backends that can read their schema) |
+//! | [`Adopt`], [`ForeignTool`], [`Adoption`] | applications, the CLI | adopting another tool's history ([`adopt`]) |
 //! | [`lint`], [`build`] | CI, build scripts | the safety linter; the build-script helper |
 //! | [`driver`], [`history`], [`backoff`] | backend authors | the `Driver` contract, the history row's one definition, lock polling |
 //! | [`plan`] | tools | the pure planner, also behind `status`, `validate` and `plan` |
@@ -57,8 +58,10 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
+//! | `refinery` | refinery's checksums (with `refinery-core`), to verify a refinery history when adopting it |
 //! | `testing` | `testing`: the generic test kit (templates, fresh databases, cleanup, the test runner, drift), with `tokio` and `futures-util`; the backends' `testing` features turn it on |
 
+pub mod adopt;
 pub mod app;
 pub mod backoff;
 pub mod build;

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use migrator_core::classify::{commits_implicitly, leading_words};
 use migrator_core::driver::{
-    Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Probe, RepeatableJob, Session,
+    Body, Capabilities, Driver, Executed, ForeignRow, ForeignTable, HistoryChange, Job, LockRequest, Probe,
+    RepeatableJob, Session,
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
@@ -187,6 +188,11 @@ impl Driver for MySqlDriver {
             .await
             .map_err(|f| db("asking who holds the migration lock", f.error))?;
         Ok(results.first().and_then(|rows| rows.first()).and_then(holder_text))
+    }
+
+    async fn read_foreign(&self, table: &ForeignTable) -> Result<Option<Vec<ForeignRow>>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
+        crate::foreign::read_foreign(&mut conn, table).await
     }
 
     async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<MySqlConnection>>, Error> {
@@ -652,6 +658,10 @@ impl MySqlSession {
 
 #[async_trait]
 impl Session<MySqlConnection> for MySqlSession {
+    async fn read_foreign(&mut self, table: &ForeignTable) -> Result<Option<Vec<ForeignRow>>, Error> {
+        crate::foreign::read_foreign(&mut self.conn, table).await
+    }
+
     async fn prepare(&mut self) -> Result<History, Error> {
         let history = match self.prefetched.take() {
             Some(history) => history,

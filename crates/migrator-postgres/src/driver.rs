@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use migrator_core::driver::{
-    Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Probe, RepeatableJob, Session,
+    Body, Capabilities, Driver, Executed, ForeignRow, ForeignTable, HistoryChange, Job, LockRequest, Probe,
+    RepeatableJob, Session,
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
@@ -177,6 +178,11 @@ impl Driver for PgDriver {
         let advisory = advisory.as_deref().and_then(<[PgRow]>::first).and_then(advisory_holder_text);
         let lease = lease.as_deref().and_then(<[PgRow]>::first).and_then(crate::lease::holder_text);
         Ok(advisory.or(lease))
+    }
+
+    async fn read_foreign(&self, table: &ForeignTable) -> Result<Option<Vec<ForeignRow>>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to PostgreSQL", e))?;
+        crate::foreign::read_foreign(&mut conn, table).await
     }
 
     async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<PgConnection>>, Error> {
@@ -735,6 +741,10 @@ fn lock_result(rows: Option<&Vec<PgRow>>) -> Result<bool, Error> {
 
 #[async_trait]
 impl Session<PgConnection> for PgSession {
+    async fn read_foreign(&mut self, table: &ForeignTable) -> Result<Option<Vec<ForeignRow>>, Error> {
+        crate::foreign::read_foreign(&mut self.conn, table).await
+    }
+
     async fn prepare(&mut self) -> Result<History, Error> {
         let history = match self.prefetched.take() {
             Some(history) => history,

@@ -70,9 +70,11 @@
     not(feature = "testing"),
     doc = "| `testing` | the `testing` module (build the docs with `--features testing`, as docs.rs does): fresh migrated databases per test (template copies), `#[migrator_postgres::test]`, drift checks |"
 )]
+//! | `adopt-refinery` | refinery's checksums, so [`Migrator::adopt`] verifies a refinery history ([`ForeignTool::Refinery`]) |
 
 mod conn;
 mod driver;
+mod foreign;
 mod inspect;
 mod key;
 mod lease;

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use migrator_core::driver::{
-    Body, Capabilities, Driver, Executed, HistoryChange, Job, LockRequest, Outcome, Probe, RepeatableJob, Session,
+    Body, Capabilities, Driver, Executed, ForeignRow, ForeignTable, HistoryChange, Job, LockRequest, Outcome, Probe,
+    RepeatableJob, Session,
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
@@ -158,6 +159,11 @@ impl Driver for SqliteDriver {
         let mut conn = self.pool.acquire().await.map_err(|e| db(format!("opening SQLite {}", self.database()), e))?;
         let history = read_history(&mut conn, table).await?;
         Ok((history, Box::new(SqliteProbe { driver: self.clone(), conn, table: table.clone() })))
+    }
+
+    async fn read_foreign(&self, table: &ForeignTable) -> Result<Option<Vec<ForeignRow>>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db(format!("opening SQLite {}", self.database()), e))?;
+        crate::foreign::read_foreign(&mut conn, table).await
     }
 
     async fn open(&self, table: &HistoryTable, lock: LockRequest) -> Result<Box<dyn Session<SqliteConnection>>, Error> {
@@ -679,6 +685,10 @@ async fn end_row(
 
 #[async_trait]
 impl Session<SqliteConnection> for SqliteSession {
+    async fn read_foreign(&mut self, table: &ForeignTable) -> Result<Option<Vec<ForeignRow>>, Error> {
+        crate::foreign::read_foreign(self.conn()?, table).await
+    }
+
     async fn prepare(&mut self) -> Result<History, Error> {
         let table = self.table.clone();
         let history = match read_history(self.conn()?, &table).await? {

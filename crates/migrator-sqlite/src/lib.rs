@@ -85,9 +85,11 @@
     not(feature = "testing"),
     doc = "| `testing` | the `testing` module (build the docs with `--features testing`, as docs.rs does): a fresh migrated database file per test (copied from a template), `#[migrator_sqlite::test]`, drift checks |"
 )]
+//! | `adopt-refinery` | refinery's checksums, so [`Migrator::adopt`] verifies a refinery history ([`ForeignTool::Refinery`]) |
 
 mod conn;
 mod driver;
+mod foreign;
 mod inspect;
 mod lock;
 mod settings;

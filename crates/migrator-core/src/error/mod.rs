@@ -185,6 +185,17 @@ pub enum Error {
         error: Box<Error>,
     },
 
+    /// A row of another tool's history table that adoption cannot read.
+    #[error("{tool}'s history table {table} has a row migrator cannot read: {message}. Nothing was adopted")]
+    ForeignHistory {
+        /// The tool (`sqlx`, `flyway`, ...).
+        tool: &'static str,
+        /// Its table.
+        table: String,
+        /// What is wrong.
+        message: String,
+    },
+
     /// A database error outside a migration's own statements.
     #[error("{context}: {cause}")]
     Database {

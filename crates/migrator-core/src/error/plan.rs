@@ -333,6 +333,137 @@ pub enum PlanError {
         /// The requested version.
         version: Version,
     },
+
+    /// `adopt`: the other tool's history table does not exist.
+    #[error(
+        "there is no {tool} history to adopt: table {table} does not exist. Check the tool, and the table and schema \
+         names (the tool's own settings may have renamed its table)"
+    )]
+    ForeignTableMissing {
+        /// The tool.
+        tool: &'static str,
+        /// The table looked for.
+        table: String,
+    },
+
+    /// `adopt`: the other tool left a migration failed, dirty or rolled back.
+    #[error(
+        "{tool} recorded migration {version} as {state} in {table}, so its history is not a clean list of applied \
+         migrations: nothing was adopted. {recovery}"
+    )]
+    ForeignDirty {
+        /// The tool.
+        tool: &'static str,
+        /// Its table.
+        table: String,
+        /// The version as the tool recorded it.
+        version: String,
+        /// What the tool recorded, in its terms.
+        state: String,
+        /// How to recover, with that tool.
+        recovery: String,
+    },
+
+    /// `adopt`: a version of the other tool that has no migrator version.
+    #[error("cannot adopt {tool} version {version}: {reason}. Nothing was adopted")]
+    ForeignVersion {
+        /// The tool.
+        tool: &'static str,
+        /// The version as the tool recorded it.
+        version: String,
+        /// Why it does not map.
+        reason: String,
+    },
+
+    /// `adopt`: two versions of the other tool map to one migrator version.
+    #[error(
+        "cannot adopt {tool} versions {first} and {second}: both map to migrator version {version}. Nothing was \
+         adopted; give one of the two migrations another version with {tool} first"
+    )]
+    ForeignDuplicate {
+        /// The tool.
+        tool: &'static str,
+        /// One version as recorded.
+        first: String,
+        /// The other.
+        second: String,
+        /// The migrator version both map to.
+        version: Version,
+    },
+
+    /// `adopt`: the other tool applied a migration this binary does not have.
+    #[error(
+        "{tool} applied migration {version} ({tool} version {tool_version}{}) but this binary has no migration \
+         {version}: nothing was adopted. Restore its file as it was, or adopt with the release that has it",
+        name.as_deref().map(|n| format!(", `{n}`")).unwrap_or_default()
+    )]
+    ForeignUnknown {
+        /// The tool.
+        tool: &'static str,
+        /// The migrator version.
+        version: Version,
+        /// The version as the tool recorded it.
+        tool_version: String,
+        /// Its description or name as the tool recorded it.
+        name: Option<String>,
+    },
+
+    /// `adopt`: a file changed since the other tool applied it.
+    #[error(
+        "{tool} applied migration {version} `{name}` ({origin}) with checksum {recorded}, but the file now gives \
+         {current}: it changed since {tool} ran it, so the database may not match it. Nothing was adopted. Restore the \
+         file as it was, or, if the edit is known and harmless, adopt accepting changed files (`--accept-changed`)"
+    )]
+    ForeignChecksum {
+        /// The tool.
+        tool: &'static str,
+        /// Version.
+        version: Version,
+        /// Name.
+        name: String,
+        /// File.
+        origin: String,
+        /// The checksum the tool recorded.
+        recorded: String,
+        /// The tool's checksum of the file now.
+        current: String,
+    },
+
+    /// `adopt`: the other tool's checksum of a file cannot be computed here.
+    #[error(
+        "cannot check migration {version} `{name}` ({origin}) against the checksum {tool} recorded: {reason}. Nothing \
+         was adopted. Adopt accepting changed files (`--accept-changed`) to record it unchecked"
+    )]
+    ForeignUncheckable {
+        /// The tool.
+        tool: &'static str,
+        /// Version.
+        version: Version,
+        /// Name.
+        name: String,
+        /// File or Rust type.
+        origin: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// `adopt`: migrator's history already records a migration differently.
+    #[error(
+        "cannot adopt {tool}'s migration {version} `{name}`: migrator's history already records it {disagreement}. \
+         Nothing was adopted. {advice}"
+    )]
+    AdoptConflict {
+        /// The tool.
+        tool: &'static str,
+        /// Version.
+        version: Version,
+        /// Name.
+        name: String,
+        /// How the recorded row differs.
+        disagreement: String,
+        /// What to do.
+        advice: String,
+    },
 }
 
 fn failed_text(

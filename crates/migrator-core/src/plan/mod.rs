@@ -8,8 +8,10 @@
 //! inputs and answers ([`UpPlan`], [`Warning`], ...), up, down, resume and status
 //! planning, and the decisions about single operations: how a step runs (one transaction
 //! or statement by statement), whether a migration re-read inside its transaction may go on,
-//! and the preconditions of `force`, `baseline` and `repair`.
+//! the preconditions of `force`, `baseline` and `repair`, and what adopting another
+//! tool's history records (`adopt`).
 
+mod adopt;
 pub(crate) mod build;
 mod claim;
 mod down;
@@ -26,6 +28,8 @@ mod testkit;
 mod up;
 
 pub use crate::error::PlanError;
+pub(crate) use adopt::{AdoptFile, AdoptInput, FileSum, plan_adopt};
+pub use adopt::{AdoptPlan, AdoptWarning, Adopted, Checked};
 pub use claim::{Claim, ClaimStep, claim};
 pub(crate) use down::plan_down;
 pub use down::{DownTarget, PlannedDown};

@@ -246,4 +246,3 @@ mod tests {
         assert!(warnings[0].to_string().contains("running in another process (statement 2 of 3)"));
     }
 }
-

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::adopt::Adopt;
 use crate::capabilities::LockStrategy;
 use crate::driver::Driver;
 use crate::error::Error;
@@ -28,6 +29,7 @@ pub struct MigratorBuilder<D: Driver> {
     policy: Policy,
     lock: bool,
     lock_strategy: LockStrategy,
+    adopt: Option<Adopt>,
 }
 
 impl<D: Driver> MigratorBuilder<D>
@@ -87,6 +89,15 @@ where
         self
     }
 
+    /// Adopts another tool's history at startup: when a run finds migrator's history without
+    /// rows, it first records what that tool applied ([`Migrator::adopt`], under the same lock),
+    /// then applies only what is new. A database the tool never touched (no table) is simply
+    /// migrated; once migrator's history has rows, the tool's table is not read again.
+    pub fn adopt_from(mut self, from: Adopt) -> Self {
+        self.adopt = Some(from);
+        self
+    }
+
     /// Adds a migration (typically a [`crate::RustMigration`]) to the set.
     pub fn migration(mut self, migration: impl Migration<D::Conn> + 'static) -> Self {
         self.migrations = self.migrations.and_then(|set| set.with(migration));
@@ -104,6 +115,9 @@ where
         };
         check_build(caps, &requested, set.iter().flat_map(step_needs))?;
         let schema = self.schema.as_deref().map(|schema| Ident::new("history schema", schema)).transpose()?;
+        if let Some(from) = &self.adopt {
+            from.foreign_table()?;
+        }
         let name = match &self.table {
             Some(table) => Ident::new("history table", table)?,
             None => HistoryTable::default().name,
@@ -120,6 +134,7 @@ where
             driver: self.driver,
             noop,
             stale: std::sync::OnceLock::new(),
+            adopt: self.adopt,
             set,
             options: Options {
                 table: HistoryTable { schema, name },
@@ -178,6 +193,7 @@ where
             policy: Policy::default(),
             lock: true,
             lock_strategy: LockStrategy::Session,
+            adopt: None,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tracing::{Instrument, info, info_span};
 
+use crate::adopt::Adopt;
 use crate::capabilities::LockStrategy;
 use crate::driver::{Driver, LockRequest, Session};
 use crate::error::Error;
@@ -62,6 +63,8 @@ pub struct Migrator<D: Driver> {
     /// Histories in which `run` has nothing to do, with their digests: every migration
     /// applied, and (when the set has contract migrations) every expand one applied.
     pub(super) noop: Vec<Expected>,
+    /// Adopt this tool's history when a run finds migrator's history without rows.
+    pub(super) adopt: Option<Adopt>,
 }
 
 impl<D: Driver> Migrator<D>
@@ -350,7 +353,19 @@ where
         phases: Phases,
         target: Option<Version>,
     ) -> Result<Report, Error> {
-        let history = self.prepare(session).await?;
+        let mut history = self.prepare(session).await?;
+        // Adopting at startup: only into a history without rows, so a version migrator
+        // reverted later is never adopted again from the other tool's table.
+        if let Some(from) = &self.adopt
+            && history.rows.is_empty()
+        {
+            let table = from.foreign_table()?;
+            let adopted = self.adopt_locked(session, from, &table, &history.rows, true).await?;
+            if !adopted.adopt.is_empty() {
+                history = session.read().await?;
+                self.fold(&mut history)?;
+            }
+        }
         let plan = self.plan_up(&history.rows, &history.repeatables, phases, target)?;
         log_plan(&plan);
         let mut report = Report::from_plan(&plan, true);

@@ -9,10 +9,12 @@
 //! connection) when the run errs, panics or its future is dropped.
 //!
 //! The runner's modules: `migrator` (the struct, a run, the reads), `builder`, `steps` (one
-//! step's mode, job and report), `ops` (`resume`, `force`, `repair`, `baseline`), `stale`
+//! step's mode, job and report), `ops` (`resume`, `force`, `repair`, `baseline`), `adopt`
+//! (another tool's history), `stale`
 //! (the debug-build check), and below them `expected`, `guard` and `rows`, which know
 //! nothing of the migrator.
 
+mod adopt;
 mod builder;
 mod expected;
 mod guard;
@@ -23,6 +25,7 @@ mod sets;
 mod stale;
 mod steps;
 
+pub use adopt::Adoption;
 pub use builder::MigratorBuilder;
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Migrator, Options};
 pub use sets::MigrationSets;

@@ -270,10 +270,8 @@ fn a_file_kept_beside_its_squash_migration_is_named() {
     write(dir.path(), "3_c.up.sql", b"CREATE TABLE c (id INT);\n");
     assert_eq!(
         load_errors(dir.path()),
-        [
-            "m/1_a.up.sql: migration 1 is squashed into m/2_squash.up.sql (line 1), which stands for it: delete this \
-             file (version control keeps it)"
-        ]
+        ["m/1_a.up.sql: migration 1 is squashed into m/2_squash.up.sql (line 1), which stands for it: delete this \
+             file (version control keeps it)"]
     );
 }
 
