@@ -384,3 +384,52 @@ pub async fn adopting_at_startup<B: Backend + Tools>() {
     assert!(status.migrations.iter().all(|e| e.note.is_none()), "{status:?}");
     db.cleanup().await;
 }
+
+/// A first plain run (no adoption asked for) beside another tool's history is refused before
+/// anything runs, naming the tool and the command; following the advice adopts and migrates
+/// on; `ignore_foreign_history` is the way out for a table that belongs to something else.
+pub async fn a_first_run_beside_another_history_is_refused<B: Backend + Tools>() {
+    let db = B::fresh("first_run_foreign").await;
+    let dir = Dir::new();
+    write(&dir, &three());
+    db.run_sqlx(dir.path()).await.unwrap();
+    dir.up(4, "seed_more", NEW);
+    let e = migrator(&db, &dir).run().await.unwrap_err();
+    let problem = plan_error(e);
+    assert!(matches!(problem, PlanError::ForeignHistoryFound { tool: "sqlx", applied: 3, .. }), "{problem}");
+    assert!(problem.to_string().contains("`migrator adopt --from sqlx`"), "{problem}");
+    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 2, "nothing ran again");
+
+    // Following the advice: adopting at startup, then on as usual.
+    let startup = Migrator::<B::Driver>::builder(db.driver(), dir.set::<Conn<B>>(B::DIALECT))
+        .adopt_from(Adopt::new(ForeignTool::Sqlx))
+        .build()
+        .unwrap();
+    assert_eq!(startup.run().await.unwrap().steps.iter().map(|s| s.version.get()).collect::<Vec<_>>(), [4]);
+    assert_eq!(db.scalar("SELECT count(*) FROM users").await, 3);
+    db.cleanup().await;
+
+    // A table of that name that is not the tool's history (another shape) is no reason to stop,
+    // and the option lets a run go on beside one that is.
+    let other = B::fresh("first_run_other_table").await;
+    other.exec("CREATE TABLE schema_migrations (version VARCHAR(20) PRIMARY KEY)").await;
+    other.exec("INSERT INTO schema_migrations (version) VALUES ('20240101000000')").await;
+    let fresh = Dir::new();
+    write(&fresh, &three());
+    assert_eq!(
+        migrator(&other, &fresh).run().await.unwrap().steps.len(),
+        3,
+        "a Rails-shaped table is not golang-migrate's"
+    );
+    let sqlx_db = B::fresh("first_run_ignored").await;
+    sqlx_db.run_sqlx(dir.path()).await.unwrap();
+    sqlx_db.exec("DROP TABLE users").await;
+    sqlx_db.exec("DROP TABLE orders").await;
+    let ignoring = Migrator::<B::Driver>::builder(sqlx_db.driver(), fresh.set::<Conn<B>>(B::DIALECT))
+        .ignore_foreign_history(true)
+        .build()
+        .unwrap();
+    assert_eq!(ignoring.run().await.unwrap().steps.len(), 3);
+    other.cleanup().await;
+    sqlx_db.cleanup().await;
+}

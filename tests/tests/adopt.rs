@@ -13,6 +13,7 @@ mod postgres {
         adopt_from_flyway,
         adoptions_race_each_other_and_up,
         adopting_at_startup,
+        a_first_run_beside_another_history_is_refused,
     );
 }
 
@@ -26,6 +27,7 @@ mod mysql {
         adopt_from_flyway,
         adoptions_race_each_other_and_up,
         adopting_at_startup,
+        a_first_run_beside_another_history_is_refused,
     );
 }
 
@@ -39,5 +41,6 @@ mod sqlite {
         adopt_from_flyway,
         adoptions_race_each_other_and_up,
         adopting_at_startup,
+        a_first_run_beside_another_history_is_refused,
     );
 }

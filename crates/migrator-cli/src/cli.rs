@@ -207,11 +207,13 @@ pub(crate) struct DbOptions<'a> {
     pub(crate) lock: Option<&'a Lock>,
     /// `None` for the commands that plan nothing.
     pub(crate) policy: Option<&'a Policy>,
+    /// `up --ignore-foreign-history`.
+    pub(crate) ignore_foreign_history: bool,
 }
 
 impl<'a> DbOptions<'a> {
     fn new(source: &'a Source, database: &'a Database, lock: Option<&'a Lock>, policy: Option<&'a Policy>) -> Self {
-        DbOptions { source: &source.source, database, lock, policy }
+        DbOptions { source: &source.source, database, lock, policy, ignore_foreign_history: false }
     }
 }
 
@@ -300,6 +302,10 @@ pub(crate) enum Command {
         lock: Lock,
         #[command(flatten)]
         policy: Policy,
+        /// Apply migrations in a database without migrator history even though another tool's history table there
+        /// records applied migrations (by default refused: adopt that history first, with `migrator adopt`).
+        #[arg(long)]
+        ignore_foreign_history: bool,
     },
     /// Revert applied migrations, newest first (in the order they were applied). Default: the newest one.
     Down {
@@ -505,7 +511,11 @@ impl Command {
         let options = DbOptions::new;
         match self {
             Command::New { .. } | Command::Lint(_) => None,
-            Command::Up { source, database, lock, policy, .. } | Command::Redo { source, database, lock, policy } => {
+            Command::Up { source, database, lock, policy, ignore_foreign_history, .. } => Some(DbOptions {
+                ignore_foreign_history: *ignore_foreign_history,
+                ..options(source, database, Some(lock), Some(policy))
+            }),
+            Command::Redo { source, database, lock, policy } => {
                 Some(options(source, database, Some(lock), Some(policy)))
             }
             Command::Down { source, database, lock, .. }

@@ -36,6 +36,9 @@ where
     if let Some(policy) = options.policy {
         builder = builder.allow_out_of_order(policy.allow_out_of_order).ignore_unknown(policy.ignore_unknown);
     }
+    if options.ignore_foreign_history {
+        builder = builder.ignore_foreign_history(true);
+    }
     if let Some(table) = &options.database.table {
         builder = builder.table(table);
     }

@@ -58,6 +58,11 @@ async fn adopt_from_sqlx<B: CliBackend + Tools>() {
     assert_eq!(json["pending"], serde_json::json!([4]));
     let status = project.run(url, &["status", "--format", "json"]).code(0).json();
     assert!(status["migrations"].as_array().unwrap().iter().all(|m| m["state"] == "pending"), "dry runs write nothing");
+    // `up` before adopting would run sqlx's migrations again: refused, saying what to run.
+    let up = project.run(url, &["up"]);
+    up.code(1);
+    assert!(up.stderr.contains("sqlx's history table _sqlx_migrations records 3 applied migration(s)"), "{}", up.stderr);
+    assert!(up.stderr.contains("`migrator adopt --from sqlx`"), "{}", up.stderr);
 
     // An applied file edited since sqlx ran it.
     project.write("2_create_orders.up.sql", &format!("-- with a note\n{ORDERS}"));

@@ -15,15 +15,18 @@ fn select(table: &ForeignTable) -> String {
         .iter()
         .map(|c| {
             let name = format!("\"{}\"", c.name);
+            // Qualified: SQLite reads an unknown double-quoted name as a string literal, which
+            // would make any table of that name look like the tool's.
+            let column = format!("t.{name}");
             match c.kind {
                 // Booleans are stored as 0/1.
-                CellKind::Int | CellKind::Bool => format!("CAST({name} AS INTEGER) AS {name}"),
-                CellKind::Text => format!("CAST({name} AS TEXT) AS {name}"),
-                _ => name,
+                CellKind::Int | CellKind::Bool => format!("CAST({column} AS INTEGER) AS {name}"),
+                CellKind::Text => format!("CAST({column} AS TEXT) AS {name}"),
+                _ => format!("{column} AS {name}"),
             }
         })
         .collect();
-    format!("SELECT {} FROM {}", list.join(", "), table.qualified('"'))
+    format!("SELECT {} FROM {} AS t", list.join(", "), table.qualified('"'))
 }
 
 fn cell(row: &SqliteRow, name: &str, kind: CellKind) -> Result<Cell, sqlx::Error> {

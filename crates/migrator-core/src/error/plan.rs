@@ -346,6 +346,23 @@ pub enum PlanError {
         table: String,
     },
 
+    /// A first run found no migrator history but another tool's, with applied migrations.
+    #[error(
+        "this database has no migrator history, but {tool}'s history table {table} records {applied} applied \
+         migration(s): running them again would fail or duplicate data, so nothing was applied. Adopt that history \
+         first (`migrator adopt --from {tool}`, or `adopt_from` on the migrator's builder to do it at startup); if the \
+         table belongs to something else, build the migrator with `ignore_foreign_history(true)` (CLI: `up \
+         --ignore-foreign-history`)"
+    )]
+    ForeignHistoryFound {
+        /// The tool.
+        tool: &'static str,
+        /// Its table.
+        table: String,
+        /// The migrations it records as applied.
+        applied: usize,
+    },
+
     /// `adopt`: the other tool left a migration failed, dirty or rolled back.
     #[error(
         "{tool} recorded migration {version} as {state} in {table}, so its history is not a clean list of applied \

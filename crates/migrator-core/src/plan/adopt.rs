@@ -426,6 +426,34 @@ fn recovery(tool: ForeignTool, table: &str, record: &ForeignRecord) -> (String, 
     }
 }
 
+/// Another tool's history found in a database whose migrator history has no rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ForeignFound {
+    /// The tool.
+    pub tool: ForeignTool,
+    /// Its table.
+    pub table: String,
+    /// The migrations it records as applied (or at least one, when its rows cannot be read).
+    pub applied: usize,
+}
+
+/// Whether a first run may apply migrations in a database where another tool recorded some:
+/// it would run them again (failing, or worse, duplicating data), so it is refused unless
+/// the run adopts that history, or the user says the table is not that tool's.
+pub(crate) fn check_foreign_histories(found: &[ForeignFound], ignore: bool) -> Result<(), PlanError> {
+    match found.iter().find(|f| f.applied > 0) {
+        Some(f) if !ignore => {
+            Err(PlanError::ForeignHistoryFound { tool: f.tool.name(), table: f.table.clone(), applied: f.applied })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// How many migrations `records` count as applied (an "up to" record counts as one).
+pub(crate) fn applied_records(records: &[ForeignRecord]) -> usize {
+    records.iter().filter(|r| matches!(r.kind, RecordKind::Applied | RecordKind::UpTo | RecordKind::Failed)).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,5 +688,16 @@ mod tests {
         assert_eq!(plan.pending, vec![v(2)]);
         assert!(matches!(plan.warnings[0], AdoptWarning::Ignored { .. }));
         assert!(matches!(plan.warnings[1], AdoptWarning::Removed { .. }));
+    }
+
+    #[test]
+    fn a_first_run_beside_another_tools_history_is_refused() {
+        let found = |applied| ForeignFound { tool: ForeignTool::Sqlx, table: "_sqlx_migrations".into(), applied };
+        assert_eq!(check_foreign_histories(&[], false), Ok(()));
+        assert_eq!(check_foreign_histories(&[found(0)], false), Ok(()), "an empty table: nothing ran");
+        assert_eq!(check_foreign_histories(&[found(3)], true), Ok(()), "the user says it is not that tool's");
+        let e = check_foreign_histories(&[found(0), found(3)], false).unwrap_err();
+        assert!(matches!(e, PlanError::ForeignHistoryFound { applied: 3, .. }), "{e}");
+        assert!(e.to_string().contains("migrator adopt --from sqlx"), "{e}");
     }
 }

@@ -28,7 +28,9 @@ mod testkit;
 mod up;
 
 pub use crate::error::PlanError;
-pub(crate) use adopt::{AdoptFile, AdoptInput, FileSum, plan_adopt};
+pub(crate) use adopt::{
+    AdoptFile, AdoptInput, FileSum, ForeignFound, applied_records, check_foreign_histories, plan_adopt,
+};
 pub use adopt::{AdoptPlan, AdoptWarning, Adopted, Checked};
 pub use claim::{Claim, ClaimStep, claim};
 pub(crate) use down::plan_down;

@@ -30,6 +30,7 @@ pub struct MigratorBuilder<D: Driver> {
     lock: bool,
     lock_strategy: LockStrategy,
     adopt: Option<Adopt>,
+    ignore_foreign_history: bool,
 }
 
 impl<D: Driver> MigratorBuilder<D>
@@ -98,6 +99,15 @@ where
         self
     }
 
+    /// Applies migrations in a database without migrator history even when another tool's
+    /// history table there (`_sqlx_migrations`, `schema_migrations`, ...) records applied
+    /// migrations. By default such a first run is refused ([`crate::PlanError::ForeignHistoryFound`]):
+    /// it would run them again. Set it when that table belongs to something else.
+    pub fn ignore_foreign_history(mut self, ignore: bool) -> Self {
+        self.ignore_foreign_history = ignore;
+        self
+    }
+
     /// Adds a migration (typically a [`crate::RustMigration`]) to the set.
     pub fn migration(mut self, migration: impl Migration<D::Conn> + 'static) -> Self {
         self.migrations = self.migrations.and_then(|set| set.with(migration));
@@ -143,6 +153,7 @@ where
                 policy: self.policy,
                 lock: self.lock && caps.migration_lock,
                 lock_strategy: self.lock_strategy,
+                ignore_foreign_history: self.ignore_foreign_history,
             },
         })
     }
@@ -194,6 +205,7 @@ where
             lock: true,
             lock_strategy: LockStrategy::Session,
             adopt: None,
+            ignore_foreign_history: false,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tracing::{Instrument, info, info_span};
 
-use crate::adopt::Adopt;
+use crate::adopt::{Adopt, ForeignTool};
 use crate::capabilities::LockStrategy;
 use crate::driver::{Driver, LockRequest, Session};
 use crate::error::Error;
@@ -45,6 +45,9 @@ pub struct Options {
     pub lock: bool,
     /// Which lock.
     pub lock_strategy: LockStrategy,
+    /// Apply migrations in a database without migrator history even when another tool's
+    /// history table there records applied migrations (default: refuse, and say to adopt).
+    pub ignore_foreign_history: bool,
 }
 
 /// Applies, reverts and inspects one application's migrations on one database.
@@ -365,6 +368,9 @@ where
                 history = session.read().await?;
                 self.fold(&mut history)?;
             }
+        } else if history.rows.is_empty() {
+            let found = self.foreign_histories(session).await?;
+            plan::check_foreign_histories(&found, self.options.ignore_foreign_history)?;
         }
         let plan = self.plan_up(&history.rows, &history.repeatables, phases, target)?;
         log_plan(&plan);
@@ -419,6 +425,29 @@ where
 
     /// Creates or upgrades the history table under the lock and reads it; refuses a layout
     /// newer than this build's.
+    /// Other tools' histories in their default tables, read on a first run: a table that is
+    /// missing, or of another shape than the tool's, is no tool's history.
+    async fn foreign_histories(&self, session: &mut dyn Session<D::Conn>) -> Result<Vec<plan::ForeignFound>, Error> {
+        let mut found = Vec::new();
+        for tool in ForeignTool::ALL {
+            let table = Adopt::new(tool).foreign_table()?;
+            let rows = match session.read_foreign(&table).await {
+                Ok(Some(rows)) => rows,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::debug!(table = %table, error = %e, "not {}'s history table", tool.name());
+                    continue;
+                }
+            };
+            let applied = match crate::adopt::decode(tool, &table.to_string(), &rows) {
+                Ok(records) => plan::applied_records(&records),
+                Err(_) => usize::from(!rows.is_empty()),
+            };
+            found.push(plan::ForeignFound { tool, table: table.to_string(), applied });
+        }
+        Ok(found)
+    }
+
     pub(super) async fn prepare(&self, session: &mut dyn Session<D::Conn>) -> Result<History, Error> {
         let mut history = session.prepare().await?;
         check_layout(&self.options.table, &history)?;
