@@ -61,7 +61,11 @@ async fn adopt_from_sqlx<B: CliBackend + Tools>() {
     // `up` before adopting would run sqlx's migrations again: refused, saying what to run.
     let up = project.run(url, &["up"]);
     up.code(1);
-    assert!(up.stderr.contains("sqlx's history table _sqlx_migrations records 3 applied migration(s)"), "{}", up.stderr);
+    assert!(
+        up.stderr.contains("sqlx's history table _sqlx_migrations records 3 applied migration(s)"),
+        "{}",
+        up.stderr
+    );
     assert!(up.stderr.contains("`migrator adopt --from sqlx`"), "{}", up.stderr);
 
     // An applied file edited since sqlx ran it.

@@ -340,6 +340,55 @@ fn no_foreign(database: &'static str, table: &ForeignTable) -> Error {
     }
 }
 
+/// What [`Dump::dump`] may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DumpOptions {
+    /// Refuse when the area holds more rows than this in all (a squash carries seed data, not
+    /// a data load).
+    pub max_rows: usize,
+}
+
+impl Default for DumpOptions {
+    fn default() -> Self {
+        DumpOptions { max_rows: 10_000 }
+    }
+}
+
+/// The schema and rows of an area as SQL statements ([`Dump::dump`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct SchemaDump {
+    /// Statements that rebuild the area in an empty one, in order, each without its `;`.
+    pub statements: Vec<String>,
+    /// Rows carried, over all tables.
+    pub rows: usize,
+    /// What the statements leave out, in words (for example grants and owners), said in the
+    /// file's header.
+    pub left_out: Vec<String>,
+}
+
+impl SchemaDump {
+    /// A dump of `statements` carrying `rows` rows.
+    pub fn new(statements: Vec<String>, rows: usize, left_out: Vec<String>) -> Self {
+        SchemaDump { statements, rows, left_out }
+    }
+}
+
+/// A driver that can write its area as SQL: what `migrator squash` puts in a squash
+/// migration. The statements rebuild, in an empty area of the same backend, every object
+/// the driver's [`Inspect::snapshot`] sees (tables, columns, defaults, constraints,
+/// indexes, sequences and their positions, views, functions and procedures, triggers,
+/// types, extensions) and the tables' rows, without migrator's own `_migrator_*` tables and
+/// without naming the area (so they run in any schema or database). An object it cannot
+/// write is an error ([`Error::Unsupported`]), never left out silently; `squash` also
+/// checks the result by applying it to a second area and comparing snapshots.
+#[async_trait]
+pub trait Dump: Inspect {
+    /// The area as statements.
+    async fn dump(&self, options: &DumpOptions) -> Result<SchemaDump, Error>;
+}
+
 /// A backend that can read its schema, for reversibility and drift checks.
 #[async_trait]
 pub trait Inspect: Driver {
