@@ -84,6 +84,7 @@ mod script;
 mod set;
 pub mod source;
 pub mod split;
+pub mod squash;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;

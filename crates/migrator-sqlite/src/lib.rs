@@ -89,6 +89,7 @@
 
 mod conn;
 mod driver;
+mod dump;
 mod foreign;
 mod inspect;
 mod lock;

@@ -239,6 +239,26 @@ pub enum PlanError {
         missing: Vec<String>,
     },
 
+    /// `squash --to V` names no migration of the directory.
+    #[error("there is no migration {version} to squash to: --to takes the version of an existing migration")]
+    SquashTargetUnknown {
+        /// The version asked for.
+        version: Version,
+    },
+
+    /// `squash --to V` would squash a squash migration again.
+    #[error(
+        "migration {version} ({origin}) is a squash migration already, and squashing it again is not supported: \
+         databases built from it and databases that applied its migrations one by one would need different \
+         `squashes` lists. Keep the history as it is"
+    )]
+    SquashOfSquash {
+        /// Its version.
+        version: Version,
+        /// Its file.
+        origin: String,
+    },
+
     /// `force V` for a migration this binary does not have.
     #[error(
         "cannot force migration {version}: this binary has no such migration, so it cannot be recorded as applied. \

@@ -43,6 +43,7 @@ pub use repeatable::{RepeatableState, RepeatableStatus};
 pub use resume::ResumePlan;
 pub(crate) use resume::plan_resume;
 pub(crate) use squash::{AvailableSquash, fold_squashed};
+pub use squash::{SquashCandidate, plan_squash};
 pub use stale::StaleBinary;
 pub use status::{MigrationState, StatusEntry};
 pub(crate) use status::{any_interrupted, mark_blocked, mark_running, running_not_interrupted, status};

@@ -115,6 +115,32 @@ fn folded_row(squash: &AvailableSquash<'_>, originals: &[&HistoryRow]) -> Histor
     }
 }
 
+/// A migration of the directory as `squash` sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SquashCandidate<'a> {
+    /// Version.
+    pub version: Version,
+    /// Its file.
+    pub origin: &'a str,
+    /// Whether it is itself a squash migration.
+    pub is_squash: bool,
+}
+
+/// `squash --to V`: the versions the squash migration stands for (every migration up to
+/// `to`, which must exist). Squashing a squash migration again is refused: databases built
+/// from it hold one row where the others hold many, and one list of `squashes` lines cannot
+/// say both.
+pub fn plan_squash(candidates: &[SquashCandidate<'_>], to: Version) -> Result<Vec<Version>, PlanError> {
+    if !candidates.iter().any(|c| c.version == to) {
+        return Err(PlanError::SquashTargetUnknown { version: to });
+    }
+    let squashed: Vec<&SquashCandidate<'_>> = candidates.iter().filter(|c| c.version <= to).collect();
+    if let Some(squash) = squashed.iter().find(|c| c.is_squash) {
+        return Err(PlanError::SquashOfSquash { version: squash.version, origin: squash.origin.to_owned() });
+    }
+    Ok(squashed.iter().map(|c| c.version).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +210,17 @@ mod tests {
         let PlanError::SquashPartial { applied, total, missing, .. } = &e else { panic!("{e}") };
         assert_eq!((*applied, *total, missing.as_slice()), (1, 3, &["2 m2".to_owned(), "3 m3".to_owned()][..]));
         assert!(e.to_string().contains("not applied: 2 m2, 3 m3"), "{e}");
+    }
+
+    #[test]
+    fn squash_takes_every_migration_up_to_the_target() {
+        let c = |n: i64, is_squash: bool| SquashCandidate { version: v(n), origin: "m/f.up.sql", is_squash };
+        let all = [c(1, false), c(2, false), c(5, false)];
+        assert_eq!(plan_squash(&all, v(2)).unwrap(), [v(1), v(2)]);
+        assert_eq!(plan_squash(&all, v(5)).unwrap(), [v(1), v(2), v(5)]);
+        let e = plan_squash(&all, v(3)).unwrap_err();
+        assert!(matches!(e, PlanError::SquashTargetUnknown { .. }), "{e}");
+        let e = plan_squash(&[c(2, true), c(5, false)], v(5)).unwrap_err();
+        assert!(matches!(e, PlanError::SquashOfSquash { .. }), "{e}");
     }
 }
