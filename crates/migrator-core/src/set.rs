@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use crate::dialect::Dialect;
 use crate::error::Error;
+use crate::lint::LintOptions;
 use crate::migration::{Migration, RepeatableMigration};
-use crate::source::{EmbeddedMigrations, load_dir};
+use crate::source::{EmbeddedMigrations, Layout, load_dir_with_layout};
 use crate::version::Version;
 
 /// Migrations in version order, versions unique: SQL and Rust-code migrations together.
@@ -71,13 +72,34 @@ impl<C: ?Sized + 'static> MigrationSet<C> {
         self.embedded_from
     }
 
-    /// Loads a migrations directory at runtime, with the same rules as the embed macro.
+    /// Loads a migrations directory at runtime, with the same rules as the embed macro, in
+    /// the layout detected there ([`Layout`]): its migrations and repeatable migrations.
     pub fn from_dir(dir: impl AsRef<Path>, dialect: Dialect) -> Result<Self, Error> {
+        Self::from_dir_with(dir, dialect, None)
+    }
+
+    /// [`MigrationSet::from_dir`] in `layout` (detected when `None`).
+    ///
+    /// ```
+    /// use migrator_core::{Dialect, MigrationSet};
+    /// use migrator_core::source::Layout;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("20240101120000_create users.sql"), "CREATE TABLE users (id bigint);\n")?;
+    /// let set = MigrationSet::<()>::from_dir_with(dir.path(), Dialect::Postgres, Some(Layout::Sqlx))?;
+    /// assert_eq!(set.iter().next().map(|m| m.meta().name()), Some("create users"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_dir_with(dir: impl AsRef<Path>, dialect: Dialect, layout: Option<Layout>) -> Result<Self, Error> {
         let dir = dir.as_ref();
-        let loaded = load_dir(dir, &dir.display().to_string(), dialect).map_err(|errors| Error::Load { errors })?;
+        let loaded = load_dir_with_layout(dir, &dir.display().to_string(), dialect, layout, &LintOptions::default())
+            .map_err(|errors| Error::Load { errors })?;
         let mut set = Self::new();
-        for item in loaded {
+        for item in loaded.migrations {
             set = set.with(item.migration)?;
+        }
+        for item in loaded.repeatables {
+            set = set.with_repeatable(item.repeatable)?;
         }
         Ok(set)
     }
