@@ -2,7 +2,7 @@
 //! [`super::layout`], "Detection").
 
 use crate::migration::check_name;
-use crate::split::goose::{Annotation, annotation};
+use crate::split::goose::annotation;
 
 use super::layout::{Layout, flyway_version};
 use super::name::{is_ignored, shown_name};
@@ -58,9 +58,9 @@ fn versioned(name: &str) -> Option<(char, &str, &str)> {
     versionish.then_some((prefix, version, rest))
 }
 
-/// Whether `text` has a `-- +goose Up` line.
-fn has_goose_up(text: &str) -> bool {
-    crate::directive::lines(text).any(|line| annotation(line) == Some(Ok(Annotation::Up)))
+/// Whether `text` has a goose annotation line (`-- +goose Up`, or one goose would refuse).
+fn has_goose_annotation(text: &str) -> bool {
+    crate::directive::lines(text).any(|line| annotation(line).is_some())
 }
 
 /// Whether `text` has refinery's `-- refinery:noTransaction` line.
@@ -147,7 +147,7 @@ pub(crate) fn detect(listing: &Listing, display: &str) -> Detected {
                 }
                 reversible.files.push(entry.rel.clone());
             } else if name.ends_with(".sql") {
-                if text(index).is_some_and(has_goose_up) {
+                if text(index).is_some_and(has_goose_annotation) {
                     goose.files.push(entry.rel.clone());
                 } else {
                     plain.files.push(entry.rel.clone());
@@ -200,7 +200,7 @@ pub(crate) fn detect(listing: &Listing, display: &str) -> Detected {
             (None, None) => found(Layout::Refinery, "its `V…__` files are refinery's and Flyway's alike".to_owned()),
         };
     }
-    if !goose.files.is_empty() || !plain.files.is_empty() || sqlx_marker.is_some() {
+    if numbered.iter().any(|g| !g.files.is_empty()) {
         let other_tool = if goose.files.is_empty() { None } else { Some(Layout::Goose) };
         let layout = match other_tool {
             Some(goose_layout) if reversible.files.is_empty() => goose_layout,

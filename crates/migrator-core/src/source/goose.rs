@@ -36,6 +36,8 @@ pub(crate) fn sections(text: &str) -> Result<GooseFile, Vec<GooseProblem>> {
     let mut block: Option<usize> = None;
     let mut down_at: Option<usize> = None;
     let mut no_transaction = false;
+    // The first line of SQL above `-- +goose Up`.
+    let mut sql_above: Option<usize> = None;
     let mut offset = 0;
     for raw in text.split_inclusive('\n') {
         let start = offset;
@@ -47,12 +49,7 @@ pub(crate) fn sections(text: &str) -> Result<GooseFile, Vec<GooseProblem>> {
         let mut problem = |message: String| problems.push((Some(line), message));
         match annotation(content) {
             None if section == Section::Start && !content.trim().is_empty() && !content.trim().starts_with("--") => {
-                problem(format!(
-                    "SQL above `{}`: a goose file starts with that line (blank lines and comments may come first)",
-                    Annotation::Up.as_str()
-                ));
-                // One such problem is enough: the rest of the file is probably all SQL.
-                section = Section::Up;
+                sql_above.get_or_insert(line);
             }
             None => {}
             Some(Err(message)) => problem(message),
@@ -102,6 +99,15 @@ pub(crate) fn sections(text: &str) -> Result<GooseFile, Vec<GooseProblem>> {
                 )),
             },
         }
+    }
+    if let Some(line) = sql_above.filter(|_| section != Section::Start) {
+        problems.push((
+            Some(line),
+            format!(
+                "SQL above `{}`: a goose file starts with that line (blank lines and comments may come first)",
+                Annotation::Up.as_str()
+            ),
+        ));
     }
     if section == Section::Start {
         problems.push((
@@ -160,8 +166,9 @@ mod tests {
     #[test]
     fn mistakes_are_found_with_their_lines() {
         let problems = |text: &str| sections(text).unwrap_err();
-        assert_eq!(problems("SELECT 1;\n")[0].0, Some(1));
-        assert!(problems("SELECT 1;\n")[0].1.contains("SQL above `-- +goose Up`"));
+        assert_eq!(problems("SELECT 1;\n-- +goose Up\n")[0].0, Some(1));
+        assert!(problems("SELECT 1;\n-- +goose Up\n")[0].1.contains("SQL above `-- +goose Up`"));
+        assert_eq!(problems("SELECT 1;\n")[0].0, None, "without the line, that is the problem");
         let missing = problems("-- only a comment\n");
         assert_eq!(missing.len(), 1);
         assert!(missing[0].1.starts_with("no `-- +goose Up` line"));

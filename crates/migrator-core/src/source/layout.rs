@@ -88,8 +88,8 @@
 //!    there is a `U` file without its `V` file, a `.rs` migration or a
 //!    `refinery:noTransaction` line; refinery's when nothing tells (the two read such
 //!    directories alike);
-//! 3. `{version}_…` files are **goose**'s if a `.sql` file has a `-- +goose Up` line (or there
-//!    is a `.go` migration), **sqlx**'s if there are `{version}_{name}.sql` files without
+//! 3. `{version}_…` files are **goose**'s if a `.sql` file has a goose annotation line (or
+//!    there is a `.go` migration), **sqlx**'s if there are `{version}_{name}.sql` files without
 //!    `.up.sql`/`.down.sql` files, or if a file starts with sqlx's `-- no-transaction`, and
 //!    **migrator**'s otherwise: golang-migrate and sqlx's reversible files read the same way
 //!    when their names follow migrator's rules, and when they do not, name the layout;

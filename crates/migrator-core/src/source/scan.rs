@@ -421,6 +421,7 @@ impl Scanner<'_> {
                 "this diesel migration has no `up.sql`: write the migration's SQL there, or remove the directory"
                     .to_owned(),
             );
+            return;
         }
         let mut flags = LayoutFlags::NONE;
         if let Some(child) = metadata {
