@@ -82,7 +82,7 @@ fn every_fixture_is_detected_loaded_and_linted() {
     assert_eq!(named.layout, Layout::GolangMigrate);
     let detected = errors(&fixture("golang-migrate"), None);
     assert!(
-        detected.iter().any(|e| e.contains("`-` is not allowed") && e.contains("name its layout with `--layout`")),
+        detected.iter().any(|e| e.contains("`-` is not allowed") && e.contains("sqlx and golang-migrate accept this name: if the directory is theirs, name its layout with `--layout sqlx`")),
         "{detected:#?}"
     );
 }
@@ -438,7 +438,7 @@ fn a_mixed_directory_says_which_files_are_whose() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(
         found[0].starts_with(
-            "m: `m` holds the migrations of several tools: diesel (`2019-02-26-002946_c/`); Flyway or refinery \
+            "m: this directory holds the migrations of several tools: diesel (`2019-02-26-002946_c/`); Flyway or refinery \
              (`V2__b.sql`); migrator, sqlx or golang-migrate (`1_a.up.sql`); keep one tool's migrations per directory"
         ),
         "{found:#?}"

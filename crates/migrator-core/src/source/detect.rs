@@ -37,12 +37,11 @@ impl Group {
     }
 }
 
-fn mixed(display: &str, groups: &[&Group], why: &str) -> Detected {
+fn mixed(groups: &[&Group], why: &str) -> Detected {
     let listed: Vec<String> = groups.iter().filter(|g| !g.files.is_empty()).map(|g| g.shown()).collect();
     Detected::Mixed(format!(
-        "`{}` {why}: {}; keep one tool's migrations per directory, or name the layout to read it with (`--layout`, \
-         or `layout = …` in embed_migrations!; the layouts are {})",
-        shown_name(display),
+        "this directory {why}: {}; keep one tool's migrations per directory, or name the layout to read it with \
+         (`--layout`, or `layout = …` in embed_migrations!; the layouts are {})",
         listed.join("; "),
         Layout::ids()
     ))
@@ -73,8 +72,8 @@ pub(crate) fn has_refinery_no_transaction(text: &str) -> bool {
     })
 }
 
-/// Detects the layout of a listed directory, shown as `display`.
-pub(crate) fn detect(listing: &Listing, display: &str) -> Detected {
+/// Detects the layout of a listed directory.
+pub(crate) fn detect(listing: &Listing) -> Detected {
     let mut diesel = Group::new("diesel");
     let mut versioned_files = Group::new("Flyway or refinery");
     let mut repeatables = Group::new("Flyway or migrator");
@@ -169,7 +168,6 @@ pub(crate) fn detect(listing: &Listing, display: &str) -> Detected {
         [!diesel.files.is_empty(), !versioned_files.files.is_empty(), numbered.iter().any(|g| !g.files.is_empty())];
     if families.iter().filter(|f| **f).count() > 1 {
         return mixed(
-            display,
             &[&diesel, &versioned_files, &reversible, &plain, &goose, &repeatables],
             "holds the migrations of several tools",
         );
@@ -177,7 +175,7 @@ pub(crate) fn detect(listing: &Listing, display: &str) -> Detected {
     let found = |layout: Layout, why: String| Detected::Layout(layout, why);
     if !diesel.files.is_empty() {
         if !repeatables.files.is_empty() {
-            return mixed(display, &[&diesel, &repeatables], "holds the migrations of several tools");
+            return mixed(&[&diesel, &repeatables], "holds the migrations of several tools");
         }
         return found(
             Layout::Diesel,
@@ -190,10 +188,9 @@ pub(crate) fn detect(listing: &Listing, display: &str) -> Detected {
         }
         return match (flyway_why.first(), refinery_why.first()) {
             (Some(flyway), Some(refinery)) => Detected::Mixed(format!(
-                "`{}` holds files only Flyway reads ({flyway}) beside files only refinery reads ({refinery}): keep one \
-                 tool's migrations per directory, or name the layout to read it with (`--layout flyway` or \
-                 `--layout refinery`, or `layout = …` in embed_migrations!)",
-                shown_name(display)
+                "this directory holds files only Flyway reads ({flyway}) beside files only refinery reads \
+                 ({refinery}): keep one tool's migrations per directory, or name the layout to read it with \
+                 (`--layout flyway` or `--layout refinery`, or `layout = …` in embed_migrations!)"
             )),
             (Some(flyway), None) => found(Layout::Flyway, flyway.clone()),
             (None, Some(refinery)) => found(Layout::Refinery, refinery.clone()),
@@ -204,13 +201,13 @@ pub(crate) fn detect(listing: &Listing, display: &str) -> Detected {
         let other_tool = if goose.files.is_empty() { None } else { Some(Layout::Goose) };
         let layout = match other_tool {
             Some(goose_layout) if reversible.files.is_empty() => goose_layout,
-            Some(_) => return mixed(display, &[&reversible, &goose, &plain], "holds the migrations of several tools"),
+            Some(_) => return mixed(&[&reversible, &goose, &plain], "holds the migrations of several tools"),
             None if reversible.files.is_empty() || sqlx_marker.is_some() => Layout::Sqlx,
             None => Layout::Migrator,
         };
         if layout != Layout::Migrator && !repeatables.files.is_empty() {
             let group = if layout == Layout::Goose { &goose } else { &plain };
-            return mixed(display, &[group, &reversible, &repeatables], "holds the migrations of several tools");
+            return mixed(&[group, &reversible, &repeatables], "holds the migrations of several tools");
         }
         let why = match layout {
             Layout::Goose => {

@@ -97,7 +97,7 @@ pub(crate) fn scan_layout(dir: &std::path::Path, display: &str, dialect: Dialect
     };
     let (layout, detected) = match layout {
         Some(layout) => (layout, None),
-        None => match detect(&listing, display) {
+        None => match detect(&listing) {
             Detected::Layout(layout, why) => (layout, Some(why)),
             Detected::Mixed(message) => {
                 return Scan {
@@ -163,14 +163,25 @@ impl Scanner<'_> {
         }
     }
 
-    /// A hint for a file migrator's layout refuses, when the layout was detected.
-    fn hint(&self) -> String {
+    /// A hint for a file the detected layout refuses: why the layout was chosen, or, for a
+    /// name migrator's layout refuses but sqlx's or golang-migrate's accepts, how to read the
+    /// directory as theirs.
+    fn hint(&self, file: &str) -> String {
         match (&self.detected, self.layout) {
             (Some(_), Layout::Migrator) => {
-                " (if this directory is another tool's, such as sqlx's or golang-migrate's, \
-                                            whose names allow more, name its layout with `--layout`, or `layout = …` \
-                                            in embed_migrations!)"
-                    .to_owned()
+                let theirs: Vec<&str> = [Layout::Sqlx, Layout::GolangMigrate]
+                    .into_iter()
+                    .filter(|layout| matches!(parse_layout_file_name(*layout, file), Some(Ok(_))))
+                    .map(Layout::id)
+                    .collect();
+                let Some(first) = theirs.first() else { return String::new() };
+                format!(
+                    " ({} accept{} this name: if the directory is theirs, name its layout with `--layout {first}`, or \
+                     `layout = {}` in embed_migrations!)",
+                    theirs.join(" and "),
+                    if theirs.len() == 1 { "s" } else { "" },
+                    first.replace('-', "_")
+                )
             }
             (Some(why), layout) => format!(" (read as {}'s layout because {why})", layout.tool()),
             (None, _) => String::new(),
@@ -285,7 +296,7 @@ impl Scanner<'_> {
         let parsed = match parse_layout_file_name(self.layout, &entry.name) {
             None => return,
             Some(Err(message)) => {
-                let message = format!("{message}{}", self.hint());
+                let message = format!("{message}{}", self.hint(&entry.name));
                 self.problem(shown, None, message);
                 return;
             }
@@ -331,7 +342,7 @@ impl Scanner<'_> {
                 }
                 Err(problems) => {
                     let lines = Lines::new(&text);
-                    let hint = self.hint();
+                    let hint = self.hint(&entry.name);
                     for (line, message) in problems {
                         let message = if line.is_none() { format!("{message}{hint}") } else { message };
                         self.problems.push(Problem {
@@ -366,7 +377,7 @@ impl Scanner<'_> {
                 Kind::Dir => self.diesel_dir(index, &shown),
                 _ => {
                     if let Some(Err(message)) = parse_layout_file_name(Layout::Diesel, &entry.name) {
-                        let message = format!("{message}{}", self.hint());
+                        let message = format!("{message}{}", self.hint(&entry.name));
                         self.problem(&shown, None, message);
                     }
                 }
@@ -380,7 +391,7 @@ impl Scanner<'_> {
         let (version, name) = match parse_diesel_dir(&entry.name) {
             Ok(parsed) => parsed,
             Err(message) => {
-                let message = format!("{message}{}", self.hint());
+                let message = format!("{message}{}", self.hint(&entry.name));
                 self.problem(shown, None, message);
                 return;
             }
