@@ -73,7 +73,7 @@ use crate::error::{Problem, ProblemKind};
 use crate::migration::RepeatableMigration;
 use crate::migration::{Migration, SqlMigration};
 use crate::script::Script;
-use crate::source::Layout;
+use crate::source::layout::Layout;
 use crate::source::scan::{LoadedDir, LoadedMigration, LoadedRepeatable, scan_layout};
 use crate::version::{Phase, Version};
 

@@ -12,7 +12,7 @@ mod detect;
 mod embedded;
 mod entry;
 mod goose;
-mod layout;
+pub(crate) mod layout;
 mod load;
 mod name;
 mod read;
