@@ -21,6 +21,8 @@ pub struct MigrationSet<C: ?Sized> {
     /// The directory its SQL migrations were embedded from (absolute, as written) and their
     /// dialect, in debug builds.
     embedded_from: Option<(&'static str, &'static str, Dialect)>,
+    /// The layout its SQL migrations were embedded in.
+    embedded_layout: Option<Layout>,
 }
 
 impl<C: ?Sized> Clone for MigrationSet<C> {
@@ -29,13 +31,14 @@ impl<C: ?Sized> Clone for MigrationSet<C> {
             items: self.items.clone(),
             repeatables: self.repeatables.clone(),
             embedded_from: self.embedded_from,
+            embedded_layout: self.embedded_layout,
         }
     }
 }
 
 impl<C: ?Sized> Default for MigrationSet<C> {
     fn default() -> Self {
-        MigrationSet { items: Vec::new(), repeatables: Vec::new(), embedded_from: None }
+        MigrationSet { items: Vec::new(), repeatables: Vec::new(), embedded_from: None, embedded_layout: None }
     }
 }
 
@@ -63,7 +66,15 @@ impl<C: ?Sized + 'static> MigrationSet<C> {
             set = set.with_repeatable(repeatable.to_repeatable(embedded.dialect())?)?;
         }
         set.embedded_from = embedded.source_dir().map(|(dir, written)| (dir, written, embedded.dialect()));
+        set.embedded_layout = Some(embedded.layout());
         Ok(set)
+    }
+
+    /// The layout the set's SQL migrations were embedded in (detected by the macro, or named
+    /// with `layout = …`), when they were embedded: the stale-binary check reads the directory
+    /// in it.
+    pub fn embedded_layout(&self) -> Option<Layout> {
+        self.embedded_layout
     }
 
     /// The directory the set's SQL migrations were embedded from (absolute, and as the macro

@@ -42,6 +42,8 @@ pub(crate) struct Listed {
     /// The index of the directory holding it, if not the migrations directory.
     pub(crate) parent: Option<usize>,
     pub(crate) kind: Kind,
+    /// The index after its last descendant (after itself, for a file).
+    end: usize,
     text: OnceCell<Result<String, Unreadable>>,
 }
 
@@ -58,9 +60,18 @@ impl Listing {
         Some(entry.text.get_or_init(|| read_script(&entry.path)))
     }
 
-    /// The entries directly in directory `index`.
+    /// The entries directly in directory `index` (its descendants follow it in the listing:
+    /// the cost is the size of its subtree).
     pub(crate) fn children(&self, index: usize) -> impl Iterator<Item = (usize, &Listed)> + '_ {
-        self.entries.iter().enumerate().filter(move |(_, e)| e.parent == Some(index))
+        let end = self.entries.get(index).map_or(index, |e| e.end);
+        let start = (index + 1).min(end);
+        self.entries
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(move |(at, e)| (start + at, e))
+            .filter(move |(_, e)| e.parent == Some(index))
     }
 
     /// Whether directory `index` holds a file `up.sql` (a diesel migration).
@@ -138,6 +149,7 @@ fn list_into(
             depth,
             parent,
             kind,
+            end: index + 1,
             text: OnceCell::new(),
         });
         if descend
@@ -145,6 +157,10 @@ fn list_into(
             && let Some(entry) = listing.entries.get_mut(index)
         {
             entry.kind = Kind::Unlisted(message);
+        }
+        let end = listing.entries.len();
+        if let Some(entry) = listing.entries.get_mut(index) {
+            entry.end = end;
         }
     }
     Ok(())
