@@ -478,7 +478,7 @@ fn detection_rules() {
     assert_eq!(detect(&[("V1__a.sql", "SELECT 1;"), ("U1__a.sql", "SELECT 1;")]), Layout::Flyway);
     assert_eq!(detect(&[("V1__a.sql", "SELECT 1;"), ("U2__a.sql", "SELECT 1;")]), Layout::Refinery);
     assert_eq!(detect(&[("V1_1__a.sql", "SELECT 1;")]), Layout::Flyway);
-    assert_eq!(detect(&[("V20190226002946__a.sql", "SELECT 1;")]), Layout::Flyway);
+    assert_eq!(detect(&[("V20190226002946__a.sql", "SELECT 1;")]), Layout::Refinery, "int8-versions");
     assert_eq!(detect(&[("V1__a b.sql", "SELECT 1;")]), Layout::Flyway);
     assert_eq!(detect(&[("V1__a.sql", "--refinery:noTransaction\nSELECT 1;")]), Layout::Refinery);
     assert_eq!(detect(&[("R__views.sql", "SELECT 1;")]), Layout::Migrator);

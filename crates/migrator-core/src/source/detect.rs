@@ -122,8 +122,6 @@ pub(crate) fn detect(listing: &Listing) -> Detected {
             } else if let Some(description) = rest.strip_suffix(".sql") {
                 if version.contains(['.', '_']) {
                     flyway_why.push(format!("`{}` has a dotted version", shown_name(&entry.rel)));
-                } else if version.parse::<u128>().is_ok_and(|n| n > i32::MAX as u128) {
-                    flyway_why.push(format!("`{}` has a version too large for refinery", shown_name(&entry.rel)));
                 }
                 if description.is_empty() || !description.chars().all(|c| c.is_alphanumeric() || c == '_') {
                     flyway_why.push(format!("`{}` has a name refinery refuses", shown_name(&entry.rel)));

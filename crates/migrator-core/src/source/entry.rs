@@ -4,7 +4,7 @@ use crate::directive::ScriptKind;
 use crate::migration::{check_layout_name, check_name};
 use crate::version::Version;
 
-use super::layout::{Layout, flyway_version, refinery_version};
+use super::layout::{Layout, flyway_version};
 use super::name::{is_ignored, mentions_sql, parse_file_name, shown_name};
 
 /// What a file of a migrations directory is, in a layout.
@@ -211,7 +211,8 @@ fn refinery(file: &str) -> Option<Result<LayoutFile, String>> {
             Layout::Flyway.how_to_name()
         )));
     }
-    let version = match refinery_version(version) {
+    // refinery's versions are `i32`, or `i64` with its `int8-versions` feature.
+    let version = match Version::parse_digits(version) {
         Ok(version) => version,
         Err(message) => return Some(Err(format!("`{shown}`: {}", shown_name(&message)))),
     };

@@ -5,7 +5,7 @@
 //! | `migrator` | `{version}_{name}.up.sql`, `.down.sql`; `R__{name}.sql` | digits | `[a-z0-9_]+` | `.down.sql`, same name | `-- migrator:no-transaction` |
 //! | `sqlx` | `{version}_{description}.sql`, or `.up.sql` and `.down.sql` | digits | anything | `.down.sql` of the same version | `-- no-transaction` as the file's first bytes |
 //! | `diesel` | directories `{version}_{name}/` with `up.sql`, `down.sql`, `metadata.toml` | [`diesel_version`] | anything | `down.sql` | `run_in_transaction = false` in `metadata.toml` |
-//! | `refinery` | `V{version}__{name}.sql`, `U{version}__{name}.sql`, in subdirectories too | digits, at most 2³¹−1 | letters, digits, `_` | none | a `-- refinery:noTransaction` line |
+//! | `refinery` | `V{version}__{name}.sql`, `U{version}__{name}.sql`, in subdirectories too | digits | letters, digits, `_` | none | a `-- refinery:noTransaction` line |
 //! | `flyway` | `V{version}__{description}.sql`, `U…` (undo), `R__{description}.sql`, `….sql.conf`, in subdirectories too | [`flyway_version`] | anything | the `U` file of the same version | `executeInTransaction=false` in the script's `.sql.conf` |
 //! | `golang-migrate` | `{version}_{title}.up.sql`, `.down.sql` | digits | anything | `.down.sql` of the same version | (none: see below) |
 //! | `goose` | `{version}_{name}.sql` with `-- +goose Up` / `-- +goose Down` sections | digits | anything | the `Down` section | `-- +goose NO TRANSACTION` |
@@ -41,8 +41,8 @@
 //! **refinery** reads `V{n}__{name}.sql` and `U{n}__{name}.sql` (in refinery, `U` means
 //! *unversioned*: a migration that may be applied after newer ones; migrator reads it as an
 //! ordinary migration of version `n`, and applying it below the newest applied version takes
-//! `--allow-out-of-order`, which refinery does not ask for). Versions are refinery's `i32`;
-//! a `V0` is refused (see above). Names are letters, digits and `_`. A line
+//! `--allow-out-of-order`, which refinery does not ask for). Versions are refinery's `i32`, or
+//! `i64` with its `int8-versions` feature; a `V0` is refused (see above). Names are letters, digits and `_`. A line
 //! `-- refinery:noTransaction` runs the file outside a transaction. refinery has no down
 //! scripts. Its Rust migrations (`V3__backfill.rs`) are refused: port them to a
 //! `RustMigration`.
@@ -84,7 +84,7 @@
 //! 2. `V…__`/`U…__` files (in subdirectories too), `.sql.conf` files and refinery's `.rs`
 //!    migrations are **Flyway**'s or **refinery**'s: Flyway's if there is a repeatable
 //!    migration, a dotted version, a `U` file with a `V` file of the same version, a
-//!    `.sql.conf`, a description refinery refuses or a version over 2³¹−1; refinery's if
+//!    `.sql.conf` or a description refinery refuses; refinery's if
 //!    there is a `U` file without its `V` file, a `.rs` migration or a
 //!    `refinery:noTransaction` line; refinery's when nothing tells (the two read such
 //!    directories alike);
@@ -318,19 +318,6 @@ pub fn flyway_version(version: &str) -> Result<Version, String> {
     Version::parse_digits(first).map_err(|message| format!("Flyway version `{shown}`: {message}"))
 }
 
-/// A refinery version: digits, a positive `i32`.
-pub(crate) fn refinery_version(digits: &str) -> Result<Version, String> {
-    let version = Version::parse_digits(digits)?;
-    if version.get() > i64::from(i32::MAX) {
-        return Err(format!(
-            "version `{digits}` is too large for refinery, whose versions are 32-bit (at most {}): this looks like \
-             Flyway's layout, which allows it",
-            i32::MAX
-        ));
-    }
-    Ok(version)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -383,13 +370,6 @@ mod tests {
         assert!(flyway_version("1.a").unwrap_err().contains("not a Flyway version"));
         assert!(flyway_version("").unwrap_err().contains("not a Flyway version"));
         assert!(flyway_version("99999999999999999999").unwrap_err().contains("too large"));
-    }
-
-    #[test]
-    fn refinery_versions() {
-        assert_eq!(refinery_version("2147483647").unwrap().get(), 2147483647);
-        assert!(refinery_version("2147483648").unwrap_err().contains("32-bit"));
-        assert!(refinery_version("0").is_err());
     }
 
     /// A version string as diesel writes one (without its dashes): old form, new form with a
