@@ -29,6 +29,11 @@ const NAMES: &[&str] = &[
     "1a.up.sql",
     "x_a.up.sql",
     "1_A.up.sql",
+    // Other layouts' names: sqlx's or goose's (by its text), refinery's or Flyway's, a
+    // repeatable migration.
+    "1_a.sql",
+    "V1__a.sql",
+    "R__a.sql",
 ];
 
 /// One directory per fuzzing process, emptied for every input.

@@ -36,6 +36,7 @@ pub(crate) struct Cli {
 const HOISTED: &[(&str, bool)] = &[
     ("--database-url", true),
     ("--source", true),
+    ("--layout", true),
     ("--table", true),
     ("--schema", true),
     ("--lock-wait", true),
@@ -144,6 +145,54 @@ pub(crate) struct Source {
     /// The migrations directory.
     #[arg(long, env = "MIGRATOR_SOURCE", default_value = "migrations", value_name = "DIR")]
     pub(crate) source: PathBuf,
+
+    /// The layout of its files: auto (detected from the directory), migrator, or another tool's, read as it is.
+    #[arg(long, env = "MIGRATOR_LAYOUT", value_enum, default_value_t = LayoutArg::Auto, value_name = "LAYOUT")]
+    pub(crate) layout: LayoutArg,
+}
+
+impl Source {
+    /// The layout to read the directory with; `None` to detect it.
+    pub(crate) fn layout(&self) -> Option<migrator_core::Layout> {
+        self.layout.layout()
+    }
+}
+
+/// The `--layout` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LayoutArg {
+    /// Detected from the directory's files.
+    Auto,
+    /// `{version}_{name}.up.sql` and `.down.sql`.
+    Migrator,
+    /// sqlx: `{version}_{description}.sql`, or `.up.sql` and `.down.sql`.
+    Sqlx,
+    /// diesel: directories `{version}_{name}/` with `up.sql` and `down.sql`.
+    Diesel,
+    /// refinery: `V{version}__{name}.sql`.
+    Refinery,
+    /// Flyway: `V{version}__{description}.sql`, `U…` undo and `R__…` repeatable migrations.
+    Flyway,
+    /// golang-migrate: `{version}_{title}.up.sql` and `.down.sql`.
+    GolangMigrate,
+    /// goose: `{version}_{name}.sql` with `-- +goose Up` and `-- +goose Down` sections.
+    Goose,
+}
+
+impl LayoutArg {
+    pub(crate) fn layout(self) -> Option<migrator_core::Layout> {
+        use migrator_core::Layout;
+        match self {
+            LayoutArg::Auto => None,
+            LayoutArg::Migrator => Some(Layout::Migrator),
+            LayoutArg::Sqlx => Some(Layout::Sqlx),
+            LayoutArg::Diesel => Some(Layout::Diesel),
+            LayoutArg::Refinery => Some(Layout::Refinery),
+            LayoutArg::Flyway => Some(Layout::Flyway),
+            LayoutArg::GolangMigrate => Some(Layout::GolangMigrate),
+            LayoutArg::Goose => Some(Layout::Goose),
+        }
+    }
 }
 
 /// The database and its history table.
@@ -202,6 +251,8 @@ pub(crate) struct Policy {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DbOptions<'a> {
     pub(crate) source: &'a Path,
+    /// `None` to detect the layout.
+    pub(crate) layout: Option<migrator_core::Layout>,
     pub(crate) database: &'a Database,
     /// `None` for the commands that take no lock (they read without it).
     pub(crate) lock: Option<&'a Lock>,
@@ -213,7 +264,14 @@ pub(crate) struct DbOptions<'a> {
 
 impl<'a> DbOptions<'a> {
     fn new(source: &'a Source, database: &'a Database, lock: Option<&'a Lock>, policy: Option<&'a Policy>) -> Self {
-        DbOptions { source: &source.source, database, lock, policy, ignore_foreign_history: false }
+        DbOptions {
+            source: &source.source,
+            layout: source.layout(),
+            database,
+            lock,
+            policy,
+            ignore_foreign_history: false,
+        }
     }
 }
 
@@ -650,6 +708,31 @@ mod tests {
         assert_eq!(hoisted(&["m", "--help"]), ["m", "--help"]);
         assert_eq!(hoisted(&["m", "--bogus", "up", "--table", "t"]), ["m", "--bogus", "up", "--table", "t"]);
         assert_eq!(hoisted(&["m", "--table"]), ["m", "--table"]);
+    }
+
+    #[test]
+    fn the_layout_is_an_option_of_every_command_that_reads_the_directory() {
+        use migrator_core::Layout;
+        let cli = parse(&["migrator", "up", "--layout", "golang-migrate"]).unwrap();
+        assert_eq!(cli.command.db_options().unwrap().layout, Some(Layout::GolangMigrate));
+        let cli = parse(&["migrator", "--layout", "diesel", "status"]).unwrap();
+        assert_eq!(cli.command.db_options().unwrap().layout, Some(Layout::Diesel));
+        assert_eq!(parse(&["migrator", "plan"]).unwrap().command.db_options().unwrap().layout, None);
+        let Command::Lint(args) = parse(&["migrator", "lint", "--layout", "goose"]).unwrap().command else {
+            panic!("not lint")
+        };
+        assert_eq!(args.source.layout(), Some(Layout::Goose));
+        assert!(parse(&["migrator", "new", "x", "--layout", "flyway"]).is_ok());
+        let error = parse(&["migrator", "up", "--layout", "dbmate"]).unwrap_err().to_string();
+        assert!(
+            error.contains("possible values: auto, migrator, sqlx, diesel, refinery, flyway, golang-migrate, goose"),
+            "{error}"
+        );
+        // Every layout has its value.
+        for layout in Layout::ALL {
+            let cli = parse(&["migrator", "status", "--layout", layout.id()]).unwrap();
+            assert_eq!(cli.command.db_options().unwrap().layout, Some(layout));
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ where
     D: Driver + 'static,
     D::Conn: 'static,
 {
-    let set = MigrationSet::<D::Conn>::from_dir(options.source, dialect)?;
+    let set = MigrationSet::<D::Conn>::from_dir_with(options.source, dialect, options.layout)?;
     let mut builder = Migrator::builder(driver, set);
     if let Some(lock) = options.lock {
         builder = builder.lock_wait(lock.lock_wait);

@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use migrator_core::lint::{Finding, Level, LintOptions, LintReport, Setting, check_dir};
+use migrator_core::Layout;
+use migrator_core::lint::{Finding, Level, LintOptions, LintReport, Setting, check_dir_with_layout};
 use migrator_core::{Dialect, Version};
 use serde::Serialize;
 
@@ -34,7 +35,7 @@ fn shown(dir: &Path) -> String {
 /// `migrator lint`: exit code 1 when a finding fails the build.
 pub(crate) fn run(args: &LintArgs, dir: &Path, dialect: Dialect) -> anyhow::Result<ExitCode> {
     let options = options(args)?;
-    let report = check_dir(dir, &shown(dir), dialect, &options).report();
+    let report = check_dir_with_layout(dir, &shown(dir), dialect, args.source.layout(), &options).report();
     match args.format {
         LintFormat::Human => print_human(&report),
         LintFormat::Json => println!("{}", crate::output::json(&json(&report))?),
@@ -133,8 +134,8 @@ fn property(text: &str) -> String {
 
 /// The file checks of `validate`: names, directives, splitting, fatal lint findings. Prints
 /// each problem; returns how many there are.
-pub(crate) fn validate_files(dir: &Path, dialect: Dialect) -> usize {
-    let checked = check_dir(dir, &shown(dir), dialect, &LintOptions::new());
+pub(crate) fn validate_files(dir: &Path, layout: Option<Layout>, dialect: Dialect) -> usize {
+    let checked = check_dir_with_layout(dir, &shown(dir), dialect, layout, &LintOptions::new());
     let err = Style::stderr();
     let mut problems = 0;
     // Each with an excerpt of its line and a caret under the column, where it has one.
@@ -147,8 +148,16 @@ pub(crate) fn validate_files(dir: &Path, dialect: Dialect) -> usize {
         problems += 1;
     }
     if problems == 0 {
+        let repeatables = match checked.repeatables().len() {
+            0 => String::new(),
+            n => format!(" and {n} repeatable migration(s)"),
+        };
+        let layout = match checked.layout() {
+            Layout::Migrator => String::new(),
+            other => format!(" ({} layout)", other.tool()),
+        };
         println!(
-            "{} migration(s) in {}: names, directives and SQL are valid",
+            "{} migration(s){repeatables} in {}{layout}: names, directives and SQL are valid",
             checked.migrations().len(),
             clean(&shown(dir))
         );

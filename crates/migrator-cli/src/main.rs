@@ -165,7 +165,7 @@ fn required(url: Option<&DatabaseUrl>) -> anyhow::Result<&DatabaseUrl> {
 async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::New { name, sequential, source } => {
-            let (up, down) = new::run(&source.source, name, *sequential)?;
+            let (up, down) = new::run(&source.source, source.layout(), name, *sequential)?;
             println!("created {}", output::clean_line(&up.display().to_string()));
             println!("created {}", output::clean_line(&down.display().to_string()));
             return Ok(ExitCode::SUCCESS);
@@ -196,7 +196,7 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
                 ))
                 .into());
             }
-            let problems = lint::validate_files(&source.source, dialect);
+            let problems = lint::validate_files(&source.source, source.layout(), dialect);
             if problems > 0 {
                 eprintln!("{problems} problem{} in the migration files", if problems == 1 { "" } else { "s" });
                 return Ok(ExitCode::FAILURE);
@@ -213,7 +213,8 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
     let url = required(url)?;
     let dialect = url.backend().dialect();
     // The files first: a malformed directory fails before anything is opened or created.
-    migrator_core::lint::check_dir(options.source, &options.source.display().to_string(), dialect, &Default::default())
+    let shown = options.source.display().to_string();
+    migrator_core::lint::check_dir_with_layout(options.source, &shown, dialect, options.layout, &Default::default())
         .into_migrations()
         .map_err(|errors| migrator_core::Error::Load { errors })?;
     let access = match cli.command {

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::Context as _;
-use migrator_core::source::parse_file_name;
+use migrator_core::Layout;
+use migrator_core::source::{LayoutFile, parse_file_name, parse_layout_file_name};
 
 use crate::output::version_stamp;
 use crate::usage::Usage;
@@ -32,13 +33,13 @@ fn file_name_part(name: &str) -> Result<String, Usage> {
     Ok(normalized)
 }
 
-/// The versions (as written) of the migrations already in `dir`.
-fn existing(dir: &Path) -> Vec<String> {
+/// The versions (as written) of the migrations already in `dir`, named as `layout` names them.
+fn existing(dir: &Path, layout: Layout) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-        .filter(|file| matches!(parse_file_name(file), Some(Ok(_))))
+        .filter(|file| matches!(parse_layout_file_name(layout, file), Some(Ok(LayoutFile::Script { .. }))))
         .filter_map(|file| file.split_once('_').map(|(digits, _)| digits.to_owned()))
         .collect()
 }
@@ -104,11 +105,44 @@ fn shell_word(text: &str) -> String {
     }
 }
 
+/// `new` writes migrator's files, which golang-migrate reads too; in another layout's
+/// directory they would not be read as that tool's migrations.
+fn check_layout(dir: &Path, layout: Option<Layout>) -> Result<Layout, Usage> {
+    let layout = match layout {
+        Some(layout) => layout,
+        None => {
+            let checked = migrator_core::lint::check_dir(
+                dir,
+                &dir.display().to_string(),
+                migrator_core::Dialect::Postgres,
+                &Default::default(),
+            );
+            checked.layout()
+        }
+    };
+    match layout {
+        Layout::Migrator | Layout::GolangMigrate => Ok(layout),
+        other => Err(Usage(format!(
+            "{} holds {}'s layout, and `migrator new` writes migrator's (`{{version}}_{{name}}.up.sql`): create the \
+             migration with {} or by hand, as the directory's other migrations are named",
+            dir.display(),
+            other.tool(),
+            other.tool()
+        ))),
+    }
+}
+
 /// Creates the pair; returns the two paths.
-pub(crate) fn run(dir: &Path, name: &str, sequential: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
+pub(crate) fn run(
+    dir: &Path,
+    layout: Option<Layout>,
+    name: &str,
+    sequential: bool,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
     let name = file_name_part(name)?;
     check_dir(dir)?;
-    let version = next_version(&existing(dir), sequential, SystemTime::now());
+    let layout = check_layout(dir, layout)?;
+    let version = next_version(&existing(dir, layout), sequential, SystemTime::now());
     let up = dir.join(format!("{version}_{name}.up.sql"));
     let down = dir.join(format!("{version}_{name}.down.sql"));
     for (path, text) in [

@@ -1292,3 +1292,65 @@ fn a_missing_directory_is_no_finding_at_a_position() {
     assert_eq!(validate.code, 1, "{validate:?}");
     assert!(validate.stderr.contains("does not exist") && !validate.stderr.contains("missing_dir:1"), "{validate:?}");
 }
+
+/// Other tools' layouts through the commands: detected (goose), named (golang-migrate, by
+/// option and environment), refused by `new`, and `--layout` on every command that reads the
+/// directory.
+#[test]
+fn other_layouts_through_every_command() {
+    let project = Project::new();
+    project
+        .write(
+            "00001_create_users.sql",
+            "-- +goose Up\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n\n-- +goose Down\nDROP TABLE users;\n",
+        )
+        .write(
+            "00002_audit_trigger.sql",
+            "-- +goose Up\nCREATE TABLE audit (email TEXT);\n-- +goose StatementBegin\nCREATE TRIGGER users_audit AFTER \
+             INSERT ON users BEGIN\n    INSERT INTO audit VALUES (NEW.email);\nEND;\n-- +goose StatementEnd\n\n-- +goose \
+             Down\nDROP TRIGGER users_audit;\nDROP TABLE audit;\n",
+        );
+    let validate = project.run(None, &["validate", "--dialect", "sqlite"]);
+    validate.code(0);
+    assert!(validate.stdout.contains("2 migration(s) in migrations (goose layout)"), "{}", validate.stdout);
+    project.run(None, &["lint", "--dialect", "sqlite"]).code(0);
+    let url = "sqlite://app.db?mode=rwc";
+    assert_eq!(project.run(Some(url), &["up"]).code(0).applied(), [1, 2]);
+    let status = project.run(Some(url), &["status", "--format", "json"]).code(0).json();
+    assert_eq!(status["migrations"].as_array().unwrap().len(), 2, "{status}");
+    project.run(Some(url), &["down", "--all"]).code(0);
+    assert_eq!(project.run(Some(url), &["up", "--layout", "goose"]).code(0).applied(), [1, 2]);
+    // Named as another layout, the same files are that layout's errors.
+    let wrong = project.run(Some(url), &["plan", "--layout", "golang-migrate"]);
+    wrong.code(1);
+    assert!(wrong.stderr.contains("is not golang-migrate's"), "{}", wrong.stderr);
+    // `new` writes migrator's layout, so it refuses another tool's directory.
+    let new = project.run(None, &["new", "add email index"]);
+    new.code(2);
+    assert!(new.stderr.contains("holds goose's layout"), "{}", new.stderr);
+
+    // golang-migrate's names need the layout named, by option or environment.
+    let project = Project::new();
+    project
+        .write("000001_create-users.up.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+        .write("000001_create-users.down.sql", "DROP TABLE users;\n");
+    let detected = project.run(None, &["validate", "--dialect", "sqlite"]);
+    detected.code(1);
+    assert!(detected.stderr.contains("name its layout with `--layout sqlx`"), "{}", detected.stderr);
+    project.run(None, &["validate", "--dialect", "sqlite", "--layout", "golang-migrate"]).code(0);
+    project.run_with_env(None, &["lint", "--dialect", "sqlite"], &[("MIGRATOR_LAYOUT", "golang-migrate")]).code(0);
+    let url = "sqlite://app.db?mode=rwc";
+    assert_eq!(project.run(Some(url), &["--layout", "golang-migrate", "up"]).code(0).applied(), [1]);
+    project.run(None, &["new", "second", "--layout", "golang-migrate", "--sequential"]).code(0);
+    assert!(project.migrations().join("000002_second.up.sql").exists());
+
+    let bad = project.run(None, &["lint", "--dialect", "sqlite", "--layout", "dbmate"]);
+    bad.code(2);
+    assert!(bad.stderr.contains("golang-migrate"), "{}", bad.stderr);
+    for command in
+        ["new", "lint", "status", "plan", "validate", "up", "redo", "down", "resume", "force", "repair", "baseline"]
+    {
+        let help = project.run(None, &[command, "--help"]);
+        assert!(help.code(0).stdout.contains("--layout <LAYOUT>"), "{command}: {}", help.stdout);
+    }
+}

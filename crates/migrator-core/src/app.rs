@@ -22,7 +22,7 @@ pub use crate::plan::{
 pub use crate::report::{Repaired, RepeatableReport, Report, Status, StepReport, Validation};
 pub use crate::runner::{Adoption, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options};
 pub use crate::set::{IntoMigrations, MigrationSet};
-pub use crate::source::{EmbeddedMigration, EmbeddedMigrations, EmbeddedRepeatable, EmbeddedScript};
+pub use crate::source::{EmbeddedMigration, EmbeddedMigrations, EmbeddedRepeatable, EmbeddedScript, Layout};
 pub use crate::version::{Direction, Phase, Phases, Version};
 pub use crate::{build, lint};
 /// The attribute a [`RustStep`] implementation needs (`#[async_trait]`).

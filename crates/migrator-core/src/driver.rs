@@ -325,6 +325,13 @@ pub trait Session<C: ?Sized + Send>: Send {
         Err(no_foreign("this backend", table))
     }
 
+    /// Which of `names` are tables in the session's schema (PostgreSQL) or database, in one
+    /// round trip: a first run looks for other tools' history tables before reading any. The
+    /// default answers all of them (each is then read, and a missing one reads as `None`).
+    async fn tables_present(&mut self, names: &[&'static str]) -> Result<Vec<String>, Error> {
+        Ok(names.iter().map(|n| (*n).to_owned()).collect())
+    }
+
     /// Changes history rows without running anything.
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error>;
 

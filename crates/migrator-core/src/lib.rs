@@ -96,5 +96,5 @@ pub use runner::{MigrationSets, Migrator, MigratorBuilder};
 // The model of a script, for tools that read migrations (the CLI, the macro).
 pub use checksum::{Checksum, StatementRecord};
 pub use directive::{Directives, ScriptKind};
-pub use script::Script;
+pub use script::{LayoutFlags, Script};
 pub use split::Statement;

@@ -43,8 +43,21 @@ impl MigrationMeta {
         checksum: Checksum,
         down_checksum: Option<Checksum>,
     ) -> Result<MigrationMeta, Error> {
+        MigrationMeta::with_name_rule(version, name, origin, phase, checksum, down_checksum, NameRule::Migrator)
+    }
+
+    /// [`MigrationMeta::new`], with the names `rule` allows.
+    pub(crate) fn with_name_rule(
+        version: Version,
+        name: impl Into<Cow<'static, str>>,
+        origin: impl Into<Cow<'static, str>>,
+        phase: Phase,
+        checksum: Checksum,
+        down_checksum: Option<Checksum>,
+        rule: NameRule,
+    ) -> Result<MigrationMeta, Error> {
         let name = name.into();
-        check_name(&name).map_err(|reason| Error::InvalidOption {
+        rule.check(&name).map_err(|reason| Error::InvalidOption {
             option: "migration name",
             value: name.to_string(),
             reason,
@@ -90,6 +103,47 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
     }
     if let Some(bad) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')) {
         return Err(format!("`{bad}` is not allowed in a migration name: use lowercase letters, digits and `_`"));
+    }
+    Ok(())
+}
+
+/// Which names a migration may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NameRule {
+    /// Migrator's own: lowercase letters, digits and `_` ([`check_name`]).
+    Migrator,
+    /// A name of another tool's layout, as its file name wrote it (the loader checks each
+    /// layout's own rule): not empty, at most 255 characters (the history table's `name`
+    /// column), without control or bidirectional formatting characters.
+    Layout,
+}
+
+impl NameRule {
+    pub(crate) fn check(self, name: &str) -> Result<(), String> {
+        match self {
+            NameRule::Migrator => check_name(name),
+            NameRule::Layout => check_layout_name(name),
+        }
+    }
+}
+
+/// The longest name of a migration (the history table's `name` column holds 255 characters).
+pub(crate) const MAX_NAME_CHARS: usize = 255;
+
+/// Checks a name of another tool's layout (see [`NameRule::Layout`]).
+pub(crate) fn check_layout_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a migration needs a name after its version".to_owned());
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(format!("the name is longer than {MAX_NAME_CHARS} characters: shorten it"));
+    }
+    let bad = name.chars().find(|&c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'));
+    if let Some(bad) = bad {
+        return Err(format!(
+            "the name holds the control character U+{:04X}: rename the file without it",
+            u32::from(bad)
+        ));
     }
     Ok(())
 }
@@ -219,6 +273,17 @@ impl SqlMigration {
         up: Script,
         down: Option<Script>,
     ) -> Result<Self, Error> {
+        SqlMigration::with_name_rule(version, name, up, down, NameRule::Migrator)
+    }
+
+    /// [`SqlMigration::new`], with the names `rule` allows.
+    pub(crate) fn with_name_rule(
+        version: Version,
+        name: impl Into<Cow<'static, str>>,
+        up: Script,
+        down: Option<Script>,
+        rule: NameRule,
+    ) -> Result<Self, Error> {
         if let (Some(_), Some(down)) = (&up.directives().irreversible, &down) {
             return Err(Error::load(
                 up.path(),
@@ -230,13 +295,14 @@ impl SqlMigration {
             ));
         }
         check_squash(version, &up, down.as_ref())?;
-        let meta = MigrationMeta::new(
+        let meta = MigrationMeta::with_name_rule(
             version,
             name,
             up.path().to_owned(),
             up.directives().phase,
             up.checksum().clone(),
             down.as_ref().map(|d| d.checksum().clone()),
+            rule,
         )?;
         Ok(SqlMigration { meta, up, down })
     }
@@ -351,8 +417,17 @@ pub struct RepeatableMigration {
 impl RepeatableMigration {
     /// A repeatable migration named `name` (`[a-z0-9_]+`, unique among a set's repeatables).
     pub fn new(name: impl Into<Cow<'static, str>>, script: Script) -> Result<Self, Error> {
+        RepeatableMigration::with_name_rule(name, script, NameRule::Migrator)
+    }
+
+    /// [`RepeatableMigration::new`], with the names `rule` allows.
+    pub(crate) fn with_name_rule(
+        name: impl Into<Cow<'static, str>>,
+        script: Script,
+        rule: NameRule,
+    ) -> Result<Self, Error> {
         let name = name.into();
-        check_name(&name).map_err(|reason| Error::InvalidOption {
+        rule.check(&name).map_err(|reason| Error::InvalidOption {
             option: "repeatable migration name",
             value: name.to_string(),
             reason,

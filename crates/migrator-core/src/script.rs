@@ -10,6 +10,40 @@ use crate::error::{Error, LoadError, Problem, ProblemKind};
 use crate::split::{self, Lines, SplitError, Statement};
 use crate::text::snippet;
 
+/// What a script's layout says about running it, besides its `-- migrator:` directives.
+///
+/// The loader sets these for files of other tools' layouts (see [`crate::source::Layout`]);
+/// an embedded script carries them from compile time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct LayoutFlags {
+    /// Run outside a transaction, as another tool's marker says: sqlx's `-- no-transaction`
+    /// first line, goose's `-- +goose NO TRANSACTION`, refinery's `-- refinery:noTransaction`,
+    /// diesel's `run_in_transaction = false` or Flyway's `executeInTransaction=false`. It acts
+    /// as `-- migrator:no-transaction` does.
+    pub no_transaction: bool,
+    /// Statements are delimited by goose's `-- +goose StatementBegin` / `StatementEnd`
+    /// lines as well as by semicolons ([`crate::split::split_goose`]).
+    pub goose_blocks: bool,
+}
+
+impl LayoutFlags {
+    /// No flag: a script of migrator's own layout.
+    pub const NONE: LayoutFlags = LayoutFlags { no_transaction: false, goose_blocks: false };
+
+    /// These flags, running outside a transaction too.
+    pub const fn with_no_transaction(mut self) -> Self {
+        self.no_transaction = true;
+        self
+    }
+
+    /// These flags, with goose's statement blocks too.
+    pub const fn with_goose_blocks(mut self) -> Self {
+        self.goose_blocks = true;
+        self
+    }
+}
+
 /// An up or down SQL script of a migration.
 ///
 /// Statements are split on first use (and checked when the script is loaded at runtime or
@@ -22,8 +56,14 @@ pub struct Script {
     text: Cow<'static, str>,
     dialect: Dialect,
     directives: Directives,
+    flags: LayoutFlags,
     checksum: Checksum,
     statements: OnceLock<Result<Vec<Statement>, SplitError>>,
+}
+
+/// Splits `text` as a script with `flags` is split.
+fn split_with(text: &str, dialect: Dialect, flags: LayoutFlags) -> Result<Vec<Statement>, SplitError> {
+    if flags.goose_blocks { split::split_goose(text, dialect) } else { split::split(text, dialect) }
 }
 
 impl Script {
@@ -36,16 +76,29 @@ impl Script {
         text: impl Into<Cow<'static, str>>,
         dialect: Dialect,
     ) -> Result<Script, Vec<LoadError>> {
-        Script::parse_classified(kind, path.into(), text.into(), dialect)
+        Script::parse_with(kind, path, text, dialect, LayoutFlags::NONE)
+    }
+
+    /// [`Script::parse`], for a file of another tool's layout: `flags` say what the layout
+    /// adds (a no-transaction marker of its own, goose's statement blocks).
+    pub fn parse_with(
+        kind: ScriptKind,
+        path: impl Into<Cow<'static, str>>,
+        text: impl Into<Cow<'static, str>>,
+        dialect: Dialect,
+        flags: LayoutFlags,
+    ) -> Result<Script, Vec<LoadError>> {
+        Script::parse_classified(kind, path.into(), text.into(), dialect, flags)
             .map_err(|problems| problems.into_iter().map(|p| p.error).collect())
     }
 
-    /// [`Script::parse`], with each problem's kind (for lint findings) and source line.
+    /// [`Script::parse_with`], with each problem's kind (for lint findings) and source line.
     pub(crate) fn parse_classified(
         kind: ScriptKind,
         path: Cow<'static, str>,
         text: Cow<'static, str>,
         dialect: Dialect,
+        flags: LayoutFlags,
     ) -> Result<Script, Vec<Problem>> {
         let mut errors = Vec::new();
         let lines = Lines::new(&text);
@@ -61,7 +114,7 @@ impl Script {
                 None
             }
         };
-        let statements = split::split(&text, dialect);
+        let statements = split_with(&text, dialect, flags);
         match (&statements, &directives) {
             (Err(e), _) => {
                 let (source, caret) = lines.excerpt_at(e.offset);
@@ -79,12 +132,13 @@ impl Script {
             }
             _ => {}
         }
-        let directives = directives.unwrap_or_default();
+        let mut directives = directives.unwrap_or_default();
         if !errors.is_empty() {
             return Err(errors);
         }
+        directives.no_transaction |= flags.no_transaction;
         let checksum = Checksum::of_script(&text);
-        Ok(Script { kind, path, text, dialect, directives, checksum, statements: OnceLock::from(statements) })
+        Ok(Script { kind, path, text, dialect, directives, flags, checksum, statements: OnceLock::from(statements) })
     }
 
     /// A script embedded at compile time: the macro validated it and computed its checksum,
@@ -96,18 +150,32 @@ impl Script {
         checksum: &'static str,
         dialect: Dialect,
     ) -> Result<Script, Vec<LoadError>> {
-        let directives = directive::parse(text, kind, false).map_err(|found| {
+        Script::embedded_with(kind, path, text, checksum, dialect, LayoutFlags::NONE)
+    }
+
+    /// [`Script::embedded`], for a file of another tool's layout (see [`LayoutFlags`]).
+    pub fn embedded_with(
+        kind: ScriptKind,
+        path: &'static str,
+        text: &'static str,
+        checksum: &'static str,
+        dialect: Dialect,
+        flags: LayoutFlags,
+    ) -> Result<Script, Vec<LoadError>> {
+        let mut directives = directive::parse(text, kind, false).map_err(|found| {
             found
                 .into_iter()
                 .map(|e| LoadError { path: path.to_owned(), line: Some(e.line), column: None, message: e.message })
                 .collect::<Vec<_>>()
         })?;
+        directives.no_transaction |= flags.no_transaction;
         Ok(Script {
             kind,
             path: Cow::Borrowed(path),
             text: Cow::Borrowed(text),
             dialect,
             directives,
+            flags,
             checksum: Checksum::from_static(checksum),
             statements: OnceLock::new(),
         })
@@ -133,9 +201,14 @@ impl Script {
         self.dialect
     }
 
-    /// Its directives.
+    /// Its directives (with the no-transaction marker of its layout, if any).
     pub fn directives(&self) -> &Directives {
         &self.directives
+    }
+
+    /// What its layout adds to its text.
+    pub fn layout_flags(&self) -> LayoutFlags {
+        self.flags
     }
 
     /// Its checksum (`sha256:<hex>`).
@@ -145,7 +218,7 @@ impl Script {
 
     /// Its statements, split on first use.
     pub fn statements(&self) -> Result<&[Statement], Error> {
-        match self.statements.get_or_init(|| split::split(&self.text, self.dialect)) {
+        match self.statements.get_or_init(|| split_with(&self.text, self.dialect, self.flags)) {
             Ok(statements) => Ok(statements),
             Err(e) => Err(Error::Load { errors: vec![split_load_error(&self.path, e)] }),
         }

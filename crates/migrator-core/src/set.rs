@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use crate::dialect::Dialect;
 use crate::error::Error;
+use crate::lint::LintOptions;
 use crate::migration::{Migration, RepeatableMigration, squashed_file_error, squashes_of};
-use crate::source::{EmbeddedMigrations, load_dir};
+use crate::source::{EmbeddedMigrations, Layout, load_dir_with_layout};
 use crate::version::Version;
 
 /// Migrations in version order, versions unique: SQL and Rust-code migrations together.
@@ -23,6 +24,8 @@ pub struct MigrationSet<C: ?Sized> {
     /// The directory its SQL migrations were embedded from (absolute, as written) and their
     /// dialect, in debug builds.
     embedded_from: Option<(&'static str, &'static str, Dialect)>,
+    /// The layout its SQL migrations were embedded in.
+    embedded_layout: Option<Layout>,
 }
 
 impl<C: ?Sized> Clone for MigrationSet<C> {
@@ -32,13 +35,20 @@ impl<C: ?Sized> Clone for MigrationSet<C> {
             repeatables: self.repeatables.clone(),
             squashed: self.squashed.clone(),
             embedded_from: self.embedded_from,
+            embedded_layout: self.embedded_layout,
         }
     }
 }
 
 impl<C: ?Sized> Default for MigrationSet<C> {
     fn default() -> Self {
-        MigrationSet { items: Vec::new(), repeatables: Vec::new(), squashed: BTreeMap::new(), embedded_from: None }
+        MigrationSet {
+            items: Vec::new(),
+            repeatables: Vec::new(),
+            squashed: BTreeMap::new(),
+            embedded_from: None,
+            embedded_layout: None,
+        }
     }
 }
 
@@ -66,7 +76,15 @@ impl<C: ?Sized + 'static> MigrationSet<C> {
             set = set.with_repeatable(repeatable.to_repeatable(embedded.dialect())?)?;
         }
         set.embedded_from = embedded.source_dir().map(|(dir, written)| (dir, written, embedded.dialect()));
+        set.embedded_layout = Some(embedded.layout());
         Ok(set)
+    }
+
+    /// The layout the set's SQL migrations were embedded in (detected by the macro, or named
+    /// with `layout = …`), when they were embedded: the stale-binary check reads the directory
+    /// in it.
+    pub fn embedded_layout(&self) -> Option<Layout> {
+        self.embedded_layout
     }
 
     /// The directory the set's SQL migrations were embedded from (absolute, and as the macro
@@ -75,13 +93,34 @@ impl<C: ?Sized + 'static> MigrationSet<C> {
         self.embedded_from
     }
 
-    /// Loads a migrations directory at runtime, with the same rules as the embed macro.
+    /// Loads a migrations directory at runtime, with the same rules as the embed macro, in
+    /// the layout detected there ([`Layout`]): its migrations and repeatable migrations.
     pub fn from_dir(dir: impl AsRef<Path>, dialect: Dialect) -> Result<Self, Error> {
+        Self::from_dir_with(dir, dialect, None)
+    }
+
+    /// [`MigrationSet::from_dir`] in `layout` (detected when `None`).
+    ///
+    /// ```
+    /// use migrator_core::{Dialect, MigrationSet};
+    /// use migrator_core::source::Layout;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("20240101120000_create users.sql"), "CREATE TABLE users (id bigint);\n")?;
+    /// let set = MigrationSet::<()>::from_dir_with(dir.path(), Dialect::Postgres, Some(Layout::Sqlx))?;
+    /// assert_eq!(set.iter().next().map(|m| m.meta().name()), Some("create users"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_dir_with(dir: impl AsRef<Path>, dialect: Dialect, layout: Option<Layout>) -> Result<Self, Error> {
         let dir = dir.as_ref();
-        let loaded = load_dir(dir, &dir.display().to_string(), dialect).map_err(|errors| Error::Load { errors })?;
+        let loaded = load_dir_with_layout(dir, &dir.display().to_string(), dialect, layout, &LintOptions::default())
+            .map_err(|errors| Error::Load { errors })?;
         let mut set = Self::new();
-        for item in loaded {
+        for item in loaded.migrations {
             set = set.with(item.migration)?;
+        }
+        for item in loaded.repeatables {
+            set = set.with_repeatable(item.repeatable)?;
         }
         Ok(set)
     }

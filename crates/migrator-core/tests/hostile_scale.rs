@@ -114,3 +114,33 @@ fn many_distinct_long_names_in_one_statement_stay_linear() {
     // Linear gives 16x, quadratic 256x.
     assert!(large < small * 64, "2,500 names: {small:?}, 40,000: {large:?}");
 }
+
+/// A directory tree is listed once, each directory's entries found in its own subtree: ten
+/// thousand diesel migrations, or ten thousand empty subdirectories beside Flyway files,
+/// load in time that grows with the tree, not with its square.
+#[test]
+fn many_directories_stay_linear() {
+    let diesel = tempfile::tempdir().unwrap();
+    for n in 0..10_000u64 {
+        let sub = diesel.path().join(format!("2019-02-26-{:06}_m{n}", n));
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("up.sql"), format!("CREATE TABLE t{n} (id bigint PRIMARY KEY);\n")).unwrap();
+    }
+    let path = diesel.path().to_owned();
+    let loaded = within(Duration::from_secs(60), "loading 10,000 diesel migrations", move || {
+        load_dir(&path, "m", Dialect::Postgres).map(|m| m.len())
+    });
+    assert_eq!(loaded, Ok(10_000));
+
+    let flyway = tempfile::tempdir().unwrap();
+    for n in 0..10_000u64 {
+        std::fs::create_dir(flyway.path().join(format!("empty{n}"))).unwrap();
+    }
+    std::fs::write(flyway.path().join("V1__a.sql"), "CREATE TABLE a (id bigint PRIMARY KEY);\n").unwrap();
+    std::fs::write(flyway.path().join("R__views.sql"), "CREATE VIEW v AS SELECT 1;\n").unwrap();
+    let path = flyway.path().to_owned();
+    let loaded = within(Duration::from_secs(60), "listing 10,000 subdirectories", move || {
+        load_dir(&path, "m", Dialect::Postgres).map(|m| m.len())
+    });
+    assert_eq!(loaded, Ok(1));
+}

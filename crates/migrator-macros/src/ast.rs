@@ -33,6 +33,8 @@ pub(crate) struct Args {
     pub(crate) relative_to: RelativeTo,
     /// `lint_from = <version>`.
     pub(crate) lint_from: Option<LitInt>,
+    /// `layout = <layout>` (an identifier or a string), as written; detected when absent.
+    pub(crate) layout: Option<(String, Span)>,
     pub(crate) levels: Vec<LevelOption>,
 }
 
@@ -73,6 +75,7 @@ impl Parse for Args {
         let mut dialect: Option<Ident> = None;
         let mut relative_to = RelativeTo::Manifest;
         let mut lint_from: Option<LitInt> = None;
+        let mut layout: Option<(String, Span)> = None;
         let mut levels = Vec::new();
         while !input.is_empty() {
             if input.peek(LitStr) {
@@ -111,6 +114,15 @@ impl Parse for Args {
                 match key.to_string().as_str() {
                     "dialect" => dialect = Some(input.parse()?),
                     "lint_from" => lint_from = Some(input.parse()?),
+                    "layout" => {
+                        layout = Some(if input.peek(LitStr) {
+                            let lit: LitStr = input.parse()?;
+                            (lit.value(), lit.span())
+                        } else {
+                            let value = input.call(Ident::parse_any)?;
+                            (value.to_string(), value.span())
+                        });
+                    }
                     "relative_to" => {
                         let value: Ident = input.parse()?;
                         relative_to = match value.to_string().as_str() {
@@ -128,8 +140,8 @@ impl Parse for Args {
                         return Err(syn::Error::new(
                             key.span(),
                             format!(
-                                "unknown option `{other}`: the options are `lint_from = <version>`, `deny(<rule>, …)`, \
-                                 `warn(<rule>, …)`, `off(<rule>, …)` and `relative_to = file`"
+                                "unknown option `{other}`: the options are `layout = <layout>`, `lint_from = <version>`, \
+                                 `deny(<rule>, …)`, `warn(<rule>, …)`, `off(<rule>, …)` and `relative_to = file`"
                             ),
                         ));
                     }
@@ -153,6 +165,6 @@ impl Parse for Args {
             )
         })?;
         let krate = krate.unwrap_or_else(|| syn::parse_quote!(::migrator_core));
-        Ok(Args { path, krate, dialect, relative_to, lint_from, levels })
+        Ok(Args { path, krate, dialect, relative_to, lint_from, layout, levels })
     }
 }

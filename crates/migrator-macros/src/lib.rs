@@ -40,6 +40,13 @@ use proc_macro::TokenStream;
 /// | `warn(mixed-ddl-dml, …)` | lower rules to warn: reported by the library call and `migrator lint` only |
 /// | `off(prefer-bigint, …)` | turn rules off |
 /// | `relative_to = file` | resolve the path from the source file instead (test fixtures) |
+/// | `layout = diesel` | read the directory in this layout instead of detecting it: `migrator`, `sqlx`, `diesel`, `refinery`, `flyway`, `golang_migrate` (or `"golang-migrate"`), `goose` |
+///
+/// Other tools' layouts are read as they are (sqlx, diesel, refinery, Flyway, golang-migrate,
+/// goose; see `migrator_core::source::Layout` for each one's rules and for how a directory's
+/// layout is detected). Their repeatable migrations (`R__{name}.sql`) are embedded too, and a
+/// goose file's up and down sections are embedded as the loader cut them (the file is still
+/// included, so editing it recompiles the crate).
 ///
 /// Rule ids are written as they are (`deny(prefer-text)`), or as strings
 /// (`deny("prefer-text")`). Fatal rules cannot be lowered: a fatal finding means the migration

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use migrator_core::lint::{DirLint, Finding, LintOptions, check_dir, closest_rule, rule};
-use migrator_core::source::LoadedMigration;
+use migrator_core::lint::{DirLint, Finding, LintOptions, check_dir_with_layout, closest_rule, rule};
+use migrator_core::source::{Layout, LoadedMigration, LoadedRepeatable};
 use migrator_core::{Dialect, Version};
 
 use crate::ast::{Args, RelativeTo};
@@ -11,7 +11,10 @@ use crate::ast::{Args, RelativeTo};
 /// What the expansion needs.
 pub(crate) struct Loaded {
     pub(crate) dialect: Dialect,
+    /// The layout the directory was read with.
+    pub(crate) layout: Layout,
     pub(crate) migrations: Vec<LoadedMigration>,
+    pub(crate) repeatables: Vec<LoadedRepeatable>,
     /// The directory, absolute (for the stale-binary check of debug builds).
     pub(crate) dir: String,
     /// The directory as the macro's argument wrote it.
@@ -30,6 +33,10 @@ pub(crate) fn load(args: &Args) -> syn::Result<Loaded> {
         ));
     };
     let options = lint_options(args)?;
+    let layout = match &args.layout {
+        None => None,
+        Some((value, span)) => Some(value.parse::<Layout>().map_err(|message| syn::Error::new(*span, message))?),
+    };
     let written = args.path.value();
     if written.trim().is_empty() {
         return Err(syn::Error::new(
@@ -46,16 +53,18 @@ pub(crate) fn load(args: &Args) -> syn::Result<Loaded> {
             format!("the migrations directory's path {} is not UTF-8: move the crate or the directory", dir.display()),
         ));
     }
-    let checked = check_dir(&dir, &written, dialect, &options);
+    let checked = check_dir_with_layout(&dir, &written, dialect, layout, &options);
     let mut messages: Vec<String> = checked.described_load_errors().collect();
     messages.extend(checked.findings().failures().map(|finding| with_allow_notes(finding, &checked)));
     if let Some(error) = combine(span, &messages) {
         return Err(error);
     }
-    match checked.into_migrations() {
-        Ok(migrations) => Ok(Loaded {
+    match checked.into_loaded() {
+        Ok(loaded) => Ok(Loaded {
             dialect,
-            migrations,
+            layout: loaded.layout,
+            migrations: loaded.migrations,
+            repeatables: loaded.repeatables,
             dir: std::path::absolute(&dir).unwrap_or(dir).to_string_lossy().into_owned(),
             written,
         }),

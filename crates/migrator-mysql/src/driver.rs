@@ -662,6 +662,10 @@ impl Session<MySqlConnection> for MySqlSession {
         crate::foreign::read_foreign(&mut self.conn, table).await
     }
 
+    async fn tables_present(&mut self, names: &[&'static str]) -> Result<Vec<String>, Error> {
+        crate::foreign::tables_present(&mut self.conn, names).await
+    }
+
     async fn prepare(&mut self) -> Result<History, Error> {
         let history = match self.prefetched.take() {
             Some(history) => history,

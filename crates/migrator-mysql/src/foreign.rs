@@ -56,3 +56,21 @@ pub(crate) async fn read_foreign(
         .map_err(|e| Error::database(context(), e))?;
     Ok(Some(rows))
 }
+
+/// Which of `names` are tables of the current database, in one round trip (a text query: a
+/// prepared one would cost a second).
+pub(crate) async fn tables_present(conn: &mut MySqlConnection, names: &[&'static str]) -> Result<Vec<String>, Error> {
+    let list = names.iter().map(|n| format!("'{}'", n.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() \
+         AND table_name IN ({list}) ORDER BY table_name"
+    );
+    let rows = sqlx::raw_sql(AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| db("looking for other tools' history tables", e))?;
+    rows.iter()
+        .map(|row| row.try_get::<String, _>(0))
+        .collect::<Result<_, _>>()
+        .map_err(|e| db("looking for other tools' history tables", e))
+}

@@ -57,3 +57,21 @@ pub(crate) async fn read_foreign(
         .map_err(|e| Error::database(context(), e))?;
     Ok(Some(rows))
 }
+
+/// Which of `names` are tables of the current schema, in one round trip (a simple query:
+/// a prepared one would cost a second).
+pub(crate) async fn tables_present(conn: &mut PgConnection, names: &[&'static str]) -> Result<Vec<String>, Error> {
+    let list = names.iter().map(|n| format!("'{}'", n.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT relname::text FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = \
+         current_schema()) AND relkind IN ('r', 'p') AND relname IN ({list}) ORDER BY relname"
+    );
+    let rows = sqlx::raw_sql(AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| db("looking for other tools' history tables", e))?;
+    rows.iter()
+        .map(|row| row.try_get::<String, _>(0))
+        .collect::<Result<_, _>>()
+        .map_err(|e| db("looking for other tools' history tables", e))
+}

@@ -689,6 +689,10 @@ impl Session<SqliteConnection> for SqliteSession {
         crate::foreign::read_foreign(self.conn()?, table).await
     }
 
+    async fn tables_present(&mut self, names: &[&'static str]) -> Result<Vec<String>, Error> {
+        crate::foreign::tables_present(self.conn()?, names).await
+    }
+
     async fn prepare(&mut self) -> Result<History, Error> {
         let table = self.table.clone();
         let history = match read_history(self.conn()?, &table).await? {

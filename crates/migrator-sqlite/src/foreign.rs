@@ -64,3 +64,14 @@ pub(crate) async fn read_foreign(
         .map_err(|e| Error::database(context(), e))?;
     Ok(Some(rows))
 }
+
+/// Which of `names` are tables of the main database.
+pub(crate) async fn tables_present(conn: &mut SqliteConnection, names: &[&'static str]) -> Result<Vec<String>, Error> {
+    let list = names.iter().map(|n| format!("'{}'", n.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
+    sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({list}) ORDER BY name"
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| db("looking for other tools' history tables", e))
+}

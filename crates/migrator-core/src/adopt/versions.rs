@@ -1,10 +1,9 @@
 //! Each tool's version mapped to the migrator version of the same file: one function per
 //! tool, each the single place its rule lives.
 //!
-//! These stand in for the loader's file-name rules until it reads the other tools' layouts;
-//! then each function here becomes a call of the loader's public mapping for that layout, so
-//! that a file and its history row get the same version by construction. Each answers the
-//! reason when a version has no migrator form.
+//! diesel's and Flyway's are the loader's own mappings for those layouts, so a file and its
+//! history row get the same version by construction; the others keep the tool's number. Each
+//! answers the reason when a version has no migrator form.
 
 use crate::version::Version;
 
@@ -53,43 +52,17 @@ pub fn goose(version: i64) -> Result<Version, String> {
     positive(version)
 }
 
-/// diesel: the directory name's version part, which diesel stores without its dashes and
-/// orders as a string. Keeping that order: the old form `2019-02-26-002946` (14 digits) is
-/// followed by `0000`, the new form `2026-06-03-220228-0000` keeps its 18 digits, and
-/// `00000000000000` (diesel's initial setup) is 1. Stored (dash-free) and file forms both
-/// map.
+/// diesel: the version as its history table stores it (dashes dropped) or as its directory
+/// name writes it: the loader's own mapping ([`crate::source::diesel_version`]), so a file and
+/// its history row get the same version by construction.
 pub fn diesel(version: &str) -> Result<Version, String> {
-    let digits: String = version.trim().chars().filter(|c| *c != '-').collect();
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("`{version}` is not one of diesel's timestamp versions (digits, with or without dashes)"));
-    }
-    if digits.chars().all(|c| c == '0') {
-        return positive(1);
-    }
-    let scaled = match digits.len() {
-        14 => format!("{digits}0000"),
-        18 => digits,
-        n => {
-            return Err(format!(
-                "`{version}` has {n} digits: diesel's versions have 14 (`YYYY-MM-DD-HHMMSS`) or 18 \
-                 (`YYYY-MM-DD-HHMMSS-XXXX`), which migrator maps keeping diesel's order"
-            ));
-        }
-    };
-    scaled.parse::<i64>().map_err(|_| not_a_number(version)).and_then(positive)
+    crate::source::diesel_version(version.trim())
 }
 
-/// Flyway: `V{version}__{description}.sql`. A whole-number version (leading zeros allowed)
-/// is that number; a version with parts (`1.1`, `2_0_3` in a file name) has no migrator form.
+/// Flyway: `V{version}__{description}.sql`: the loader's own mapping
+/// ([`crate::source::flyway_version`]; `1.0` is 1, `1.1` has no migrator form).
 pub fn flyway(version: &str) -> Result<Version, String> {
-    let v = version.trim();
-    if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()) {
-        return v.parse::<i64>().map_err(|_| not_a_number(version)).and_then(positive);
-    }
-    Err(format!(
-        "Flyway version `{version}` has parts, and migrator versions are whole numbers: adopt before such versions \
-         appear, or rename the files to whole-number versions and `flyway repair` first"
-    ))
+    crate::source::flyway_version(version.trim())
 }
 
 #[cfg(test)]
@@ -113,12 +86,14 @@ mod tests {
             (ForeignTool::Diesel, ForeignVersion::Text("2026-06-03-220228-0000".into()), Ok(202606032202280000)),
             (ForeignTool::Diesel, ForeignVersion::Text("202606032202280001".into()), Ok(202606032202280001)),
             (ForeignTool::Diesel, ForeignVersion::Text("00000000000000".into()), Ok(1)),
-            (ForeignTool::Diesel, ForeignVersion::Text("2019-02-26".into()), Err("has 8 digits")),
-            (ForeignTool::Diesel, ForeignVersion::Text("v1".into()), Err("not one of diesel's")),
+            (ForeignTool::Diesel, ForeignVersion::Text("2026-06-03-220228-000a".into()), Ok(202606032202280010)),
+            (ForeignTool::Diesel, ForeignVersion::Text("2019-02-26".into()), Err("is not a diesel version")),
+            (ForeignTool::Diesel, ForeignVersion::Text("v1".into()), Err("is not a diesel version")),
             (ForeignTool::Flyway, ForeignVersion::Text("1".into()), Ok(1)),
             (ForeignTool::Flyway, ForeignVersion::Text("007".into()), Ok(7)),
-            (ForeignTool::Flyway, ForeignVersion::Text("1.1".into()), Err("has parts")),
-            (ForeignTool::Flyway, ForeignVersion::Text("99999999999999999999".into()), Err("not a whole number")),
+            (ForeignTool::Flyway, ForeignVersion::Text("1.0".into()), Ok(1)),
+            (ForeignTool::Flyway, ForeignVersion::Text("1.1".into()), Err("1.1")),
+            (ForeignTool::Flyway, ForeignVersion::Text("99999999999999999999".into()), Err("99999999999999999999")),
         ];
         for (tool, version, expected) in table {
             let got = map(*tool, version);

@@ -70,9 +70,11 @@ use std::path::Path;
 use crate::dialect::Dialect;
 use crate::error::{Error, LoadError};
 use crate::error::{Problem, ProblemKind};
+use crate::migration::RepeatableMigration;
 use crate::migration::{Migration, SqlMigration};
 use crate::script::Script;
-use crate::source::scan::{LoadedMigration, scan_dir};
+use crate::source::layout::Layout;
+use crate::source::scan::{LoadedDir, LoadedMigration, LoadedRepeatable, scan_layout};
 use crate::version::{Phase, Version};
 
 pub use finding::{Finding, LintReport};
@@ -209,12 +211,24 @@ impl LintOptions {
 /// did not, and the lint findings. The embed macro and runtime loading are built on it.
 #[derive(Debug)]
 pub struct DirLint {
+    layout: Layout,
     migrations: Vec<LoadedMigration>,
+    repeatables: Vec<LoadedRepeatable>,
     problems: Vec<Problem>,
     findings: LintReport,
 }
 
 impl DirLint {
+    /// The layout the directory was read with (detected, or as named).
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The repeatable migrations that loaded, in name order.
+    pub fn repeatables(&self) -> &[LoadedRepeatable] {
+        &self.repeatables
+    }
+
     /// The migrations that loaded, in version order.
     pub fn migrations(&self) -> &[LoadedMigration] {
         &self.migrations
@@ -263,6 +277,13 @@ impl DirLint {
         }));
         if errors.is_empty() { Ok(self.migrations) } else { Err(errors) }
     }
+
+    /// [`DirLint::into_migrations`], with the repeatable migrations and the layout.
+    pub fn into_loaded(mut self) -> Result<LoadedDir, Vec<LoadError>> {
+        let layout = self.layout;
+        let repeatables = std::mem::take(&mut self.repeatables);
+        self.into_migrations().map(|migrations| LoadedDir { layout, migrations, repeatables })
+    }
 }
 
 fn load_finding(problem: &Problem) -> Finding {
@@ -292,12 +313,50 @@ fn load_finding(problem: &Problem) -> Finding {
     }
 }
 
-/// Loads and lints `dir`. `display` names the directory in findings (as written by the user,
-/// such as `migrations`).
+/// Loads and lints `dir`, in the layout detected there. `display` names the directory in
+/// findings (as written by the user, such as `migrations`).
 pub fn check_dir(dir: &Path, display: &str, dialect: Dialect, options: &LintOptions) -> DirLint {
-    let (migrations, problems) = scan_dir(dir, display, dialect);
-    let findings = lint_migrations(migrations.iter().map(|m| &m.migration), options);
-    DirLint { migrations, problems, findings }
+    check_dir_with_layout(dir, display, dialect, None, options)
+}
+
+/// [`check_dir`] in `layout` (detected when `None`, see [`Layout`]). Repeatable migrations
+/// are linted too, each on its own, after the versioned ones.
+pub fn check_dir_with_layout(
+    dir: &Path,
+    display: &str,
+    dialect: Dialect,
+    layout: Option<Layout>,
+    options: &LintOptions,
+) -> DirLint {
+    let scan = scan_layout(dir, display, dialect, layout);
+    let mut findings = lint_migrations(scan.migrations.iter().map(|m| &m.migration), options).into_findings();
+    for repeatable in &scan.repeatables {
+        findings.extend(lint_repeatable(&repeatable.repeatable, options).into_findings());
+    }
+    DirLint {
+        layout: scan.layout,
+        migrations: scan.migrations,
+        repeatables: scan.repeatables,
+        problems: scan.problems,
+        findings: LintReport::new(findings),
+    }
+}
+
+/// Lints a repeatable migration on its own: every statement rule, as for an up script (it
+/// has no down script and no version, so neither `missing-down` nor "lint from" applies).
+pub fn lint_repeatable(repeatable: &RepeatableMigration, options: &LintOptions) -> LintReport {
+    let script = repeatable.script();
+    let directives = script.directives();
+    let Some(raws) = check(&mut Schema::default(), script, directives.phase) else {
+        return LintReport::new(Vec::new());
+    };
+    let lines = Lines::new(script.text());
+    let allowed: HashSet<&str> = directives.allow.iter().flat_map(|a| a.rules.iter().map(String::as_str)).collect();
+    let mut findings: Vec<Finding> =
+        raws.into_iter().filter_map(|raw| finding(script, &lines, raw, options, &allowed)).collect();
+    let unused = unused_allows(script, &lines, &findings, options, directives.phase);
+    findings.extend(unused);
+    LintReport::new(findings)
 }
 
 /// Lints a migrations directory: every finding, load errors included as fatal findings.
@@ -360,7 +419,7 @@ fn lint_one(schema: &mut Schema, migration: &SqlMigration, options: &LintOptions
             format!(
                 "there is no down script and the migration is not marked irreversible: it cannot be reverted \
                  (expected {})",
-                down_file_name(up.path())
+                down_file_name(up)
             ),
         )),
         Some(down) => {
@@ -412,9 +471,21 @@ fn check(schema: &mut Schema, script: &Script, phase: Phase) -> Option<Vec<Raw>>
     ))
 }
 
-/// `m/1_a.up.sql` → `1_a.down.sql`.
-fn down_file_name(up_path: &str) -> String {
+/// Where an up script's down script would be: `m/1_a.up.sql` → `1_a.down.sql`, diesel's
+/// `up.sql` → `down.sql`, Flyway's `V1__a.sql` → `U1__a.sql`, a goose file's `-- +goose Down`
+/// section.
+fn down_file_name(up: &Script) -> String {
+    let up_path = up.path();
     let file = up_path.rsplit('/').next().unwrap_or(up_path);
+    if up.layout_flags().goose_blocks {
+        return "a `-- +goose Down` section".to_owned();
+    }
+    if file == "up.sql" {
+        return "`down.sql` beside it".to_owned();
+    }
+    if let Some(rest) = file.strip_prefix('V').filter(|rest| rest.contains("__")) {
+        return format!("U{rest}");
+    }
     match file.strip_suffix(".up.sql") {
         Some(stem) => format!("{stem}.down.sql"),
         None => "a down script".to_owned(),

@@ -429,7 +429,9 @@ where
     /// missing, or of another shape than the tool's, is no tool's history.
     async fn foreign_histories(&self, session: &mut dyn Session<D::Conn>) -> Result<Vec<plan::ForeignFound>, Error> {
         let mut found = Vec::new();
-        for tool in ForeignTool::ALL {
+        let names = ForeignTool::ALL.map(ForeignTool::default_table);
+        let present = session.tables_present(&names).await?;
+        for tool in ForeignTool::ALL.into_iter().filter(|t| present.iter().any(|p| p == t.default_table())) {
             let table = Adopt::new(tool).foreign_table()?;
             let rows = match session.read_foreign(&table).await {
                 Ok(Some(rows)) => rows,

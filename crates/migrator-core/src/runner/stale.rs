@@ -23,8 +23,13 @@ where
             if !path.is_dir() {
                 return None;
             }
-            let (loaded, problems) = crate::source::scan::scan_dir(path, written, dialect);
-            let file = |path: &str| path.rsplit('/').next().unwrap_or(path).to_owned();
+            let scan = crate::source::scan::scan_layout(path, written, dialect, self.set.embedded_layout());
+            let (loaded, problems) = (scan.migrations, scan.problems);
+            // The path below the directory: diesel's scripts are all `up.sql`.
+            let prefix = format!("{}/", written.trim_end_matches('/'));
+            let file = |path: &str| {
+                path.strip_prefix(&prefix).unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path)).to_owned()
+            };
             let embedded: Vec<Fingerprint> = self
                 .set
                 .iter()

@@ -3,9 +3,11 @@
 use crate::dialect::Dialect;
 use crate::directive::ScriptKind;
 use crate::error::Error;
-use crate::migration::{RepeatableMigration, SqlMigration};
-use crate::script::Script;
+use crate::migration::{NameRule, RepeatableMigration, SqlMigration};
+use crate::script::{LayoutFlags, Script};
 use crate::version::Version;
+
+use super::layout::Layout;
 
 /// One script embedded by `embed_migrations!`: path, text and compile-time checksum.
 #[derive(Debug, Clone, Copy)]
@@ -13,13 +15,39 @@ pub struct EmbeddedScript {
     path: &'static str,
     text: &'static str,
     checksum: &'static str,
+    flags: LayoutFlags,
 }
 
 impl EmbeddedScript {
-    /// Used by the embed macro: `text` comes from `include_str!`, `checksum` was computed
-    /// from it at compile time.
+    /// Used by the embed macro: `text` comes from `include_str!` (or, for a section of a
+    /// goose file, is the section the loader cut), `checksum` was computed from it at compile
+    /// time.
     pub const fn new(path: &'static str, text: &'static str, checksum: &'static str) -> Self {
-        EmbeddedScript { path, text, checksum }
+        EmbeddedScript { path, text, checksum, flags: LayoutFlags::NONE }
+    }
+
+    /// Used by the embed macro: the script runs outside a transaction, as its layout's own
+    /// marker says ([`LayoutFlags::no_transaction`]).
+    pub const fn with_no_transaction(mut self) -> Self {
+        self.flags = self.flags.with_no_transaction();
+        self
+    }
+
+    /// Used by the embed macro: the script is split at goose's statement blocks too
+    /// ([`LayoutFlags::goose_blocks`]).
+    pub const fn with_goose_blocks(mut self) -> Self {
+        self.flags = self.flags.with_goose_blocks();
+        self
+    }
+
+    /// What its layout adds to its text.
+    pub const fn layout_flags(&self) -> LayoutFlags {
+        self.flags
+    }
+
+    fn to_script(self, kind: ScriptKind, dialect: Dialect) -> Result<Script, Error> {
+        Script::embedded_with(kind, self.path, self.text, self.checksum, dialect, self.flags)
+            .map_err(|errors| Error::Load { errors })
     }
 
     /// The path shown in messages.
@@ -70,16 +98,13 @@ impl EmbeddedMigration {
 
     pub(crate) fn to_sql(self, dialect: Dialect) -> Result<SqlMigration, Error> {
         let version = Version::try_from(self.version)?;
-        let up = Script::embedded(ScriptKind::Up, self.up.path, self.up.text, self.up.checksum, dialect)
-            .map_err(|errors| Error::Load { errors })?;
+        let up = self.up.to_script(ScriptKind::Up, dialect)?;
         let down = match self.down {
-            Some(d) => Some(
-                Script::embedded(ScriptKind::Down, d.path, d.text, d.checksum, dialect)
-                    .map_err(|errors| Error::Load { errors })?,
-            ),
+            Some(d) => Some(d.to_script(ScriptKind::Down, dialect)?),
             None => None,
         };
-        SqlMigration::new(version, self.name, up, down)
+        // The macro checked the name with its layout's rule.
+        SqlMigration::with_name_rule(version, self.name, up, down, NameRule::Layout)
     }
 }
 
@@ -107,10 +132,8 @@ impl EmbeddedRepeatable {
     }
 
     pub(crate) fn to_repeatable(self, dialect: Dialect) -> Result<RepeatableMigration, Error> {
-        let script =
-            Script::embedded(ScriptKind::Up, self.script.path, self.script.text, self.script.checksum, dialect)
-                .map_err(|errors| Error::Load { errors })?;
-        RepeatableMigration::new(self.name, script)
+        let script = self.script.to_script(ScriptKind::Up, dialect)?;
+        RepeatableMigration::with_name_rule(self.name, script, NameRule::Layout)
     }
 }
 
@@ -123,6 +146,7 @@ pub struct EmbeddedMigrations {
     dialect: Dialect,
     migrations: &'static [EmbeddedMigration],
     repeatables: &'static [EmbeddedRepeatable],
+    layout: Layout,
     /// The directory embedded from (absolute) and as the macro's argument wrote it.
     source_dir: Option<(&'static str, &'static str)>,
 }
@@ -130,13 +154,25 @@ pub struct EmbeddedMigrations {
 impl EmbeddedMigrations {
     /// Used by the embed macro; `migrations` are in version order.
     pub const fn new(dialect: Dialect, migrations: &'static [EmbeddedMigration]) -> Self {
-        EmbeddedMigrations { dialect, migrations, repeatables: &[], source_dir: None }
+        EmbeddedMigrations { dialect, migrations, repeatables: &[], layout: Layout::Migrator, source_dir: None }
     }
 
     /// Used by the embed macro: the directory's repeatable migrations.
     pub const fn with_repeatables(mut self, repeatables: &'static [EmbeddedRepeatable]) -> Self {
         self.repeatables = repeatables;
         self
+    }
+
+    /// Used by the embed macro: the layout the directory was read with (detected, or named by
+    /// `layout = …`).
+    pub const fn with_layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// The layout the directory was read with.
+    pub const fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// The embedded repeatable migrations.

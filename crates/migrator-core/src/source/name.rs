@@ -29,7 +29,7 @@ pub struct FileName {
 }
 
 /// Whether `file` is a hidden file or an editor's backup, swap or autosave file.
-fn is_ignored(file: &str) -> bool {
+pub(crate) fn is_ignored(file: &str) -> bool {
     let lower = file.to_ascii_lowercase();
     file.starts_with('.')
         || file.ends_with('~')
@@ -39,7 +39,7 @@ fn is_ignored(file: &str) -> bool {
 
 /// Whether `file` mentions `.sql` as an extension (in any case), so that it looks like a
 /// migration script.
-fn mentions_sql(file: &str) -> bool {
+pub(crate) fn mentions_sql(file: &str) -> bool {
     let lower = file.to_ascii_lowercase();
     lower
         .match_indices(".sql")

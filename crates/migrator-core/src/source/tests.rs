@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use super::entry::LayoutFile;
 use super::*;
 use crate::dialect::Dialect;
 use crate::directive::ScriptKind;
@@ -223,6 +224,68 @@ fn prop_any_file_name_is_consistent() {
         1 => ".{0,4}",
     ];
     run_property(2000, prop::collection::vec(fragment, 0..8), |parts| check_any_file_name(&parts.concat()));
+}
+
+/// The invariants of every layout's file name parser on any input (the `file_name` fuzz
+/// target checks the same): hidden files and editor leftovers are skipped; an error quotes
+/// the name without control characters; a parsed name is not empty, without control
+/// characters, with a positive version; migrator's layout agrees with [`parse_file_name`].
+fn check_any_layout_file_name(file: &str) -> Result<(), TestCaseError> {
+    let shown = super::name::shown_name(file);
+    for layout in Layout::ALL {
+        let Some(result) = parse_layout_file_name(layout, file) else { continue };
+        prop_assert!(!super::name::is_ignored(file), "{:?} not skipped in {}", file, layout);
+        let name = match result {
+            Err(message) => {
+                prop_assert!(message.contains(&shown), "{}: {:?}: {}", layout, file, message);
+                prop_assert!(!message.chars().any(|c| c.is_control()), "{}: {:?}", layout, message);
+                continue;
+            }
+            Ok(LayoutFile::Script { version, name, kind }) => {
+                prop_assert!(version.get() > 0);
+                if layout == Layout::Migrator {
+                    let parsed = parse_file_name(file);
+                    prop_assert_eq!(parsed, Some(Ok(FileName { version, name: name.clone(), kind })));
+                }
+                name
+            }
+            Ok(LayoutFile::Sections { version, name }) => {
+                prop_assert_eq!(layout, Layout::Goose);
+                prop_assert!(version.get() > 0);
+                name
+            }
+            Ok(LayoutFile::Repeatable { name }) => {
+                prop_assert!(matches!(layout, Layout::Migrator | Layout::Flyway));
+                name
+            }
+            Ok(LayoutFile::ScriptConfig { script }) => {
+                // Its script must exist; the loader reports it (shown) otherwise.
+                prop_assert_eq!(layout, Layout::Flyway);
+                prop_assert_eq!(format!("{script}.conf"), file);
+                continue;
+            }
+        };
+        prop_assert!(!name.is_empty() && !name.chars().any(|c| c.is_control()), "{}: {:?} → {:?}", layout, file, name);
+    }
+    if let Ok((version, name)) = parse_diesel_dir(file) {
+        prop_assert!(version.get() > 0 && !name.is_empty());
+    }
+    Ok(())
+}
+
+#[test]
+fn prop_any_layout_file_name_is_consistent() {
+    let fragment = prop_oneof![
+        4 => prop::sample::select(vec![
+            "0", "1", "42", "2147483648", "9223372036854775808", "_", "__", ".", "-", ".0", ".1", "V", "U", "R", "B",
+            "R__", "V1__", "U1__", "2019-02-26-002946", "-0000", "-000a", "-000A", ".up", ".down", ".sql", ".up.sql",
+            ".down.sql", ".sql.conf", ".go", ".rs", "before", "add_users", "Create Users", "é", "\u{0}", "\n", "\u{1b}",
+            "\u{202e}", ".SQL", ".bak", "~", ".swp", "#", "x",
+        ])
+        .prop_map(String::from),
+        1 => ".{0,4}",
+    ];
+    run_property(3000, prop::collection::vec(fragment, 0..8), |parts| check_any_layout_file_name(&parts.concat()));
 }
 
 // ----- hostile directories ----------------------------------------------------------------

@@ -158,6 +158,7 @@
 //! count `char`s (a leading byte-order mark is not counted). `\n`, `\r\n` and a lone `\r`
 //! each end a line.
 
+pub(crate) mod goose;
 mod lexer;
 mod lines;
 mod token;
@@ -206,6 +207,110 @@ pub fn split(sql: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> 
     match lex_error {
         Some(error) => Err(error),
         None => walker.finish(),
+    }
+}
+
+/// Splits a goose script: the lines between `-- +goose StatementBegin` and `-- +goose
+/// StatementEnd` are one statement whatever their semicolons (a trailing `;` is not part of
+/// it), and the text around such blocks is split as [`split`] splits. Lines and columns are
+/// those of `sql`. A block left open runs to the end of the script (the loader refuses such a
+/// file before it gets here).
+///
+/// Inside a block the splitter's own block rules do not apply, so a body it would misread
+/// (an unterminated `BEGIN`, an early `END`) is taken as goose takes it; strings, comments,
+/// refused characters, client commands and data streams are still checked.
+///
+/// # Errors
+///
+/// As [`split`], positioned in `sql`.
+pub fn split_goose(sql: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> {
+    let mut out = GooseSplit { sql, dialect, lines: Lines::new(sql), statements: Vec::new(), segment_end: 0 };
+    let mut outside_start = 0;
+    let mut block_start: Option<usize> = None;
+    let mut offset = 0;
+    for raw in sql.split_inclusive('\n') {
+        let line_start = offset;
+        offset += raw.len();
+        let content = raw.strip_suffix('\n').unwrap_or(raw);
+        let content = content.strip_suffix('\r').unwrap_or(content);
+        let content = if line_start == 0 { content.strip_prefix('\u{feff}').unwrap_or(content) } else { content };
+        match (goose::annotation(content), block_start) {
+            (Some(Ok(goose::Annotation::StatementBegin)), None) => {
+                out.region(outside_start, line_start)?;
+                block_start = Some(offset);
+            }
+            (Some(Ok(goose::Annotation::StatementEnd)), Some(start)) => {
+                out.block(start, line_start, offset)?;
+                block_start = None;
+                outside_start = offset;
+            }
+            _ => {}
+        }
+    }
+    match block_start {
+        Some(start) => out.block(start, sql.len(), sql.len())?,
+        None => out.region(outside_start, sql.len())?,
+    }
+    Ok(out.statements)
+}
+
+/// The statements of a goose script found so far.
+struct GooseSplit<'a> {
+    sql: &'a str,
+    dialect: Dialect,
+    lines: Lines<'a>,
+    statements: Vec<Statement>,
+    /// Where the last statement's segment ends (the next one's starts there).
+    segment_end: usize,
+}
+
+impl GooseSplit<'_> {
+    /// `error` (found in the part of the script starting at `base`) positioned in the script.
+    fn relocate(&self, mut error: SplitError, base: usize) -> SplitError {
+        error.offset += base;
+        (error.line, error.column) = self.lines.position(error.offset);
+        error
+    }
+
+    /// The statements of `start..end`, outside any block.
+    fn region(&mut self, start: usize, end: usize) -> Result<(), SplitError> {
+        let text = self.sql.get(start..end).unwrap_or("");
+        let statements = split(text, self.dialect).map_err(|e| self.relocate(e, start))?;
+        for statement in statements {
+            let range = statement.range.start + start..statement.range.end + start;
+            self.push(range, statement.segment.end + start);
+        }
+        Ok(())
+    }
+
+    /// The block `start..end` as one statement whose segment ends at `segment_end` (after
+    /// its `StatementEnd` line).
+    fn block(&mut self, start: usize, end: usize, segment_end: usize) -> Result<(), SplitError> {
+        let text = self.sql.get(start..end).unwrap_or("");
+        match split(text, self.dialect) {
+            Err(e) if !matches!(e.kind, SplitErrorKind::UnterminatedBlock { .. } | SplitErrorKind::UnmatchedEnd) => {
+                return Err(self.relocate(e, start));
+            }
+            _ => {}
+        }
+        let tokens = tokenize(text, self.dialect).map_err(|e| self.relocate(e, start))?;
+        let significant: Vec<&Token> = tokens.iter().filter(|t| is_significant(t, text, self.dialect)).collect();
+        let first = significant.iter().find(|t| t.kind != TokenKind::Semicolon);
+        let last = significant.iter().rev().find(|t| t.kind != TokenKind::Semicolon);
+        match (first, last) {
+            (Some(first), Some(last)) if first.range.start < last.range.end => {
+                self.push(first.range.start + start..last.range.end + start, segment_end);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, range: std::ops::Range<usize>, segment_end: usize) {
+        let (line, column) = self.lines.position(range.start);
+        let segment = self.segment_end..segment_end.max(range.end);
+        self.segment_end = segment.end;
+        self.statements.push(Statement { range, segment, line, column });
     }
 }
 

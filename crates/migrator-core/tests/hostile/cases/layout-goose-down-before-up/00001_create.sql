@@ -1,0 +1,4 @@
+-- +goose Down
+DROP TABLE t;
+-- +goose Up
+CREATE TABLE t (id bigint PRIMARY KEY);

@@ -1,0 +1,3 @@
+-- +goose Up
+-- nothing yet
+-- +goose Down

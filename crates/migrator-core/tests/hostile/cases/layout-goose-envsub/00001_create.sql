@@ -1,0 +1,3 @@
+-- +goose ENVSUB ON
+-- +goose Up
+CREATE TABLE t (id bigint PRIMARY KEY);

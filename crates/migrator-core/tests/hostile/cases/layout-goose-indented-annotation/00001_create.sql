@@ -1,0 +1,4 @@
+-- +goose Up
+CREATE TABLE t (id bigint PRIMARY KEY);
+  -- +goose Down
+DROP TABLE t;

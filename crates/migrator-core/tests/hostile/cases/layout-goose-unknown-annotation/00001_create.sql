@@ -1,0 +1,3 @@
+-- +goose Up
+-- +goose Sideways
+CREATE TABLE t (id bigint PRIMARY KEY);

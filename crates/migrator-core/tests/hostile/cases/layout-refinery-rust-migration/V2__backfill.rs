@@ -1,0 +1,1 @@
+fn migration() -> String { String::new() }

@@ -1,0 +1,3 @@
+-- +goose up
+-- migrator:irreversible -- the seed rows are not tracked
+INSERT INTO users (id, email) VALUES (1, 'admin@example.com');

@@ -1,0 +1,1 @@
+CREATE TABLE merged (id bigint PRIMARY KEY);

@@ -1,0 +1,1 @@
+CREATE TABLE persons (id bigint PRIMARY KEY, name text);

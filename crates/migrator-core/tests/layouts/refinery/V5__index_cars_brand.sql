@@ -1,0 +1,2 @@
+-- refinery:noTransaction
+CREATE INDEX CONCURRENTLY cars_brand ON cars (brand);

@@ -1,0 +1,2 @@
+-- Add down migration script here
+DROP TABLE users;

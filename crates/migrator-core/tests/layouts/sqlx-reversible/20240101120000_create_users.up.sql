@@ -1,0 +1,2 @@
+-- Add up migration script here
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);

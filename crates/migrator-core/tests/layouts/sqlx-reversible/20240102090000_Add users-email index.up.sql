@@ -1,0 +1,2 @@
+-- no-transaction
+CREATE INDEX CONCURRENTLY users_email ON users (email);
