@@ -290,3 +290,134 @@ impl DumpCase for crate::postgres::Pg {
         values
     }
 }
+
+const MY_SCHEMA: &str = r#"
+CREATE TABLE orgs (
+    id BIGINT AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(100) NOT NULL UNIQUE,
+    owner_id INT NULL,
+    settings JSON NOT NULL DEFAULT '{}'
+) ENGINE=InnoDB AUTO_INCREMENT=10;
+CREATE TABLE users (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    org_id BIGINT NOT NULL,
+    manager_id INT NULL,
+    email VARCHAR(190) NOT NULL,
+    mood ENUM('sad', 'ok', 'happy') NOT NULL DEFAULT 'ok',
+    balance DECIMAL(12,2) NOT NULL DEFAULT 0,
+    born DATE NULL,
+    seen_at TIMESTAMP(3) NULL,
+    avatar VARBINARY(16) NULL,
+    photo BLOB NULL,
+    flags BIT(4) NULL,
+    ratio DOUBLE NULL,
+    weight FLOAT NULL,
+    note TEXT CHARACTER SET latin1 NULL,
+    email_domain VARCHAR(190) AS (SUBSTRING_INDEX(email, '@', -1)) STORED,
+    updated_at DATETIME(6) NULL,
+    UNIQUE KEY users_email (email),
+    KEY users_org (org_id),
+    KEY users_domain_prefix (email_domain(10)),
+    CONSTRAINT users_balance CHECK (balance >= 0),
+    CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id) ON DELETE CASCADE,
+    CONSTRAINT users_manager_fk FOREIGN KEY (manager_id) REFERENCES users (id)
+) ENGINE=InnoDB;
+ALTER TABLE orgs ADD CONSTRAINT orgs_owner_fk FOREIGN KEY (owner_id) REFERENCES users (id);
+CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(200) NOT NULL) ENGINE=InnoDB;
+CREATE TABLE tags (user_id INT NOT NULL, tag VARCHAR(50) NOT NULL COLLATE utf8mb4_bin) ENGINE=InnoDB;
+"#;
+
+const MY_CODE: &str = r#"
+CREATE FUNCTION display_name(e VARCHAR(190), m VARCHAR(10)) RETURNS VARCHAR(210) DETERMINISTIC
+    RETURN CONCAT(e, ' (', m, ')');
+CREATE VIEW zz_active_users AS SELECT id, email, display_name(email, mood) AS label FROM users WHERE balance > 0;
+CREATE ALGORITHM=MERGE SQL SECURITY INVOKER VIEW org_summary AS
+    SELECT o.name, (SELECT COUNT(*) FROM zz_active_users a) AS active FROM orgs o;
+CREATE TRIGGER orgs_audit AFTER INSERT ON orgs FOR EACH ROW
+BEGIN
+    INSERT INTO audit (note) VALUES (CONCAT('org ', NEW.name));
+END;
+CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW
+BEGIN
+    IF NEW.balance <> OLD.balance THEN
+        SET NEW.updated_at = NOW(6); -- a ';' here ends nothing
+    END IF;
+END;
+CREATE TRIGGER orgs_audit_second AFTER INSERT ON orgs FOR EACH ROW PRECEDES orgs_audit
+    INSERT INTO audit (note) VALUES ('first');
+CREATE PROCEDURE bump(IN amount DECIMAL(12,2))
+BEGIN
+    UPDATE users SET balance = balance + amount;
+    SELECT COUNT(*) FROM users;
+END;
+"#;
+
+const MY_SEED: &str = r#"
+INSERT INTO orgs (name) VALUES ('Acme'), ('Ünïcode ☃ Ltd'), ('O\'Brien\\path "q"');
+INSERT INTO users (org_id, manager_id, email, mood, balance, born, seen_at, avatar, photo, flags, ratio, weight, note) VALUES
+    (10, NULL, 'a@acme.test', 'happy', 10.50, '1990-02-28', '2024-05-01 12:34:56.789', X'00FF10', X'', b'1010', 0.1, 0.1, 'café'),
+    (10, 1, 'b@acme.test', 'sad', 0, NULL, NULL, NULL, NULL, NULL, 1e308, 3.4028234e38, NULL),
+    (11, NULL, 'tab\there\\and\nline@x.test', 'ok', 3, '2000-01-01', '2038-01-19 03:14:07', '', X'0027005C', b'0', -1e-300, NULL, 'x\ry');
+UPDATE orgs SET owner_id = 1, settings = '{"a": [1, "x\\"y"], "b": null}' WHERE id = 10;
+INSERT INTO tags VALUES (1, 'b'), (1, 'B'), (2, 'a'), (1, 'b');
+"#;
+
+/// A text value of a MySQL row (information_schema and expressions may declare it binary).
+fn my_text(row: &sqlx::mysql::MySqlRow) -> Option<String> {
+    use sqlx::Row;
+    match row.try_get::<Option<String>, _>(0) {
+        Ok(value) => value,
+        Err(_) => row.try_get::<Option<Vec<u8>>, _>(0).unwrap().map(|b| String::from_utf8(b).unwrap()),
+    }
+}
+
+#[async_trait]
+impl DumpCase for crate::mysql::My {
+    const MIGRATIONS: &'static [(i64, &'static str, &'static str)] =
+        &[(1, "schema", MY_SCHEMA), (2, "code", MY_CODE), (3, "seed", MY_SEED)];
+    const PROBES: &'static [&'static str] = &[
+        "SELECT CAST(COUNT(*) AS CHAR) FROM users",
+        "SELECT GROUP_CONCAT(CONCAT_WS('|', id, name, IFNULL(owner_id, '-'), settings) ORDER BY id SEPARATOR '\\n') FROM orgs",
+        "SELECT GROUP_CONCAT(CONCAT_WS('|', id, org_id, IFNULL(manager_id, '-'), email, mood, balance, IFNULL(born, '-'), \
+         IFNULL(seen_at, '-'), IFNULL(HEX(avatar), '-'), IFNULL(HEX(photo), '-'), IFNULL(flags + 0, '-'), IFNULL(ratio, '-'), \
+         IFNULL(CAST(weight AS DOUBLE), '-'), IFNULL(HEX(note), '-'), email_domain, IFNULL(updated_at, '-')) \
+         ORDER BY id SEPARATOR '\\n') FROM users",
+        "SELECT GROUP_CONCAT(CONCAT_WS('|', id, note) ORDER BY id SEPARATOR '\\n') FROM audit",
+        "SELECT GROUP_CONCAT(CONCAT_WS('|', user_id, tag) ORDER BY user_id, BINARY tag SEPARATOR '\\n') FROM tags",
+        "SELECT GROUP_CONCAT(CONCAT_WS('|', name, active) ORDER BY name SEPARATOR '\\n') FROM org_summary",
+        "SELECT GROUP_CONCAT(label ORDER BY id SEPARATOR '\\n') FROM zz_active_users",
+        "SELECT name FROM orgs WHERE id = 12",
+        "SELECT CONCAT(UNIX_TIMESTAMP(seen_at), '|', email) FROM users WHERE id = 3",
+        "SELECT GROUP_CONCAT(CONCAT_WS('|', EVENT_OBJECT_TABLE, TRIGGER_NAME, ACTION_ORDER) ORDER BY TRIGGER_NAME) \
+         FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+        "SELECT GROUP_CONCAT(CONCAT_WS('|', TABLE_NAME, SECURITY_TYPE, CHECK_OPTION) ORDER BY TABLE_NAME) \
+         FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
+    ];
+    const UNSUPPORTED: (&'static str, &'static [&'static str]) = (
+        "CREATE EVENT purge_audit ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM audit",
+        &["MySQL cannot", "event purge_audit"],
+    );
+
+    fn area(&self) -> String {
+        self.database.clone()
+    }
+
+    async fn text(&self, sql: &str) -> Option<String> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(&self.pool).await.unwrap();
+        my_text(&row)
+    }
+
+    async fn next_values(&self) -> Vec<i64> {
+        let mut values = Vec::new();
+        for sql in [
+            "INSERT INTO orgs (name) VALUES ('next'); SELECT CAST(LAST_INSERT_ID() AS SIGNED)",
+            "INSERT INTO users (org_id, email) VALUES (10, 'next@acme.test'); SELECT CAST(LAST_INSERT_ID() AS SIGNED)",
+            "INSERT INTO audit (note) VALUES ('next'); SELECT CAST(LAST_INSERT_ID() AS SIGNED)",
+        ] {
+            let mut conn = self.pool.acquire().await.unwrap();
+            let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(&mut *conn).await.unwrap();
+            values.push(sqlx::Row::get::<i64, _>(&rows[0], 0));
+        }
+        values
+    }
+}

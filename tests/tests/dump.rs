@@ -60,3 +60,5 @@ async fn postgres_extensions_come_first() {
     a.cleanup().await;
     b.cleanup().await;
 }
+
+dump_tests!(mysql, migrator_conformance::mysql::My);
