@@ -296,10 +296,17 @@ fn split_foreign_keys(create: &str) -> (String, Vec<String>) {
     let mut kept = Vec::new();
     let mut foreign = Vec::new();
     for (first, end) in elements {
-        let (Some(head), Some(last)) = (tokens.get(first), end.checked_sub(1).and_then(|l| tokens.get(l))) else {
+        // From separator to separator, so comments in an element stay in it (MySQL 8 prints
+        // `/*!80023 INVISIBLE */` after a column).
+        let (Some(head), Some(before), Some(after)) =
+            (tokens.get(first), first.checked_sub(1).and_then(|b| tokens.get(b)), tokens.get(end))
+        else {
             continue;
         };
-        let text = create.get(head.range.start..last.range.end).unwrap_or("").to_owned();
+        if first >= end {
+            continue;
+        }
+        let text = create.get(before.range.end..after.range.start).unwrap_or("").trim().to_owned();
         let key_at = if is_word(Some(head), create, "constraint") {
             if is_word(tokens.get(first + 1), create, "foreign") { first + 1 } else { first + 2 }
         } else {
@@ -627,13 +634,13 @@ mod tests {
         let create = "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `p` int(11) DEFAULT NULL,\n  \
                       `note` varchar(20) DEFAULT 'a,(b' CHECK (`note` <> ')'),\n  PRIMARY KEY (`id`),\n  \
                       KEY `fk` (`p`),\n  CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `t` (`id`) ON DELETE CASCADE,\n  \
-                      CONSTRAINT `c` CHECK (`id` > 0)\n) ENGINE=InnoDB AUTO_INCREMENT=3 DEFAULT CHARSET=utf8mb4";
+                      CONSTRAINT `c` CHECK (`id` > 0) /*!80016 NOT ENFORCED */\n) ENGINE=InnoDB AUTO_INCREMENT=3 DEFAULT CHARSET=utf8mb4";
         let (kept, foreign) = split_foreign_keys(create);
         assert_eq!(
             kept,
             "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `p` int(11) DEFAULT NULL,\n  \
              `note` varchar(20) DEFAULT 'a,(b' CHECK (`note` <> ')'),\n  PRIMARY KEY (`id`),\n  KEY `fk` (`p`),\n  \
-             CONSTRAINT `c` CHECK (`id` > 0)\n) ENGINE=InnoDB AUTO_INCREMENT=3 DEFAULT CHARSET=utf8mb4"
+             CONSTRAINT `c` CHECK (`id` > 0) /*!80016 NOT ENFORCED */\n) ENGINE=InnoDB AUTO_INCREMENT=3 DEFAULT CHARSET=utf8mb4"
         );
         assert_eq!(foreign, ["CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `t` (`id`) ON DELETE CASCADE"]);
     }

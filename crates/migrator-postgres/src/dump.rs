@@ -532,10 +532,29 @@ impl Graph {
                 }
             }
         }
+        // An item needed by an item of an earlier phase moves to that phase (a function a
+        // column default calls is written among the tables), and so on down what it needs.
+        let mut phases: Vec<Phase> = self.items.iter().map(|i| i.phase).collect();
+        let mut moved = true;
+        while moved {
+            moved = false;
+            for (index, item) in self.items.iter().enumerate() {
+                let Some(&phase) = phases.get(index) else { continue };
+                for &needed in &item.needs {
+                    if let Some(p) = phases.get_mut(needed)
+                        && phase < *p
+                    {
+                        *p = phase;
+                        moved = true;
+                    }
+                }
+            }
+        }
+        let phase_of = |index: usize| phases.get(index).copied().unwrap_or(Phase::Last);
         let mut ready = BinaryHeap::new();
         for (index, item) in self.items.iter().enumerate() {
             if waiting.get(index) == Some(&0) {
-                ready.push(Reverse((item.phase, item.key.clone(), index)));
+                ready.push(Reverse((phase_of(index), item.key.clone(), index)));
             }
         }
         let mut done = vec![false; count];
@@ -552,7 +571,7 @@ impl Graph {
                     if *w == 0
                         && let Some(u) = self.items.get(user)
                     {
-                        ready.push(Reverse((u.phase, u.key.clone(), user)));
+                        ready.push(Reverse((phase_of(user), u.key.clone(), user)));
                     }
                 }
             }
