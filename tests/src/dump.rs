@@ -261,8 +261,18 @@ impl DumpCase for crate::postgres::Pg {
         "SELECT obj_description('users'::regclass) || col_description('users'::regclass, 4)",
     ];
     const UNSUPPORTED: (&'static str, &'static [&'static str]) = (
-        "CREATE POLICY own_rows ON users USING (true); CREATE RULE no_delete AS ON DELETE TO audit DO INSTEAD NOTHING",
-        &["PostgreSQL cannot", "policy own_rows on users", "rule no_delete on audit"],
+        "CREATE POLICY own_rows ON users USING (true);
+         CREATE RULE no_delete AS ON DELETE TO audit DO INSTEAD NOTHING;
+         CREATE TABLE audit_archive () INHERITS (audit);
+         DO $$ BEGIN EXECUTE format('CREATE FUNCTION pinned() RETURNS int LANGUAGE sql SET search_path = %I, public \
+         AS ''SELECT 1''', current_schema()); END $$",
+        &[
+            "PostgreSQL cannot",
+            "policy own_rows on users",
+            "rule no_delete on audit",
+            "table inheritance (audit_archive inherits audit)",
+            "function pinned(), whose search_path setting names the schema",
+        ],
     );
 
     fn area(&self) -> String {

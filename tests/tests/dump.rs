@@ -95,6 +95,9 @@ async fn postgres_functions_come_before_what_calls_them() {
          CREATE TABLE m_eu_2024 PARTITION OF m_eu FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
          ALTER TABLE m_eu_2024 ALTER COLUMN v SET DEFAULT 1;
          CREATE UNIQUE INDEX m_key ON m (region, at);
+         CREATE FUNCTION m_stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER m_stamp BEFORE INSERT ON m FOR EACH ROW EXECUTE FUNCTION m_stamp();
+         ALTER TABLE ONLY m_eu_2024 DISABLE TRIGGER m_stamp;
          INSERT INTO m VALUES ('eu', '2024-02-02', 3.5);
          CREATE MATERIALIZED VIEW b_totals AS SELECT region, sum(v) AS total FROM m GROUP BY region;
          CREATE VIEW a_report AS SELECT region, doubled(total::int) AS twice FROM b_totals;

@@ -341,12 +341,13 @@ fn catalog_queries(version: i64) -> Vec<String> {
              AND NOT {} ORDER BY 2",
             member("pg_proc", "p.oid")
         ),
-        // Triggers (not the clones a partitioned table's trigger makes on its partitions).
+        // Triggers, and the clones a partitioned table's trigger makes on its partitions (only
+        // their state is written: the parent's trigger makes them).
         format!(
             "SELECT t.oid::text, t.tgrelid::text, quote_ident(t.tgname), quote_ident(c.relname), \
-             pg_get_triggerdef(t.oid), t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
-             WHERE c.relnamespace = {NS} AND NOT t.tgisinternal AND t.tgparentid = 0 AND c.relname {NOT_OURS} \
-             AND NOT {} ORDER BY c.relname, t.tgname",
+             pg_get_triggerdef(t.oid), t.tgenabled::text, t.tgparentid::text FROM pg_trigger t \
+             JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = {NS} AND NOT t.tgisinternal \
+             AND c.relname {NOT_OURS} AND NOT {} ORDER BY c.relname, t.tgname",
             member("pg_trigger", "t.oid")
         ),
         // Extended statistics.
@@ -1096,22 +1097,24 @@ impl Catalog {
         // Triggers.
         for row in rows(results, 14) {
             let (oid, table_oid, name, table) = (row.text(0)?, row.text(1)?, row.text(2)?, row.text(3)?);
-            let definition = strip(row.text(4)?);
-            let item = graph.add(
-                Phase::Trigger,
-                format!("{table}.{name}"),
-                format!("trigger {name} on {table}"),
-                vec![definition],
-            );
-            graph.map("pg_trigger", &oid, item);
-            graph.uses(item, "pg_class", &table_oid);
+            if row.text(6)? == "0" {
+                let definition = strip(row.text(4)?);
+                let item = graph.add(
+                    Phase::Trigger,
+                    format!("{table}.{name}"),
+                    format!("trigger {name} on {table}"),
+                    vec![definition],
+                );
+                graph.map("pg_trigger", &oid, item);
+                graph.uses(item, "pg_class", &table_oid);
+            }
             let state = match row.text(5)?.as_str() {
                 "D" => "DISABLE TRIGGER",
                 "R" => "ENABLE REPLICA TRIGGER",
                 "A" => "ENABLE ALWAYS TRIGGER",
                 _ => continue,
             };
-            catalog.last.push((format!("trigger {table}.{name}"), format!("ALTER TABLE {table} {state} {name}")));
+            catalog.last.push((format!("trigger {table}.{name}"), format!("ALTER TABLE ONLY {table} {state} {name}")));
         }
 
         // Extended statistics.
