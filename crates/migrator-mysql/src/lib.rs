@@ -72,6 +72,7 @@
 
 mod conn;
 mod driver;
+mod dump;
 mod foreign;
 mod inspect;
 mod key;
