@@ -441,3 +441,102 @@ impl DumpCase for crate::mysql::My {
         values
     }
 }
+
+const LITE_SCHEMA: &str = r#"
+CREATE TABLE orgs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    owner_id INTEGER REFERENCES users (id) DEFERRABLE INITIALLY DEFERRED,
+    settings TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(settings))
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    manager_id INTEGER REFERENCES users (id),
+    email TEXT NOT NULL COLLATE NOCASE,
+    balance REAL NOT NULL DEFAULT 0 CONSTRAINT balance_not_negative CHECK (balance >= 0),
+    avatar BLOB,
+    email_domain TEXT GENERATED ALWAYS AS (substr(email, instr(email, '@') + 1)) VIRTUAL,
+    email_lower TEXT GENERATED ALWAYS AS (lower(email)) STORED
+);
+CREATE TABLE tags (user_id INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (user_id, tag)) WITHOUT ROWID;
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+CREATE TABLE "Order Items" ("Id" INTEGER PRIMARY KEY AUTOINCREMENT, "Qty" INTEGER DEFAULT 1, "select" TEXT);
+CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, note TEXT NOT NULL);
+ALTER TABLE users ADD COLUMN born TEXT;
+CREATE UNIQUE INDEX users_email ON users (email);
+CREATE INDEX users_rich ON users (balance DESC) WHERE balance > 100;
+CREATE INDEX users_domain ON users (lower(email_domain));
+"#;
+
+const LITE_CODE: &str = r#"
+CREATE VIEW active_users AS SELECT id, email FROM users WHERE balance > 0;
+CREATE VIEW zz_rich_active AS SELECT id FROM active_users WHERE id IN (SELECT id FROM users WHERE balance > 100);
+CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN
+    INSERT INTO audit (note) VALUES ('user ' || NEW.id || ';' || NEW.email);
+END;
+CREATE TRIGGER counters_touch AFTER UPDATE OF value ON counters WHEN NEW.value > OLD.value BEGIN
+    INSERT INTO audit (note) VALUES ('counter ' || NEW.name);
+END;
+"#;
+
+const LITE_SEED: &str = r#"
+INSERT INTO orgs (id, name) VALUES (10, 'Acme'), (11, 'it''s "quoted"'), (12, 'Ünïcødé ☃');
+INSERT INTO users (id, org_id, manager_id, email, balance, avatar, born) VALUES
+    (1, 10, NULL, 'a@acme.test', 0.1, X'00ff10', '2000-02-29'),
+    (2, 10, 1, 'b@acme.test', 150.25, NULL, NULL),
+    (3, 11, 2, 'back\slash
+newline@x.test', 1e-300, X'', NULL);
+UPDATE orgs SET owner_id = 1 WHERE id = 10;
+INSERT INTO tags (user_id, tag) VALUES (1, 'b'), (1, 'a'), (2, 'z');
+INSERT INTO counters (name, value) VALUES ('visits', 41);
+UPDATE counters SET value = 42 WHERE name = 'visits';
+INSERT INTO "Order Items" ("Qty", "select") VALUES (3, 'yes'), (NULL, NULL);
+DELETE FROM "Order Items" WHERE "Qty" IS NULL;
+DELETE FROM audit WHERE note LIKE 'user 3%';
+"#;
+
+#[async_trait]
+impl DumpCase for crate::sqlite::Lite {
+    const MIGRATIONS: &'static [(i64, &'static str, &'static str)] =
+        &[(1, "schema", LITE_SCHEMA), (2, "code", LITE_CODE), (3, "seed", LITE_SEED)];
+    const PROBES: &'static [&'static str] = &[
+        "SELECT CAST(count(*) AS TEXT) FROM users",
+        "SELECT group_concat(quote(id) || '|' || quote(name) || '|' || quote(owner_id) || '|' || settings, char(10)) FROM (SELECT * FROM orgs ORDER BY id)",
+        "SELECT group_concat(quote(id) || '|' || quote(org_id) || '|' || quote(manager_id) || '|' || quote(email) || '|' \
+         || quote(balance) || '|' || quote(avatar) || '|' || quote(email_domain) || '|' || quote(email_lower) || '|' \
+         || quote(born), char(10)) FROM (SELECT * FROM users ORDER BY id)",
+        "SELECT group_concat(user_id || tag, ',') FROM tags",
+        "SELECT group_concat(name || '=' || value || typeof(value), ',') FROM counters",
+        "SELECT group_concat(quote(\"Id\") || quote(\"Qty\") || quote(\"select\"), ',') FROM \"Order Items\"",
+        "SELECT group_concat(id || ':' || note, char(10)) FROM (SELECT * FROM audit ORDER BY id)",
+        "SELECT group_concat(id, ',') FROM zz_rich_active",
+        "SELECT group_concat(name || '=' || seq, ',') FROM (SELECT * FROM sqlite_sequence ORDER BY name)",
+    ];
+    const UNSUPPORTED: (&'static str, &'static [&'static str]) =
+        ("CREATE VIRTUAL TABLE notes_search USING fts5(body)", &["SQLite cannot", "virtual table notes_search"]);
+
+    fn area(&self) -> String {
+        self.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    async fn text(&self, sql: &str) -> Option<String> {
+        sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn next_values(&self) -> Vec<i64> {
+        let mut values = Vec::new();
+        for sql in [
+            "INSERT INTO orgs (name) VALUES ('next') RETURNING id",
+            "INSERT INTO users (org_id, email) VALUES (10, 'next@acme.test') RETURNING id",
+            "INSERT INTO audit (note) VALUES ('next') RETURNING id",
+            "INSERT INTO \"Order Items\" DEFAULT VALUES RETURNING \"Id\"",
+        ] {
+            values.push(self.scalar(sql).await);
+        }
+        values
+    }
+}

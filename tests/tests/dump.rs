@@ -5,6 +5,7 @@
 use migrator_conformance::dump;
 use migrator_conformance::init_tracing;
 use migrator_conformance::postgres::Pg;
+use migrator_conformance::sqlite::Lite;
 
 macro_rules! dump_tests {
     ($module:ident, $backend:ty) => {
@@ -33,6 +34,7 @@ macro_rules! dump_tests {
 }
 
 dump_tests!(postgres, Pg);
+dump_tests!(sqlite, Lite);
 
 /// An extension of the schema is created again (in the schema the dump runs in), and the
 /// schema's objects that use its types follow it. Databases of their own: an extension

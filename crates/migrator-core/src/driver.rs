@@ -362,6 +362,39 @@ impl Default for DumpOptions {
     }
 }
 
+/// What to do instead when a [`Dump`] meets an object it cannot write.
+pub const DUMP_INSTEAD: &str = "keep the original migrations, or write the squash migration by hand";
+
+impl DumpOptions {
+    /// The rows of all tables (`(table, rows)`), or the refusal of a data load when they are
+    /// more than [`DumpOptions::max_rows`], naming the largest table.
+    pub fn check_rows<'a>(
+        &self,
+        database: &'static str,
+        counts: impl IntoIterator<Item = (&'a str, u64)>,
+    ) -> Result<usize, Error> {
+        let (mut total, mut largest) = (0usize, (0u64, ""));
+        for (table, count) in counts {
+            total = total.saturating_add(usize::try_from(count).unwrap_or(usize::MAX));
+            if count > largest.0 {
+                largest = (count, table);
+            }
+        }
+        if total <= self.max_rows {
+            return Ok(total);
+        }
+        Err(Error::Unsupported {
+            database,
+            what: format!("carry {total} rows into a squash migration (table {} alone holds {})", largest.1, largest.0),
+            instead: format!(
+                "a squash migration carries seed data only (at most {} rows): keep the original migrations, or load \
+                 the data some other way than in the migrations being squashed",
+                self.max_rows
+            ),
+        })
+    }
+}
+
 /// The schema and rows of an area as SQL statements ([`Dump::dump`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]

@@ -35,7 +35,7 @@ use crate::conn::{db, simple};
 use crate::driver::MySqlDriver;
 
 const DATABASE: &str = "MySQL";
-const INSTEAD: &str = "keep the original migrations, or write the squash migration by hand";
+use migrator_core::driver::DUMP_INSTEAD as INSTEAD;
 /// Rows per `INSERT`.
 const ROWS_PER_INSERT: usize = 100;
 const NOT_OURS: &str = "NOT LIKE '\\_migrator\\_%'";
@@ -561,21 +561,10 @@ async fn dump(conn: &mut MySqlConnection, options: &DumpOptions) -> Result<Schem
     }
 
     // A data load is refused before it is read.
-    let total: i64 = counts.iter().map(|(count, _)| *count).sum();
-    let total = usize::try_from(total).unwrap_or(usize::MAX);
-    if total > options.max_rows {
-        let (count, table) =
-            counts.iter().max_by_key(|(count, _)| *count).map(|(c, t)| (*c, t.name.as_str())).unwrap_or((0, ""));
-        return Err(Error::Unsupported {
-            database: DATABASE,
-            what: format!("carry {total} rows into a squash migration (table {table} alone holds {count})"),
-            instead: format!(
-                "a squash migration carries seed data only (at most {} rows): keep the original migrations, or load \
-                 the data some other way than in the migrations being squashed",
-                options.max_rows
-            ),
-        });
-    }
+    options.check_rows(
+        DATABASE,
+        counts.iter().map(|(count, table)| (table.name.as_str(), u64::try_from(*count).unwrap_or_default())),
+    )?;
     let readers: Vec<(&Table, Vec<&Column>)> = counts
         .iter()
         .filter(|(count, _)| *count > 0)

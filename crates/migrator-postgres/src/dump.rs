@@ -43,7 +43,7 @@ use crate::conn::{db, simple};
 use crate::driver::PgDriver;
 
 const DATABASE: &str = "PostgreSQL";
-const INSTEAD: &str = "keep the original migrations, or write the squash migration by hand";
+use migrator_core::driver::DUMP_INSTEAD as INSTEAD;
 /// Rows per `INSERT`.
 const ROWS_PER_INSERT: usize = 100;
 /// The current schema's namespace oid.
@@ -1317,33 +1317,16 @@ impl Dump for PgDriver {
 
         // Row counts first: a data load is refused before it is read.
         let plain: Vec<&Table> = catalog.tables.iter().filter(|t| !t.partitioned).collect();
-        let mut total = 0usize;
         if !plain.is_empty() {
             let counts =
                 plain.iter().map(|t| format!("SELECT count(*)::text FROM ONLY {}", t.name)).collect::<Vec<_>>();
             let counted = simple(&mut tx, counts.join(";\n")).await.map_err(|e| db("counting rows", e.error))?;
-            let mut largest = (0i64, "");
+            let mut counts_of = Vec::with_capacity(plain.len());
             for (index, table) in plain.iter().enumerate() {
                 let count = rows(&counted, index).next().map(|r| r.int(0)).transpose()?.unwrap_or(0);
-                total += usize::try_from(count).unwrap_or(usize::MAX);
-                if count > largest.0 {
-                    largest = (count, &table.name);
-                }
+                counts_of.push((table.name.as_str(), u64::try_from(count).unwrap_or_default()));
             }
-            if total > options.max_rows {
-                return Err(Error::Unsupported {
-                    database: DATABASE,
-                    what: format!(
-                        "carry {total} rows into a squash migration (table {} alone holds {})",
-                        largest.1, largest.0
-                    ),
-                    instead: format!(
-                        "a squash migration carries seed data only (at most {} rows): keep the original migrations, \
-                         or load the data some other way than in the migrations being squashed",
-                        options.max_rows
-                    ),
-                });
-            }
+            options.check_rows(DATABASE, counts_of)?;
         }
 
         // Rows and sequence positions, in one round trip.

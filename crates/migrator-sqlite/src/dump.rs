@@ -10,7 +10,7 @@
 
 use async_trait::async_trait;
 use migrator_core::Error;
-use migrator_core::driver::{Dump, DumpOptions, SchemaDump};
+use migrator_core::driver::{DUMP_INSTEAD, Dump, DumpOptions, SchemaDump};
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
 use crate::conn::db;
@@ -59,33 +59,37 @@ impl Dump for SqliteDriver {
         {
             return Err(Error::Unsupported {
                 database: "SQLite",
-                what: format!("dumping virtual table {} for a squash", virtual_table.name),
-                instead: "keep the migrations that create it, or write the squash migration by hand".to_owned(),
+                what: format!("write virtual table {} into a squash migration", virtual_table.name),
+                instead: DUMP_INSTEAD.to_owned(),
             });
         }
         let mut statements: Vec<String> = Vec::new();
         let tables: Vec<&Object> = objects.iter().filter(|o| o.kind == "table").collect();
         statements.extend(tables.iter().map(|t| t.sql.clone()));
+        // A data load is refused before it is read.
+        let mut counts = Vec::with_capacity(tables.len());
+        for table in &tables {
+            let count: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {}", quoted(&table.name))))
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(|e| db(format!("counting the rows of table {}", table.name), e))?;
+            counts.push((table.name.as_str(), u64::try_from(count).unwrap_or_default()));
+        }
+        options.check_rows("SQLite", counts)?;
         let mut rows = 0;
         for table in &tables {
             rows += table_rows(&mut conn, table, &mut statements).await?;
-            if rows > options.max_rows {
-                return Err(Error::Unsupported {
-                    database: "SQLite",
-                    what: format!(
-                        "a squash carrying more than {} rows (table {} brings the count past it)",
-                        options.max_rows, table.name
-                    ),
-                    instead: "a squash carries seed data only: move bulk data out of the migrations (or keep them)"
-                        .to_owned(),
-                });
-            }
         }
         statements.extend(autoincrement(&mut conn).await?);
         for kind in ["index", "view", "trigger"] {
             statements.extend(objects.iter().filter(|o| o.kind == kind).map(|o| o.sql.clone()));
         }
-        Ok(SchemaDump::new(statements, rows, Vec::new()))
+        let left_out = vec![
+            "the database's settings (PRAGMA user_version, application_id, page size, journal mode) and ANALYZE \
+             statistics"
+                .to_owned(),
+        ];
+        Ok(SchemaDump::new(statements, rows, left_out))
     }
 }
 
