@@ -158,6 +158,40 @@ impl Source {
     }
 }
 
+/// One `--set NAME=DIR[:TABLE]`: a migration set of its own, with its own history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SetArg {
+    pub(crate) name: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) table: Option<String>,
+}
+
+/// Parses `NAME=DIR[:TABLE]` (the table after the last `:`).
+fn parse_set(text: &str) -> Result<SetArg, String> {
+    let form = "write NAME=DIR or NAME=DIR:TABLE, such as jobs=vendor/jobs/migrations:_migrator_history_jobs";
+    let (name, rest) = text.split_once('=').ok_or_else(|| format!("no `=`: {form}"))?;
+    if name.is_empty() || rest.is_empty() {
+        return Err(format!("a set needs a name and a directory: {form}"));
+    }
+    let (dir, table) = match rest.rsplit_once(':') {
+        Some((dir, table)) if !dir.is_empty() && !table.is_empty() => (dir, Some(table.to_owned())),
+        Some(_) => return Err(format!("empty directory or table: {form}")),
+        None => (rest, None),
+    };
+    Ok(SetArg { name: name.to_owned(), dir: PathBuf::from(dir), table })
+}
+
+/// Several migration sets in one database, run (or shown) in the order given.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Migration sets")]
+pub(crate) struct Sets {
+    /// A migration set of its own (a library's schema beside the application's): its directory and history table
+    /// [default table: _migrator_history]. Repeat it; the sets run in the order given, each under its own lock.
+    /// Instead of --source and --table.
+    #[arg(long = "set", value_name = "NAME=DIR[:TABLE]", value_parser = parse_set)]
+    pub(crate) sets: Vec<SetArg>,
+}
+
 /// The `--layout` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum LayoutArg {
@@ -260,6 +294,8 @@ pub(crate) struct DbOptions<'a> {
     pub(crate) policy: Option<&'a Policy>,
     /// `up --ignore-foreign-history`.
     pub(crate) ignore_foreign_history: bool,
+    /// `--set`: several migration sets instead of `source` (empty: one set, `source`).
+    pub(crate) sets: &'a [SetArg],
 }
 
 impl<'a> DbOptions<'a> {
@@ -271,6 +307,7 @@ impl<'a> DbOptions<'a> {
             lock,
             policy,
             ignore_foreign_history: false,
+            sets: &[],
         }
     }
 }
@@ -310,6 +347,15 @@ fn parse_lease_ttl(text: &str) -> Result<Duration, String> {
 /// A migration version: a positive integer.
 fn parse_tool(text: &str) -> Result<ForeignTool, String> {
     text.parse::<ForeignTool>().map_err(|e| e.to_string())
+}
+
+/// A squash file's name part: what migrator's own names allow.
+fn parse_squash_name(text: &str) -> Result<String, String> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        Ok(text.to_owned())
+    } else {
+        Err("a migration name is lowercase letters, digits and underscores, such as `squash`".to_owned())
+    }
 }
 
 fn parse_version(text: &str) -> Result<i64, String> {
@@ -364,6 +410,8 @@ pub(crate) enum Command {
         /// records applied migrations (by default refused: adopt that history first, with `migrator adopt`).
         #[arg(long)]
         ignore_foreign_history: bool,
+        #[command(flatten)]
+        sets: Sets,
     },
     /// Revert applied migrations, newest first (in the order they were applied). Default: the newest one.
     Down {
@@ -396,13 +444,15 @@ pub(crate) enum Command {
     },
     /// Show every migration and its state.
     Status {
-        /// human: a table; json: one object with a `migrations` list.
+        /// human: a table; json: one object with a `migrations` list (with --set: a `sets` list of such objects).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         #[command(flatten)]
         source: Source,
         #[command(flatten)]
         database: Database,
+        #[command(flatten)]
+        sets: Sets,
     },
     /// Check the migration files (names, directives, fatal lint findings) and, with a database URL, the history
     /// against them (checksums, failed or interrupted migrations, unknown versions). Exit code 1 on any problem.
@@ -503,6 +553,28 @@ pub(crate) enum Command {
         #[command(flatten)]
         lock: Lock,
     },
+    /// Squash every migration up to VERSION into one, built from the schema and rows they leave (checked in a scratch
+    /// area); databases that applied them keep a valid history.
+    Squash {
+        /// The newest migration to squash: it and every older one become one migration of this version.
+        #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+        to: i64,
+        /// The name part of the squash file: {VERSION}_{NAME}.up.sql.
+        #[arg(long, default_value = "squash", value_parser = parse_squash_name)]
+        name: String,
+        /// A server where squash may create and drop two scratch databases; never the
+        /// application's database. SQLite uses temporary files.
+        #[arg(long, value_name = "URL")]
+        scratch_url: Option<String>,
+        /// The SQL dialect [default: the scratch URL's, else the scheme of DATABASE_URL, else sqlite].
+        #[arg(long, value_enum)]
+        dialect: Option<DialectArg>,
+        /// Print the squash migration and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        source: Source,
+    },
     /// Record every migration up to VERSION as applied without running it, to adopt an existing database.
     Baseline {
         /// The newest migration the database already has.
@@ -568,9 +640,10 @@ impl Command {
     pub(crate) fn db_options(&self) -> Option<DbOptions<'_>> {
         let options = DbOptions::new;
         match self {
-            Command::New { .. } | Command::Lint(_) => None,
-            Command::Up { source, database, lock, policy, ignore_foreign_history, .. } => Some(DbOptions {
+            Command::New { .. } | Command::Lint(_) | Command::Squash { .. } => None,
+            Command::Up { source, database, lock, policy, ignore_foreign_history, sets, .. } => Some(DbOptions {
                 ignore_foreign_history: *ignore_foreign_history,
+                sets: &sets.sets,
                 ..options(source, database, Some(lock), Some(policy))
             }),
             Command::Redo { source, database, lock, policy } => {
@@ -582,7 +655,9 @@ impl Command {
             | Command::Repair { source, database, lock }
             | Command::Baseline { source, database, lock, .. }
             | Command::Adopt { source, database, lock, .. } => Some(options(source, database, Some(lock), None)),
-            Command::Status { source, database, .. } => Some(options(source, database, None, None)),
+            Command::Status { source, database, sets, .. } => {
+                Some(DbOptions { sets: &sets.sets, ..options(source, database, None, None) })
+            }
             Command::Validate { source, database, policy, .. } | Command::Plan { source, database, policy, .. } => {
                 Some(options(source, database, None, Some(policy)))
             }
@@ -741,5 +816,17 @@ mod tests {
         assert!(parse(&["migrator", "force", "0"]).is_err());
         assert!(parse(&["migrator", "up", "--lock-wait", "5 parsecs"]).is_err());
         assert!(parse(&["migrator", "status", "--format", "yaml"]).is_err());
+    }
+
+    #[test]
+    fn sets_parse_name_dir_and_table() {
+        assert_eq!(
+            parse_set("jobs=vendor/jobs:_migrator_history_jobs"),
+            Ok(SetArg { name: "jobs".into(), dir: "vendor/jobs".into(), table: Some("_migrator_history_jobs".into()) })
+        );
+        assert_eq!(parse_set("app=migrations").map(|s| s.table), Ok(None));
+        for bad in ["app", "=dir", "app=", "app=:t", "app=dir:"] {
+            assert!(parse_set(bad).is_err(), "{bad}");
+        }
     }
 }

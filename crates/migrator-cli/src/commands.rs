@@ -10,8 +10,8 @@ use migrator_core::driver::{Body, Driver};
 use migrator_core::plan::{MigrationState, ModeReason, PlanError, SkipReason, Skipped, StatusEntry, Warning};
 use migrator_core::text::human;
 use migrator_core::{
-    Adopt, Adoption, Checked, Dialect, Direction, Error, Lease, LockStrategy, MigrationSet, Migrator, Mode, Phase,
-    Phases, Report, Status,
+    Adopt, Adoption, Checked, Dialect, Direction, Error, Lease, LockStrategy, MigrationSet, MigrationSets, Migrator,
+    Mode, Phase, Phases, Report, Status,
 };
 use serde::Serialize;
 
@@ -173,9 +173,107 @@ where
                 Format::Human => print_adoption(&adoption, out),
             }
         }
-        Command::New { .. } | Command::Lint(_) => anyhow::bail!("`new` and `lint` work on files only"),
+        Command::New { .. } | Command::Lint(_) | Command::Squash { .. } => {
+            anyhow::bail!("`new`, `lint` and `squash` do not work on the database URL")
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `up` and `status` with `--set`: several migration sets, each with its own directory,
+/// history table and lock, run (or shown) in the order given.
+pub(crate) async fn run_sets<D>(
+    driver: D,
+    dialect: Dialect,
+    options: DbOptions<'_>,
+    command: &Command,
+    progress: &Arc<Progress>,
+) -> anyhow::Result<ExitCode>
+where
+    D: Driver + Clone + 'static,
+    D::Conn: 'static,
+{
+    if options.database.table.is_some() {
+        return Err(Usage(
+            "--table names one history table; with --set, each set names its own (NAME=DIR:TABLE)".to_owned(),
+        )
+        .into());
+    }
+    let mut sets = MigrationSets::<D>::new();
+    for set in options.sets {
+        let database = crate::cli::Database { table: set.table.clone(), ..options.database.clone() };
+        let migrator =
+            migrator(driver.clone(), dialect, DbOptions { source: &set.dir, database: &database, ..options })?;
+        sets = sets.then(&set.name, migrator).map_err(|e| Usage(e.to_string()))?;
+    }
+    let table = |name: &str| sets.sets().find(|(n, _)| *n == name).map(|(_, m)| m.options().table.to_string());
+    match command {
+        Command::Up { to: Some(_), .. } => {
+            return Err(Usage("--to names a version of one set; with --set, run `up` to the end".to_owned()).into());
+        }
+        Command::Up { phase, .. } => {
+            let started = Instant::now();
+            let reports = interruptible(progress, sets.run_with(phase.phases())).await?;
+            progress.finish();
+            for (name, report) in &reports {
+                let n = report.steps.len();
+                let line = if n == 0 {
+                    "nothing to do: up to date".to_owned()
+                } else {
+                    format!("applied {n} migration{}", plural(n))
+                };
+                println!("set {}: {line}", clean_line(name));
+                print_notes(report);
+            }
+            println!("{} set{} in {}", reports.len(), plural(reports.len()), human(started.elapsed()));
+        }
+        Command::Status { format, .. } => {
+            let statuses = sets.status().await?;
+            match format {
+                Format::Json => {
+                    let sets: Vec<SetStatusJson> = statuses
+                        .iter()
+                        .map(|(name, status)| SetStatusJson {
+                            name: name.clone(),
+                            table: table(name).unwrap_or_default(),
+                            status: status_json(status),
+                        })
+                        .collect();
+                    println!("{}", crate::output::json(&SetsJson { sets })?);
+                }
+                Format::Human => {
+                    for (i, (name, status)) in statuses.iter().enumerate() {
+                        if i > 0 {
+                            println!();
+                        }
+                        println!(
+                            "set {} ({})",
+                            Style::stdout().bold(&clean_line(name)),
+                            clean_line(&table(name).unwrap_or_default())
+                        );
+                        print_status(status, Style::stdout());
+                    }
+                }
+            }
+        }
+        _ => return Err(Usage("--set works with `up` and `status`".to_owned()).into()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `status --set … --format json`.
+#[derive(Debug, Serialize)]
+struct SetsJson {
+    sets: Vec<SetStatusJson>,
+}
+
+/// One set in `status --set … --format json`: its name, history table, and status.
+#[derive(Debug, Serialize)]
+struct SetStatusJson {
+    name: String,
+    table: String,
+    #[serde(flatten)]
+    status: StatusJson,
 }
 
 /// Stopped by SIGINT or SIGTERM.

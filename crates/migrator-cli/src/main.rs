@@ -23,6 +23,7 @@ mod connect;
 mod lint;
 mod new;
 mod output;
+mod squash;
 mod text;
 mod url;
 mod usage;
@@ -180,6 +181,27 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
             let dir = args.dir.as_ref().unwrap_or(&args.source.source);
             return lint::run(args, dir, dialect);
         }
+        Command::Squash { to, name, scratch_url, dialect, dry_run, source } => {
+            let scratch = scratch_url.as_deref().map(DatabaseUrl::parse).transpose()?;
+            let dialect = match (dialect, &scratch, url::env_backend()) {
+                (Some(dialect), _, _) => dialect.dialect(),
+                (None, Some(scratch), _) => scratch.backend().dialect(),
+                (None, None, Some(backend)) => backend.dialect(),
+                (None, None, None) => Dialect::Sqlite,
+            };
+            let args = squash::SquashArgs {
+                source: &source.source,
+                layout: source.layout(),
+                to: *to,
+                name,
+                dialect,
+                scratch: scratch.as_ref(),
+                dry_run: *dry_run,
+            };
+            progress.mute();
+            squash::run(&args).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Validate { dialect, source, .. } => {
             let dialect = match (dialect, url) {
                 (Some(dialect), _) => dialect.dialect(),
@@ -213,10 +235,17 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
     let url = required(url)?;
     let dialect = url.backend().dialect();
     // The files first: a malformed directory fails before anything is opened or created.
-    let shown = options.source.display().to_string();
-    migrator_core::lint::check_dir_with_layout(options.source, &shown, dialect, options.layout, &Default::default())
-        .into_migrations()
-        .map_err(|errors| migrator_core::Error::Load { errors })?;
+    let dirs: Vec<&std::path::Path> = if options.sets.is_empty() {
+        vec![options.source]
+    } else {
+        options.sets.iter().map(|set| set.dir.as_path()).collect()
+    };
+    for dir in dirs {
+        let shown = dir.display().to_string();
+        migrator_core::lint::check_dir_with_layout(dir, &shown, dialect, options.layout, &Default::default())
+            .into_migrations()
+            .map_err(|errors| migrator_core::Error::Load { errors })?;
+    }
     let access = match cli.command {
         Command::Status { .. } | Command::Validate { .. } | Command::Plan { .. } => Access::Read,
         Command::Adopt { dry_run: true, .. } => Access::Read,
@@ -255,9 +284,12 @@ async fn database<D>(
     progress: &Arc<Progress>,
 ) -> anyhow::Result<ExitCode>
 where
-    D: migrator_core::driver::Driver + 'static,
+    D: migrator_core::driver::Driver + Clone + 'static,
     D::Conn: 'static,
 {
+    if !options.sets.is_empty() {
+        return commands::run_sets(driver, dialect, options, command, progress).await;
+    }
     let migrator = commands::migrator(driver, dialect, options)?;
     commands::run(migrator, command, progress).await
 }

@@ -144,6 +144,8 @@ pub(crate) struct Progress {
     bar: ProgressBar,
     style: Style,
     terminal: bool,
+    /// Runs in scratch areas (`squash`) are not the run the user asked about: no lines.
+    muted: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
@@ -153,7 +155,17 @@ impl Progress {
             bar: ProgressBar::hidden(),
             style: Style::stdout(),
             terminal: std::io::stderr().is_terminal(),
+            muted: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Prints nothing more about migrations (their runs are in scratch areas).
+    pub(crate) fn mute(&self) {
+        self.muted.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_muted(&self) -> bool {
+        self.muted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Counts `total` steps (when the plan is known).
@@ -234,7 +246,10 @@ pub(crate) struct ProgressLayer {
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ProgressLayer {
     fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, _id: &tracing::span::Id, _ctx: Context<'_, S>) {
-        if attrs.metadata().name() != "migration" || !attrs.metadata().target().starts_with("migrator") {
+        if attrs.metadata().name() != "migration"
+            || !attrs.metadata().target().starts_with("migrator")
+            || self.progress.is_muted()
+        {
             return;
         }
         let mut fields = Fields::default();
@@ -245,7 +260,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ProgressLayer {
 
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
-        if *meta.level() != Level::INFO || !meta.target().starts_with("migrator") {
+        if *meta.level() != Level::INFO || !meta.target().starts_with("migrator") || self.progress.is_muted() {
             return;
         }
         let mut fields = Fields::default();

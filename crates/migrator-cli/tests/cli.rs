@@ -191,6 +191,49 @@ async fn checksums_baseline_unknown<B: CliBackend>() {
     db.cleanup().await;
 }
 
+/// `--set`: a library's migration set and the application's in one database, each with its
+/// own history table, applied in the order given and shown side by side; a failing set names
+/// itself and the sets that did not run.
+async fn migration_sets_side_by_side<B: CliBackend>() {
+    let db = B::create("cli_sets").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project
+        .write("1_create_log.up.sql", "CREATE TABLE log (note VARCHAR(100));\n")
+        .write("2_log_once.up.sql", "INSERT INTO log (note) VALUES ('once');\n");
+    let jobs = project.path().join("jobs");
+    std::fs::create_dir(&jobs).unwrap();
+    std::fs::write(jobs.join("1_create_jobs.up.sql"), "CREATE TABLE jobs (id BIGINT PRIMARY KEY);\n").unwrap();
+    let sets = ["--set", "jobs=jobs:_migrator_history_jobs", "--set", "app=migrations"];
+    let up = project.run(url, &[&["up"][..], &sets[..]].concat());
+    up.code(0);
+    assert!(up.stdout.contains("set jobs: applied 1 migration\nset app: applied 2 migrations\n"), "{}", up.stdout);
+    let again = project.run(url, &[&["up"][..], &sets[..]].concat());
+    again.code(0);
+    assert!(again.stdout.contains("set jobs: nothing to do: up to date\nset app: nothing to do"), "{}", again.stdout);
+    let status = project.run(url, &[&["status"][..], &sets[..]].concat());
+    status.code(0);
+    assert!(status.stdout.starts_with("set jobs (_migrator_history_jobs)\n"), "{}", status.stdout);
+    assert!(status.stdout.contains("\nset app (_migrator_history)\n"), "{}", status.stdout);
+    let json = project.run(url, &[&["status", "--format", "json"][..], &sets[..]].concat()).code(0).json();
+    assert_eq!(json["sets"][0]["name"], "jobs");
+    assert_eq!(json["sets"][0]["table"], "_migrator_history_jobs");
+    assert_eq!(json["sets"][1]["migrations"][1]["state"], "applied");
+
+    std::fs::write(jobs.join("2_broken.up.sql"), "INSERT INTO missing_table (id) VALUES (1);\n").unwrap();
+    project.write("3_after.up.sql", "INSERT INTO log (note) VALUES ('after');\n");
+    let failed = project.run(url, &[&["up"][..], &sets[..]].concat());
+    failed.code(1);
+    assert!(failed.stderr.contains("migration set `jobs`: migration 2 `broken`"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("sets after it did not run: app"), "{}", failed.stderr);
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 1, "the app set did not run");
+    let both = project.run(url, &[&["up", "--table", "x"][..], &sets[..]].concat());
+    both.code(2);
+    assert!(both.stderr.contains("each set names its own"), "{}", both.stderr);
+    db.cleanup().await;
+}
+
 /// Eight `migrator up` processes at once on one database: all succeed, and each migration is
 /// applied by exactly one of them.
 async fn eight_processes_at_once<B: CliBackend>() {
@@ -329,6 +372,11 @@ macro_rules! cli_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sigint_stops_cleanly() {
                 super::sigint_stops_cleanly::<$backend>().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn migration_sets_side_by_side() {
+                super::migration_sets_side_by_side::<$backend>().await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
