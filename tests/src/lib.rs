@@ -9,6 +9,7 @@
 pub mod adopt;
 pub mod backend;
 pub mod dir;
+pub mod history;
 pub mod mysql;
 pub mod postgres;
 pub mod proxy;
