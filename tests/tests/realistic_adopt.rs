@@ -10,7 +10,8 @@
 //! same way, and as the same statements as in its own layout; a dry run writes nothing; for
 //! the tools that keep checksums, a file edited since the tool ran it is refused, naming it;
 //! the adoption records every migration; the schema equals the reference; the tool's table is
-//! left as it was; and a migration added in that layout is the only one `up` applies.
+//! left as it was; a migration added in that layout is the only one `up` applies; and migrator
+//! reverts with the layout's down scripts and applies its up scripts again to the same schema.
 //!
 //! Each case has a database of its own (the history builds indexes CONCURRENTLY, which waits
 //! for the other transactions of its database); the reference is built once.
@@ -250,6 +251,11 @@ async fn adopts_the_realistic_history(layout: Layout) {
     }
     assert!(!db.table_exists("_migrator_history").await, "a dry run writes nothing");
 
+    // A plain first run beside the tool's history is refused before anything runs again.
+    let e = plan_error(migrator.run_with(Phases::All, None).await.unwrap_err());
+    assert!(matches!(e, PlanError::ForeignHistoryFound { tool: t, .. } if t == tool.name()), "{e}");
+    assert!(e.to_string().contains(&format!("migrator adopt --from {}", tool.name())), "{e}");
+
     // A file edited since the tool ran it is refused, naming it, by the tools that keep checksums.
     if tool.keeps_checksums() {
         let edited = written.iter().find(|w| w.migration.name == "create_complete_task").unwrap();
@@ -293,6 +299,31 @@ async fn adopts_the_realistic_history(layout: Layout) {
     );
     let again = migrator.adopt(&from).await.unwrap();
     assert!(!again.recorded && again.plan.pending.is_empty(), "{again:?}");
+
+    // migrator reverts with the layout's down scripts (down to the newest migration without
+    // one) and applies its up scripts again: the same schema and rows come back. refinery
+    // keeps no down scripts: reverting is refused.
+    if layout == Layout::Refinery {
+        let e = migrator.down(1).await.unwrap_err();
+        assert!(e.to_string().contains("irreversible"), "{e}");
+    } else {
+        let newest_irreversible = named
+            .migrations
+            .iter()
+            .filter(|m| m.migration.down_script().is_none())
+            .map(|m| meta(&m.migration).version().get())
+            .max()
+            .unwrap();
+        let reverted = migrator.down_to(newest_irreversible).await.unwrap();
+        assert!(reverted.steps.len() >= 10, "{} reverted", reverted.steps.len());
+        let reapplied = migrator.run_with(Phases::All, None).await.unwrap();
+        assert_eq!(reapplied.steps.len(), reverted.steps.len());
+        let (schema, _) = without_table(&db.driver().snapshot().await.unwrap(), table);
+        let differences: Vec<String> = reference.0.diff(&schema).iter().map(ToString::to_string).collect();
+        assert_eq!(differences.len(), 1, "{layout}: after down and up again:\n{}", differences.join("\n"));
+        assert!(differences[0].contains("tasks.estimate_hours"), "{differences:?}");
+        assert_eq!(rows(&db).await, reference.1, "the rows after down and up again");
+    }
     db.cleanup().await;
     eprintln!("{layout}: {} migrations applied by the tool and adopted in {:?}", written.len(), started.elapsed());
 }
