@@ -316,6 +316,8 @@ pub(crate) struct Table {
     pub(crate) columns: Vec<Column>,
     pub(crate) charset: Option<String>,
     pub(crate) checks: Vec<NotNullCheck>,
+    /// PostgreSQL: created `PARTITION BY …` (its indexes cannot be built CONCURRENTLY).
+    pub(crate) partitioned: bool,
 }
 
 impl Table {

@@ -576,3 +576,30 @@ fn a_stray_end_after_a_trigger_says_to_quote_the_name() {
         []
     );
 }
+
+/// The help for an index on a partitioned table said to build it CONCURRENTLY, which
+/// PostgreSQL refuses there ("cannot create index on partitioned table concurrently"); it now
+/// gives the way that works: `ON ONLY` the parent, each partition's index concurrently, attach.
+#[test]
+fn an_index_on_a_partitioned_table_is_built_per_partition() {
+    let create = "CREATE TABLE events (at timestamptz NOT NULL, kind text) PARTITION BY RANGE (at);\n\
+                  CREATE TABLE events_default PARTITION OF events DEFAULT;";
+    let set = [
+        migration(1, create, None, Dialect::Postgres),
+        migration(2, "CREATE INDEX events_kind ON events (kind);", None, Dialect::Postgres),
+        migration(3, "CREATE INDEX events_default_at ON events_default (at);", None, Dialect::Postgres),
+    ];
+    let report = lint_migrations(&set, &LintOptions::new().with_level("missing-down", Setting::Off).unwrap());
+    let findings = report.findings();
+    assert_eq!(findings.iter().map(|f| f.rule).collect::<Vec<_>>(), ["index-not-concurrent"; 2], "{report}");
+    let (parent, partition) = (&findings[0], &findings[1]);
+    assert!(
+        parent.message.contains("partitioned table `events` blocks writes to every partition"),
+        "{}",
+        parent.message
+    );
+    assert!(parent.help.contains("create it `ON ONLY events`"), "{}", parent.help);
+    assert!(parent.help.contains("ATTACH PARTITION"), "{}", parent.help);
+    // A partition is a table of its own: CONCURRENTLY works there.
+    assert!(partition.help.starts_with("use `CREATE INDEX CONCURRENTLY`"), "{}", partition.help);
+}

@@ -75,7 +75,21 @@ fn create_table(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>) {
         table.columns = defs.iter().map(Column::from_def).collect();
         table.charset = table_charset(c.rest());
     }
+    table.partitioned = partitions(c.rest());
     ctx.schema.create(&key, table);
+}
+
+/// Whether a `CREATE TABLE`'s clauses after its column list partition it (`PARTITION BY` at
+/// parenthesis depth 0; a partition's own `PARTITION OF` does not).
+fn partitions(toks: &[Tok<'_>]) -> bool {
+    let mut rest = toks;
+    while let Some(at) = find_top_level(rest, |t| t.is("PARTITION")) {
+        if rest.get(at + 1).is_some_and(|t| t.is("BY")) {
+            return true;
+        }
+        rest = rest.get(at + 1..).unwrap_or_default();
+    }
+    false
 }
 
 /// MySQL table options: `[DEFAULT] CHARSET [=] x` / `CHARACTER SET [=] x`.
@@ -115,14 +129,36 @@ fn create_index(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
     ctx.schema_change(start);
     if ctx.pg() && !concurrently && !only {
         let unique = if unique { "UNIQUE " } else { "" };
-        ctx.emit(
-            &rules::INDEX_NOT_CONCURRENT,
-            start,
-            format!(
-                "`CREATE {unique}INDEX` on `{}` without CONCURRENTLY blocks writes to the table until the index is built",
-                table.shown()
-            ),
-        );
+        if ctx.schema.table(table.key()).is_some_and(|t| t.partitioned) {
+            // PostgreSQL refuses CONCURRENTLY on a partitioned table: the way round is per
+            // partition.
+            ctx.emit_help(
+                &rules::INDEX_NOT_CONCURRENT,
+                start,
+                format!(
+                    "`CREATE {unique}INDEX` on partitioned table `{}` blocks writes to every partition until each \
+                     partition's index is built",
+                    table.shown()
+                ),
+                format!(
+                    "PostgreSQL cannot build an index on a partitioned table CONCURRENTLY: create it `ON ONLY {}` \
+                     (which builds nothing), build each partition's index with `CREATE INDEX CONCURRENTLY` in a \
+                     migration marked `-- migrator:no-transaction`, then attach each with `ALTER INDEX … ATTACH \
+                     PARTITION`",
+                    table.shown()
+                ),
+            );
+        } else {
+            ctx.emit(
+                &rules::INDEX_NOT_CONCURRENT,
+                start,
+                format!(
+                    "`CREATE {unique}INDEX` on `{}` without CONCURRENTLY blocks writes to the table until the index is \
+                     built",
+                    table.shown()
+                ),
+            );
+        }
     }
     if ctx.mysql() {
         let options = alter::MySqlOptions::read(c.rest());
