@@ -76,7 +76,22 @@ fn create_table(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>) {
         table.charset = table_charset(c.rest());
     }
     table.partitioned = partitions(c.rest());
+    let default_of = default_partition_of(c.rest());
     ctx.schema.create(&key, table);
+    if let Some(parent) = default_of {
+        ctx.schema.default_partition(&parent, &key);
+    }
+}
+
+/// The parent of a `CREATE TABLE … PARTITION OF parent … DEFAULT`.
+fn default_partition_of(toks: &[Tok<'_>]) -> Option<String> {
+    let at = find_top_level(toks, |t| t.is("PARTITION"))?;
+    let mut c = Cursor::new(toks.get(at + 1..)?);
+    if !c.eat("OF") {
+        return None;
+    }
+    let parent = c.name()?;
+    has_top_level(c.rest(), "DEFAULT").then(|| parent.key().to_owned())
 }
 
 /// Whether a `CREATE TABLE`'s clauses after its column list partition it (`PARTITION BY` at
@@ -119,6 +134,9 @@ fn create_index(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
     let Some(table) = c.name() else { return };
     if let Some(index) = &index {
         ctx.created_indexes.insert(index.key().to_owned());
+        if ctx.schema.table(table.key()).is_some_and(|t| t.partitioned) {
+            ctx.schema.partitioned_index(index.key());
+        }
     }
     if concurrently {
         ctx.concurrently_in_transaction(start, "`CREATE INDEX CONCURRENTLY`");
@@ -248,14 +266,23 @@ fn drop_index(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
         return;
     }
     ctx.schema_change(start);
-    ctx.emit(
-        &rules::DROP_INDEX_NOT_CONCURRENT,
-        start,
-        format!(
-            "`DROP INDEX {}` without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on its table, blocking reads and writes",
-            existing.join(", ")
-        ),
+    let message = format!(
+        "`DROP INDEX {}` without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on its table, blocking reads and writes",
+        existing.join(", ")
     );
+    if indexes.iter().any(|i| ctx.schema.is_partitioned_index(i.key())) {
+        // PostgreSQL refuses CONCURRENTLY for an index on a partitioned table.
+        ctx.emit_help(
+            &rules::DROP_INDEX_NOT_CONCURRENT,
+            start,
+            message,
+            "PostgreSQL cannot drop an index of a partitioned table CONCURRENTLY (nor its partitions' indexes while \
+             they are attached): drop it when the tables are quiet, with `-- migrator:lock-timeout` so that it gives \
+             up rather than queue everyone behind it, and acknowledge the finding",
+        );
+    } else {
+        ctx.emit(&rules::DROP_INDEX_NOT_CONCURRENT, start, message);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
