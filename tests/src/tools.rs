@@ -32,9 +32,26 @@ fn refinery_migrations(migrations: &[(i64, &str, &str)]) -> Vec<refinery_core::M
         .collect()
 }
 
+/// Whether a migration's SQL has refinery's `refinery:noTransaction` annotation: a line of two
+/// or more dashes, at most one blank, and the annotation, alone on the line (refinery's
+/// `^[-]{2,}[\s]?(refinery:noTransaction)$`).
+pub fn refinery_no_transaction(sql: &str) -> bool {
+    sql.lines().any(|line| {
+        let rest = line.trim_start_matches('-');
+        let rest = rest.strip_prefix(char::is_whitespace).unwrap_or(rest);
+        line.len() - line.trim_start_matches('-').len() >= 2 && rest == "refinery:noTransaction"
+    })
+}
+
 /// refinery's async driver traits on a sqlx connection: what refinery's own drivers do
 /// (each `execute` one transaction; `query` reads `version, name, applied_on, checksum`),
 /// written for sqlx so refinery's runner decides and writes everything else.
+///
+/// refinery 0.10.1, the release used here, runs every migration in a transaction; the
+/// `-- refinery:noTransaction` annotation (which migrator's refinery layout reads) comes from
+/// refinery's source after that release. The adapter honours it as that source means it: a
+/// migration so marked (the first query refinery's runner hands over, its history row the
+/// second) runs outside a transaction, so that refinery can apply `CREATE INDEX CONCURRENTLY`.
 macro_rules! refinery_on_sqlx {
     ($adapter:ident, $conn:ty) => {
         /// refinery's runner on a sqlx connection.
@@ -49,6 +66,12 @@ macro_rules! refinery_on_sqlx {
                 queries: T,
             ) -> Result<usize, Self::Error> {
                 let queries: Vec<String> = queries.map(str::to_owned).collect();
+                if queries.first().is_some_and(|sql| refinery_no_transaction(sql)) {
+                    for query in &queries {
+                        sqlx::raw_sql(AssertSqlSafe(query.clone())).execute(&mut self.0).await?;
+                    }
+                    return Ok(queries.len());
+                }
                 let mut tx = self.0.begin().await?;
                 for query in &queries {
                     sqlx::raw_sql(AssertSqlSafe(query.clone())).execute(&mut *tx).await?;

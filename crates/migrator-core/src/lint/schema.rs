@@ -4,7 +4,7 @@
 //! widening) from a rewrite, or a `SET NOT NULL` backed by a validated check from a full
 //! scan. Tables the migrations never created are unknown, and rules treat them as such.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::dialect::Dialect;
 
@@ -316,6 +316,11 @@ pub(crate) struct Table {
     pub(crate) columns: Vec<Column>,
     pub(crate) charset: Option<String>,
     pub(crate) checks: Vec<NotNullCheck>,
+    /// PostgreSQL: created `PARTITION BY …` (its indexes cannot be built CONCURRENTLY).
+    pub(crate) partitioned: bool,
+    /// PostgreSQL: its default partition (while it has one, no partition can be detached
+    /// CONCURRENTLY).
+    pub(crate) default_partition: Option<String>,
 }
 
 impl Table {
@@ -340,6 +345,8 @@ impl Table {
 pub(crate) struct Schema {
     tables: HashMap<String, Table>,
     committing_procedures: HashMap<String, String>,
+    /// PostgreSQL: indexes on partitioned tables (they cannot be dropped CONCURRENTLY).
+    partitioned_indexes: HashSet<String>,
 }
 
 impl Schema {
@@ -377,9 +384,46 @@ impl Schema {
         self.tables.remove(name);
     }
 
+    /// Records that index `name` is on a partitioned table.
+    pub(crate) fn partitioned_index(&mut self, name: &str) {
+        self.partitioned_indexes.insert(name.to_owned());
+    }
+
+    /// Records that `partition` is `parent`'s default partition.
+    pub(crate) fn default_partition(&mut self, parent: &str, partition: &str) {
+        if let Some(parent) = self.tables.get_mut(parent) {
+            parent.default_partition = Some(partition.to_owned());
+        }
+    }
+
+    /// `partition` is no longer one of `parent`'s partitions.
+    pub(crate) fn detached(&mut self, parent: &str, partition: &str) {
+        if let Some(parent) = self.tables.get_mut(parent)
+            && parent.default_partition.as_deref() == Some(partition)
+        {
+            parent.default_partition = None;
+        }
+    }
+
+    /// `parent`'s default partition, if it has one that still exists under that name.
+    pub(crate) fn has_default_partition(&self, parent: &str) -> Option<&str> {
+        let partition = self.tables.get(parent)?.default_partition.as_deref()?;
+        self.tables.contains_key(partition).then_some(partition)
+    }
+
+    /// Whether index `name` is on a partitioned table.
+    pub(crate) fn is_partitioned_index(&self, name: &str) -> bool {
+        self.partitioned_indexes.contains(name)
+    }
+
     pub(crate) fn rename(&mut self, from: &str, to: &str) {
         if let Some(table) = self.tables.remove(from) {
             self.tables.insert(to.to_owned(), table);
+        }
+        for table in self.tables.values_mut() {
+            if table.default_partition.as_deref() == Some(from) {
+                table.default_partition = Some(to.to_owned());
+            }
         }
     }
 }

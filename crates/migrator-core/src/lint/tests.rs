@@ -576,3 +576,99 @@ fn a_stray_end_after_a_trigger_says_to_quote_the_name() {
         []
     );
 }
+
+/// The help for an index on a partitioned table said to build it CONCURRENTLY, which
+/// PostgreSQL refuses there ("cannot create index on partitioned table concurrently"); it now
+/// gives the way that works: `ON ONLY` the parent, each partition's index concurrently, attach.
+#[test]
+fn an_index_on_a_partitioned_table_is_built_per_partition() {
+    let create = "CREATE TABLE events (at timestamptz NOT NULL, kind text) PARTITION BY RANGE (at);\n\
+                  CREATE TABLE events_default PARTITION OF events DEFAULT;";
+    let set = [
+        migration(1, create, None, Dialect::Postgres),
+        migration(2, "CREATE INDEX events_kind ON events (kind);", None, Dialect::Postgres),
+        migration(3, "CREATE INDEX events_default_at ON events_default (at);", None, Dialect::Postgres),
+    ];
+    let report = lint_migrations(&set, &LintOptions::new().with_level("missing-down", Setting::Off).unwrap());
+    let findings = report.findings();
+    assert_eq!(findings.iter().map(|f| f.rule).collect::<Vec<_>>(), ["index-not-concurrent"; 2], "{report}");
+    let (parent, partition) = (&findings[0], &findings[1]);
+    assert!(
+        parent.message.contains("partitioned table `events` blocks writes to every partition"),
+        "{}",
+        parent.message
+    );
+    assert!(parent.help.contains("create it `ON ONLY events`"), "{}", parent.help);
+    assert!(parent.help.contains("ATTACH PARTITION"), "{}", parent.help);
+    // A partition is a table of its own: CONCURRENTLY works there.
+    assert!(partition.help.starts_with("use `CREATE INDEX CONCURRENTLY`"), "{}", partition.help);
+}
+
+/// Dropping an index of a partitioned table was told to use `DROP INDEX CONCURRENTLY`, which
+/// PostgreSQL refuses there ("cannot drop partitioned index concurrently").
+#[test]
+fn an_index_of_a_partitioned_table_cannot_be_dropped_concurrently() {
+    let create = "CREATE TABLE events (at timestamptz NOT NULL, kind text) PARTITION BY RANGE (at);\n\
+                  CREATE TABLE events_default PARTITION OF events DEFAULT;\n\
+                  CREATE INDEX events_kind ON events (kind);\n\
+                  CREATE INDEX events_default_at ON events_default (at);";
+    let set = [
+        migration(1, create, None, Dialect::Postgres),
+        migration(2, "DROP INDEX events_kind;", None, Dialect::Postgres),
+        migration(3, "DROP INDEX events_default_at;", None, Dialect::Postgres),
+    ];
+    let report = lint_migrations(&set, &LintOptions::new().with_level("missing-down", Setting::Off).unwrap());
+    let findings = report.findings();
+    assert_eq!(findings.iter().map(|f| f.rule).collect::<Vec<_>>(), ["drop-index-not-concurrent"; 2], "{report}");
+    assert!(findings[0].help.starts_with("PostgreSQL cannot drop an index of a partitioned table CONCURRENTLY"));
+    assert!(findings[1].help.starts_with("use `DROP INDEX CONCURRENTLY`"), "{}", findings[1].help);
+}
+
+/// Detaching a partition was told to use `DETACH PARTITION … CONCURRENTLY`, which PostgreSQL
+/// refuses while the table has a default partition ("cannot detach partitions concurrently
+/// when a default partition exists").
+#[test]
+fn a_partition_cannot_be_detached_concurrently_beside_a_default_partition() {
+    let create = "CREATE TABLE events (at timestamptz NOT NULL) PARTITION BY RANGE (at);\n\
+                  CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n\
+                  CREATE TABLE logs (at timestamptz NOT NULL) PARTITION BY RANGE (at);\n\
+                  CREATE TABLE logs_2025 PARTITION OF logs FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n\
+                  CREATE TABLE logs_rest (at timestamptz NOT NULL);";
+    let set = [
+        migration(1, create, None, Dialect::Postgres),
+        migration(
+            2,
+            "CREATE TABLE events_other PARTITION OF events DEFAULT;\nALTER TABLE events_other RENAME TO events_default;",
+            None,
+            Dialect::Postgres,
+        ),
+        migration(3, "ALTER TABLE events DETACH PARTITION events_2025;", None, Dialect::Postgres),
+        migration(4, "ALTER TABLE logs DETACH PARTITION logs_2025;", None, Dialect::Postgres),
+        migration(5, "ALTER TABLE logs ATTACH PARTITION logs_rest DEFAULT;", None, Dialect::Postgres),
+        migration(6, "ALTER TABLE logs DETACH PARTITION logs_rest;", None, Dialect::Postgres),
+        migration(7, "DROP TABLE events_default;", None, Dialect::Postgres),
+        migration(8, "ALTER TABLE events DETACH PARTITION events_2026;", None, Dialect::Postgres),
+        migration(9, "ALTER TABLE logs DETACH PARTITION logs_2026;", None, Dialect::Postgres),
+    ];
+    let options = LintOptions::new()
+        .with_level("missing-down", Setting::Off)
+        .unwrap()
+        .with_level("drop-table", Setting::Off)
+        .unwrap();
+    let report = lint_migrations(&set, &options);
+    let helps: Vec<(&str, bool)> =
+        report.findings().iter().map(|f| (f.file.as_str(), f.help.contains("has a default partition"))).collect();
+    assert_eq!(
+        helps,
+        [
+            ("m/3_m.up.sql", true),
+            ("m/4_m.up.sql", false),
+            ("m/6_m.up.sql", true),
+            ("m/8_m.up.sql", false),
+            ("m/9_m.up.sql", false)
+        ],
+        "{report}"
+    );
+    assert!(report.findings()[0].help.contains("while `events` has a default partition (`events_default`)"));
+    // Once the default partition is dropped (7) or detached (6), CONCURRENTLY works again (8, 9).
+}

@@ -43,7 +43,8 @@
 //! ordinary migration of version `n`, and applying it below the newest applied version takes
 //! `--allow-out-of-order`, which refinery does not ask for). Versions are refinery's `i32`, or
 //! `i64` with its `int8-versions` feature; a `V0` is refused (see above). Names are letters, digits and `_`. A line
-//! `-- refinery:noTransaction` runs the file outside a transaction. refinery has no down
+//! `-- refinery:noTransaction` runs the file outside a transaction (refinery's annotation, from
+//! its source after the 0.10.1 release, which runs every migration in a transaction). refinery has no down
 //! scripts. Its Rust migrations (`V3__backfill.rs`) are refused: port them to a
 //! `RustMigration`.
 //!

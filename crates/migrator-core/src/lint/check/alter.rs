@@ -172,21 +172,41 @@ fn alter_action(ctx: &mut Ctx<'_>, table: &AlterTarget<'_>, action: &[Tok<'_>]) 
         if let Some(constraint) = a.name() {
             validate(ctx, table, constraint.key(), at);
         }
+    } else if a.eat_all(&["ATTACH", "PARTITION"]) {
+        if let Some(partition) = a.name()
+            && a.is("DEFAULT")
+        {
+            ctx.schema.default_partition(table.key(), partition.key());
+        }
     } else if a.eat_all(&["DETACH", "PARTITION"]) {
-        a.name();
+        let partition = a.name();
         let concurrently = a.eat("CONCURRENTLY");
         let finalize = a.eat("FINALIZE");
         if concurrently {
             ctx.concurrently_in_transaction(at, "`DETACH PARTITION … CONCURRENTLY`");
         } else if !finalize && !table.new {
-            ctx.emit(
-                &rules::DETACH_PARTITION_NOT_CONCURRENT,
-                at,
-                format!(
-                    "`DETACH PARTITION` without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on `{}`, blocking reads and writes",
-                    table.name.shown()
-                ),
+            let message = format!(
+                "`DETACH PARTITION` without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on `{}`, blocking reads and writes",
+                table.name.shown()
             );
+            match ctx.schema.has_default_partition(table.key()).map(str::to_owned) {
+                // PostgreSQL refuses CONCURRENTLY while the table has a default partition.
+                Some(default) => ctx.emit_help(
+                    &rules::DETACH_PARTITION_NOT_CONCURRENT,
+                    at,
+                    message,
+                    format!(
+                        "PostgreSQL cannot detach CONCURRENTLY while `{}` has a default partition (`{default}`): \
+                         detach when the table is quiet, with `-- migrator:lock-timeout` so that it gives up rather \
+                         than queue everyone behind it, and acknowledge the finding",
+                        table.name.shown()
+                    ),
+                ),
+                None => ctx.emit(&rules::DETACH_PARTITION_NOT_CONCURRENT, at, message),
+            }
+        }
+        if let Some(partition) = partition {
+            ctx.schema.detached(table.key(), partition.key());
         }
     } else if ctx.mysql() && !table.new {
         mysql_table_option(ctx, table, a, at);

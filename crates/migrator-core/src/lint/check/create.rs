@@ -75,7 +75,36 @@ fn create_table(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>) {
         table.columns = defs.iter().map(Column::from_def).collect();
         table.charset = table_charset(c.rest());
     }
+    table.partitioned = partitions(c.rest());
+    let default_of = default_partition_of(c.rest());
     ctx.schema.create(&key, table);
+    if let Some(parent) = default_of {
+        ctx.schema.default_partition(&parent, &key);
+    }
+}
+
+/// The parent of a `CREATE TABLE … PARTITION OF parent … DEFAULT`.
+fn default_partition_of(toks: &[Tok<'_>]) -> Option<String> {
+    let at = find_top_level(toks, |t| t.is("PARTITION"))?;
+    let mut c = Cursor::new(toks.get(at + 1..)?);
+    if !c.eat("OF") {
+        return None;
+    }
+    let parent = c.name()?;
+    has_top_level(c.rest(), "DEFAULT").then(|| parent.key().to_owned())
+}
+
+/// Whether a `CREATE TABLE`'s clauses after its column list partition it (`PARTITION BY` at
+/// parenthesis depth 0; a partition's own `PARTITION OF` does not).
+fn partitions(toks: &[Tok<'_>]) -> bool {
+    let mut rest = toks;
+    while let Some(at) = find_top_level(rest, |t| t.is("PARTITION")) {
+        if rest.get(at + 1).is_some_and(|t| t.is("BY")) {
+            return true;
+        }
+        rest = rest.get(at + 1..).unwrap_or_default();
+    }
+    false
 }
 
 /// MySQL table options: `[DEFAULT] CHARSET [=] x` / `CHARACTER SET [=] x`.
@@ -105,6 +134,9 @@ fn create_index(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
     let Some(table) = c.name() else { return };
     if let Some(index) = &index {
         ctx.created_indexes.insert(index.key().to_owned());
+        if ctx.schema.table(table.key()).is_some_and(|t| t.partitioned) {
+            ctx.schema.partitioned_index(index.key());
+        }
     }
     if concurrently {
         ctx.concurrently_in_transaction(start, "`CREATE INDEX CONCURRENTLY`");
@@ -115,14 +147,36 @@ fn create_index(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
     ctx.schema_change(start);
     if ctx.pg() && !concurrently && !only {
         let unique = if unique { "UNIQUE " } else { "" };
-        ctx.emit(
-            &rules::INDEX_NOT_CONCURRENT,
-            start,
-            format!(
-                "`CREATE {unique}INDEX` on `{}` without CONCURRENTLY blocks writes to the table until the index is built",
-                table.shown()
-            ),
-        );
+        if ctx.schema.table(table.key()).is_some_and(|t| t.partitioned) {
+            // PostgreSQL refuses CONCURRENTLY on a partitioned table: the way round is per
+            // partition.
+            ctx.emit_help(
+                &rules::INDEX_NOT_CONCURRENT,
+                start,
+                format!(
+                    "`CREATE {unique}INDEX` on partitioned table `{}` blocks writes to every partition until each \
+                     partition's index is built",
+                    table.shown()
+                ),
+                format!(
+                    "PostgreSQL cannot build an index on a partitioned table CONCURRENTLY: create it `ON ONLY {}` \
+                     (which builds nothing), build each partition's index with `CREATE INDEX CONCURRENTLY` in a \
+                     migration marked `-- migrator:no-transaction`, then attach each with `ALTER INDEX … ATTACH \
+                     PARTITION`",
+                    table.shown()
+                ),
+            );
+        } else {
+            ctx.emit(
+                &rules::INDEX_NOT_CONCURRENT,
+                start,
+                format!(
+                    "`CREATE {unique}INDEX` on `{}` without CONCURRENTLY blocks writes to the table until the index is \
+                     built",
+                    table.shown()
+                ),
+            );
+        }
     }
     if ctx.mysql() {
         let options = alter::MySqlOptions::read(c.rest());
@@ -212,14 +266,23 @@ fn drop_index(ctx: &mut Ctx<'_>, mut c: Cursor<'_, '_>, start: usize) {
         return;
     }
     ctx.schema_change(start);
-    ctx.emit(
-        &rules::DROP_INDEX_NOT_CONCURRENT,
-        start,
-        format!(
-            "`DROP INDEX {}` without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on its table, blocking reads and writes",
-            existing.join(", ")
-        ),
+    let message = format!(
+        "`DROP INDEX {}` without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on its table, blocking reads and writes",
+        existing.join(", ")
     );
+    if indexes.iter().any(|i| ctx.schema.is_partitioned_index(i.key())) {
+        // PostgreSQL refuses CONCURRENTLY for an index on a partitioned table.
+        ctx.emit_help(
+            &rules::DROP_INDEX_NOT_CONCURRENT,
+            start,
+            message,
+            "PostgreSQL cannot drop an index of a partitioned table CONCURRENTLY (nor its partitions' indexes while \
+             they are attached): drop it when the tables are quiet, with `-- migrator:lock-timeout` so that it gives \
+             up rather than queue everyone behind it, and acknowledge the finding",
+        );
+    } else {
+        ctx.emit(&rules::DROP_INDEX_NOT_CONCURRENT, start, message);
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,3 +1,2 @@
 -- migrator:no-transaction
-DROP INDEX CONCURRENTLY IF EXISTS tasks_assignee_open;
 DROP INDEX CONCURRENTLY IF EXISTS tasks_project_id;

@@ -1,0 +1,2 @@
+DROP TRIGGER tasks_notify_assignee ON tasks;
+DROP FUNCTION notify_assignee();

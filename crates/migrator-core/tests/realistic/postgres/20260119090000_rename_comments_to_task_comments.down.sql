@@ -1,0 +1,2 @@
+DROP VIEW comments;
+ALTER TABLE task_comments RENAME TO comments;

@@ -1,0 +1,2 @@
+-- migrator:no-transaction
+DROP INDEX CONCURRENTLY IF EXISTS notifications_due_soon;
