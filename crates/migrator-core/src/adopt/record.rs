@@ -45,9 +45,12 @@ pub enum RecordKind {
     RolledBack,
     /// Flyway no longer counts it (a `DELETE` row written by `repair`, or an undo).
     Removed,
-    /// A row that records no migration of migrator's (goose's version 0, Flyway's schema
-    /// creation, a Flyway repeatable migration), with what it is.
+    /// A row that records no migration of migrator's and deserves a word (a Flyway
+    /// repeatable migration), with what it is.
     Ignored(String),
+    /// A row the tool writes for its own bookkeeping (goose's version 0, written with its
+    /// table; Flyway's record of creating the schema): no migration, nothing to say.
+    Bookkeeping,
 }
 
 /// One version of another tool's history, as that tool sees it.
@@ -167,9 +170,7 @@ pub fn decode(tool: ForeignTool, table: &str, rows: &[ForeignRow]) -> Result<Vec
                     version: ForeignVersion::Int(version),
                     description: None,
                     kind: match (version, applied) {
-                        (0, _) => {
-                            RecordKind::Ignored("goose's first row, written when it created its table".to_owned())
-                        }
+                        (0, _) => RecordKind::Bookkeeping,
                         (_, true) => RecordKind::Applied,
                         (_, false) => RecordKind::RolledBack,
                     },
@@ -207,7 +208,7 @@ fn flyway(rows: &[ForeignRow], bad: &dyn Fn(String) -> Error) -> Result<Vec<Fore
             continue;
         };
         let kind = if kind_text == "SCHEMA" {
-            RecordKind::Ignored("Flyway's record of creating the schema".to_owned())
+            RecordKind::Bookkeeping
         } else if kind_text == "DELETE" || kind_text.starts_with("UNDO") {
             RecordKind::Removed
         } else if !success {
@@ -305,7 +306,7 @@ mod tests {
                 ("3".to_owned(), RecordKind::RolledBack)
             ]
         );
-        assert!(matches!(records[0].kind, RecordKind::Ignored(_)));
+        assert!(matches!(records[0].kind, RecordKind::Bookkeeping));
 
         let flyway = rows(
             ForeignTool::Flyway,
@@ -370,7 +371,7 @@ mod tests {
         assert_eq!(
             kinds(&records).into_iter().map(|(v, k)| (v, std::mem::discriminant(&k))).collect::<Vec<_>>(),
             vec![
-                ("0".to_owned(), std::mem::discriminant(&RecordKind::Ignored(String::new()))),
+                ("0".to_owned(), std::mem::discriminant(&RecordKind::Bookkeeping)),
                 ("1".to_owned(), std::mem::discriminant(&RecordKind::UpTo)),
                 ("R__view.sql".to_owned(), std::mem::discriminant(&RecordKind::Ignored(String::new()))),
                 ("3".to_owned(), std::mem::discriminant(&RecordKind::Failed)),
