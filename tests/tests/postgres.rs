@@ -158,6 +158,47 @@ async fn a_waiting_runner_does_not_stall_a_concurrent_index_build() {
     db.cleanup().await;
 }
 
+/// A runner waiting for the lock learns of the holder's release from its notification, not
+/// at its next poll. After a 1.2 s migration a polling waiter sleeps in pauses of 0.2-1 s and
+/// the release falls anywhere in one, so five rounds all finished within 250 ms of the holder
+/// would happen by chance about once in a hundred; woken, a waiter takes a few milliseconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_runner_wakes_when_the_holder_releases() {
+    init_tracing();
+    let db = Pg::fresh("wake_on_release").await;
+    let dir = Dir::new();
+    // Two replicas of an application, each with its own pool.
+    let (holder_pool, waiter_pool) = (db.pool_with(|o| o).await, db.pool_with(|o| o).await);
+    let mut late = Vec::new();
+    for round in 1..=5 {
+        dir.up(
+            round,
+            &format!("slow_create_{round}"),
+            &format!("SELECT pg_sleep(1.2);\nCREATE TABLE t{round} (id bigint);\n"),
+        );
+        let holder = Migrator::new(PgDriver::from(&holder_pool), set(&dir)).unwrap();
+        let waiter = Migrator::new(PgDriver::from(&waiter_pool), set(&dir)).unwrap();
+        let holding = tokio::spawn(async move {
+            let report = holder.run().await;
+            (report, Instant::now())
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let waiting = tokio::spawn(async move {
+            let report = waiter.run().await;
+            (report, Instant::now())
+        });
+        let (held, released) = holding.await.unwrap();
+        let (waited, done) = waiting.await.unwrap();
+        assert_eq!(versions(&held.unwrap()), [round]);
+        let waited = waited.unwrap();
+        assert!(waited.is_noop() && waited.locked, "the waiter got the lock after the holder and found nothing to do");
+        late.push(done.saturating_duration_since(released));
+    }
+    eprintln!("the waiter finished this long after the holder: {late:?}");
+    assert!(late.iter().all(|l| *l < Duration::from_millis(250)), "{late:?}");
+    db.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_do_not_leak_between_migrations_nor_from_the_pool() {
     init_tracing();
@@ -281,8 +322,8 @@ async fn round_trips_on_the_wire() {
     run(&dir).await;
     let fresh = proxy.round_trips();
     // Fast path (no table yet) + lock + create-and-read + the look for other tools' history
-    // tables (a first run only) + the migration.
-    assert_eq!(fresh, 5, "a fresh database with one migration");
+    // tables (a first run only) + the migration + the release (unlock and wake waiters).
+    assert_eq!(fresh, 6, "a fresh database with one migration");
 
     warm(&pool).await;
     proxy.reset();
@@ -303,8 +344,8 @@ async fn round_trips_on_the_wire() {
     proxy.reset();
     assert_eq!(versions(&run(&dir).await), [3, 4, 5]);
     let three = proxy.round_trips();
-    // Fast path + lock (which also reads the history) + one per migration.
-    assert_eq!(one, 3, "one pending migration");
+    // Fast path + lock (which also reads the history) + one per migration + the release.
+    assert_eq!(one, 4, "one pending migration");
     assert_eq!(three - one, 2, "each further transactional migration costs one round trip");
 
     dir.up(6, "two_indexes", "-- migrator:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\nCREATE INDEX CONCURRENTLY b_id ON b (id);\n");
@@ -312,8 +353,8 @@ async fn round_trips_on_the_wire() {
     proxy.reset();
     assert_eq!(versions(&run(&dir).await), [6]);
     let stepwise = proxy.round_trips();
-    // Fast path + lock + start row + (statement, progress) + (statement, end row).
-    assert_eq!(stepwise, 7, "a two-statement no-transaction migration");
+    // Fast path + lock + start row + (statement, progress) + (statement, end row) + release.
+    assert_eq!(stepwise, 8, "a two-statement no-transaction migration");
     eprintln!(
         "round trips: startup no-op {startup}; fresh database + 1 migration {fresh}; 1 pending {one}; \
          3 pending {three}; no-transaction migration of 2 statements {stepwise}"

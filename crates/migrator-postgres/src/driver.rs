@@ -22,6 +22,7 @@ use crate::conn::{Columns, Failed, code, db, describe_short, described, simple};
 use crate::key::lock_key;
 use crate::lease::{LEASE_LOST, Lease};
 use crate::sql;
+use crate::wake::{self, Waker};
 use migrator_core::backoff::Backoff;
 
 /// SQLSTATE of "relation does not exist" and "schema does not exist".
@@ -214,6 +215,7 @@ impl Probe<PgConnection> for PgProbe {
             fence: String::new(),
             lease: None,
             pid: None,
+            key: None,
             pool: driver.pool.clone(),
         };
         // Keep the connection from lingering after the client is gone (PostgreSQL 14+).
@@ -319,6 +321,8 @@ struct PgSession {
     /// The server process of this session's connection, when known to be this session's
     /// own (the session lock checks it); behind a pooler it is not.
     pid: Option<i64>,
+    /// The advisory lock key, once this session holds it (its release notifies waiters).
+    key: Option<i64>,
     /// The application's pool, to look at this session from outside when its own
     /// connection can no longer tell what happened.
     pool: PgPool,
@@ -331,12 +335,14 @@ impl PgSession {
         format!("RESET ALL;\n{}", self.session_sql)
     }
 
-    /// Polls `pg_try_advisory_lock` with backoff. A waiter never blocks inside a statement:
-    /// a blocked `pg_advisory_lock` holds a snapshot, and `CREATE INDEX CONCURRENTLY` in the
-    /// holder would wait for it forever.
+    /// Polls `pg_try_advisory_lock` with backoff, and wakes early when the holder's release
+    /// notification comes ([`wake`]). A waiter never blocks inside a statement: a blocked
+    /// `pg_advisory_lock` holds a snapshot, and `CREATE INDEX CONCURRENTLY` in the holder
+    /// would wait for it forever.
     async fn lock(&mut self, key: i64, shown: &str, wait: Duration, read: bool) -> Result<(), Error> {
         let mut backoff = Backoff::new(wait);
         let mut first = true;
+        let mut waker: Option<Waker> = None;
         loop {
             let mut sql = if first { self.reset() } else { String::new() };
             let statements_before = if first { 1 + usize::from(!self.session_sql.is_empty()) } else { 0 };
@@ -386,14 +392,24 @@ impl PgSession {
                     self.prefetched = Some(history_of(&self.table, &rows)?);
                 }
                 debug!(lock = %shown, waited_ms = backoff.waited().as_millis() as u64, "migration lock taken");
+                self.key = Some(key);
                 return Ok(());
             }
-            if backoff.first() {
+            let Some(waker) = waker.as_mut() else {
                 info!(lock = %shown, "waiting for the migration lock held by another process");
-            }
-            if let Err(waited) = backoff.pause(tokio::time::sleep).await {
-                let holder = self.holder(key).await;
-                return Err(Error::LockTimeout { waited, lock: format!("advisory lock {key} on {shown}"), holder });
+                // Listen first, then try again at once: a release from now on is not missed.
+                waker = Some(Waker::listen(&self.pool, key).await);
+                continue;
+            };
+            let pause = match backoff.next_pause() {
+                Ok(pause) => pause,
+                Err(waited) => {
+                    let holder = self.holder(key).await;
+                    return Err(Error::LockTimeout { waited, lock: format!("advisory lock {key} on {shown}"), holder });
+                }
+            };
+            if waker.wait(pause).await {
+                debug!(lock = %shown, "woken by the lock holder's release");
             }
         }
     }
@@ -405,6 +421,7 @@ impl PgSession {
             .await
             .map_err(|f| db("taking the migration lock", f.error))?;
         if lock_result(results.first())? {
+            self.key = Some(key);
             return Ok(());
         }
         Box::pin(self.lock(key, shown, remaining, false)).await
@@ -849,6 +866,13 @@ impl Session<PgConnection> for PgSession {
             Some(lease) => lease.release(&mut this.conn).await,
             None => Ok(()),
         };
+        // Let go of the advisory lock before closing, and wake its waiters: closing alone
+        // releases it too, but nobody would learn it before their next poll.
+        if let Some(key) = this.key.take()
+            && let Err(f) = simple(&mut this.conn, wake::release_sql(key)).await
+        {
+            debug!(error = %f.error, "unlocking before closing failed; closing the connection releases the lock");
+        }
         let closed = this.conn.close().await.map_err(|e| db("closing the migration connection", e));
         released.and(closed)
     }

@@ -27,10 +27,14 @@
 //! | nothing pending (every startup but the first after a deploy) | 1 (then sqlx's pool pings the connection it gets back, off the startup path) | none |
 //! | each pending transactional migration | 1 (limits, script, history row, commit in one message) | held |
 //! | each statement of a `no-transaction` migration | 2 (statement, progress) | held |
+//! | the end of a run that took the lock | 1 (unlock and `NOTIFY` the waiters) | released |
 //!
 //! - **Lock**: a session advisory lock keyed by database, schema and history table, taken on
 //!   a connection detached from the pool, by polling `pg_try_advisory_lock` with backoff (a
 //!   blocking wait would hold a snapshot and stall `CREATE INDEX CONCURRENTLY` in the holder).
+//!   A waiter also listens (on a pool connection of its own, while it waits) for the
+//!   notification the holder sends as it unlocks, so it tries again within milliseconds
+//!   instead of at its next poll; polling stays the fallback for a holder that was killed.
 //!   Every migration runs on that connection; closing it, on success, error, panic or a
 //!   dropped future, releases the lock. A timeout names the holder's pid and application.
 //! - **Transactional migrations** (the default) leave no trace on failure; the error names the
@@ -82,6 +86,7 @@ mod lease;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod wake;
 
 pub use driver::PgDriver;
 /// A sqlx error as migrator describes it for people (PostgreSQL: message, detail, hint and SQLSTATE), without
