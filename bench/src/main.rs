@@ -24,6 +24,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod concurrent;
+
 use migrator_conformance::proxy::Proxy;
 use migrator_core::{Dialect, MigrationSet};
 use migrator_mysql::MySqlDriver;
@@ -98,6 +100,13 @@ struct Args {
     mysql: String,
     /// Added to every round trip by the proxy, as across a network.
     latency: std::time::Duration,
+    /// Numbers of runners started together (the concurrent table); empty: that table is
+    /// not measured.
+    runners: Vec<usize>,
+    /// How many migrations the concurrent runners apply.
+    concurrent_migrations: usize,
+    /// Only the concurrent table.
+    concurrent_only: bool,
 }
 
 fn parse_args() -> Res<Args> {
@@ -108,6 +117,9 @@ fn parse_args() -> Res<Args> {
         pg: std::env::var("BENCH_PG").unwrap_or_else(|_| "127.0.0.1:5432".to_owned()),
         mysql: std::env::var("BENCH_MYSQL").unwrap_or_else(|_| "127.0.0.1:3306".to_owned()),
         latency: std::time::Duration::ZERO,
+        runners: vec![8, 16],
+        concurrent_migrations: 50,
+        concurrent_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -126,10 +138,22 @@ fn parse_args() -> Res<Args> {
             "--sizes" => {
                 args.sizes = value()?.split(',').map(|s| s.trim().parse()).collect::<Result<_, _>>()?;
             }
+            "--runners" => {
+                let list = value()?;
+                args.runners = if list == "none" {
+                    Vec::new()
+                } else {
+                    list.split(',').map(|s| s.trim().parse()).collect::<Result<_, _>>()?
+                };
+            }
+            "--concurrent-migrations" => args.concurrent_migrations = value()?.parse()?,
+            "--concurrent-only" => args.concurrent_only = true,
             "--help" | "-h" => {
                 println!(
                     "migrator-bench [--backend postgres|mysql|all] [--repeats R] [--sizes 1,100,1000] [--latency-ms L]\n\
+                     \x20              [--runners 8,16|none] [--concurrent-migrations M] [--concurrent-only]\n\
                      --latency-ms adds L ms to every round trip (the proxy delays each answer), as across a network\n\
+                     --runners: K runners of each tool start together on a fresh database (M migrations, default 50)\n\
                      servers: BENCH_PG (default 127.0.0.1:5432, user postgres, trust), \
                      BENCH_MYSQL (default 127.0.0.1:3306, user root, no password)"
                 );
@@ -138,8 +162,8 @@ fn parse_args() -> Res<Args> {
             other => return Err(format!("unknown argument `{other}` (try --help)").into()),
         }
     }
-    if args.sizes.contains(&0) {
-        return Err("sizes must be positive".into());
+    if args.sizes.contains(&0) || args.runners.contains(&0) || args.concurrent_migrations == 0 {
+        return Err("sizes, runners and migrations must be positive".into());
     }
     Ok(args)
 }
@@ -151,6 +175,8 @@ struct Files {
     sqlx: PathBuf,
     refinery: PathBuf,
     script: String,
+    /// How many migrations.
+    n: usize,
 }
 
 fn migration_sql(version: usize) -> String {
@@ -175,7 +201,7 @@ fn generate(n: usize) -> Res<Files> {
         script.push_str(&sql);
     }
     script.push_str("COMMIT;\n");
-    Ok(Files { _dir: dir, migrator, sqlx, refinery, script })
+    Ok(Files { _dir: dir, migrator, sqlx, refinery, script, n })
 }
 
 /// Opens one idle connection in a sqlx pool and waits until the pool has it back (its
@@ -559,7 +585,7 @@ async fn main() -> Res<()> {
     let mut table = String::from(HEADER);
     let mut repeats_used = Vec::new();
     for &backend in &args.backends {
-        for &n in &args.sizes {
+        for &n in if args.concurrent_only { &[][..] } else { &args.sizes[..] } {
             let repeats = args.repeats.unwrap_or(if n <= 100 { 5 } else { 3 });
             repeats_used.push(format!("{} N={n}: {repeats}", backend.label()));
             let files = generate(n)?;
@@ -593,8 +619,28 @@ async fn main() -> Res<()> {
             table_rows(&mut table, backend, n, &results);
         }
     }
-    println!("\nRepeats: {}. Times are medians; ratios are medians of per-repeat ratios.\n", repeats_used.join(", "));
-    print!("{table}");
+    if !args.concurrent_only {
+        println!(
+            "\nRepeats: {}. Times are medians; ratios are medians of per-repeat ratios.\n",
+            repeats_used.join(", ")
+        );
+        print!("{table}");
+    }
+    if !args.runners.is_empty() {
+        let files = generate(args.concurrent_migrations)?;
+        let repeats = args.repeats.unwrap_or(5);
+        let mut table = concurrent::Table::default();
+        for &backend in &args.backends {
+            concurrent::measure(backend, pg.as_mut(), my.as_mut(), &args.runners, repeats, &files, &mut table).await?;
+        }
+        println!(
+            "\nRunners started together, {repeats} repeats; times are medians, ratios medians of per-repeat ratios.\n"
+        );
+        print!("{}{}", concurrent::HEADER, table.rows);
+        for note in table.notes {
+            println!("\n- failed: {note}");
+        }
+    }
     Ok(())
 }
 
