@@ -443,6 +443,52 @@ pub async fn concurrent_runners_apply_once<B: Backend>() {
     db.cleanup().await;
 }
 
+/// Grouped apply: a run's transactional migrations in one transaction. A failure in one of
+/// them rolls the whole group back (none applied, the error names the failing migration, the
+/// group and what was left); after the fix a run applies them all; a `no-transaction`
+/// migration runs alone between two groups; each row records the migration's own time.
+pub async fn grouped_apply<B: Backend>() {
+    let db = B::fresh("grouped_apply").await;
+    let dir = Dir::new();
+    dir.up(1, "create_a", "CREATE TABLE a (id BIGINT PRIMARY KEY);\n")
+        .up(2, "fill_a", "INSERT INTO a (id) VALUES (1);\n")
+        .up(3, "fill_more", "INSERT INTO a (id) VALUES (2);\nINSERT INTO a (id) VALUES (1);\n");
+    let grouped = |dir: &Dir| builder(&db, dir).grouped(true).build().unwrap();
+    let e = grouped(&dir).run().await.unwrap_err();
+    let text = e.to_string();
+    match &e {
+        Error::GroupFailed { failure, group, at_commit } => {
+            assert_eq!(failure.version, v(3), "{text}");
+            assert_eq!((failure.statement, failure.outcome), (Some(2), FailureOutcome::RolledBack), "{text}");
+            assert_eq!(group, &[v(1), v(2), v(3)], "{text}");
+            assert!(!at_commit, "{text}");
+        }
+        other => panic!("expected GroupFailed, got {other:?}"),
+    }
+    assert!(text.contains("migrations 1, 2, 3 ran in this one transaction"), "{text}");
+    assert!(text.contains("none of them is applied"), "{text}");
+    // True of the database: nothing of the group is there, no history row says otherwise.
+    assert!(!db.table_exists("a").await, "the group's first migration was rolled back too");
+    let status = migrator(&db, &dir).status().await.unwrap();
+    assert_eq!(state_labels(&status), [(1, "pending"), (2, "pending"), (3, "pending")]);
+
+    // Following the advice: fix the script and run again.
+    dir.up(3, "fill_more", "INSERT INTO a (id) VALUES (2);\nINSERT INTO a (id) VALUES (3);\n")
+        .up(4, "alone", "-- migrator:no-transaction\nINSERT INTO a (id) VALUES (4);\n")
+        .up(5, "after", &format!("{};\nINSERT INTO a (id) VALUES (5);\n", B::sleep_sql(Duration::from_millis(300))))
+        .up(6, "last", "INSERT INTO a (id) VALUES (6);\n");
+    let report = grouped(&dir).run().await.unwrap();
+    assert_eq!(versions(&report), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(db.scalar("SELECT count(*) FROM a").await, 6);
+    let status = migrator(&db, &dir).status().await.unwrap();
+    assert!(status.migrations.iter().all(|m| m.state.label() == "applied"), "{:?}", state_labels(&status));
+    // Each migration's own time, not the group's: 5 slept, 6 did not.
+    let took = |version: i64| report.steps.iter().find(|s| s.version == v(version)).unwrap().duration;
+    assert!(took(5) >= Duration::from_millis(250), "{:?}", took(5));
+    assert!(took(6) < Duration::from_millis(250), "{:?}", took(6));
+    db.cleanup().await;
+}
+
 /// Two migration sets in one database (a library's and the application's), each with its
 /// own history table and lock: concurrent runners apply each migration once; the sets'
 /// versions never collide; `status` shows them side by side; one set's failure names it and

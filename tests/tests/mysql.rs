@@ -225,6 +225,21 @@ CALL add_note('skip;me');
     db.cleanup().await;
 }
 
+/// Grouped apply is refused when the migrator is built: MySQL commits DDL implicitly, so a
+/// group could not be all or nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouped_apply_is_refused_at_build_time() {
+    let db = My::fresh("grouped_refused").await;
+    let dir = Dir::new();
+    dir.up(1, "create_a", "CREATE TABLE a (id BIGINT PRIMARY KEY);\n");
+    let e = Migrator::builder(db.driver(), set(&dir)).grouped(true).build().unwrap_err();
+    assert!(matches!(e, Error::Unsupported { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("MySQL cannot run several migrations in one transaction (grouped apply)"), "{text}");
+    assert!(text.contains("leave grouped apply off"), "{text}");
+    db.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_do_not_leak_between_migrations_nor_from_the_pool() {
     init_tracing();

@@ -27,6 +27,7 @@ conformance_tests!(Pg:
     interrupted_is_reported,
     concurrent_runners_apply_once,
     two_sets_in_one_database,
+    grouped_apply,
     repeatable_migrations,
     squash_migrations,
     lock_released_after_failure,
@@ -348,10 +349,20 @@ async fn round_trips_on_the_wire() {
     assert_eq!(one, 4, "one pending migration");
     assert_eq!(three - one, 2, "each further transactional migration costs one round trip");
 
-    dir.up(6, "two_indexes", "-- migrator:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\nCREATE INDEX CONCURRENTLY b_id ON b (id);\n");
+    // Grouped apply: three pending migrations in one transaction cost what one costs.
+    for n in 10..=12 {
+        dir.up(n, &format!("create_g{n}"), &format!("CREATE TABLE g{n} (id bigint);\n"));
+    }
     warm(&pool).await;
     proxy.reset();
-    assert_eq!(versions(&run(&dir).await), [6]);
+    let grouped = Migrator::builder(PgDriver::from(&pool), set(&dir)).grouped(true).build().unwrap();
+    assert_eq!(versions(&grouped.run().await.unwrap()), [10, 11, 12]);
+    assert_eq!(proxy.round_trips(), one, "three grouped migrations cost one round trip, as one does");
+
+    dir.up(13, "two_indexes", "-- migrator:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\nCREATE INDEX CONCURRENTLY b_id ON b (id);\n");
+    warm(&pool).await;
+    proxy.reset();
+    assert_eq!(versions(&run(&dir).await), [13]);
     let stepwise = proxy.round_trips();
     // Fast path + lock + start row + (statement, progress) + (statement, end row) + release.
     assert_eq!(stepwise, 8, "a two-statement no-transaction migration");

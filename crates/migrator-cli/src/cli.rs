@@ -294,6 +294,8 @@ pub(crate) struct DbOptions<'a> {
     pub(crate) policy: Option<&'a Policy>,
     /// `up --ignore-foreign-history`.
     pub(crate) ignore_foreign_history: bool,
+    /// `up --grouped`.
+    pub(crate) grouped: bool,
     /// `--set`: several migration sets instead of `source` (empty: one set, `source`).
     pub(crate) sets: &'a [SetArg],
 }
@@ -307,6 +309,7 @@ impl<'a> DbOptions<'a> {
             lock,
             policy,
             ignore_foreign_history: false,
+            grouped: false,
             sets: &[],
         }
     }
@@ -410,6 +413,11 @@ pub(crate) enum Command {
         /// records applied migrations (by default refused: adopt that history first, with `migrator adopt`).
         #[arg(long)]
         ignore_foreign_history: bool,
+        /// Apply the pending migrations that each run in a transaction together, in one transaction: one commit
+        /// for a fresh database; all of them or none. A no-transaction migration runs alone between groups.
+        /// PostgreSQL and SQLite (refused on MySQL, whose DDL commits implicitly).
+        #[arg(long)]
+        grouped: bool,
         #[command(flatten)]
         sets: Sets,
     },
@@ -641,11 +649,14 @@ impl Command {
         let options = DbOptions::new;
         match self {
             Command::New { .. } | Command::Lint(_) | Command::Squash { .. } => None,
-            Command::Up { source, database, lock, policy, ignore_foreign_history, sets, .. } => Some(DbOptions {
-                ignore_foreign_history: *ignore_foreign_history,
-                sets: &sets.sets,
-                ..options(source, database, Some(lock), Some(policy))
-            }),
+            Command::Up { source, database, lock, policy, ignore_foreign_history, grouped, sets, .. } => {
+                Some(DbOptions {
+                    ignore_foreign_history: *ignore_foreign_history,
+                    grouped: *grouped,
+                    sets: &sets.sets,
+                    ..options(source, database, Some(lock), Some(policy))
+                })
+            }
             Command::Redo { source, database, lock, policy } => {
                 Some(options(source, database, Some(lock), Some(policy)))
             }

@@ -39,6 +39,9 @@ where
     if options.ignore_foreign_history {
         builder = builder.ignore_foreign_history(true);
     }
+    if options.grouped {
+        builder = builder.grouped(true);
+    }
     if let Some(table) = &options.database.table {
         builder = builder.table(table);
     }

@@ -391,6 +391,58 @@ cli_tests!(sqlite: Lite);
 cli_tests!(postgres: Pg);
 cli_tests!(mysql: My);
 
+/// `up --grouped`: a failing migration rolls its group back and the error says so (exit 1);
+/// after the fix one run applies them all. On MySQL the option is refused (exit 2).
+async fn grouped_up<B: CliBackend>() {
+    let db = B::create("cli_grouped").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project
+        .write("1_create_log.up.sql", "CREATE TABLE log (note VARCHAR(100) PRIMARY KEY);\n")
+        .write("2_first.up.sql", "INSERT INTO log (note) VALUES ('first');\n")
+        .write("3_again.up.sql", "INSERT INTO log (note) VALUES ('first');\n");
+    let up = project.run(url, &["up", "--grouped"]);
+    if B::DIALECT == migrator_core::Dialect::MySql {
+        up.code(2);
+        assert!(up.stderr.contains("MySQL cannot run several migrations in one transaction"), "{}", up.stderr);
+        db.cleanup().await;
+        return;
+    }
+    up.code(1);
+    assert!(up.stderr.contains("migration 3 `again`"), "{}", up.stderr);
+    assert!(
+        up.stderr.contains(
+            "migrations 1, 2, 3 ran in this one transaction, and it was rolled back: none of them is applied"
+        ),
+        "{}",
+        up.stderr
+    );
+    let json = project.run(url, &["status", "--format", "json"]).code(0).json();
+    assert!(json["migrations"].as_array().unwrap().iter().all(|m| m["state"] == "pending"), "{json}");
+    project.write("3_again.up.sql", "INSERT INTO log (note) VALUES ('second');\n");
+    let up = project.run(url, &["up", "--grouped"]);
+    up.code(0);
+    assert_eq!(up.applied(), [1, 2, 3], "{}", up.stdout);
+    assert_eq!(db.scalar("SELECT count(*) FROM log").await, 2);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_grouped_up() {
+    grouped_up::<Lite>().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_grouped_up() {
+    grouped_up::<Pg>().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_grouped_up() {
+    grouped_up::<My>().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_status_while_another_process_runs() {
     status_while_another_process_runs::<Lite>().await;

@@ -23,6 +23,9 @@ pub struct Capabilities {
     pub statement_timeout: bool,
     /// The lease lock ([`LockStrategy::Lease`]) is available.
     pub lease_lock: bool,
+    /// Several transactional migrations can run in one transaction
+    /// ([`crate::driver::Session::execute_group`]; the `grouped` option).
+    pub grouped_apply: bool,
 }
 
 impl Capabilities {
@@ -36,6 +39,7 @@ impl Capabilities {
             lock_timeout: false,
             statement_timeout: false,
             lease_lock: false,
+            grouped_apply: false,
         }
     }
 }

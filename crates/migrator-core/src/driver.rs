@@ -207,6 +207,17 @@ pub struct Executed {
     pub duration: Duration,
 }
 
+/// The error of a group ([`Session::execute_group`]) whose job `failure` describes failed:
+/// at a statement of that job, or, `at_commit`, when the group's commit was refused (then
+/// `failure` is the last job's).
+pub fn group_failed<C: ?Sized>(jobs: &[Job<'_, C>], failure: MigrationFailure, at_commit: bool) -> Error {
+    Error::GroupFailed {
+        failure: Box::new(failure),
+        group: jobs.iter().map(|job| job.migration.meta().version()).collect(),
+        at_commit,
+    }
+}
+
 /// What became of a job handed to [`Session::execute_unless_done`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -315,6 +326,21 @@ pub trait Session<C: ?Sized + Send>: Send {
     /// job's own transaction and answer [`Outcome::DoneElsewhere`] instead of running it.
     async fn execute_unless_done(&mut self, job: Job<'_, C>) -> Result<Outcome, Error> {
         Ok(Outcome::Executed(self.execute(job).await?))
+    }
+
+    /// Executes several transactional up steps (SQL, in order, each with its history write)
+    /// in one transaction: all of them commit, or none. Backends whose
+    /// [`Capabilities::grouped_apply`] is set implement it; the runner calls it only then,
+    /// with two jobs or more. `Ok(None)`: another process did one of the jobs since the run
+    /// was planned (backends without a migration lock), nothing was changed, and the runner
+    /// runs the jobs one by one instead. On failure, [`Error::GroupFailed`].
+    async fn execute_group(&mut self, jobs: &[Job<'_, C>]) -> Result<Option<Vec<Executed>>, Error> {
+        let _ = jobs;
+        Err(Error::Unsupported {
+            database: "this backend",
+            what: "run several migrations in one transaction (grouped apply)".to_owned(),
+            instead: "leave grouped apply off".to_owned(),
+        })
     }
 
     /// Runs a repeatable migration and records it (see [`RepeatableJob`]).

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use migrator_core::driver::{
     Body, Capabilities, Driver, Executed, ForeignRow, ForeignTable, HistoryChange, Job, LockRequest, Probe,
-    RepeatableJob, Session,
+    RepeatableJob, Session, group_failed,
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
@@ -108,6 +108,7 @@ impl Driver for PgDriver {
         caps.lock_timeout = true;
         caps.statement_timeout = true;
         caps.lease_lock = true;
+        caps.grouped_apply = true;
         caps
     }
 
@@ -584,6 +585,104 @@ impl PgSession {
         }
     }
 
+    /// Grouped apply: every job (transactional SQL, up) in one transaction and one message.
+    /// Each job marks its start (`migrator.started`, which its history row's execution time
+    /// counts from), sets its own limits (`DEFAULT` where it has none, so nothing carries
+    /// over from the job before), runs its script and writes its row, which returns the
+    /// execution time the server measured.
+    async fn group(&mut self, jobs: &[Job<'_, PgConnection>]) -> Result<Vec<Executed>, Error> {
+        struct Part {
+            /// Index of the job's first body statement in the message.
+            body: usize,
+            /// Its body statements.
+            count: usize,
+            /// Index of its history write.
+            history: usize,
+        }
+        let mut sql = format!("{}BEGIN;\n", self.reset());
+        let mut index = 2 + usize::from(!self.session_sql.is_empty());
+        let mut parts = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            sql.push_str("SELECT set_config('migrator.started', clock_timestamp()::text, true);\n");
+            let (limits, limit_count) = Self::limits_of(job.lock_timeout, job.statement_timeout, true);
+            if job.lock_timeout.is_none() {
+                sql.push_str("SET LOCAL lock_timeout = DEFAULT;\n");
+                index += 1;
+            }
+            sql.push_str(&limits);
+            index += 1 + limit_count;
+            let (body, count) = Self::script_part(job);
+            sql.push_str(&body);
+            sql.push_str("\n;\n");
+            let body_at = index;
+            index += count;
+            sql.push_str(&self.fence);
+            index += usize::from(!self.fence.is_empty());
+            sql.push_str(&sql::upsert(&self.table, &job.row, Execution::ServerClock));
+            sql.push_str(" RETURNING execution_ms;\n");
+            parts.push(Part { body: body_at, count, history: index });
+            index += 1;
+        }
+        sql.push_str("COMMIT");
+        let started = Instant::now();
+        let Some(last) = jobs.last() else { return Ok(Vec::new()) };
+        // The job a count of completed statements stopped in, with its part, and the index of
+        // its failing statement when the failure was one of its script's.
+        let stopped_in = |completed: usize| {
+            parts.iter().zip(jobs).find(|(part, _)| completed <= part.history).map(|(part, job)| {
+                let at = (completed >= part.body && completed < part.body + part.count)
+                    .then(|| job.start + completed - part.body);
+                (part, job, at)
+            })
+        };
+        match simple(&mut self.conn, sql).await {
+            Ok(results) => Ok(parts
+                .iter()
+                .map(|part| {
+                    let measured = results
+                        .get(part.history)
+                        .and_then(|rows| rows.first())
+                        .and_then(|row| row.try_get::<Option<i64>, _>(0).ok().flatten())
+                        .and_then(|ms| u64::try_from(ms).ok());
+                    // The server's clock, or the whole group's time when it said nothing.
+                    let duration = measured.map_or_else(|| started.elapsed(), Duration::from_millis);
+                    Executed { statements: part.count, duration }
+                })
+                .collect()),
+            Err(Failed { completed, error, .. }) if !matches!(error, sqlx::Error::Database(_)) => {
+                // The client, not the server, failed: the server may have gone on and committed
+                // the whole group, which the last job's row tells.
+                let outcome = self.settle(last).await;
+                let failure = match stopped_in(completed) {
+                    Some((_, job, Some(at))) => job.failure(Some(at), outcome, described(error)),
+                    _ => last.failure(None, outcome, described(error)),
+                };
+                Err(group_failed(jobs, failure, false))
+            }
+            Err(Failed { completed, error, .. }) => {
+                self.rollback().await;
+                if let Some(fenced) = self.fence_error(&error) {
+                    return Err(fenced);
+                }
+                match stopped_in(completed) {
+                    // Every statement ran: the commit was refused (a deferred constraint).
+                    None => {
+                        Err(group_failed(jobs, last.failure(None, FailureOutcome::RolledBack, described(error)), true))
+                    }
+                    Some((_, job, Some(at))) => Err(group_failed(
+                        jobs,
+                        job.failure(Some(at), FailureOutcome::RolledBack, described(error)),
+                        false,
+                    )),
+                    Some((part, job, None)) if completed == part.history => {
+                        Err(db(format!("recording migration {} in {}", job.row.version.get(), self.table), error))
+                    }
+                    Some(_) => Err(db("preparing the group's transaction", error)),
+                }
+            }
+        }
+    }
+
     /// What became of a transactional job whose connection failed on the client's side:
     /// waits (up to 10 s) until the session's server process has finished the message, then
     /// reads the job's history row from another connection. `Committed` when the row says
@@ -796,6 +895,21 @@ impl Session<PgConnection> for PgSession {
             Mode::Transactional => self.transactional(job).await,
             Mode::Stepwise => self.stepwise(job).await,
         }
+    }
+
+    async fn execute_group(&mut self, jobs: &[Job<'_, PgConnection>]) -> Result<Option<Vec<Executed>>, Error> {
+        self.check_lease()?;
+        let groupable = |job: &Job<'_, PgConnection>| {
+            job.mode == Mode::Transactional && job.direction == Direction::Up && matches!(job.step.body, Body::Sql(_))
+        };
+        if jobs.is_empty() || !jobs.iter().all(groupable) {
+            return Err(Error::Unsupported {
+                database: "PostgreSQL",
+                what: "group a no-transaction step, a down step or Rust code".to_owned(),
+                instead: "group transactional up steps only (the planner's plan_groups does)".to_owned(),
+            });
+        }
+        self.group(jobs).await.map(Some)
     }
 
     async fn execute_repeatable(&mut self, job: RepeatableJob<'_>) -> Result<Executed, Error> {

@@ -57,7 +57,11 @@ pub(crate) const APPLIED_BY: &str = "current_user || coalesce('@' || host(inet_c
     || coalesce(' (' || nullif(current_setting('application_name'), '') || ')', '')";
 
 /// Milliseconds since the transaction started (the body's duration, measured by the server).
-pub(crate) const TX_ELAPSED_MS: &str = "(extract(epoch from clock_timestamp() - now()) * 1000)::int8";
+///
+/// From the transaction's start, or, in a grouped apply, from the start of the migration
+/// (each sets `migrator.started`, local to the transaction, before its script).
+pub(crate) const TX_ELAPSED_MS: &str = "(extract(epoch from clock_timestamp() - \
+     coalesce(nullif(current_setting('migrator.started', true), '')::timestamptz, now())) * 1000)::int8";
 
 /// How a history column is read: integers as `int8`, the timestamp as epoch milliseconds.
 fn read_expression(column: &Column) -> Option<String> {

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use migrator_core::driver::{
     Body, Capabilities, Driver, Executed, ForeignRow, ForeignTable, HistoryChange, Job, LockRequest, Outcome, Probe,
-    RepeatableJob, Session,
+    RepeatableJob, Session, group_failed,
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
 use migrator_core::history::{History, HistoryRow, HistoryTable, State};
 use migrator_core::plan::{Claim, ClaimStep, PlanError, claim};
-use migrator_core::{Dialect, Direction, Error, FailureOutcome, Mode};
+use migrator_core::{Dialect, Direction, Error, FailureOutcome, MigrationFailure, Mode};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{AssertSqlSafe, Connection, Row, Sqlite};
@@ -144,6 +144,7 @@ impl Driver for SqliteDriver {
         caps.transactional_ddl = true;
         // The lock file next to the database (none needed for an in-memory one).
         caps.migration_lock = true;
+        caps.grouped_apply = true;
         caps
     }
 
@@ -393,11 +394,25 @@ impl SqliteSession {
     /// to rebuild a table without cascading deletes) and checked before commit instead, when
     /// the connection enforces foreign keys.
     async fn transactional(&mut self, job: Job<'_, SqliteConnection>) -> Result<Outcome, Error> {
+        Ok(match self.transactional_group(std::slice::from_ref(&job)).await? {
+            Some(mut executed) => match executed.pop() {
+                Some(executed) => Outcome::Executed(executed),
+                None => return Err(Error::database("running a migration", "the transaction reported no step")),
+            },
+            None => Outcome::DoneElsewhere,
+        })
+    }
+
+    /// [`Self::transaction`] with foreign-key enforcement off while it runs.
+    async fn transactional_group(
+        &mut self,
+        jobs: &[Job<'_, SqliteConnection>],
+    ) -> Result<Option<Vec<Executed>>, Error> {
         let enforce = self.settings.foreign_keys();
         if enforce {
             self.exec("PRAGMA foreign_keys = OFF", "turning foreign-key enforcement off for the migration").await?;
         }
-        let outcome = self.transaction(&job, enforce).await;
+        let outcome = self.transaction(jobs, enforce).await;
         if enforce {
             // A failure here must not hide the migration's own outcome; the session is closed
             // instead of returned to the pool if restoring fails later.
@@ -408,40 +423,87 @@ impl SqliteSession {
         outcome
     }
 
-    async fn transaction(&mut self, job: &Job<'_, SqliteConnection>, check_keys: bool) -> Result<Outcome, Error> {
-        let started = Instant::now();
+    /// One `BEGIN IMMEDIATE` transaction for `jobs` (one, or a group of grouped apply): each
+    /// job's row re-read, each body and history write, the foreign-key check, the commit.
+    /// `None` when another process did one of the jobs meanwhile (nothing changed).
+    async fn transaction(
+        &mut self,
+        jobs: &[Job<'_, SqliteConnection>],
+        check_keys: bool,
+    ) -> Result<Option<Vec<Executed>>, Error> {
         let table = self.table.clone();
         let applied_by = self.applied_by.clone();
-        let version = job.row.version.get();
-        let Some(mut tx) = claimed(self.begin().await?, &table, job).await? else {
-            return Ok(Outcome::DoneElsewhere);
+        // A job's failure: its own error, or, in a group, the group's.
+        let fail = |failure: MigrationFailure, at_commit: bool| -> Error {
+            if jobs.len() > 1 { group_failed(jobs, failure, at_commit) } else { failure.into() }
         };
-        let mut executed = 0;
-        match job.step.body {
-            Body::Sql(script) => {
-                for (index, statement) in job.statements.iter().enumerate().skip(job.start) {
-                    let text = script.statement_text(statement).to_owned();
-                    if let Err(error) = sqlx::raw_sql(AssertSqlSafe(text)).execute(&mut *tx).await {
-                        let _ = tx.rollback().await;
-                        return Err(job.failure(Some(index), FailureOutcome::RolledBack, described(error)).into());
+        let Some(last) = jobs.last() else { return Ok(Some(Vec::new())) };
+        let mut tx = self.begin().await?;
+        for job in jobs {
+            match claimed(tx, &table, job).await? {
+                Some(claimed) => tx = claimed,
+                None => return Ok(None),
+            }
+        }
+        let mut done = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let started = Instant::now();
+            let version = job.row.version.get();
+            let mut executed = 0;
+            match job.step.body {
+                Body::Sql(script) => {
+                    for (index, statement) in job.statements.iter().enumerate().skip(job.start) {
+                        let text = script.statement_text(statement).to_owned();
+                        if let Err(error) = sqlx::raw_sql(AssertSqlSafe(text)).execute(&mut *tx).await {
+                            let _ = tx.rollback().await;
+                            return Err(fail(
+                                job.failure(Some(index), FailureOutcome::RolledBack, described(error)),
+                                false,
+                            ));
+                        }
+                        executed += 1;
                     }
-                    executed += 1;
+                }
+                Body::Rust(step) => {
+                    if let Err(error) = step.run(&mut tx).await {
+                        let _ = tx.rollback().await;
+                        return Err(fail(job.rust_failure(FailureOutcome::RolledBack, error), false));
+                    }
+                    executed = 1;
                 }
             }
-            Body::Rust(step) => {
-                if let Err(error) = step.run(&mut tx).await {
-                    let _ = tx.rollback().await;
-                    return Err(job.rust_failure(FailureOutcome::RolledBack, error).into());
+            let recorded = match job.direction {
+                Direction::Up => {
+                    let mut row = job.row.clone();
+                    row.state = State::Applied;
+                    row.statements_done = row.statements_total;
+                    if !job.row_exists {
+                        row.rank = match rank(&mut tx, &table, row.rank).await {
+                            Ok(rank) => rank,
+                            Err(e) => {
+                                let _ = tx.rollback().await;
+                                return Err(db(format!("recording migration {version} in {table}"), e));
+                            }
+                        };
+                    }
+                    run(&mut tx, sql::upsert(&table, &row, Execution::Measured(started.elapsed()), &applied_by)).await
                 }
-                executed = 1;
+                Direction::Down => {
+                    sqlx::query(AssertSqlSafe(sql::delete(&table))).bind(version).execute(&mut *tx).await.map(|_| ())
+                }
+            };
+            if let Err(e) = recorded {
+                let _ = tx.rollback().await;
+                return Err(db(format!("recording migration {version} in {table}"), e));
             }
+            done.push(Executed { statements: executed, duration: started.elapsed() });
         }
         if check_keys {
             match foreign_key_violation(&mut tx).await {
                 Ok(None) => {}
                 Ok(Some(violation)) => {
                     let _ = tx.rollback().await;
-                    return Err(job.failure(None, FailureOutcome::RolledBack, Box::new(violation)).into());
+                    return Err(fail(last.failure(None, FailureOutcome::RolledBack, Box::new(violation)), true));
                 }
                 Err(e) => {
                     let _ = tx.rollback().await;
@@ -449,38 +511,14 @@ impl SqliteSession {
                 }
             }
         }
-        let recorded = match job.direction {
-            Direction::Up => {
-                let mut row = job.row.clone();
-                row.state = State::Applied;
-                row.statements_done = row.statements_total;
-                if !job.row_exists {
-                    row.rank = match rank(&mut tx, &table, row.rank).await {
-                        Ok(rank) => rank,
-                        Err(e) => {
-                            let _ = tx.rollback().await;
-                            return Err(db(format!("recording migration {version} in {table}"), e));
-                        }
-                    };
-                }
-                run(&mut tx, sql::upsert(&table, &row, Execution::Measured(started.elapsed()), &applied_by)).await
-            }
-            Direction::Down => {
-                sqlx::query(AssertSqlSafe(sql::delete(&table))).bind(version).execute(&mut *tx).await.map(|_| ())
-            }
-        };
-        if let Err(e) = recorded {
-            let _ = tx.rollback().await;
-            return Err(db(format!("recording migration {version} in {table}"), e));
-        }
         let committing = Instant::now();
         if let Err(e) = tx.commit().await {
             if is_busy(&e) {
                 return Err(lock_timeout(&self.database, committing.elapsed()));
             }
-            return Err(job.failure(None, FailureOutcome::RolledBack, described(e)).into());
+            return Err(fail(last.failure(None, FailureOutcome::RolledBack, described(e)), true));
         }
-        Ok(Outcome::Executed(Executed { statements: executed, duration: started.elapsed() }))
+        Ok(Some(done))
     }
 
     /// A `no-transaction` migration: claimed by writing its `running` (or `reverting`) row in
@@ -730,6 +768,21 @@ impl Session<SqliteConnection> for SqliteSession {
             Mode::Transactional => self.transactional(job).await,
             Mode::Stepwise => self.stepwise(job).await,
         }
+    }
+
+    async fn execute_group(&mut self, jobs: &[Job<'_, SqliteConnection>]) -> Result<Option<Vec<Executed>>, Error> {
+        let groupable = |job: &Job<'_, SqliteConnection>| {
+            job.mode == Mode::Transactional && job.direction == Direction::Up && matches!(job.step.body, Body::Sql(_))
+        };
+        if jobs.is_empty() || !jobs.iter().all(groupable) {
+            return Err(Error::Unsupported {
+                database: "SQLite",
+                what: "group a no-transaction step, a down step or Rust code".to_owned(),
+                instead: "group transactional up steps only (the planner's plan_groups does)".to_owned(),
+            });
+        }
+        self.restore().await?;
+        self.transactional_group(jobs).await
     }
 
     async fn execute_repeatable(&mut self, job: RepeatableJob<'_>) -> Result<Executed, Error> {

@@ -102,6 +102,19 @@ pub enum Error {
         failure: Box<MigrationFailure>,
     },
 
+    /// A migration of a grouped apply failed. The group's migrations ran in one transaction,
+    /// so what the failure says was left behind holds for every one of them.
+    #[error("{}", display_group_failed(failure, group, *at_commit))]
+    GroupFailed {
+        /// The failing migration; when the group failed at commit, its last migration
+        /// (the commit cannot tell which migration's change it refused).
+        failure: Box<MigrationFailure>,
+        /// Every migration of the group, in order.
+        group: Vec<Version>,
+        /// Whether the group's commit failed (a deferred constraint, a foreign-key check).
+        at_commit: bool,
+    },
+
     /// Another process held the migration lock for longer than the configured wait.
     #[error("{}", display_lock_timeout(*waited, lock, holder.as_deref()))]
     LockTimeout {
@@ -265,6 +278,33 @@ impl Error {
     pub fn load(path: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Error {
         Error::Load { errors: vec![LoadError { path: path.into(), line, column: None, message: message.into() }] }
     }
+}
+
+/// The versions of a group: all of them when few, else the first, the last and the count.
+fn group_list(group: &[Version]) -> String {
+    match group {
+        [first, .., last] if group.len() > 6 => format!("{first} to {last} ({} migrations)", group.len()),
+        _ => group.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+    }
+}
+
+fn display_group_failed(failure: &MigrationFailure, group: &[Version], at_commit: bool) -> String {
+    let list = group_list(group);
+    let of_them = match failure.outcome {
+        FailureOutcome::Committed => "the server committed it: all of them are applied".to_owned(),
+        FailureOutcome::Unknown => {
+            "whether the server committed it cannot be told from here: run `status` to see which are applied".to_owned()
+        }
+        _ => "it was rolled back: none of them is applied".to_owned(),
+    };
+    if at_commit && failure.outcome == FailureOutcome::RolledBack {
+        return format!(
+            "the grouped transaction of migrations {list} failed at commit: {}\n  {of_them}: run `up` without grouped \
+             apply to find the migration at fault, fix it and run again",
+            failure.message
+        );
+    }
+    format!("{failure}\n  grouped apply: migrations {list} ran in this one transaction, and {of_them}")
 }
 
 fn display_set_failed(set: &str, done: &[String], not_run: &[String], error: &Error) -> String {

@@ -23,6 +23,8 @@ pub(crate) struct Requested<'a> {
     pub(crate) lock_timeout: Option<Duration>,
     /// The lock strategy.
     pub(crate) strategy: LockStrategy,
+    /// Grouped apply: a run's transactional migrations in one transaction.
+    pub(crate) grouped: bool,
 }
 
 /// One step (up or down) of a migration, as far as the backend must support it.
@@ -58,6 +60,12 @@ pub(crate) fn check_build<'a>(
     }
     if requested.lock_timeout.is_some() && !caps.lock_timeout {
         return Err(unsupported("enforce lock timeouts", "leave the lock timeout unset"));
+    }
+    if requested.grouped && !caps.grouped_apply {
+        return Err(unsupported(
+            "run several migrations in one transaction (grouped apply)",
+            "leave grouped apply off: this database commits DDL implicitly, so a group could not be all or nothing",
+        ));
     }
     let lease = match requested.strategy {
         LockStrategy::Lease(lease) => Some(lease),
@@ -137,7 +145,8 @@ mod tests {
         caps
     }
 
-    const PLAIN: Requested<'static> = Requested { schema: None, lock_timeout: None, strategy: LockStrategy::Session };
+    const PLAIN: Requested<'static> =
+        Requested { schema: None, lock_timeout: None, strategy: LockStrategy::Session, grouped: false };
 
     fn step(origin: &str) -> StepNeeds<'_> {
         StepNeeds {
@@ -160,12 +169,19 @@ mod tests {
     fn options_a_backend_cannot_honour_are_refused() {
         let pg = caps(Dialect::Postgres, true);
         let sqlite = caps(Dialect::Sqlite, false);
+        let mut grouping = caps(Dialect::Sqlite, false);
+        grouping.grouped_apply = true;
         let lease = |ms| LockStrategy::Lease(Lease::new(Duration::from_millis(ms)));
         let cases: Vec<(Capabilities, Requested<'_>, &str)> = vec![
             (pg, PLAIN, "ok"),
             (
                 pg,
-                Requested { schema: Some("app"), lock_timeout: Some(Duration::from_secs(1)), strategy: lease(30_000) },
+                Requested {
+                    schema: Some("app"),
+                    lock_timeout: Some(Duration::from_secs(1)),
+                    strategy: lease(30_000),
+                    grouped: false,
+                },
                 "ok",
             ),
             (
@@ -180,6 +196,12 @@ mod tests {
             ),
             (sqlite, Requested { strategy: lease(30_000), ..PLAIN }, "SQLite cannot take the lease lock"),
             (pg, Requested { strategy: lease(100), ..PLAIN }, "invalid lease time to live `100ms`: too short"),
+            (grouping, Requested { grouped: true, ..PLAIN }, "ok"),
+            (
+                caps(Dialect::MySql, true),
+                Requested { grouped: true, ..PLAIN },
+                "MySQL cannot run several migrations in one transaction (grouped apply)",
+            ),
             (pg, Requested { strategy: lease(u64::MAX), ..PLAIN }, "invalid lease time to live"),
         ];
         for (caps, requested, expect) in cases {

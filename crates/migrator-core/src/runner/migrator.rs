@@ -48,6 +48,9 @@ pub struct Options {
     /// Apply migrations in a database without migrator history even when another tool's
     /// history table there records applied migrations (default: refuse, and say to adopt).
     pub ignore_foreign_history: bool,
+    /// Grouped apply: a run's consecutive transactional migrations in one transaction
+    /// ([`MigratorBuilder::grouped`](crate::MigratorBuilder::grouped)).
+    pub grouped: bool,
 }
 
 /// Applies, reverts and inspects one application's migrations on one database.
@@ -375,13 +378,32 @@ where
         let plan = self.plan_up(&history.rows, &history.repeatables, phases, target)?;
         log_plan(&plan);
         let mut report = Report::from_plan(&plan, true);
+        let mut jobs = Vec::with_capacity(plan.apply.len());
         for (rank, planned) in (plan.next_rank..).zip(&plan.apply) {
             let m = self.get(planned.version)?;
             let step = m.up();
             let statements = statements_of(&step)?;
-            let job =
-                self.job(m, Direction::Up, step, statements, 0, row_for(m, rank, self.statement_count(&step)?), false)?;
-            report.record(self.execute(session, job, None).await?);
+            jobs.push(self.job(
+                m,
+                Direction::Up,
+                step,
+                statements,
+                0,
+                row_for(m, rank, self.statement_count(&step)?),
+                false,
+            )?);
+        }
+        // Each pending migration alone, or (grouped apply) runs of them in one transaction.
+        let steps: Vec<plan::GroupStep> = jobs
+            .iter()
+            .map(|job| plan::GroupStep { mode: job.mode, rust: matches!(job.step.body, Body::Rust(_)) })
+            .collect();
+        let mut jobs = jobs.into_iter();
+        for range in plan::plan_groups(self.options.grouped, &steps) {
+            let group: Vec<_> = jobs.by_ref().take(range.len()).collect();
+            for step in self.execute_group(session, group).await? {
+                report.record(step);
+            }
         }
         // Repeatables after the versioned migrations, in name order: they may use what the
         // versions just made.

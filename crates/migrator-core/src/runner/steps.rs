@@ -123,6 +123,64 @@ where
         }))
     }
 
+    /// Runs the jobs of one group ([`plan::plan_groups`]): a lone job as itself; several in
+    /// one transaction, or one by one when the session finds one of them done elsewhere.
+    pub(super) async fn execute_group(
+        &self,
+        session: &mut dyn Session<D::Conn>,
+        mut jobs: Vec<Job<'_, D::Conn>>,
+    ) -> Result<Vec<Result<StepReport, Skipped>>, Error> {
+        let (first, last) = match (jobs.first(), jobs.last()) {
+            (Some(first), Some(last)) if jobs.len() > 1 => {
+                (first.migration.meta().version(), last.migration.meta().version())
+            }
+            _ => {
+                return match jobs.pop() {
+                    Some(job) => Ok(vec![self.execute(session, job, None).await?]),
+                    None => Ok(Vec::new()),
+                };
+            }
+        };
+        let span = info_span!("group", first = %first, last = %last, migrations = jobs.len());
+        let Some(executed) = session.execute_group(&jobs).instrument(span).await? else {
+            info!(first = %first, last = %last, "another process changed the history meanwhile: running the group's migrations one by one");
+            let mut reports = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                reports.push(self.execute(session, job, None).await?);
+            }
+            return Ok(reports);
+        };
+        let total: std::time::Duration = executed.iter().map(|e| e.duration).sum();
+        info!(first = %first, last = %last, migrations = jobs.len(), "applied {} migrations in one transaction in {}", jobs.len(), human(total));
+        Ok(jobs
+            .iter()
+            .zip(executed)
+            .map(|(job, Executed { statements, duration })| {
+                let meta = job.migration.meta();
+                info!(
+                    version = %meta.version(),
+                    name = %meta.name(),
+                    phase = %meta.phase(),
+                    duration_ms = duration.as_millis() as u64,
+                    statements,
+                    "applied migration {} {} in {} (grouped)",
+                    meta.version(),
+                    meta.name(),
+                    human(duration)
+                );
+                Ok(StepReport {
+                    version: meta.version(),
+                    name: meta.name().to_owned(),
+                    phase: meta.phase(),
+                    direction: Direction::Up,
+                    duration,
+                    statements,
+                    resumed_at: None,
+                })
+            })
+            .collect())
+    }
+
     /// Runs the repeatable migration `name` in the mode the planner decides.
     pub(super) async fn execute_repeatable(
         &self,
