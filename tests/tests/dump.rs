@@ -121,3 +121,78 @@ async fn postgres_functions_come_before_what_calls_them() {
     a.cleanup().await;
     b.cleanup().await;
 }
+
+/// NOT NULL survives the dump with what PostgreSQL 18 keeps of it in `pg_constraint`: the
+/// name of its constraint, which follows no rename of its table or column, may be chosen
+/// (`CONSTRAINT name NOT NULL`), and in an attached partition is the partition's own; from
+/// PostgreSQL 18 also `NOT VALID` (over rows that hold NULLs) and `NO INHERIT`. On an older
+/// server the same renames and attachments rebuild the same, and the newer clauses are
+/// refused by the server itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_not_null_constraints_keep_their_names() {
+    use migrator_conformance::Backend;
+    use migrator_conformance::dump::DumpCase;
+    use migrator_core::driver::{Dump, DumpOptions, Inspect};
+    init_tracing();
+    let a = Pg::fresh("dump_not_null_a").await;
+    a.exec(
+        "CREATE TABLE old_notes (id int CONSTRAINT note_id_present NOT NULL, body text NOT NULL, at date NOT NULL)
+             PARTITION BY RANGE (at);
+         ALTER TABLE old_notes RENAME TO notes;
+         ALTER TABLE notes RENAME COLUMN body TO text;
+         CREATE TABLE notes_2024 PARTITION OF notes FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE TABLE notes_2025_old (id int NOT NULL, text text NOT NULL, at date NOT NULL, tag text NOT NULL);
+         ALTER TABLE notes ADD COLUMN tag text;
+         ALTER TABLE notes ATTACH PARTITION notes_2025_old FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         ALTER TABLE notes_2025_old RENAME TO notes_2025;
+         ALTER TABLE notes_2024 ALTER COLUMN tag SET NOT NULL;
+         INSERT INTO notes VALUES (1, 'a', '2024-05-01', 't'), (2, 'b', '2025-05-01', 'u');",
+    )
+    .await;
+    let version = a.scalar("SELECT current_setting('server_version_num')::int8").await;
+    let newer = "CREATE TABLE loose (id int, note text);
+                 INSERT INTO loose VALUES (1, NULL), (NULL, 'x');
+                 ALTER TABLE loose ADD CONSTRAINT loose_note_checked_later NOT NULL note NOT VALID;
+                 CREATE TABLE single (id int CONSTRAINT \"Single Id\" NOT NULL NO INHERIT)";
+    if version >= 180_000 {
+        a.exec(newer).await;
+        let invalid: i64 = a
+            .scalar(
+                "SELECT count(*) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace \
+                 AND conname = 'loose_note_checked_later' AND NOT convalidated",
+            )
+            .await;
+        assert_eq!(invalid, 1, "the NOT VALID constraint is there, not validated");
+    } else {
+        let refused = sqlx::raw_sql(newer).execute(&a.pool).await.unwrap_err();
+        assert!(refused.to_string().contains("syntax error"), "{refused}");
+    }
+    let dump = a.driver().dump(&DumpOptions::default()).await.unwrap();
+    let (text, back) = dump::split_back::<Pg>(&dump);
+    assert_eq!(back, dump.statements);
+    eprintln!("{text}");
+    let b = Pg::fresh("dump_not_null_b").await;
+    dump::apply(&b, &text).await;
+    let differences = a.driver().snapshot().await.unwrap().diff(&b.driver().snapshot().await.unwrap());
+    assert!(differences.is_empty(), "{differences:#?}\n{text}");
+    let not_null = "SELECT string_agg(c.relname || '.' || a.attname, ', ' ORDER BY c.relname, a.attnum) \
+                    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+                    WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') \
+                    AND c.relname NOT LIKE '\\_migrator\\_%' AND a.attnum > 0 AND a.attnotnull";
+    let (in_a, in_b) = (a.text(not_null).await, b.text(not_null).await);
+    assert_eq!(in_a, in_b, "the same columns are NOT NULL");
+    if version >= 180_000 {
+        let names = "SELECT string_agg(conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid), \
+                     ', ' ORDER BY conrelid::regclass::text, conname) FROM pg_constraint \
+                     WHERE connamespace = current_schema()::regnamespace AND contype = 'n' \
+                     AND conrelid::regclass::text NOT LIKE '\\_migrator\\_%'";
+        let (in_a, in_b) = (a.text(names).await, b.text(names).await);
+        assert!(in_a.as_deref().is_some_and(|n| n.contains("notes old_notes_body_not_null NOT NULL text")), "{in_a:?}");
+        assert_eq!(in_a, in_b, "the NOT NULL constraints keep their names");
+        assert_eq!(b.scalar("SELECT count(*) FROM loose WHERE note IS NULL").await, 1);
+    }
+    assert_eq!(b.scalar("SELECT count(*) FROM notes").await, 2);
+    assert_eq!(b.driver().dump(&DumpOptions::default()).await.unwrap(), dump);
+    a.cleanup().await;
+    b.cleanup().await;
+}

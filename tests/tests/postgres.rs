@@ -224,6 +224,62 @@ async fn settings_do_not_leak_between_migrations_nor_from_the_pool() {
     db.cleanup().await;
 }
 
+/// The server is one migrator supports (13 or newer) and, when the test command names the
+/// major version it means to test (`MIGRATOR_TEST_POSTGRES_MAJOR`, as `scripts/test` does for
+/// its PostgreSQL 18 run), that version: a URL pointing at the wrong server fails here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_is_the_version_under_test() {
+    init_tracing();
+    let mut conn = PgConnection::connect_with(&server_options()).await.unwrap();
+    let (number, text): (String, String) =
+        sqlx::query_as("SELECT current_setting('server_version_num'), current_setting('server_version')")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    let number: i64 = number.parse().unwrap();
+    eprintln!("PostgreSQL {text} ({number})");
+    assert!(number >= 130_000, "PostgreSQL {text}: migrator supports 13 and newer");
+    if let Ok(major) = std::env::var("MIGRATOR_TEST_POSTGRES_MAJOR") {
+        let major: i64 = major.parse().expect("MIGRATOR_TEST_POSTGRES_MAJOR is a major version such as 18");
+        assert_eq!(
+            number / 10_000,
+            major,
+            "the server is PostgreSQL {text}, not {major} as MIGRATOR_TEST_POSTGRES_MAJOR says"
+        );
+    }
+}
+
+/// A migration's session checks that its client is still there (`client_connection_check_interval`,
+/// PostgreSQL 14 and newer), in transactional and no-transaction migrations alike; the
+/// application's pool keeps its own setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_run_with_a_client_connection_check() {
+    init_tracing();
+    let db = Pg::fresh("connection_check").await;
+    let dir = Dir::new();
+    dir.up(
+        1,
+        "seen",
+        "CREATE TABLE seen AS SELECT 1 AS version, current_setting('client_connection_check_interval') AS v;\n",
+    )
+    .up(
+        2,
+        "seen_no_tx",
+        "-- migrator:no-transaction\nINSERT INTO seen SELECT 2, current_setting('client_connection_check_interval');\n",
+    );
+    let report = Migrator::new(db.driver(), set(&dir)).unwrap().run().await.unwrap();
+    assert_eq!(versions(&report), [1, 2]);
+    let seen: Vec<(i32, String)> =
+        sqlx::query_as("SELECT version, v FROM seen ORDER BY version").fetch_all(&db.pool).await.unwrap();
+    assert_eq!(seen, [(1, "1s".to_owned()), (2, "1s".to_owned())]);
+    let pool_setting: String = sqlx::query_scalar("SELECT current_setting('client_connection_check_interval')")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(pool_setting, "0", "the pool's connections keep the server's default");
+    db.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lock_timeouts_bound_waiting_for_table_locks() {
     init_tracing();

@@ -11,12 +11,14 @@
 //!
 //! 1. extensions (`CREATE EXTENSION IF NOT EXISTS`), enum, domain and composite types,
 //!    sequences, tables (columns with types, collations, defaults, generated expressions,
-//!    `NOT NULL`, identity with its sequence's options, storage settings, partitions as
-//!    `PARTITION OF`), `OWNED BY`;
+//!    `NOT NULL` — from PostgreSQL 18 a constraint, named when the rebuild would name it
+//!    otherwise, and `NO INHERIT` —, identity with its sequence's options, storage settings,
+//!    partitions as `PARTITION OF`), `OWNED BY`;
 //! 2. rows (`INSERT`s ordered by primary key, generated columns left out, `OVERRIDING
 //!    SYSTEM VALUE` for `GENERATED ALWAYS` identity), then `setval` for every sequence that
 //!    moved;
-//! 3. primary key, unique, check and exclusion constraints, indexes that back no
+//! 3. primary key, unique, check and exclusion constraints, `NOT VALID` NOT NULL
+//!    constraints (PostgreSQL 18, after the rows that break them), indexes that back no
 //!    constraint, extended statistics, partition indexes attached to their parents, then
 //!    foreign keys (after every row, so cycles and row order never matter);
 //! 4. views and materialized views, functions and procedures (a function a table, an index
@@ -212,6 +214,21 @@ fn refusals(version: i64) -> String {
 /// The catalog queries, in the order [`Catalog::read`] reads their results.
 fn catalog_queries(version: i64) -> Vec<String> {
     let compression = if version >= 140_000 { "a.attcompression::text" } else { "''" };
+    // From PostgreSQL 18 a NOT NULL is a constraint of `pg_constraint` (contype `n`), with a
+    // name that follows no rename, may be chosen, and may be NOT VALID or NO INHERIT. Its name
+    // is read when the rebuild would not give it by itself: `<table>_<column>_not_null`, or in
+    // a partition the name of its parent's constraint.
+    let not_null = if version >= 180_000 {
+        "(SELECT coalesce(CASE WHEN n.conname <> coalesce((SELECT pn.conname FROM pg_inherits h \
+          JOIN pg_attribute pa ON pa.attrelid = h.inhparent AND pa.attname = a.attname \
+          JOIN pg_constraint pn ON pn.conrelid = h.inhparent AND pn.contype = 'n' AND pn.conkey[1] = pa.attnum \
+          WHERE h.inhrelid = a.attrelid AND c.relispartition), c.relname || '_' || a.attname || '_not_null') \
+          THEN quote_ident(n.conname) END, '') || '|' || (NOT n.convalidated)::text || '|' || n.connoinherit::text \
+          FROM pg_constraint n WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND n.conkey[1] = a.attnum)"
+    } else {
+        "NULL"
+    };
+    let invalid_not_null = if version >= 180_000 { " OR (co.contype = 'n' AND NOT co.convalidated)" } else { "" };
     vec![
         refusals(version),
         // Extensions.
@@ -293,7 +310,7 @@ fn catalog_queries(version: i64) -> Vec<String> {
             "SELECT a.attrelid::text, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), \
              CASE WHEN a.attcollation <> t.typcollation THEN {} END, pg_get_expr(d.adbin, d.adrelid), d.oid::text, \
              a.attgenerated::text, a.attidentity::text, a.attnotnull::text, a.atttypid::text, a.attstorage::text, \
-             t.typstorage::text, coalesce(a.attstattarget, -1)::text, {compression}, {} \
+             t.typstorage::text, coalesce(a.attstattarget, -1)::text, {compression}, {}, {not_null} \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
              WHERE c.relnamespace = {NS} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped \
@@ -310,8 +327,8 @@ fn catalog_queries(version: i64) -> Vec<String> {
              (SELECT quote_ident(pic.relname) FROM pg_constraint pc JOIN pg_class pic ON pic.oid = pc.conindid \
               WHERE pc.oid = co.conparentid), quote_ident(c.relname) \
              FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid WHERE c.relnamespace = {NS} \
-             AND c.relkind IN ('r', 'p') AND c.relname {NOT_OURS} AND co.contype IN ('p', 'u', 'x', 'c', 'f') \
-             ORDER BY c.relname, co.conname"
+             AND c.relkind IN ('r', 'p') AND c.relname {NOT_OURS} \
+             AND (co.contype IN ('p', 'u', 'x', 'c', 'f'){invalid_not_null}) ORDER BY c.relname, co.conname"
         ),
         // Indexes, with the constraint each backs (if any) and the partitioned index it is attached to.
         format!(
@@ -648,7 +665,13 @@ struct Column {
     default_oid: String,
     generated: bool,
     identity: String,
+    /// NOT NULL, and valid (a NOT VALID one, PostgreSQL 18, is a constraint added after the rows).
     not_null: bool,
+    /// The name of the NOT NULL constraint, when the rebuild would not give it by itself
+    /// (PostgreSQL 18).
+    not_null_name: Option<String>,
+    /// A NO INHERIT NOT NULL constraint (PostgreSQL 18).
+    not_null_no_inherit: bool,
     integer: bool,
     storage: String,
     type_storage: String,
@@ -660,6 +683,11 @@ struct Column {
 impl Column {
     fn read(row: &Cells<'_>, qualifier: &str) -> Result<(String, Column), Error> {
         let strip = |s: Option<String>| s.map(|s| unqualified(&s, qualifier));
+        // `name|invalid|no inherit`, the name quoted (it may hold a `|`) or empty.
+        let constraint = row.opt(15)?;
+        let mut parts = constraint.as_deref().unwrap_or("").rsplitn(3, '|');
+        let (no_inherit, invalid, not_null_name) = (parts.next(), parts.next(), parts.next());
+        let not_null_invalid = invalid == Some("true");
         Ok((
             row.text(0)?,
             Column {
@@ -670,7 +698,9 @@ impl Column {
                 default_oid: row.text(5)?,
                 generated: !row.text(6)?.is_empty(),
                 identity: row.text(7)?,
-                not_null: row.flag(8)?,
+                not_null: row.flag(8)? && !not_null_invalid,
+                not_null_name: not_null_name.filter(|n| !n.is_empty()).map(str::to_owned),
+                not_null_no_inherit: no_inherit == Some("true"),
                 integer: INTEGER_TYPES.contains(&row.text(9)?.as_str()),
                 storage: row.text(10)?,
                 type_storage: row.text(11)?,
@@ -679,6 +709,23 @@ impl Column {
                 options: row.opt(14)?,
             },
         ))
+    }
+
+    /// The column's NOT NULL as `CREATE TABLE` writes it, with the constraint's name when the
+    /// rebuild would not give it by itself; `None` when the column may hold NULLs.
+    fn not_null_clause(&self) -> Option<String> {
+        if !self.not_null {
+            return None;
+        }
+        let mut clause = String::new();
+        if let Some(name) = &self.not_null_name {
+            clause.push_str(&format!("CONSTRAINT {name} "));
+        }
+        clause.push_str("NOT NULL");
+        if self.not_null_no_inherit {
+            clause.push_str(" NO INHERIT");
+        }
+        Some(clause)
     }
 
     /// `ALTER COLUMN` clauses for settings `CREATE TABLE` does not write; `parent` is the
@@ -693,7 +740,7 @@ impl Column {
                     None => format!("ALTER COLUMN {name} DROP DEFAULT"),
                 });
             }
-            if self.not_null && !parent.not_null {
+            if self.not_null && !parent.not_null && self.not_null_name.is_none() {
                 clauses.push(format!("ALTER COLUMN {name} SET NOT NULL"));
             }
         }
@@ -1012,7 +1059,8 @@ impl Catalog {
             let key = format!("{table}.{name}");
             let (phase, statement) = match kind.as_str() {
                 "p" | "u" | "x" => (Phase::Key, format!("ALTER TABLE ONLY {table} ADD CONSTRAINT {name} {definition}")),
-                "c" if local => (Phase::Key, format!("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")),
+                // `n`: a NOT VALID NOT NULL (PostgreSQL 18), after the rows that break it.
+                "c" | "n" if local => (Phase::Key, format!("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")),
                 "f" if parent == "0" => {
                     (Phase::Foreign, format!("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"))
                 }
@@ -1167,7 +1215,17 @@ fn create_table(
     let mut alters = Vec::new();
     match (parent, &table.bound) {
         (Some(parent), Some(bound)) => {
-            statements.push(format!("CREATE {unlogged}TABLE {name} PARTITION OF {parent} {bound}{partition_by}{with}"));
+            // A NOT NULL constraint named otherwise than the rebuild would name it (PostgreSQL
+            // 18) is declared with the partition's columns.
+            let named: Vec<String> = columns
+                .iter()
+                .filter(|c| c.not_null_name.is_some())
+                .filter_map(|c| c.not_null_clause().map(|clause| format!("    {} {clause}", c.name)))
+                .collect();
+            let named = if named.is_empty() { String::new() } else { format!("(\n{}\n) ", named.join(",\n")) };
+            statements.push(format!(
+                "CREATE {unlogged}TABLE {name} PARTITION OF {parent} {named}{bound}{partition_by}{with}"
+            ));
             for column in columns {
                 let inherited = parent_columns.and_then(|p| p.iter().find(|c| c.name == column.name));
                 alters.extend(column.settings(inherited));
@@ -1187,8 +1245,8 @@ fn create_table(
                     (Some(default), false) => definition.push_str(&format!(" DEFAULT {default}")),
                     (None, _) => {}
                 }
-                if column.not_null {
-                    definition.push_str(" NOT NULL");
+                if let Some(clause) = column.not_null_clause() {
+                    definition.push_str(&format!(" {clause}"));
                 }
                 if !column.identity.is_empty() {
                     let always = if column.identity == "a" { "ALWAYS" } else { "BY DEFAULT" };
