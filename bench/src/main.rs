@@ -54,17 +54,25 @@ impl Backend {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tool {
     Migrator,
+    /// migrator with grouped apply (PostgreSQL only: refused on MariaDB).
+    MigratorGrouped,
     Sqlx,
     Refinery,
     LowerBound,
 }
 
-const TOOLS: [Tool; 4] = [Tool::Migrator, Tool::Sqlx, Tool::Refinery, Tool::LowerBound];
+const TOOLS: [Tool; 5] = [Tool::Migrator, Tool::MigratorGrouped, Tool::Sqlx, Tool::Refinery, Tool::LowerBound];
+
+/// The tools measured on `backend`.
+fn tools(backend: Backend) -> Vec<Tool> {
+    TOOLS.into_iter().filter(|tool| *tool != Tool::MigratorGrouped || backend == Backend::Postgres).collect()
+}
 
 impl Tool {
     fn label(self) -> &'static str {
         match self {
             Tool::Migrator => "migrator",
+            Tool::MigratorGrouped => "migrator grouped",
             Tool::Sqlx => "sqlx",
             Tool::Refinery => "refinery",
             Tool::LowerBound => "lower bound",
@@ -74,6 +82,7 @@ impl Tool {
     fn short(self) -> &'static str {
         match self {
             Tool::Migrator => "mig",
+            Tool::MigratorGrouped => "grp",
             Tool::Sqlx => "sqlx",
             Tool::Refinery => "ref",
             Tool::LowerBound => "low",
@@ -331,12 +340,13 @@ impl PgBench {
     async fn run_on(&self, tool: Tool, n: usize, files: &Files, db: &str) -> Res<Sample> {
         let proxy = &self.proxy;
         match tool {
-            Tool::Migrator => {
+            Tool::Migrator | Tool::MigratorGrouped => {
                 let pool: PgPool =
                     PgPoolOptions::new().test_before_acquire(false).connect_with(self.options(db)).await?;
                 let new = || {
                     let set = MigrationSet::from_dir(&files.migrator, Dialect::Postgres)?;
-                    Ok(migrator_postgres::Migrator::new(PgDriver::from(&pool), set)?)
+                    let builder = migrator_postgres::Migrator::builder(PgDriver::from(&pool), set);
+                    Ok(builder.grouped(tool == Tool::MigratorGrouped).build()?)
                 };
                 let sample = migrator_sample(proxy, &pool, n, new).await;
                 pool.close().await;
@@ -432,6 +442,7 @@ impl MySqlBench {
     async fn run_on(&self, tool: Tool, n: usize, files: &Files, db: &str) -> Res<Sample> {
         let proxy = &self.proxy;
         match tool {
+            Tool::MigratorGrouped => Err("grouped apply is refused on MariaDB".into()),
             Tool::Migrator => {
                 let pool: MySqlPool =
                     MySqlPoolOptions::new().test_before_acquire(false).connect_with(self.options(db)).await?;
@@ -589,12 +600,13 @@ async fn main() -> Res<()> {
             let repeats = args.repeats.unwrap_or(if n <= 100 { 5 } else { 3 });
             repeats_used.push(format!("{} N={n}: {repeats}", backend.label()));
             let files = generate(n)?;
-            let mut results: Vec<(Tool, Vec<Sample>)> = TOOLS.iter().map(|&t| (t, Vec::new())).collect();
+            let tools = tools(backend);
+            let mut results: Vec<(Tool, Vec<Sample>)> = tools.iter().map(|&t| (t, Vec::new())).collect();
             for repeat in 0..repeats {
                 // Rotate the order each repeat, so no tool always runs first or last.
-                for k in 0..TOOLS.len() {
-                    let index = (k + repeat) % TOOLS.len();
-                    let tool = TOOLS[index];
+                for k in 0..tools.len() {
+                    let index = (k + repeat) % tools.len();
+                    let tool = tools[index];
                     let db = format!("bench_{}_{n}_{repeat}", tool.short());
                     let sample = match backend {
                         Backend::Postgres => pg.as_mut().ok_or("no PostgreSQL")?.run(tool, n, &files, &db).await,
