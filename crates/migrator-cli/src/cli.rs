@@ -486,6 +486,11 @@ pub(crate) enum Command {
         /// human: each migration with its SQL; json: one object with `plan`, `skipped` and `warnings` lists.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// For each statement: the lock it takes (PostgreSQL lock level; MySQL online DDL algorithm and lock),
+        /// whether it rewrites or scans the table, and the table's estimated rows and size from the server's
+        /// statistics.
+        #[arg(long)]
+        explain: bool,
         #[command(flatten)]
         source: Source,
         #[command(flatten)]

@@ -115,7 +115,9 @@ where
             }
         }
         Command::Validate { .. } => return validate_history(&migrator).await,
-        Command::Plan { to, phase, format, .. } => print_plan(&migrator, phase.phases(), *to, *format).await?,
+        Command::Plan { to, phase, format, explain, .. } => {
+            print_plan(&migrator, phase.phases(), *to, *format, *explain).await?;
+        }
         Command::Resume { skip, .. } => {
             let started = Instant::now();
             let report = if *skip {
@@ -765,6 +767,9 @@ struct PlannedJson {
     /// Statements in its up script (`null` for a migration in Rust).
     statements: Option<usize>,
     out_of_order: bool,
+    /// With `--explain`: each statement's lock, costs and table size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<Vec<crate::explain::ExplainJson>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -784,19 +789,38 @@ fn skip_reason(reason: SkipReason) -> &'static str {
 }
 
 /// `plan`: what `up` would apply, SQL included (or, as JSON, how each runs).
-async fn print_plan<D>(migrator: &Migrator<D>, phases: Phases, to: Option<i64>, format: Format) -> anyhow::Result<()>
+async fn print_plan<D>(
+    migrator: &Migrator<D>,
+    phases: Phases,
+    to: Option<i64>,
+    format: Format,
+    explain: bool,
+) -> anyhow::Result<()>
 where
     D: Driver + 'static,
     D::Conn: 'static,
 {
     let plan = migrator.plan_with(phases, to).await?;
     let capabilities = migrator.driver().capabilities();
+    // With --explain: each pending migration's statements, in plan order.
+    let mut explained = Vec::new();
+    if explain {
+        for planned in &plan.apply {
+            let m = migrator.migrations().get(planned.version);
+            explained.push(match m {
+                Some(m) => crate::explain::statements(m)?,
+                None => Vec::new(),
+            });
+        }
+        crate::explain::add_sizes(migrator.driver(), &mut explained).await?;
+    }
     if format == Format::Json {
         let json = PlanJson {
             plan: plan
                 .apply
                 .iter()
-                .map(|planned| {
+                .enumerate()
+                .map(|(i, planned)| {
                     let step = migrator.up_plan(planned.version.get())?;
                     let rust = migrator
                         .migrations()
@@ -812,6 +836,8 @@ where
                         },
                         statements: (!rust).then_some(step.statements),
                         out_of_order: planned.out_of_order,
+                        explain: explain
+                            .then(|| explained.get(i).map(|e| e.iter().map(Into::into).collect()).unwrap_or_default()),
                     })
                 })
                 .collect::<Result<_, Error>>()?,
@@ -830,7 +856,7 @@ where
     if plan.apply.is_empty() {
         println!("nothing to apply: the database is up to date");
     }
-    for planned in &plan.apply {
+    for (i, planned) in plan.apply.iter().enumerate() {
         let Some(m) = migrator.migrations().get(planned.version) else { continue };
         let up = m.up();
         let step = migrator.up_plan(planned.version.get())?;
@@ -846,6 +872,9 @@ where
         let late = if planned.out_of_order { ", out of order" } else { "" };
         let heading = format!("-- {} {} ({}, {mode}{late})", planned.version, planned.name, planned.phase);
         println!("{}", out.bold(&clean_line(&heading)));
+        for e in explained.get(i).into_iter().flatten() {
+            println!("-- {}", clean_line(&crate::explain::human(e)));
+        }
         match up.body {
             Body::Sql(script) => {
                 println!("-- {}", clean_line(script.path()));

@@ -20,6 +20,7 @@
 mod cli;
 mod commands;
 mod connect;
+mod explain;
 mod lint;
 mod new;
 mod output;

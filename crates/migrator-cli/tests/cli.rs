@@ -391,6 +391,75 @@ cli_tests!(sqlite: Lite);
 cli_tests!(postgres: Pg);
 cli_tests!(mysql: My);
 
+/// `plan --explain`: each pending statement's lock, costs and (with server statistics) the
+/// table's estimated rows, in JSON and for people.
+async fn plan_explain<B: CliBackend>() {
+    let db = B::create("cli_explain").await;
+    let url = db.url();
+    let url = Some(url.as_str());
+    let project = Project::new();
+    project.write("1_create_orders.up.sql", "CREATE TABLE orders (id BIGINT PRIMARY KEY, total INT);\n");
+    project.run(url, &["up"]).code(0);
+    let fill = match B::DIALECT {
+        migrator_core::Dialect::Postgres => {
+            "INSERT INTO orders SELECT g, g FROM generate_series(1, 900) g; ANALYZE orders"
+        }
+        migrator_core::Dialect::MySql => {
+            "INSERT INTO orders (id, total) SELECT n, n FROM (WITH RECURSIVE s (n) AS \
+             (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 900) SELECT n FROM s) AS x; ANALYZE TABLE orders"
+        }
+        _ => "INSERT INTO orders (id, total) VALUES (1, 1)",
+    };
+    db.exec(fill).await;
+    project
+        .write(
+            "2_index_orders.up.sql",
+            "-- migrator:allow index-not-concurrent -- test\nCREATE INDEX orders_total ON orders (total);\n",
+        )
+        .write("3_fix_totals.up.sql", "UPDATE orders SET total = 0 WHERE total < 0;\n");
+    let json = project.run(url, &["plan", "--explain", "--format", "json"]).code(0).json();
+    let index = &json["plan"][0]["explain"][0];
+    assert_eq!(index["table"], "orders", "{json}");
+    assert_eq!(index["line"], 2, "{json}");
+    assert_eq!(index["scans"], true, "{json}");
+    let update = &json["plan"][1]["explain"][0];
+    assert_eq!(update["changes_rows"], true, "{json}");
+    let expected_lock = match B::DIALECT {
+        migrator_core::Dialect::Postgres => "SHARE",
+        migrator_core::Dialect::MySql => "ALGORITHM=INPLACE, LOCK=NONE",
+        _ => "database write lock",
+    };
+    assert_eq!(index["lock"], expected_lock, "{json}");
+    match B::DIALECT {
+        // The server's estimate (InnoDB's is approximate).
+        migrator_core::Dialect::Postgres => assert_eq!(index["estimated_rows"], 900, "{json}"),
+        migrator_core::Dialect::MySql => assert!(index["estimated_rows"].as_i64().unwrap() > 400, "{json}"),
+        _ => assert!(index["estimated_rows"].is_null(), "{json}"),
+    }
+    let human = project.run(url, &["plan", "--explain"]);
+    human.code(0);
+    assert!(human.stdout.contains(&format!("-- line 2: {expected_lock} on orders")), "{}", human.stdout);
+    // Without --explain, the JSON has no explain field.
+    let plain = project.run(url, &["plan", "--format", "json"]).code(0).json();
+    assert!(plain["plan"][0].get("explain").is_none(), "{plain}");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_plan_explain() {
+    plan_explain::<Lite>().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_plan_explain() {
+    plan_explain::<Pg>().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_plan_explain() {
+    plan_explain::<My>().await;
+}
+
 /// `up --grouped`: a failing migration rolls its group back and the error says so (exit 1);
 /// after the fix one run applies them all. On MySQL the option is refused (exit 2).
 async fn grouped_up<B: CliBackend>() {

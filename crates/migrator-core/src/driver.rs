@@ -218,6 +218,17 @@ pub fn group_failed<C: ?Sized>(jobs: &[Job<'_, C>], failure: MigrationFailure, a
     }
 }
 
+/// A table's size as the server's statistics estimate it ([`Driver::table_sizes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSize {
+    /// The name it was asked for.
+    pub name: String,
+    /// Estimated rows; `None` when the server has no estimate yet (never analyzed).
+    pub estimated_rows: Option<i64>,
+    /// Bytes on disk, indexes included.
+    pub bytes: Option<i64>,
+}
+
 /// What became of a job handed to [`Session::execute_unless_done`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -290,6 +301,14 @@ pub trait Driver: Send + Sync + fmt::Debug {
     /// Reads only, without the lock. The default answers that this backend cannot.
     async fn read_foreign(&self, table: &ForeignTable) -> Result<Option<Vec<ForeignRow>>, Error> {
         Err(no_foreign(self.capabilities().dialect.name(), table))
+    }
+
+    /// The size of each of `tables` (names as a migration writes them) that exists, from
+    /// the server's statistics, never by counting rows: for `migrator plan --explain`. Reads
+    /// only. The default (SQLite, which keeps no such statistics) knows none.
+    async fn table_sizes(&self, tables: &[String]) -> Result<Vec<TableSize>, Error> {
+        let _ = tables;
+        Ok(Vec::new())
     }
 
     /// Opens the dedicated connection and takes the migration lock (waiting as requested),

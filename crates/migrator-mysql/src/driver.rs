@@ -180,6 +180,10 @@ impl Driver for MySqlDriver {
         Ok((history, matched, Box::new(probe)))
     }
 
+    async fn table_sizes(&self, tables: &[String]) -> Result<Vec<migrator_core::driver::TableSize>, Error> {
+        crate::sizes::table_sizes(&self.pool, tables).await
+    }
+
     async fn lock_holder(&self, table: &HistoryTable) -> Result<Option<String>, Error> {
         let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
         let database = server(self, &mut conn).await?.database;

@@ -77,6 +77,7 @@ mod foreign;
 mod inspect;
 mod key;
 mod session;
+mod sizes;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;

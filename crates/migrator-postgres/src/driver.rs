@@ -160,6 +160,10 @@ impl Driver for PgDriver {
         Ok((history, matched, Box::new(probe)))
     }
 
+    async fn table_sizes(&self, tables: &[String]) -> Result<Vec<migrator_core::driver::TableSize>, Error> {
+        crate::sizes::table_sizes(&self.pool, tables).await
+    }
+
     /// Asks, in one message, who holds the advisory lock and whether a live lease is held
     /// (either strategy may be in use by the other process).
     async fn lock_holder(&self, table: &HistoryTable) -> Result<Option<String>, Error> {

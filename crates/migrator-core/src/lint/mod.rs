@@ -59,6 +59,7 @@
 //! `unused-allow` warning.
 
 mod check;
+pub mod explain;
 mod finding;
 mod rules;
 mod schema;

@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::plan::Mode;
+use super::step::Mode;
 
 /// One pending up step, as far as grouping goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
