@@ -8,8 +8,8 @@ use migrator_core::driver::{Driver, Inspect, LockRequest};
 use migrator_core::history::HistoryTable;
 use migrator_core::{
     BoxError, Direction, Error, FailureOutcome, MigrationSet, MigrationSets, MigrationState, Migrator, MigratorBuilder,
-    Phase, Phases, PlanError, RepeatableFailure, RepeatableMigration, Report, RustMigration, RustStep, Version,
-    Warning,
+    Phase, Phases, PlanError, RepeatableFailure, RepeatableMigration, Report, RustMigration, RustStep, TenantState,
+    Tenants, Version, Warning,
 };
 
 use crate::backend::{Backend, Conn};
@@ -487,6 +487,90 @@ pub async fn grouped_apply<B: Backend>() {
     assert!(took(5) >= Duration::from_millis(250), "{:?}", took(5));
     assert!(took(6) < Duration::from_millis(250), "{:?}", took(6));
     db.cleanup().await;
+}
+
+/// One set rolled out to many tenants (an area each): a canary first, a bound on parallel
+/// runs, one broken tenant reported with its migration and statement; without keep-going the
+/// rollout stops launching tenants at the failure, with it every other tenant ends current;
+/// after the fix a re-run finishes the broken one and finds the others current.
+pub async fn tenants_roll_out<B: Backend>() {
+    const TENANTS: usize = 12;
+    const BROKEN: usize = 7;
+    let mut areas = Vec::new();
+    for i in 0..TENANTS {
+        areas.push(B::fresh(&format!("tenant_{i}")).await);
+    }
+    let dir = Dir::new();
+    dir.up(1, "create_accounts", "CREATE TABLE accounts (id BIGINT PRIMARY KEY);\n")
+        .up(2, "create_conflict", "CREATE TABLE conflict (id BIGINT PRIMARY KEY);\n")
+        .up(3, "seed", "INSERT INTO accounts (id) VALUES (1);\n");
+    // The broken tenant already has the table migration 2 creates.
+    areas[BROKEN].exec("CREATE TABLE conflict (id BIGINT PRIMARY KEY)").await;
+    let names: Vec<String> = (0..TENANTS).map(|i| format!("t{i}")).collect();
+    let drivers: Vec<B::Driver> = areas.iter().map(|a| a.driver()).collect();
+    let tenants = |keep_going: bool, canary: usize, order: &[String]| {
+        let set = set::<B>(&dir);
+        let drivers = drivers.clone();
+        Tenants::new(order.to_vec(), move |name: String| {
+            let index: usize = name.trim_start_matches('t').parse().unwrap();
+            let (driver, set) = (drivers[index].clone(), set.clone());
+            async move { Migrator::<B::Driver>::new(driver, set) }
+        })
+        .parallel(3)
+        .canary(canary)
+        .keep_going(keep_going)
+    };
+    let state = |report: &migrator_core::TenantsReport, i: usize| report.tenants[i].state;
+
+    // The broken tenant as the canary: nothing else starts.
+    let mut broken_first = names.clone();
+    broken_first.swap(0, BROKEN);
+    let report = tenants(false, 1, &broken_first).run().await;
+    assert_eq!(state(&report, 0), TenantState::Failed, "{report}");
+    assert!(report.tenants[1..].iter().all(|t| t.state == TenantState::Pending), "{report}");
+    assert!(!report.is_success());
+
+    // Stop at the first failure: the tenants launched after it never start.
+    let report = tenants(false, 1, &names).run().await;
+    assert_eq!(state(&report, 0), TenantState::Applied, "the canary");
+    assert_eq!(state(&report, BROKEN), TenantState::Failed, "{report}");
+    // Where DDL commits on its own (MySQL) the canary run recorded the failure, and this run
+    // reports the recorded failure; elsewhere it failed again and rolled back.
+    match report.tenants[BROKEN].error.as_ref().unwrap() {
+        Error::MigrationFailed { failure } => {
+            assert_eq!((failure.version, failure.statement), (v(2), Some(1)), "{failure}");
+        }
+        Error::Plan { source: PlanError::Failed { version, .. } } => assert_eq!(*version, v(2)),
+        other => panic!("{other:?}"),
+    }
+    let pending = report.in_state(TenantState::Pending).count();
+    assert!(pending >= TENANTS - BROKEN - 1 - 2, "at most the two others running finish: {report}");
+    assert!(report.to_string().contains("tenant t7 failed: migration 2 `create_conflict`"), "{report}");
+
+    // Keep going: every other tenant ends current; the broken one is reported again.
+    let report = tenants(true, 1, &names).run().await;
+    assert_eq!(report.in_state(TenantState::Failed).map(|t| t.name.as_str()).collect::<Vec<_>>(), ["t7"], "{report}");
+    assert_eq!(report.in_state(TenantState::Pending).count(), 0, "{report}");
+    for (i, area) in areas.iter().enumerate().filter(|(i, _)| *i != BROKEN) {
+        assert_eq!(area.scalar("SELECT count(*) FROM accounts").await, 1, "tenant {i}");
+    }
+
+    // Fixed, a re-run finishes it (after `resume`, as its error advises, where the failure
+    // was recorded); the others are current.
+    areas[BROKEN].exec("DROP TABLE conflict").await;
+    if B::DIALECT == migrator_core::Dialect::MySql {
+        let resumed = migrator(&areas[BROKEN], &dir).resume().await.unwrap();
+        assert_eq!(versions(&resumed), [2]);
+    }
+    let report = tenants(false, 1, &names).run().await;
+    assert!(report.is_success(), "{report}");
+    assert_eq!(state(&report, BROKEN), TenantState::Applied);
+    let rest = if B::DIALECT == migrator_core::Dialect::MySql { vec![v(3)] } else { vec![v(2), v(3)] };
+    assert_eq!(report.tenants[BROKEN].applied(), rest);
+    assert_eq!(report.in_state(TenantState::Current).count(), TENANTS - 1, "{report}");
+    for area in areas {
+        area.cleanup().await;
+    }
 }
 
 /// Two migration sets in one database (a library's and the application's), each with its

@@ -20,6 +20,7 @@ conformance_tests!(My:
     interrupted_is_reported,
     concurrent_runners_apply_once,
     two_sets_in_one_database,
+    tenants_roll_out,
     repeatable_migrations,
     squash_migrations,
     lock_released_after_failure,

@@ -27,6 +27,7 @@ conformance_tests!(Pg:
     interrupted_is_reported,
     concurrent_runners_apply_once,
     two_sets_in_one_database,
+    tenants_roll_out,
     grouped_apply,
     repeatable_migrations,
     squash_migrations,

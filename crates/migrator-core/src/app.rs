@@ -20,7 +20,9 @@ pub use crate::plan::{
     RepeatableStatus, SkipReason, Skipped, StatusEntry, StepPlan, UpPlan, Warning,
 };
 pub use crate::report::{Repaired, RepeatableReport, Report, Status, StepReport, Validation};
-pub use crate::runner::{Adoption, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options};
+pub use crate::runner::{
+    Adoption, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options, TenantReport, TenantState, Tenants, TenantsReport,
+};
 pub use crate::set::{IntoMigrations, MigrationSet};
 pub use crate::source::{EmbeddedMigration, EmbeddedMigrations, EmbeddedRepeatable, EmbeddedScript, Layout};
 pub use crate::version::{Direction, Phase, Phases, Version};

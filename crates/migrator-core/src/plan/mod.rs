@@ -20,6 +20,7 @@ mod model;
 mod ops;
 mod repeatable;
 mod resume;
+mod rollout;
 mod squash;
 pub(crate) mod stale;
 mod status;
@@ -44,6 +45,7 @@ pub(crate) use repeatable::{AvailableRepeatable, plan_repeatables, repeatable_st
 pub use repeatable::{RepeatableState, RepeatableStatus};
 pub use resume::ResumePlan;
 pub(crate) use resume::plan_resume;
+pub use rollout::{Rollout, launch_next, rollout_waves};
 pub(crate) use squash::{AvailableSquash, fold_squashed};
 pub use squash::{SquashCandidate, plan_squash};
 pub use stale::StaleBinary;

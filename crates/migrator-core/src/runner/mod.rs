@@ -10,7 +10,8 @@
 //!
 //! The runner's modules: `migrator` (the struct, a run, the reads), `builder`, `steps` (one
 //! step's mode, job and report), `ops` (`resume`, `force`, `repair`, `baseline`), `adopt`
-//! (another tool's history), `stale`
+//! (another tool's history), `sets` (several sets in one database), `tenants` (one set over
+//! many tenants), `stale`
 //! (the debug-build check), and below them `expected`, `guard` and `rows`, which know
 //! nothing of the migrator.
 
@@ -24,8 +25,10 @@ mod rows;
 mod sets;
 mod stale;
 mod steps;
+mod tenants;
 
 pub use adopt::Adoption;
 pub use builder::MigratorBuilder;
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Migrator, Options};
 pub use sets::MigrationSets;
+pub use tenants::{TenantReport, TenantState, Tenants, TenantsReport};
