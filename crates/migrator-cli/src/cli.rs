@@ -192,6 +192,43 @@ pub(crate) struct Sets {
     pub(crate) sets: Vec<SetArg>,
 }
 
+/// `up` across many tenants: PostgreSQL schemas or MySQL databases of the server the URL
+/// names.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Tenants")]
+pub(crate) struct Tenancy {
+    /// Migrate these tenants (PostgreSQL schemas, MySQL databases), comma-separated: each gets the migrations in its
+    /// own schema or database, with its own history table and lock.
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',', conflicts_with_all = ["schemas_like", "schemas_query", "sets"])]
+    pub(crate) schemas: Vec<String>,
+    /// Migrate every schema (PostgreSQL) or database (MySQL) whose name is LIKE this pattern, in name order.
+    #[arg(long, value_name = "PATTERN", conflicts_with_all = ["schemas_query", "sets"])]
+    pub(crate) schemas_like: Option<String>,
+    /// Migrate the tenants this query's first column names, in its order.
+    #[arg(long, value_name = "SQL", conflicts_with = "sets")]
+    pub(crate) schemas_query: Option<String>,
+    /// How many tenants run at once (each with its own connections).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) parallel: u16,
+    /// Migrate the first K tenants first; the others start only when they all succeeded.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub(crate) canary: usize,
+    /// Go on after a tenant fails, and report every failure (default: stop starting tenants at the first failure).
+    #[arg(long)]
+    pub(crate) keep_going: bool,
+    /// With tenants: human (a line per tenant and the counts) or json (`{"tenants": [{"schema", "state", "applied",
+    /// "failed"}]}`).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub(crate) format: Format,
+}
+
+impl Tenancy {
+    /// Whether tenants were asked for.
+    pub(crate) fn given(&self) -> bool {
+        !self.schemas.is_empty() || self.schemas_like.is_some() || self.schemas_query.is_some()
+    }
+}
+
 /// The `--layout` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum LayoutArg {
@@ -420,6 +457,8 @@ pub(crate) enum Command {
         grouped: bool,
         #[command(flatten)]
         sets: Sets,
+        #[command(flatten)]
+        tenancy: Tenancy,
     },
     /// Revert applied migrations, newest first (in the order they were applied). Default: the newest one.
     Down {

@@ -25,6 +25,7 @@ mod lint;
 mod new;
 mod output;
 mod squash;
+mod tenants;
 mod text;
 mod url;
 mod usage;
@@ -252,6 +253,26 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
         Command::Adopt { dry_run: true, .. } => Access::Read,
         _ => Access::Write,
     };
+    if let Command::Up { tenancy, to, phase, .. } = &cli.command {
+        if tenancy.given() {
+            let target = connect(url, access).await?;
+            progress.mute();
+            let args = tenants::TenantArgs { tenancy, phases: phase.phases(), to: *to, format: tenancy.format };
+            let code = tenants::run(url, &target, options, &args).await;
+            match target {
+                Target::Postgres(pool) => close(pool.close(), &code).await,
+                Target::MySql(pool) => close(pool.close(), &code).await,
+                Target::Sqlite(pool, _) => close(pool.close(), &code).await,
+            }
+            return code;
+        }
+        if tenancy.format == cli::Format::Json {
+            return Err(Usage(
+                "--format applies to tenants (up --schemas, --schemas-like or --schemas-query)".to_owned(),
+            )
+            .into());
+        }
+    }
     match connect(url, access).await? {
         Target::Postgres(pool) => {
             let code =

@@ -460,6 +460,107 @@ async fn mysql_plan_explain() {
     plan_explain::<My>().await;
 }
 
+/// `up --schemas-like`: `count` tenants of 20 migrations, one broken on purpose (its schema
+/// already has migration 10's table). With `--keep-going` every other tenant ends current and
+/// the broken one is reported with its migration and statement (exit 1); after the fix (and,
+/// where the failure was recorded, the `resume` its error advises) a re-run finishes it and
+/// finds the others current.
+async fn tenants_at_scale<B: CliBackend>(count: usize) {
+    let started = Instant::now();
+    let db = B::create("cli_tenants").await;
+    let url = db.url();
+    let project = Project::new();
+    for v in 1..=20 {
+        project.write(&format!("{v}_t{v}.up.sql"), &format!("CREATE TABLE t{v} (id BIGINT);\n"));
+    }
+    let mysql = B::DIALECT == migrator_core::Dialect::MySql;
+    // PostgreSQL: schemas of the test's database; MySQL: databases named after the test's.
+    let prefix = if mysql { format!("{}_t", url.rsplit('/').next().unwrap()) } else { "tenant_".to_owned() };
+    let name = |i: usize| format!("{prefix}{i:04}");
+    let broken = name(count / 2);
+    if mysql {
+        for i in 0..count {
+            db.exec(&format!("CREATE DATABASE `{}`", name(i))).await;
+        }
+        db.exec(&format!("CREATE TABLE `{broken}`.t10 (id INT)")).await;
+    } else {
+        db.exec(&format!(
+            "DO $$ BEGIN FOR i IN 0..{} LOOP EXECUTE format('CREATE SCHEMA tenant_%s', lpad(i::text, 4, '0')); END LOOP; END $$",
+            count - 1
+        ))
+        .await;
+        db.exec(&format!("CREATE TABLE {broken}.t10 (id INT)")).await;
+    }
+    let pattern = format!("{}%", prefix.replace('_', "\\_"));
+    let up = |keep_going: bool| {
+        let mut args = vec!["up", "--schemas-like", &pattern, "--parallel", "8", "--format", "json"];
+        if keep_going {
+            args.push("--keep-going");
+        }
+        project.run(Some(&url), &args)
+    };
+    let created = started.elapsed();
+    let first = up(true);
+    first.code(1);
+    let json = first.json();
+    let tenants = json["tenants"].as_array().unwrap();
+    assert_eq!(tenants.len(), count);
+    for tenant in tenants {
+        if tenant["schema"] == broken.as_str() {
+            assert_eq!(tenant["state"], "failed", "{tenant}");
+            assert_eq!(tenant["failed"]["version"], 10, "{tenant}");
+            assert_eq!(tenant["failed"]["statement"], 1, "{tenant}");
+        } else {
+            assert_eq!(tenant["state"], "applied", "{tenant}");
+            assert_eq!(tenant["applied"].as_array().unwrap().len(), 20, "{tenant}");
+        }
+    }
+    let rolled_out = started.elapsed();
+    // The fix, then what the error advises where the failure was recorded.
+    if mysql {
+        db.exec(&format!("DROP TABLE `{broken}`.t10")).await;
+        let tenant_url = format!("{}{broken}", url.strip_suffix(url.rsplit('/').next().unwrap()).unwrap());
+        project.run(Some(&tenant_url), &["resume"]).code(0);
+    } else {
+        db.exec(&format!("DROP TABLE {broken}.t10")).await;
+    }
+    let again = up(false);
+    again.code(0);
+    let json = again.json();
+    let states: Vec<&str> = json["tenants"].as_array().unwrap().iter().map(|t| t["state"].as_str().unwrap()).collect();
+    assert_eq!(states.iter().filter(|s| **s == "current").count(), count - 1, "{json}");
+    let fixed = json["tenants"].as_array().unwrap().iter().find(|t| t["schema"] == broken.as_str()).unwrap();
+    assert_eq!(fixed["state"], "applied", "{fixed}");
+    assert_eq!(fixed["applied"][0], if mysql { 11 } else { 10 }, "{fixed}");
+    eprintln!(
+        "{count} tenants of 20 migrations: created in {created:?}, rolled out in {:?}, re-run in {:?}",
+        rolled_out - created,
+        started.elapsed() - rolled_out
+    );
+    if mysql {
+        for i in 0..count {
+            db.exec(&format!("DROP DATABASE `{}`", name(i))).await;
+        }
+    }
+    db.cleanup().await;
+}
+
+/// How many tenants: bounded for CI (the point is proven at this size), more with
+/// MIGRATOR_TEST_TENANTS (the 1,000 PostgreSQL schemas: MIGRATOR_TEST_TENANTS=1000).
+fn tenant_count(default: usize) -> usize {
+    std::env::var("MIGRATOR_TEST_TENANTS").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_many_tenants() {
+    tenants_at_scale::<Pg>(tenant_count(200)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_many_tenants() {
+    tenants_at_scale::<My>(tenant_count(40)).await;
+}
+
 /// `up --grouped`: a failing migration rolls its group back and the error says so (exit 1);
 /// after the fix one run applies them all. On MySQL the option is refused (exit 2).
 async fn grouped_up<B: CliBackend>() {

@@ -503,6 +503,18 @@ pub enum PlanError {
     },
 }
 
+impl PlanError {
+    /// For a migration left failed or interrupted by an earlier run: its version and the
+    /// 1-based statement it stopped at (when recorded).
+    pub fn stopped_at(&self) -> Option<(Version, Option<u32>)> {
+        match self {
+            PlanError::Failed { version, statement, .. } => Some((*version, *statement)),
+            PlanError::Interrupted { version, statement, .. } => Some((*version, Some(*statement))),
+            _ => None,
+        }
+    }
+}
+
 fn failed_text(
     direction: Direction,
     version: Version,

@@ -12,7 +12,7 @@ use crate::driver::Driver;
 use crate::error::Error;
 use crate::plan::{Rollout, launch_next, rollout_waves};
 use crate::report::Report;
-use crate::version::Version;
+use crate::version::{Phases, Version};
 
 use super::migrator::Migrator;
 
@@ -46,6 +46,8 @@ pub struct Tenants<F> {
     migrator_for: F,
     parallel: usize,
     rollout: Rollout,
+    phases: Phases,
+    target: Option<i64>,
 }
 
 impl<F> fmt::Debug for Tenants<F> {
@@ -72,6 +74,8 @@ where
             migrator_for,
             parallel: 1,
             rollout: Rollout { canary: 0, keep_going: false },
+            phases: Phases::Expand,
+            target: None,
         }
     }
 
@@ -92,6 +96,19 @@ where
     /// tenants at the first failure).
     pub fn keep_going(mut self, keep_going: bool) -> Self {
         self.rollout.keep_going = keep_going;
+        self
+    }
+
+    /// Which phases each tenant applies, as [`Migrator::run_with`] takes them (default: the
+    /// expand phase).
+    pub fn phases(mut self, phases: Phases) -> Self {
+        self.phases = phases;
+        self
+    }
+
+    /// Nothing newer than this version (default: every version).
+    pub fn to(mut self, version: Option<i64>) -> Self {
+        self.target = version;
         self
     }
 
@@ -140,7 +157,7 @@ where
 
     async fn one(&self, name: &str) -> TenantReport {
         let result = match (self.migrator_for)(name.to_owned()).await {
-            Ok(migrator) => migrator.run().await,
+            Ok(migrator) => migrator.run_with(self.phases, self.target).await,
             Err(e) => Err(e),
         };
         match result {
