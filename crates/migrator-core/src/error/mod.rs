@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::text::human;
 use crate::version::{InvalidVersion, Version};
 
-pub use failure::{BoxError, FailureOutcome, MigrationFailure, RepeatableFailure};
+pub use failure::{BoxError, FailureOutcome, LockWaits, MigrationFailure, RepeatableFailure};
 pub use load::LoadError;
 pub(crate) use load::{Problem, ProblemKind};
 pub use plan::PlanError;
@@ -222,12 +222,27 @@ impl std::fmt::Debug for Error {
 pub struct DatabaseError {
     text: String,
     raw: BoxError,
+    lock_timeout: bool,
 }
 
 impl DatabaseError {
     /// `text` describes `raw` for people.
     pub fn new(text: impl Into<String>, raw: impl Into<BoxError>) -> Self {
-        DatabaseError { text: text.into(), raw: raw.into() }
+        DatabaseError { text: text.into(), raw: raw.into(), lock_timeout: false }
+    }
+
+    /// Marks the error as the database giving up waiting for a lock on a table or row (the
+    /// driver's classification: PostgreSQL's SQLSTATE 55P03 `lock_not_available`, MySQL's
+    /// and MariaDB's error 1205): the statement had no effect, and the runner may run it
+    /// again ([`crate::plan::decide_retry`]).
+    pub fn lock_timeout(mut self, lock_timeout: bool) -> Self {
+        self.lock_timeout = lock_timeout;
+        self
+    }
+
+    /// Whether the driver classified it as a lock timeout ([`DatabaseError::lock_timeout`]).
+    pub fn is_lock_timeout(&self) -> bool {
+        self.lock_timeout
     }
 
     /// The description.
