@@ -205,3 +205,40 @@ pub struct Repaired {
     /// The checksum now recorded.
     pub new: String,
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn steps_say_what_happened_besides_running() {
+        let step = |lock_retries, dropped: &[&str]| StepReport {
+            version: Version::new(2).unwrap(),
+            name: "index_users".to_owned(),
+            phase: Phase::Expand,
+            direction: Direction::Up,
+            duration: Duration::from_millis(3200),
+            statements: 1,
+            resumed_at: None,
+            lock_retries,
+            dropped_invalid_indexes: dropped.iter().map(|d| (*d).to_owned()).collect(),
+        };
+        // (retries, dropped indexes) -> the report's line
+        let cases = [
+            (0, &[][..], "applied 2 index_users (expand) in 3.2s\n"),
+            (1, &[][..], "applied 2 index_users (expand) in 3.2s (after 1 retry on lock timeout)\n"),
+            (
+                2,
+                &["public.users_email"][..],
+                "applied 2 index_users (expand) in 3.2s (after 2 retries on lock timeout; dropped the INVALID index \
+                 public.users_email a failed build left, and built it again)\n",
+            ),
+        ];
+        for (retries, dropped, expected) in cases {
+            let report = Report { steps: vec![step(retries, dropped)], ..Report::default() };
+            assert_eq!(report.to_string(), expected);
+        }
+    }
+}

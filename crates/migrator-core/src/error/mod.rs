@@ -395,6 +395,70 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_timeout_given_up_on_says_how_often_and_how_to_find_the_blocker() {
+        let failure = |outcome, direction| {
+            let mut failure = MigrationFailure::new(
+                Version::new(3).unwrap(),
+                "add_note",
+                "migrations/3_add_note.up.sql",
+                direction,
+                Some(2),
+                2,
+                Some(4),
+                "ALTER TABLE busy ADD COLUMN note text",
+                outcome,
+                Box::new(
+                    DatabaseError::new("canceling statement due to lock timeout [SQLSTATE 55P03]", "raw")
+                        .lock_timeout(true),
+                ),
+            );
+            assert!(failure.is_lock_timeout());
+            failure.lock_waits = Some(LockWaits::new(
+                3,
+                Duration::from_millis(4200),
+                "every allowed attempt was made, 3 in all",
+                "SELECT … FROM pg_locks",
+            ));
+            Error::from(failure).to_string()
+        };
+        let rolled_back = failure(FailureOutcome::RolledBack, Direction::Up);
+        assert_eq!(
+            rolled_back,
+            "migration 3 `add_note` (migrations/3_add_note.up.sql) failed at statement 2 of 2 (line 4): canceling \
+             statement due to lock timeout [SQLSTATE 55P03]\n  statement: ALTER TABLE busy ADD COLUMN note text\n  \
+             another session held a lock it needed for longer than the lock timeout, 3 attempts over 4.2s (every allowed \
+             attempt was made, 3 in all); the transaction was rolled back, nothing of it was applied: once the lock is \
+             free, run again\n  find the session holding the lock (a long transaction, often idle in transaction): \
+             SELECT … FROM pg_locks\n  or allow longer: the lock-timeout directive, more attempts (`--lock-retries`, \
+             `--lock-retry-window`; `MigratorBuilder::lock_retry`)"
+        );
+        let recorded = failure(FailureOutcome::Recorded, Direction::Up);
+        assert!(recorded.contains("statement 2 had no effect; the statements before it took effect and the failure is recorded, so once the lock is free run `resume`"), "{recorded}");
+        let down = failure(FailureOutcome::Recorded, Direction::Down);
+        assert!(down.contains("run `resume (it continues the down script)`"), "{down}");
+        let unknown = failure(FailureOutcome::Unknown, Direction::Up);
+        assert!(
+            unknown.contains("whether it committed is not known")
+                && unknown.contains("it waited for a lock: 3 attempts"),
+            "{unknown}"
+        );
+        // Without the runner's note, a lock timeout reads as any failure.
+        let plain = MigrationFailure::new(
+            Version::new(3).unwrap(),
+            "a",
+            "a.sql",
+            Direction::Up,
+            Some(1),
+            1,
+            None,
+            "",
+            FailureOutcome::RolledBack,
+            "x".into(),
+        );
+        assert!(!plain.is_lock_timeout() && !plain.to_string().contains("lock"));
+    }
+
+    #[test]
     fn lock_timeout_names_the_holder() {
         let e = Error::LockTimeout {
             waited: Duration::from_secs(2),
