@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::database::DatabaseError;
 use crate::text::human;
 use crate::version::{Direction, Version};
 
@@ -91,9 +92,9 @@ impl LockWaits {
 
 impl MigrationFailure {
     /// Whether the database gave up waiting for a lock (as the driver classified its error,
-    /// [`crate::error::DatabaseError::is_lock_timeout`]).
+    /// [`DatabaseError::is_lock_timeout`]).
     pub fn is_lock_timeout(&self) -> bool {
-        self.cause.downcast_ref::<super::DatabaseError>().is_some_and(super::DatabaseError::is_lock_timeout)
+        self.cause.downcast_ref::<DatabaseError>().is_some_and(DatabaseError::is_lock_timeout)
     }
 
     /// Describes a failure; `cause`'s message becomes the failure's message.
