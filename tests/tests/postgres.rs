@@ -371,6 +371,7 @@ async fn invalid_index_left_by_a_failed_concurrent_build_is_dropped_before_resum
     let m = Migrator::new(db.driver(), set(&dir)).unwrap();
     let e = m.run().await.unwrap_err();
     assert!(e.to_string().contains("23505"), "the duplicate stops the build: {e}");
+    assert!(e.to_string().contains("`resume` drops index users_email if it is INVALID"), "{e}");
     let invalid = "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'users_email' \
                    AND NOT i.indisvalid";
     assert_eq!(db.scalar(invalid).await, 1, "the failed build left its index INVALID");

@@ -790,6 +790,33 @@ mod tests {
     }
 
     #[test]
+    fn lock_retries_are_options_of_the_commands_that_run_migrations() {
+        // (arguments) -> (retries, window), or refused
+        let cases: &[(&[&str], Option<(u32, u64)>)] = &[
+            (&["migrator", "up"], Some((4, 120))),
+            (&["migrator", "up", "--lock-retries", "0"], Some((0, 120))),
+            (&["migrator", "down", "--lock-retries", "9", "--lock-retry-window", "30s"], Some((9, 30))),
+            (&["migrator", "redo", "--lock-retry-window=5min"], Some((4, 300))),
+            (&["migrator", "resume", "--lock-retries", "100"], Some((100, 120))),
+            (&["migrator", "up", "--lock-retries", "101"], None),
+            (&["migrator", "up", "--lock-retries", "-1"], None),
+            (&["migrator", "up", "--lock-retry-window", "soon"], None),
+            (&["migrator", "up", "--lock-retry-window", "25h"], None),
+            (&["migrator", "force", "1", "--lock-retries", "3"], None),
+            (&["migrator", "status", "--lock-retries", "3"], None),
+        ];
+        for (args, expected) in cases {
+            let got = parse(args).ok().map(|cli| {
+                let retry = cli.command.db_options().unwrap().retry.unwrap();
+                (retry.lock_retries, retry.lock_retry_window.as_secs())
+            });
+            assert_eq!(got, *expected, "{args:?}");
+        }
+        let force = parse(&["migrator", "force", "1"]).unwrap();
+        assert!(force.command.db_options().unwrap().retry.is_none(), "force runs no migration");
+    }
+
+    #[test]
     fn options_go_before_or_after_the_subcommand() {
         let before = parse(&["migrator", "--source", "db/m", "--lock-wait", "5s", "--ignore-unknown", "up"]).unwrap();
         let inline = parse(&["migrator", "--source=db/m", "--lock-wait=5s", "up", "--ignore-unknown"]).unwrap();

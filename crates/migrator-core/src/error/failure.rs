@@ -65,6 +65,10 @@ pub struct MigrationFailure {
     /// Set when the failure is a lock timeout the runner gave up on: its attempts, and how
     /// to find the session holding the lock.
     pub lock_waits: Option<LockWaits>,
+    /// Set when the failed statement builds an index concurrently (PostgreSQL's `CREATE
+    /// INDEX CONCURRENTLY`): the index it may have left INVALID, which `resume` drops before
+    /// running the statement again.
+    pub invalid_index: Option<String>,
 }
 
 /// What the runner did about a migration that waited too long for a table lock, for the
@@ -124,6 +128,7 @@ impl MigrationFailure {
             outcome,
             cause,
             lock_waits: None,
+            invalid_index: None,
         }
     }
 }
@@ -141,6 +146,7 @@ fn display_failure(failure: &MigrationFailure) -> String {
         message,
         outcome,
         lock_waits,
+        invalid_index,
         ..
     } = failure;
     let what = match direction {
@@ -224,6 +230,12 @@ fn display_failure(failure: &MigrationFailure) -> String {
             text.push_str(&format!("\n  it waited for a lock: {}", attempts_text(waits)));
         }
         (None, _, _) => text.push_str(&advice),
+    }
+    if let (Some(index), FailureOutcome::Recorded | FailureOutcome::NotRecorded) = (invalid_index, outcome) {
+        text.push_str(&format!(
+            "\n  a failed `CREATE INDEX CONCURRENTLY` leaves its index behind, INVALID: `resume` drops index {index} \
+             if it is INVALID (DROP INDEX CONCURRENTLY), then builds it again"
+        ));
     }
     text
 }

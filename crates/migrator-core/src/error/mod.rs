@@ -394,6 +394,27 @@ mod tests {
                 && unknown.contains("it waited for a lock: 3 attempts"),
             "{unknown}"
         );
+        // A failed concurrent index build says what resume does about the index it left.
+        let mut cic = MigrationFailure::new(
+            Version::new(2).unwrap(),
+            "unique_email",
+            "2_unique_email.up.sql",
+            Direction::Up,
+            Some(1),
+            1,
+            Some(2),
+            "CREATE UNIQUE INDEX CONCURRENTLY users_email ON users (email)",
+            FailureOutcome::Recorded,
+            "could not create unique index \"users_email\"".into(),
+        );
+        cic.invalid_index = Some("users_email".into());
+        let text = Error::from(cic).to_string();
+        assert!(
+            text.ends_with(
+                "`resume` drops index users_email if it is INVALID (DROP INDEX CONCURRENTLY), then builds it again"
+            ),
+            "{text}"
+        );
         // Without the runner's note, a lock timeout reads as any failure.
         let plain = MigrationFailure::new(
             Version::new(3).unwrap(),

@@ -107,11 +107,15 @@ where
             // The job as it was, to run again.
             let copy = rerun(&job, job.start, job.row_exists);
             let mode = job.mode;
-            let failure = match session.execute_unless_done(job).instrument(span.clone()).await {
+            let mut failure = match session.execute_unless_done(job).instrument(span.clone()).await {
                 Ok(outcome) => break outcome,
-                Err(Error::MigrationFailed { failure }) if failure.is_lock_timeout() => failure,
+                Err(Error::MigrationFailed { failure }) => failure,
                 Err(e) => return Err(e),
             };
+            failure.invalid_index = invalid_index(&copy, failure.statement);
+            if !failure.is_lock_timeout() {
+                return Err(Error::MigrationFailed { failure });
+            }
             let failed = plan::FailedAttempt {
                 lock_timeout: true,
                 mode,
@@ -147,7 +151,6 @@ where
                     attempt = next;
                 }
                 plan::RetryDecision::Stop(reason) => {
-                    let mut failure = failure;
                     let dialect = self.driver.capabilities().dialect;
                     failure.lock_waits = Some(LockWaits::new(
                         attempt,
@@ -278,6 +281,17 @@ where
         let Executed { statements, duration } = session.execute_repeatable(job).instrument(span).await?;
         info!(name = %name, duration_ms = duration.as_millis() as u64, statements, "applied repeatable {name} in {}", human(duration));
         Ok(RepeatableReport { name: name.to_owned(), duration, statements })
+    }
+}
+
+/// The index statement `statement` (1-based) of a statement-by-statement `job` builds
+/// concurrently, which its failure may have left INVALID.
+fn invalid_index<C: ?Sized>(job: &Job<'_, C>, statement: Option<usize>) -> Option<String> {
+    let (plan::Mode::Stepwise, Body::Sql(script)) = (job.mode, job.step.body) else { return None };
+    let statement = job.statements.get(statement?.checked_sub(1)?)?;
+    match plan::rerun_guard(script.dialect(), script.statement_text(statement))? {
+        plan::RerunGuard::DropInvalidIndex(index) => Some(index.index),
+        plan::RerunGuard::UnnamedIndex { .. } => None,
     }
 }
 
