@@ -791,8 +791,9 @@ mod tests {
 
     #[test]
     fn lock_retries_are_options_of_the_commands_that_run_migrations() {
-        // (arguments) -> (retries, window), or refused
-        let cases: &[(&[&str], Option<(u32, u64)>)] = &[
+        // (arguments) -> (retries, window in seconds), or refused
+        type Case<'a> = (&'a [&'a str], Option<(u32, u64)>);
+        let cases: &[Case<'_>] = &[
             (&["migrator", "up"], Some((4, 120))),
             (&["migrator", "up", "--lock-retries", "0"], Some((0, 120))),
             (&["migrator", "down", "--lock-retries", "9", "--lock-retry-window", "30s"], Some((9, 30))),
