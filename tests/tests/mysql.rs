@@ -312,9 +312,32 @@ async fn blocker(db: &My) -> sqlx::pool::PoolConnection<sqlx::MySql> {
     blocker
 }
 
-/// Ends the blocker's transaction after `after`, from another task.
-fn release_after(mut blocker: sqlx::pool::PoolConnection<sqlx::MySql>, after: Duration) -> tokio::task::JoinHandle<()> {
+/// Ends the blocker's transaction `after` the migration is first seen waiting for a lock (a
+/// row lock or the metadata lock), so at least one attempt times out whatever the machine's
+/// load, from another task.
+fn release_after(
+    db: &My,
+    mut blocker: sqlx::pool::PoolConnection<sqlx::MySql>,
+    after: Duration,
+) -> tokio::task::JoinHandle<()> {
+    let pool = db.pool.clone();
     tokio::spawn(async move {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            let waiting: i64 = sqlx::query_scalar(
+                // A statement on `busy` waiting for its row lock ("Updating": an unblocked one-row
+                // UPDATE is over in microseconds) or for the metadata lock.
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() \
+                 AND INFO LIKE '%busy%' AND STATE IN ('Updating', 'Waiting for table metadata lock')",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         tokio::time::sleep(after).await;
         sqlx::raw_sql("ROLLBACK").execute(&mut *blocker).await.unwrap();
     })
@@ -341,7 +364,7 @@ async fn lock_timeout_retry_succeeds_when_the_blocker_ends() {
         "-- migrator:lock-timeout 1s\nINSERT INTO busy VALUES (2, 0);\nUPDATE busy SET n = n + 1 WHERE id = 1;\n",
     );
     assert_eq!(migrator(&db, &dir).up_plan(1).unwrap().mode, migrator_mysql::Mode::Transactional);
-    let released = release_after(blocker(&db).await, Duration::from_millis(2500));
+    let released = release_after(&db, blocker(&db).await, Duration::from_millis(1500));
     let report = retrying(&db, &dir, 10).run().await.unwrap();
     released.await.unwrap();
     assert_eq!(versions(&report), [1]);
@@ -366,7 +389,7 @@ async fn lock_timeout_retry_of_ddl_runs_again_from_the_statement_that_timed_out(
         "alter_busy",
         "-- migrator:lock-timeout 1s\nCREATE TABLE side (id INT);\nALTER TABLE busy ADD COLUMN note VARCHAR(10);\n",
     );
-    let released = release_after(blocker(&db).await, Duration::from_millis(2500));
+    let released = release_after(&db, blocker(&db).await, Duration::from_millis(1500));
     let m = retrying(&db, &dir, 10);
     let report = m.run().await.unwrap();
     released.await.unwrap();
@@ -393,7 +416,7 @@ async fn lock_timeout_retry_gives_up_clearly_when_the_blocker_stays() {
     let m = retrying(&db, &dir, 3);
     let started = Instant::now();
     let e = m.run().await.unwrap_err();
-    assert!(started.elapsed() >= Duration::from_secs(6), "three waits of 1 s and pauses of 1 s and 2 s");
+    assert!(started.elapsed() >= Duration::from_secs(5), "three waits of about 1 s, pauses of 1 s and 2 s");
     let Error::MigrationFailed { failure } = &e else { panic!("expected a migration failure, got {e}") };
     assert!(failure.is_lock_timeout(), "{e}");
     assert_eq!(failure.outcome, FailureOutcome::Recorded);

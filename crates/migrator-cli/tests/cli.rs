@@ -613,9 +613,16 @@ async fn lock_timeout_retries_on_the_command_line() {
     }
     assert!(failed.stderr.contains("(attempt 1 of 2)"), "the retry is said as it happens:\n{}", failed.stderr);
 
-    // Enough: the blocker ends after 1.5 s, the run applies the migration after retries.
+    // Enough: the blocker ends a second after the migration is seen waiting (so at least one
+    // attempt times out, whatever the machine's load), the run applies it after retries.
     let child = project.spawn(Some(&url), &["up", "--lock-retries", "10", "--lock-retry-window", "1min"]);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60)
+        && db.scalar("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'busy'::regclass").await == 0
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
     sqlx::raw_sql("ROLLBACK").execute(&mut blocker).await.unwrap();
     let run = tokio::task::spawn_blocking(move || wait(child)).await.unwrap();
     run.code(0);
