@@ -45,7 +45,8 @@ use std::time::{Duration, Instant};
 use migrator_conformance::proxy::Proxy;
 use migrator_conformance::{Backend, Dir, init_tracing};
 use migrator_mysql::{
-    EmbeddedMigrations, Error, FailureOutcome, MigrationSet, Migrator, MySqlDriver, PlanError, embed_migrations,
+    EmbeddedMigrations, Error, FailureOutcome, LockRetry, MigrationSet, MigrationState, Migrator, MySqlDriver,
+    PlanError, embed_migrations,
 };
 use sqlx::MySqlConnection;
 use sqlx::mysql::MySqlPoolOptions;
@@ -285,7 +286,14 @@ async fn lock_and_statement_timeouts() {
     let dir = Dir::new();
     dir.up(1, "alter_busy", "-- migrator:lock-timeout 1s\nALTER TABLE busy ADD COLUMN note VARCHAR(10);\n");
     let started = Instant::now();
-    let e = migrator(&db, &dir).run().await.unwrap_err();
+    // One attempt (retries are `lock_timeout_retry_*`'s subject).
+    let e = Migrator::builder(db.driver(), set(&dir))
+        .lock_retry(LockRetry::off())
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(e.to_string().contains("1205"), "{e}");
     sqlx::raw_sql("ROLLBACK").execute(&mut *blocker).await.unwrap();
@@ -305,6 +313,154 @@ async fn lock_and_statement_timeouts() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(e.to_string().contains("max_statement_time"), "{e}");
     other.cleanup().await;
+    db.cleanup().await;
+}
+
+/// A second connection in an open transaction that read `busy` (so it holds a metadata lock
+/// on it: DDL on `busy` waits) and locked its row `id = 1` (so an UPDATE of it waits), as a
+/// long transaction of the application would.
+async fn blocker(db: &My) -> sqlx::pool::PoolConnection<sqlx::MySql> {
+    let mut blocker = db.pool.acquire().await.unwrap();
+    sqlx::raw_sql("START TRANSACTION; SELECT * FROM busy WHERE id = 1 FOR UPDATE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    blocker
+}
+
+/// Ends the blocker's transaction `after` the migration is first seen waiting for a lock (a
+/// row lock or the metadata lock), so at least one attempt times out whatever the machine's
+/// load, from another task.
+fn release_after(
+    db: &My,
+    mut blocker: sqlx::pool::PoolConnection<sqlx::MySql>,
+    after: Duration,
+) -> tokio::task::JoinHandle<()> {
+    let pool = db.pool.clone();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            let waiting: i64 = sqlx::query_scalar(
+                // A statement on `busy` waiting for its row lock ("Updating": an unblocked one-row
+                // UPDATE is over in microseconds) or for the metadata lock.
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() \
+                 AND INFO LIKE '%busy%' AND STATE IN ('Updating', 'Waiting for table metadata lock')",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(after).await;
+        sqlx::raw_sql("ROLLBACK").execute(&mut *blocker).await.unwrap();
+    })
+}
+
+fn retrying(db: &My, dir: &Dir, attempts: u32) -> Migrator {
+    Migrator::builder(db.driver(), set(dir))
+        .lock_retry(LockRetry::new(attempts, Duration::from_secs(60)))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_timeout_retry_succeeds_when_the_blocker_ends() {
+    init_tracing();
+    let db = My::fresh("lock_retry_ok").await;
+    db.exec("CREATE TABLE busy (id INT PRIMARY KEY, n INT); INSERT INTO busy VALUES (1, 0)").await;
+    let dir = Dir::new();
+    // DML only: one transaction, rolled back at the row lock's timeout (error 1205) and run
+    // again whole.
+    dir.up(
+        1,
+        "bump",
+        "-- migrator:lock-timeout 1s\nINSERT INTO busy VALUES (2, 0);\nUPDATE busy SET n = n + 1 WHERE id = 1;\n",
+    );
+    assert_eq!(migrator(&db, &dir).up_plan(1).unwrap().mode, migrator_mysql::Mode::Transactional);
+    let released = release_after(&db, blocker(&db).await, Duration::from_millis(1500));
+    let report = retrying(&db, &dir, 10).run().await.unwrap();
+    released.await.unwrap();
+    assert_eq!(versions(&report), [1]);
+    assert!(report.steps[0].lock_retries >= 1, "{report:?}");
+    assert!(report.to_string().contains("on lock timeout"), "{report}");
+    assert_eq!(db.scalar("SELECT n FROM busy WHERE id = 1").await, 1, "applied once");
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM busy").await, 2, "applied once");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_timeout_retry_of_ddl_runs_again_from_the_statement_that_timed_out() {
+    init_tracing();
+    let db = My::fresh("lock_retry_ddl").await;
+    db.exec("CREATE TABLE busy (id INT PRIMARY KEY, n INT); INSERT INTO busy VALUES (1, 0)").await;
+    let dir = Dir::new();
+    // DDL commits implicitly, so the script runs statement by statement: statement 1 took
+    // effect before statement 2 waited for the metadata lock; running it again would fail
+    // (the table exists), so the retry starts at statement 2.
+    dir.up(
+        1,
+        "alter_busy",
+        "-- migrator:lock-timeout 1s\nCREATE TABLE side (id INT);\nALTER TABLE busy ADD COLUMN note VARCHAR(10);\n",
+    );
+    let released = release_after(&db, blocker(&db).await, Duration::from_millis(1500));
+    let m = retrying(&db, &dir, 10);
+    let report = m.run().await.unwrap();
+    released.await.unwrap();
+    assert_eq!(versions(&report), [1]);
+    assert!(report.steps[0].lock_retries >= 1, "{report:?}");
+    assert_eq!(columns(&db, "busy").await, 3);
+    assert!(db.table_exists("side").await);
+    assert_eq!(m.status().await.unwrap().migrations[0].state, MigrationState::Applied);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_timeout_retry_gives_up_clearly_when_the_blocker_stays() {
+    init_tracing();
+    let db = My::fresh("lock_retry_gives_up").await;
+    db.exec("CREATE TABLE busy (id INT PRIMARY KEY, n INT); INSERT INTO busy VALUES (1, 0)").await;
+    let mut blocker = blocker(&db).await;
+    let dir = Dir::new();
+    dir.up(
+        1,
+        "alter_busy",
+        "-- migrator:lock-timeout 1s\nCREATE TABLE side (id INT);\nALTER TABLE busy ADD COLUMN note VARCHAR(10);\n",
+    );
+    let m = retrying(&db, &dir, 3);
+    let started = Instant::now();
+    let e = m.run().await.unwrap_err();
+    assert!(started.elapsed() >= Duration::from_secs(5), "three waits of about 1 s, pauses of 1 s and 2 s");
+    let Error::MigrationFailed { failure } = &e else { panic!("expected a migration failure, got {e}") };
+    assert!(failure.is_lock_timeout(), "{e}");
+    assert_eq!(failure.outcome, FailureOutcome::Recorded);
+    assert_eq!(failure.lock_waits.as_ref().map(|w| w.attempts), Some(3), "{e}");
+    let text = e.to_string();
+    for expected in [
+        "migration 1 `alter_busy`",
+        "statement 2 of 2",
+        "1205",
+        "3 attempts over",
+        "every allowed attempt was made",
+        "statement 2 had no effect",
+        "run `resume`",
+        "INNODB_TRX",
+        "KILL",
+    ] {
+        assert!(text.contains(expected), "`{expected}` missing from: {text}");
+    }
+    // Not applied: failed at statement 2, the column not added.
+    let status = m.status().await.unwrap();
+    assert!(matches!(status.migrations[0].state, MigrationState::Dirty(_)), "{:?}", status.migrations[0].state);
+    assert_eq!(columns(&db, "busy").await, 2);
+    // The advice works when followed: the blocker ends, `resume` finishes it.
+    sqlx::raw_sql("ROLLBACK").execute(&mut *blocker).await.unwrap();
+    drop(blocker);
+    let report = m.resume().await.unwrap();
+    assert_eq!(versions(&report), [1]);
+    assert_eq!(columns(&db, "busy").await, 3);
     db.cleanup().await;
 }
 

@@ -8,7 +8,8 @@ use migrator_conformance::postgres::{Pg, server_options};
 use migrator_conformance::proxy::Proxy;
 use migrator_conformance::{Backend, Dir, conformance_tests, init_tracing};
 use migrator_postgres::{
-    EmbeddedMigrations, Error, FailureOutcome, MigrationSet, Migrator, PgDriver, embed_migrations,
+    EmbeddedMigrations, Error, FailureOutcome, LockRetry, MigrationSet, MigrationState, Migrator, PgDriver,
+    embed_migrations,
 };
 use sqlx::{Connection, PgConnection};
 
@@ -291,16 +292,215 @@ async fn lock_timeouts_bound_waiting_for_table_locks() {
     let dir = Dir::new();
     dir.up(1, "alter_busy", "-- migrator:lock-timeout 300ms\nALTER TABLE busy ADD COLUMN note text;\n");
     let started = Instant::now();
-    let e = Migrator::new(db.driver(), set(&dir)).unwrap().run().await.unwrap_err();
+    // One attempt (retries are `lock_timeout_retry_*`'s subject).
+    let e = Migrator::builder(db.driver(), set(&dir))
+        .lock_retry(LockRetry::off())
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(e.to_string().contains("lock timeout") && e.to_string().contains("55P03"), "{e}");
+    assert!(e.to_string().contains("lock-timeout retries are off"), "{e}");
     // The migrator-wide default applies when the migration sets none.
     let dir = Dir::new();
     dir.up(1, "alter_busy", "ALTER TABLE busy ADD COLUMN note text;\n");
-    let m = Migrator::builder(db.driver(), set(&dir)).lock_timeout(Some(Duration::from_millis(300))).build().unwrap();
+    let m = Migrator::builder(db.driver(), set(&dir))
+        .lock_timeout(Some(Duration::from_millis(300)))
+        .lock_retry(LockRetry::off())
+        .build()
+        .unwrap();
     assert!(m.run().await.unwrap_err().to_string().contains("55P03"));
     sqlx::raw_sql("ROLLBACK").execute(&mut blocker).await.unwrap();
     assert_eq!(versions(&m.run().await.unwrap()), [1]);
+    db.cleanup().await;
+}
+
+/// A second connection in a transaction holding `LOCK TABLE busy IN ACCESS SHARE MODE`, which
+/// conflicts with the ACCESS EXCLUSIVE lock of `ALTER TABLE busy …` (as a long-running query on
+/// the table would).
+async fn blocker(db: &Pg) -> PgConnection {
+    let mut blocker = PgConnection::connect_with(&db.options()).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE").execute(&mut blocker).await.unwrap();
+    blocker
+}
+
+/// Ends the blocker's transaction `after` the migration is first seen waiting for a lock on
+/// `busy` (so at least one attempt times out whatever the machine's load), from another task.
+fn release_after(db: &Pg, mut blocker: PgConnection, after: Duration) -> tokio::task::JoinHandle<()> {
+    let pool = db.pool.clone();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = to_regclass('busy')",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(after).await;
+        sqlx::raw_sql("ROLLBACK").execute(&mut blocker).await.unwrap();
+        blocker.close().await.unwrap();
+    })
+}
+
+fn note_columns(db: &Pg) -> impl Future<Output = i64> + '_ {
+    db.scalar(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'busy' \
+         AND column_name = 'note'",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_timeout_retry_succeeds_when_the_blocker_ends() {
+    init_tracing();
+    let db = Pg::fresh("lock_retry_ok").await;
+    db.exec("CREATE TABLE busy (id bigint)").await;
+    let dir = Dir::new();
+    // One transaction: rolled back whole at each lock timeout, run again from its start.
+    dir.up(
+        1,
+        "alter_busy",
+        "-- migrator:lock-timeout 200ms\nCREATE TABLE side (id bigint);\nALTER TABLE busy ADD COLUMN note text;\n",
+    );
+    // Generous bounds: the blocker ends after 1.5 s, the window is a minute.
+    let m = Migrator::builder(db.driver(), set(&dir))
+        .lock_retry(LockRetry::new(10, Duration::from_secs(60)))
+        .build()
+        .unwrap();
+    let released = release_after(&db, blocker(&db).await, Duration::from_millis(1500));
+    let report = m.run().await.unwrap();
+    released.await.unwrap();
+    assert_eq!(versions(&report), [1]);
+    let step = &report.steps[0];
+    assert!(step.lock_retries >= 1, "it waited for the blocker: {step:?}");
+    assert!(step.duration >= Duration::from_secs(1), "its time counts from the first attempt: {step:?}");
+    let text = report.to_string();
+    assert!(text.contains("retr") && text.contains("on lock timeout"), "{text}");
+    assert_eq!(note_columns(&db).await, 1);
+    assert!(db.table_exists("side").await);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_timeout_retry_of_a_no_transaction_migration_runs_again_from_the_statement_that_timed_out() {
+    init_tracing();
+    let db = Pg::fresh("lock_retry_stepwise").await;
+    db.exec("CREATE TABLE busy (id bigint)").await;
+    let dir = Dir::new();
+    // Statement 1 took effect before statement 2 timed out: running it again would fail
+    // (the table exists), so the retry must start at statement 2.
+    dir.up(
+        1,
+        "alter_busy",
+        "-- migrator:no-transaction\n-- migrator:lock-timeout 200ms\nCREATE TABLE side (id bigint);\nALTER TABLE busy ADD COLUMN note text;\n",
+    );
+    let m = Migrator::builder(db.driver(), set(&dir))
+        .lock_retry(LockRetry::new(10, Duration::from_secs(60)))
+        .build()
+        .unwrap();
+    let released = release_after(&db, blocker(&db).await, Duration::from_millis(1500));
+    let report = m.run().await.unwrap();
+    released.await.unwrap();
+    assert_eq!(versions(&report), [1]);
+    assert!(report.steps[0].lock_retries >= 1, "{report:?}");
+    assert_eq!(note_columns(&db).await, 1);
+    assert_eq!(m.status().await.unwrap().migrations[0].state, MigrationState::Applied);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_timeout_retry_gives_up_clearly_when_the_blocker_stays() {
+    init_tracing();
+    let db = Pg::fresh("lock_retry_gives_up").await;
+    db.exec("CREATE TABLE busy (id bigint)").await;
+    let mut blocker = blocker(&db).await;
+    let dir = Dir::new();
+    dir.up(1, "alter_busy", "-- migrator:lock-timeout 200ms\nALTER TABLE busy ADD COLUMN note text;\n");
+    // Three attempts (pauses of 1 s and 2 s between them), well inside the window.
+    let m = Migrator::builder(db.driver(), set(&dir))
+        .lock_retry(LockRetry::new(3, Duration::from_secs(60)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let e = m.run().await.unwrap_err();
+    assert!(started.elapsed() >= Duration::from_secs(3), "it paused between attempts");
+    let Error::MigrationFailed { failure } = &e else { panic!("expected a migration failure, got {e}") };
+    assert!(failure.is_lock_timeout(), "{e}");
+    assert_eq!(failure.outcome, FailureOutcome::RolledBack);
+    assert_eq!(failure.lock_waits.as_ref().map(|w| w.attempts), Some(3), "{e}");
+    let text = e.to_string();
+    for expected in [
+        "migration 1 `alter_busy`",
+        "statement 1 of 1",
+        "55P03",
+        "3 attempts over",
+        "every allowed attempt was made",
+        "nothing of it was applied",
+        "pg_stat_activity",
+        "pg_locks",
+        "pg_terminate_backend",
+        "--lock-retries",
+    ] {
+        assert!(text.contains(expected), "`{expected}` missing from: {text}");
+    }
+    assert_eq!(m.status().await.unwrap().migrations[0].state, MigrationState::Pending);
+    assert_eq!(note_columns(&db).await, 0);
+
+    // Bounded by the window too: the next pause would end after it.
+    let short = Migrator::builder(db.driver(), set(&dir))
+        .lock_retry(LockRetry::new(100, Duration::from_secs(2)))
+        .build()
+        .unwrap();
+    let e = short.run().await.unwrap_err();
+    assert!(e.to_string().contains("retry window of 2s"), "{e}");
+    let Error::MigrationFailed { failure } = &e else { panic!("{e}") };
+    assert!(failure.lock_waits.as_ref().is_some_and(|w| w.attempts >= 1 && w.attempts < 100), "{e}");
+
+    // The advice works when followed: the blocker ends, the run applies it.
+    sqlx::raw_sql("ROLLBACK").execute(&mut blocker).await.unwrap();
+    assert_eq!(versions(&m.run().await.unwrap()), [1]);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_index_left_by_a_failed_concurrent_build_is_dropped_before_resume() {
+    init_tracing();
+    // A database of its own: CREATE INDEX CONCURRENTLY waits for other transactions in it.
+    let db = Pg::fresh_database("invalid_index").await;
+    db.exec("CREATE TABLE users (id bigint, email text); INSERT INTO users VALUES (1, 'a'), (2, 'a'), (3, 'b')").await;
+    let dir = Dir::new();
+    // IF NOT EXISTS: run again as it is, it would keep the INVALID index and succeed.
+    dir.up(
+        1,
+        "unique_email",
+        "-- migrator:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n",
+    );
+    let m = Migrator::new(db.driver(), set(&dir)).unwrap();
+    let e = m.run().await.unwrap_err();
+    assert!(e.to_string().contains("23505"), "the duplicate stops the build: {e}");
+    assert!(e.to_string().contains("`resume` drops index users_email if it is INVALID"), "{e}");
+    let invalid = "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'users_email' \
+                   AND NOT i.indisvalid";
+    assert_eq!(db.scalar(invalid).await, 1, "the failed build left its index INVALID");
+
+    db.exec("DELETE FROM users WHERE id = 2").await;
+    let report = m.resume().await.unwrap();
+    assert_eq!(versions(&report), [1]);
+    assert_eq!(report.steps[0].dropped_invalid_indexes, ["public.users_email"]);
+    let text = report.to_string();
+    assert!(text.contains("dropped the INVALID index public.users_email"), "{text}");
+    assert_eq!(db.scalar(invalid).await, 0);
+    assert!(valid_index(&db, "users_email").await, "built again, valid");
+    let e = sqlx::query("INSERT INTO users VALUES (4, 'a')").execute(&db.pool).await.unwrap_err();
+    assert!(e.to_string().contains("users_email"), "the index enforces uniqueness: {e}");
+
     db.cleanup().await;
 }
 

@@ -305,6 +305,21 @@ pub(crate) struct Lock {
     pub(crate) lease_ttl: Duration,
 }
 
+/// Lock-timeout retries, for the commands that run migrations.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Lock-timeout retries")]
+pub(crate) struct Retry {
+    /// How many times to run a migration again after it gave up waiting for a table lock (its lock timeout: a long
+    /// transaction holds the table), pausing 1s, 2s, 4s, … between attempts. A migration in one transaction runs
+    /// again from its start; one run statement by statement, from the statement that timed out. 0: fail at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub(crate) lock_retries: u32,
+
+    /// No retry starts later than this after the first attempt, such as 2min or 30s.
+    #[arg(long, value_name = "DURATION", default_value = "2min", value_parser = parse_lock_retry_window, allow_hyphen_values = true)]
+    pub(crate) lock_retry_window: Duration,
+}
+
 /// What the planner accepts, for the commands that plan an up run or check the history.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Policy")]
@@ -329,6 +344,8 @@ pub(crate) struct DbOptions<'a> {
     pub(crate) lock: Option<&'a Lock>,
     /// `None` for the commands that plan nothing.
     pub(crate) policy: Option<&'a Policy>,
+    /// `None` for the commands that run no migration.
+    pub(crate) retry: Option<&'a Retry>,
     /// `up --ignore-foreign-history`.
     pub(crate) ignore_foreign_history: bool,
     /// `up --grouped`.
@@ -345,6 +362,7 @@ impl<'a> DbOptions<'a> {
             database,
             lock,
             policy,
+            retry: None,
             ignore_foreign_history: false,
             grouped: false,
             sets: &[],
@@ -378,6 +396,10 @@ fn parse_duration_at_most(text: &str, max: Duration, max_text: &str) -> Result<D
 
 fn parse_lock_wait(text: &str) -> Result<Duration, String> {
     parse_duration_at_most(text, MAX_LOCK_WAIT, "8760h (a year)")
+}
+
+fn parse_lock_retry_window(text: &str) -> Result<Duration, String> {
+    parse_duration_at_most(text, MAX_LEASE_TTL, "24h")
 }
 
 fn parse_lease_ttl(text: &str) -> Result<Duration, String> {
@@ -445,6 +467,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         lock: Lock,
         #[command(flatten)]
+        retry: Retry,
+        #[command(flatten)]
         policy: Policy,
         /// Apply migrations in a database without migrator history even though another tool's history table there
         /// records applied migrations (by default refused: adopt that history first, with `migrator adopt`).
@@ -477,6 +501,8 @@ pub(crate) enum Command {
         database: Database,
         #[command(flatten)]
         lock: Lock,
+        #[command(flatten)]
+        retry: Retry,
     },
     /// Revert the newest applied migration and apply it again.
     Redo {
@@ -486,6 +512,8 @@ pub(crate) enum Command {
         database: Database,
         #[command(flatten)]
         lock: Lock,
+        #[command(flatten)]
+        retry: Retry,
         #[command(flatten)]
         policy: Policy,
     },
@@ -552,6 +580,8 @@ pub(crate) enum Command {
         database: Database,
         #[command(flatten)]
         lock: Lock,
+        #[command(flatten)]
+        retry: Retry,
     },
     /// Record a migration as applied without running anything (you finished it by hand).
     Force {
@@ -693,20 +723,23 @@ impl Command {
         let options = DbOptions::new;
         match self {
             Command::New { .. } | Command::Lint(_) | Command::Squash { .. } => None,
-            Command::Up { source, database, lock, policy, ignore_foreign_history, grouped, sets, .. } => {
+            Command::Up { source, database, lock, retry, policy, ignore_foreign_history, grouped, sets, .. } => {
                 Some(DbOptions {
                     ignore_foreign_history: *ignore_foreign_history,
                     grouped: *grouped,
                     sets: &sets.sets,
+                    retry: Some(retry),
                     ..options(source, database, Some(lock), Some(policy))
                 })
             }
-            Command::Redo { source, database, lock, policy } => {
-                Some(options(source, database, Some(lock), Some(policy)))
+            Command::Redo { source, database, lock, retry, policy } => {
+                Some(DbOptions { retry: Some(retry), ..options(source, database, Some(lock), Some(policy)) })
             }
-            Command::Down { source, database, lock, .. }
-            | Command::Resume { source, database, lock, .. }
-            | Command::Force { source, database, lock, .. }
+            Command::Down { source, database, lock, retry, .. }
+            | Command::Resume { source, database, lock, retry, .. } => {
+                Some(DbOptions { retry: Some(retry), ..options(source, database, Some(lock), None) })
+            }
+            Command::Force { source, database, lock, .. }
             | Command::Repair { source, database, lock }
             | Command::Baseline { source, database, lock, .. }
             | Command::Adopt { source, database, lock, .. } => Some(options(source, database, Some(lock), None)),
@@ -807,6 +840,34 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::parse_from(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn lock_retries_are_options_of_the_commands_that_run_migrations() {
+        // (arguments) -> (retries, window in seconds), or refused
+        type Case<'a> = (&'a [&'a str], Option<(u32, u64)>);
+        let cases: &[Case<'_>] = &[
+            (&["migrator", "up"], Some((4, 120))),
+            (&["migrator", "up", "--lock-retries", "0"], Some((0, 120))),
+            (&["migrator", "down", "--lock-retries", "9", "--lock-retry-window", "30s"], Some((9, 30))),
+            (&["migrator", "redo", "--lock-retry-window=5min"], Some((4, 300))),
+            (&["migrator", "resume", "--lock-retries", "100"], Some((100, 120))),
+            (&["migrator", "up", "--lock-retries", "101"], None),
+            (&["migrator", "up", "--lock-retries", "-1"], None),
+            (&["migrator", "up", "--lock-retry-window", "soon"], None),
+            (&["migrator", "up", "--lock-retry-window", "25h"], None),
+            (&["migrator", "force", "1", "--lock-retries", "3"], None),
+            (&["migrator", "status", "--lock-retries", "3"], None),
+        ];
+        for (args, expected) in cases {
+            let got = parse(args).ok().map(|cli| {
+                let retry = cli.command.db_options().unwrap().retry.unwrap();
+                (retry.lock_retries, retry.lock_retry_window.as_secs())
+            });
+            assert_eq!(got, *expected, "{args:?}");
+        }
+        let force = parse(&["migrator", "force", "1"]).unwrap();
+        assert!(force.command.db_options().unwrap().retry.is_none(), "force runs no migration");
     }
 
     #[test]

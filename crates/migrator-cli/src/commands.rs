@@ -10,8 +10,8 @@ use migrator_core::driver::{Body, Driver};
 use migrator_core::plan::{MigrationState, ModeReason, PlanError, SkipReason, Skipped, StatusEntry, Warning};
 use migrator_core::text::human;
 use migrator_core::{
-    Adopt, Adoption, Checked, Dialect, Direction, Error, Lease, LockStrategy, MigrationSet, MigrationSets, Migrator,
-    Mode, Phase, Phases, Report, Status,
+    Adopt, Adoption, Checked, Dialect, Direction, Error, Lease, LockRetry, LockStrategy, MigrationSet, MigrationSets,
+    Migrator, Mode, Phase, Phases, Report, Status,
 };
 use serde::Serialize;
 
@@ -32,6 +32,9 @@ where
         if lock.lock_strategy == LockKind::Lease {
             builder = builder.lock_strategy(LockStrategy::Lease(Lease::new(lock.lease_ttl)));
         }
+    }
+    if let Some(retry) = options.retry {
+        builder = builder.lock_retry(LockRetry::new(retry.lock_retries.saturating_add(1), retry.lock_retry_window));
     }
     if let Some(policy) = options.policy {
         builder = builder.allow_out_of_order(policy.allow_out_of_order).ignore_unknown(policy.ignore_unknown);
@@ -355,6 +358,12 @@ fn summary(progress: &Progress, report: &Report, direction: Direction, started: 
         (Direction::Down, n) => format!("reverted {n} migration{} in {}", plural(n), human(started.elapsed())),
     };
     println!("{line}");
+    for step in &report.steps {
+        let notes = step.notes();
+        if !notes.is_empty() {
+            println!("  {} {}: {}", step.version, clean_line(&step.name), clean(&notes.join("; ")));
+        }
+    }
     if !report.repeatables.is_empty() {
         let names: Vec<String> = report.repeatables.iter().map(|r| clean_line(&r.name)).collect();
         let n = names.len();

@@ -207,8 +207,13 @@ impl Progress {
     fn finished(&self, verb: &str, fields: &Fields) {
         let painted = if verb == "applied" { self.style.green(verb) } else { self.style.yellow(verb) };
         let ms = fields.get("duration_ms").and_then(|ms| ms.parse::<u64>().ok()).unwrap_or_default();
+        let retries = match fields.get("lock_retries").and_then(|n| n.parse::<u32>().ok()).unwrap_or_default() {
+            0 => String::new(),
+            1 => " after 1 retry on lock timeout".to_owned(),
+            n => format!(" after {n} retries on lock timeout"),
+        };
         self.println(&format!(
-            "{painted} {} {} ({}) in {}",
+            "{painted} {} {} ({}) in {}{retries}",
             clean_line(fields.get("version").unwrap_or_default()),
             clean_line(fields.get("name").unwrap_or_default()),
             clean_line(fields.get("phase").unwrap_or_default()),
@@ -260,10 +265,22 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ProgressLayer {
 
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
-        if *meta.level() != Level::INFO || !meta.target().starts_with("migrator") || self.progress.is_muted() {
+        if !meta.target().starts_with("migrator") || self.progress.is_muted() {
             return;
         }
         let mut fields = Fields::default();
+        if *meta.level() == Level::WARN {
+            // A lock-timeout retry, an INVALID index dropped: said as they happen.
+            event.record(&mut fields);
+            if fields.get("attempt").is_some() || fields.get("index").is_some() {
+                let message = fields.get("message").unwrap_or_default();
+                self.progress.eprintln(&format!("{} {}", Style::stderr().yellow("warning:"), clean(message)));
+            }
+            return;
+        }
+        if *meta.level() != Level::INFO {
+            return;
+        }
         event.record(&mut fields);
         let message = fields.get("message").unwrap_or_default();
         if fields.get("duration_ms").is_some() && fields.get("version").is_some() {

@@ -811,6 +811,49 @@ async fn tls_through_the_url() {
     db.cleanup().await;
 }
 
+/// `up --lock-retries`: a migration that meets a long transaction waits for it, each retry
+/// said on stderr as it happens and counted in the run's summary; without enough retries the
+/// failure says how many attempts over how long and how to find the blocking session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_timeout_retries_on_the_command_line() {
+    use migrator_conformance::Backend;
+    use sqlx::Connection;
+    let db = <Pg as CliBackend>::create("cli_lock_retries").await;
+    db.exec("CREATE TABLE busy (id BIGINT)").await;
+    let project = Project::new();
+    project.write("1_alter_busy.up.sql", "-- migrator:lock-timeout 200ms\nALTER TABLE busy ADD COLUMN note TEXT;\n");
+    let mut blocker = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE").execute(&mut blocker).await.unwrap();
+
+    // Too few attempts: a clear failure, nothing applied.
+    let url = db.url();
+    let child = project.spawn(Some(&url), &["up", "--lock-retries", "1", "--lock-retry-window", "1min"]);
+    let failed = tokio::task::spawn_blocking(move || wait(child)).await.unwrap();
+    failed.code(1);
+    for expected in ["55P03", "2 attempts over", "pg_stat_activity", "pg_locks", "nothing of it was applied"] {
+        assert!(failed.stderr.contains(expected), "`{expected}` missing:\n{}", failed.stderr);
+    }
+    assert!(failed.stderr.contains("(attempt 1 of 2)"), "the retry is said as it happens:\n{}", failed.stderr);
+
+    // Enough: the blocker ends a second after the migration is seen waiting (so at least one
+    // attempt times out, whatever the machine's load), the run applies it after retries.
+    let child = project.spawn(Some(&url), &["up", "--lock-retries", "10", "--lock-retry-window", "1min"]);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60)
+        && db.scalar("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'busy'::regclass").await == 0
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    sqlx::raw_sql("ROLLBACK").execute(&mut blocker).await.unwrap();
+    let run = tokio::task::spawn_blocking(move || wait(child)).await.unwrap();
+    run.code(0);
+    assert_eq!(run.applied(), [1]);
+    assert!(run.stdout.contains("on lock timeout"), "{}", run.stdout);
+    assert!(run.stderr.contains("waited longer than its lock timeout"), "{}", run.stderr);
+    db.cleanup().await;
+}
+
 /// `new --source /nonexistent/dir x` used to create the whole tree silently (a typo in the
 /// path made a second migrations directory): a missing directory is a usage error that names
 /// it and says how to create it.

@@ -10,13 +10,14 @@ pub use crate::capabilities::{Lease, LockStrategy};
 pub use crate::check::{Drift, NotReversible, ReversibilityReport};
 pub use crate::dialect::Dialect;
 pub use crate::error::{
-    BoxError, DatabaseError, Error, FailureOutcome, LoadError, MigrationFailure, PlanError, RepeatableFailure,
+    BoxError, DatabaseError, Error, FailureOutcome, LoadError, LockWaits, MigrationFailure, PlanError,
+    RepeatableFailure,
 };
 pub use crate::migration::{
     Migration, MigrationMeta, RepeatableMigration, RustMigration, RustStep, SqlMigration, StepFuture,
 };
 pub use crate::plan::{
-    AdoptPlan, AdoptWarning, Adopted, Checked, MigrationState, Mode, ModeReason, Planned, RepeatableState,
+    AdoptPlan, AdoptWarning, Adopted, Checked, LockRetry, MigrationState, Mode, ModeReason, Planned, RepeatableState,
     RepeatableStatus, SkipReason, Skipped, StatusEntry, StepPlan, UpPlan, Warning,
 };
 pub use crate::report::{Repaired, RepeatableReport, Report, Status, StepReport, Validation};

@@ -138,6 +138,100 @@ pub fn outside_transaction(dialect: Dialect, sql: &str) -> Option<&'static str> 
     }
 }
 
+/// A PostgreSQL `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] [name] ON [ONLY] table …`:
+/// what a failed run of it may leave behind, an INVALID index of that name on that table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConcurrentIndex {
+    /// The index's name as PostgreSQL stores it (unquoted names folded to lowercase, at most
+    /// 63 bytes); `None` when the statement names none and PostgreSQL chooses it.
+    pub name: Option<String>,
+    /// The table's schema, when the statement names one (the index is created there).
+    pub schema: Option<String>,
+    /// The table, as PostgreSQL stores its name.
+    pub table: String,
+    /// `IF NOT EXISTS`: running it again would keep an INVALID index of that name, silently.
+    pub if_not_exists: bool,
+}
+
+/// If `sql` builds an index concurrently (PostgreSQL's `CREATE INDEX CONCURRENTLY`), its
+/// name and table. Other dialects, other statements, and names this cannot read exactly
+/// (`U&"…"` with escapes) answer `None`.
+pub fn concurrent_index(dialect: Dialect, sql: &str) -> Option<ConcurrentIndex> {
+    if dialect != Dialect::Postgres {
+        return None;
+    }
+    let tokens = tokenize(sql, dialect).ok()?;
+    let toks: Vec<(TokenKind, &str)> =
+        tokens.iter().filter(|t| !t.kind.is_trivia()).map(|t| (t.kind, t.text(sql))).collect();
+    let mut at = 0;
+    let eat = |word: &str, at: &mut usize| {
+        let hit = matches!(toks.get(*at), Some((TokenKind::Word, w)) if w.eq_ignore_ascii_case(word));
+        *at += usize::from(hit);
+        hit
+    };
+    let next = |at: &mut usize| {
+        *at += 1;
+        toks.get(*at - 1).copied()
+    };
+    if !eat("CREATE", &mut at) {
+        return None;
+    }
+    eat("UNIQUE", &mut at);
+    if !eat("INDEX", &mut at) || !eat("CONCURRENTLY", &mut at) {
+        return None;
+    }
+    let if_not_exists = eat("IF", &mut at);
+    if if_not_exists && !(eat("NOT", &mut at) && eat("EXISTS", &mut at)) {
+        return None;
+    }
+    let name = if eat("ON", &mut at) {
+        None
+    } else {
+        let (kind, text) = next(&mut at)?;
+        let name = pg_ident(kind, text)?;
+        if !eat("ON", &mut at) {
+            return None;
+        }
+        Some(name)
+    };
+    eat("ONLY", &mut at);
+    let (kind, text) = next(&mut at)?;
+    let first = pg_ident(kind, text)?;
+    let (schema, table) = match toks.get(at) {
+        Some((TokenKind::Punct, ".")) => {
+            at += 1;
+            let (kind, text) = next(&mut at)?;
+            (Some(first), pg_ident(kind, text)?)
+        }
+        _ => (None, first),
+    };
+    Some(ConcurrentIndex { name, schema, table, if_not_exists })
+}
+
+/// An identifier as PostgreSQL stores it: an unquoted word folded to lowercase, a quoted
+/// one unescaped, either cut to 63 bytes (`NAMEDATALEN - 1`). `None` for what is not an
+/// identifier, or a `U&"…"` name with escapes.
+fn pg_ident(kind: TokenKind, text: &str) -> Option<String> {
+    let name = match kind {
+        TokenKind::Word => text.to_lowercase(),
+        TokenKind::QuotedIdent => {
+            let unicode = text.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("U&"));
+            let quoted = if unicode { text.get(2..)? } else { text };
+            let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+            if unicode && inner.contains('\\') {
+                return None;
+            }
+            inner.replace("\"\"", "\"")
+        }
+        _ => return None,
+    };
+    let mut end = name.len().min(63);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name.get(..end).map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,5 +345,44 @@ mod tests {
             assert!(outside_transaction(Dialect::Sqlite, sql).is_none(), "{sql}");
         }
         assert!(outside_transaction(Dialect::Postgres, "VACUUM").is_none());
+    }
+
+    #[test]
+    fn concurrent_indexes() {
+        let named = |name: &str, schema: Option<&str>, table: &str, ine| {
+            Some(ConcurrentIndex {
+                name: Some(name.to_owned()),
+                schema: schema.map(str::to_owned),
+                table: table.to_owned(),
+                if_not_exists: ine,
+            })
+        };
+        let long = "x".repeat(70);
+        let cases = [
+            ("CREATE INDEX CONCURRENTLY users_email ON users (email)", named("users_email", None, "users", false)),
+            (
+                "create unique index concurrently if not exists Users_Email on app.users using btree (email)",
+                named("users_email", Some("app"), "users", true),
+            ),
+            (
+                "-- the index\nCREATE INDEX /* now */ CONCURRENTLY \"Mixed \"\"Case\"\"\" ON ONLY \"App\" . \"Users\" (a)",
+                named("Mixed \"Case\"", Some("App"), "Users", false),
+            ),
+            ("CREATE INDEX CONCURRENTLY U&\"ix\" ON t (a)", named("ix", None, "t", false)),
+            (&*format!("CREATE INDEX CONCURRENTLY {long} ON t (a)"), named(&"x".repeat(63), None, "t", false)),
+            (
+                "CREATE INDEX CONCURRENTLY ON users (email)",
+                Some(ConcurrentIndex { name: None, schema: None, table: "users".into(), if_not_exists: false }),
+            ),
+            ("CREATE INDEX users_email ON users (email)", None),
+            ("CREATE INDEX CONCURRENTLY U&\"\\0069x\" ON t (a)", None),
+            ("REINDEX INDEX CONCURRENTLY users_email", None),
+            ("DROP INDEX CONCURRENTLY users_email", None),
+            ("CREATE INDEX CONCURRENTLY IF users_email ON t (a)", None),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(concurrent_index(Dialect::Postgres, sql), expected, "{sql}");
+        }
+        assert_eq!(concurrent_index(Dialect::MySql, "CREATE INDEX CONCURRENTLY i ON t (a)"), None);
     }
 }

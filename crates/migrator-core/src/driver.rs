@@ -23,8 +23,14 @@
 //! - reads other tools' history tables for `adopt` ([`Driver::read_foreign`],
 //!   [`Session::read_foreign`]): the columns [`ForeignTable::columns`] names, each read as its
 //!   [`CellKind`], nothing decided;
-//! - describes its database errors for people as [`crate::error::DatabaseError`], and a
-//!   failed statement with [`Job::failure`], which names the file, line and statement.
+//! - describes its database errors for people as [`crate::error::DatabaseError`], marking
+//!   the database giving up waiting for a lock ([`crate::error::DatabaseError::lock_timeout`]:
+//!   the runner may retry, as [`crate::plan::decide_retry`] decides), and a failed statement
+//!   with [`Job::failure`], which names the file, line and statement;
+//! - pauses between lock-timeout retries on its runtime ([`Session::pause`]) and, for
+//!   PostgreSQL, drops the INVALID index a failed `CREATE INDEX CONCURRENTLY` left before the
+//!   statement runs again ([`Session::drop_invalid_index`], as [`crate::plan::rerun_guard`]
+//!   decides).
 
 use std::fmt;
 use std::time::Duration;
@@ -39,7 +45,7 @@ pub use crate::history::host_name;
 use crate::history::{History, HistoryTable, RowWrite, State};
 use crate::migration::Migration;
 pub use crate::migration::{Body, Step, StepSettings};
-pub use crate::plan::Mode;
+pub use crate::plan::{InvalidIndex, Mode};
 use crate::script::Script;
 use crate::split::Statement;
 use crate::version::{Direction, Version};
@@ -375,6 +381,38 @@ pub trait Session<C: ?Sized + Send>: Send {
     /// default answers all of them (each is then read, and a missing one reads as `None`).
     async fn tables_present(&mut self, names: &[&'static str]) -> Result<Vec<String>, Error> {
         Ok(names.iter().map(|n| (*n).to_owned()).collect())
+    }
+
+    /// Waits `duration` (on the driver's runtime; core names none) before the runner tries
+    /// again a migration that gave up waiting for a lock. The default answers that this
+    /// backend cannot, which fails the retry with that message: a backend whose errors are
+    /// never classified as lock timeouts needs nothing else.
+    async fn pause(&mut self, duration: Duration) -> Result<(), Error> {
+        let _ = duration;
+        Err(Error::Unsupported {
+            database: "this backend",
+            what: "pause between lock-timeout retries".to_owned(),
+            instead: "turn lock-timeout retries off (`MigratorBuilder::lock_retry(LockRetry::off())`)".to_owned(),
+        })
+    }
+
+    /// Drops `index` (`DROP INDEX CONCURRENTLY IF EXISTS`) if it exists on its table and is
+    /// INVALID, before the statement that builds it runs again, waiting for table locks at
+    /// most `lock_timeout` (the job's; `None`: the server's setting); answers its qualified
+    /// name when it dropped it, `None` when there was nothing to drop (no such index, or a
+    /// valid one). Only PostgreSQL builds indexes concurrently; the default answers that this
+    /// backend cannot.
+    async fn drop_invalid_index(
+        &mut self,
+        index: &InvalidIndex,
+        lock_timeout: Option<Duration>,
+    ) -> Result<Option<String>, Error> {
+        let _ = lock_timeout;
+        Err(Error::Unsupported {
+            database: "this backend",
+            what: format!("check whether index {} is INVALID", index.index),
+            instead: "drop the index by hand if a failed build left it, then run again".to_owned(),
+        })
     }
 
     /// Changes history rows without running anything.

@@ -25,6 +25,29 @@ pub struct StepReport {
     pub statements: usize,
     /// Set when the step continued a failed or interrupted one from this 1-based statement.
     pub resumed_at: Option<usize>,
+    /// How many times it ran again after waiting longer than its lock timeout for a lock
+    /// (0: it succeeded at the first attempt).
+    pub lock_retries: u32,
+    /// INVALID indexes (left by a failed `CREATE INDEX CONCURRENTLY`) dropped before the
+    /// statement building them ran again.
+    pub dropped_invalid_indexes: Vec<String>,
+}
+
+impl StepReport {
+    /// What happened besides running it, for a person: `after 2 retries on lock timeout`,
+    /// `dropped INVALID index app.users_email first`; empty when nothing did.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        match self.lock_retries {
+            0 => {}
+            1 => notes.push("after 1 retry on lock timeout".to_owned()),
+            n => notes.push(format!("after {n} retries on lock timeout")),
+        }
+        for index in &self.dropped_invalid_indexes {
+            notes.push(format!("dropped the INVALID index {index} a failed build left, and built it again"));
+        }
+        notes
+    }
 }
 
 /// The outcome of a run.
@@ -99,7 +122,12 @@ impl fmt::Display for Report {
                 Direction::Up => "applied",
                 Direction::Down => "reverted",
             };
-            writeln!(f, "{verb} {} {} ({}) in {}", step.version, step.name, step.phase, human(step.duration))?;
+            write!(f, "{verb} {} {} ({}) in {}", step.version, step.name, step.phase, human(step.duration))?;
+            let notes = step.notes();
+            if !notes.is_empty() {
+                write!(f, " ({})", notes.join("; "))?;
+            }
+            writeln!(f)?;
         }
         for r in &self.repeatables {
             writeln!(f, "applied repeatable {} in {}", r.name, human(r.duration))?;
@@ -176,4 +204,41 @@ pub struct Repaired {
     pub old: String,
     /// The checksum now recorded.
     pub new: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn steps_say_what_happened_besides_running() {
+        let step = |lock_retries, dropped: &[&str]| StepReport {
+            version: Version::new(2).unwrap(),
+            name: "index_users".to_owned(),
+            phase: Phase::Expand,
+            direction: Direction::Up,
+            duration: Duration::from_millis(3200),
+            statements: 1,
+            resumed_at: None,
+            lock_retries,
+            dropped_invalid_indexes: dropped.iter().map(|d| (*d).to_owned()).collect(),
+        };
+        // (retries, dropped indexes) -> the report's line
+        let cases = [
+            (0, &[][..], "applied 2 index_users (expand) in 3.2s\n"),
+            (1, &[][..], "applied 2 index_users (expand) in 3.2s (after 1 retry on lock timeout)\n"),
+            (
+                2,
+                &["public.users_email"][..],
+                "applied 2 index_users (expand) in 3.2s (after 2 retries on lock timeout; dropped the INVALID index \
+                 public.users_email a failed build left, and built it again)\n",
+            ),
+        ];
+        for (retries, dropped, expected) in cases {
+            let report = Report { steps: vec![step(retries, dropped)], ..Report::default() };
+            assert_eq!(report.to_string(), expected);
+        }
+    }
 }

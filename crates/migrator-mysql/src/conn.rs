@@ -82,9 +82,14 @@ fn without_our_sql(message: &str) -> String {
     format!("{head}{}'", quoted.trim_end_matches("..."))
 }
 
-/// `error` as a boxed [`DatabaseError`], described for people.
+/// Error 1205 `ER_LOCK_WAIT_TIMEOUT`: `lock_wait_timeout` (metadata locks) or
+/// `innodb_lock_wait_timeout` (row locks) expired. The statement had no effect.
+pub(crate) const LOCK_WAIT_TIMEOUT: u16 = 1205;
+
+/// `error` as a boxed [`DatabaseError`], described for people, lock timeouts marked.
 pub(crate) fn described(error: sqlx::Error) -> BoxError {
-    Box::new(DatabaseError::new(describe(&error), error))
+    let lock_timeout = number(&error) == Some(LOCK_WAIT_TIMEOUT);
+    Box::new(DatabaseError::new(describe(&error), error).lock_timeout(lock_timeout))
 }
 
 /// A database error while doing `context`.

@@ -706,6 +706,11 @@ impl Session<MySqlConnection> for MySqlSession {
         }
     }
 
+    async fn pause(&mut self, duration: Duration) -> Result<(), Error> {
+        tokio::time::sleep(duration).await;
+        Ok(())
+    }
+
     async fn execute_repeatable(&mut self, job: RepeatableJob<'_>) -> Result<Executed, Error> {
         let started = Instant::now();
         let limits = self.limits_of(job.lock_timeout, job.statement_timeout, job.script.path())?;

@@ -81,9 +81,14 @@ pub(crate) fn describe_short(error: &sqlx::Error) -> String {
     }
 }
 
-/// `error` as a boxed [`DatabaseError`], described for people.
+/// SQLSTATE 55P03 `lock_not_available`: `lock_timeout` expired (or `NOWAIT` found the lock
+/// taken). The statement had no effect.
+pub(crate) const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+/// `error` as a boxed [`DatabaseError`], described for people, lock timeouts marked.
 pub(crate) fn described(error: sqlx::Error) -> BoxError {
-    Box::new(DatabaseError::new(describe(&error), error))
+    let lock_timeout = code(&error) == Some(LOCK_NOT_AVAILABLE);
+    Box::new(DatabaseError::new(describe(&error), error).lock_timeout(lock_timeout))
 }
 
 /// A database error while doing `context`.

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use migrator_core::driver::{
-    Body, Capabilities, Driver, Executed, ForeignRow, ForeignTable, HistoryChange, Job, LockRequest, Probe,
-    RepeatableJob, Session, group_failed,
+    Body, Capabilities, Driver, Executed, ForeignRow, ForeignTable, HistoryChange, InvalidIndex, Job, LockRequest,
+    Probe, RepeatableJob, Session, group_failed,
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
@@ -914,6 +914,44 @@ impl Session<PgConnection> for PgSession {
             });
         }
         self.group(jobs).await.map(Some)
+    }
+
+    async fn pause(&mut self, duration: Duration) -> Result<(), Error> {
+        self.check_lease()?;
+        tokio::time::sleep(duration).await;
+        Ok(())
+    }
+
+    async fn drop_invalid_index(
+        &mut self,
+        index: &InvalidIndex,
+        lock_timeout: Option<Duration>,
+    ) -> Result<Option<String>, Error> {
+        self.check_lease()?;
+        let context = || format!("checking whether index {} on {} is INVALID", index.index, index.table);
+        // Behind a transaction-mode pooler a session SET would land on some other server
+        // connection (see `stepwise`): the server's lock timeout applies there.
+        let limits = if self.lease.is_some() { String::new() } else { Self::limits_of(lock_timeout, None, false).0 };
+        let check = format!(
+            "{}{limits}{}",
+            self.reset(),
+            sql::index_validity(index.schema.as_deref(), &index.table, &index.index)
+        );
+        let results = simple(&mut self.conn, check).await.map_err(|f| db(context(), f.error))?;
+        let Some(row) = results.last().and_then(|rows| rows.first()) else { return Ok(None) };
+        let (schema, name, valid): (String, String, bool) = (
+            row.try_get(0).map_err(|e| db(context(), e))?,
+            row.try_get(1).map_err(|e| db(context(), e))?,
+            row.try_get(2).map_err(|e| db(context(), e))?,
+        );
+        if valid {
+            return Ok(None);
+        }
+        let shown = format!("{schema}.{name}");
+        // Alone in its message: DROP INDEX CONCURRENTLY cannot run in a transaction block.
+        let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {}.{}", sql::ident(&schema), sql::ident(&name));
+        simple(&mut self.conn, drop).await.map_err(|f| db(format!("dropping the INVALID index {shown}"), f.error))?;
+        Ok(Some(shown))
     }
 
     async fn execute_repeatable(&mut self, job: RepeatableJob<'_>) -> Result<Executed, Error> {

@@ -34,6 +34,26 @@ pub(crate) fn literal(text: &str) -> String {
     out
 }
 
+/// An identifier, double-quoted with its quotes doubled: whatever it holds, it stays one name.
+pub(crate) fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('\0', "\u{fffd}").replace('"', "\"\""))
+}
+
+/// The valid-or-not of index `index` on `table` (`schema.table` when `schema` is given,
+/// otherwise found on the search path): one row `(schema, name, valid)`, or none.
+pub(crate) fn index_validity(schema: Option<&str>, table: &str, index: &str) -> String {
+    let table = match schema {
+        Some(schema) => format!("{}.{}", ident(schema), ident(table)),
+        None => ident(table),
+    };
+    format!(
+        "SELECT n.nspname::text, c.relname::text, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = \
+         i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.indrelid = to_regclass({}) AND c.relname = {}",
+        literal(&table),
+        literal(index)
+    )
+}
+
 /// `DO` with `body` as its dollar-quoted PL/pgSQL block, under a tag that does not occur in
 /// the body: whatever names the body quotes (a history table named
 /// `x$migrator_fence$;DROP TABLE victim;--`), they cannot close the quote.

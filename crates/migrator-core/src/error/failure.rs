@@ -1,6 +1,10 @@
 //! A migration step that failed in the database (or in its Rust code): which statement, and
 //! what it left behind.
 
+use std::time::Duration;
+
+use super::database::DatabaseError;
+use crate::text::human;
 use crate::version::{Direction, Version};
 
 /// A boxed error from a database driver or from a Rust-code migration.
@@ -58,9 +62,45 @@ pub struct MigrationFailure {
     /// [`MigrationFailure::message`], so it is not repeated as
     /// [`std::error::Error::source`].
     pub cause: BoxError,
+    /// Set when the failure is a lock timeout the runner gave up on: its attempts, and how
+    /// to find the session holding the lock.
+    pub lock_waits: Option<LockWaits>,
+    /// Set when the failed statement builds an index concurrently (PostgreSQL's `CREATE
+    /// INDEX CONCURRENTLY`): the index it may have left INVALID, which `resume` drops before
+    /// running the statement again.
+    pub invalid_index: Option<String>,
+}
+
+/// What the runner did about a migration that waited too long for a table lock, for the
+/// failure's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LockWaits {
+    /// Attempts made, the failed one included.
+    pub attempts: u32,
+    /// From the first attempt's start to the last attempt's failure.
+    pub over: Duration,
+    /// Why no further attempt was made.
+    pub stopped: String,
+    /// How to find the session holding the lock (a query) and end it.
+    pub find_blocker: String,
+}
+
+impl LockWaits {
+    /// `attempts` made over `over`, stopped for `stopped`; `find_blocker` says how to find the
+    /// session holding the lock.
+    pub fn new(attempts: u32, over: Duration, stopped: impl Into<String>, find_blocker: impl Into<String>) -> Self {
+        LockWaits { attempts, over, stopped: stopped.into(), find_blocker: find_blocker.into() }
+    }
 }
 
 impl MigrationFailure {
+    /// Whether the database gave up waiting for a lock (as the driver classified its error,
+    /// [`DatabaseError::is_lock_timeout`]).
+    pub fn is_lock_timeout(&self) -> bool {
+        self.cause.downcast_ref::<DatabaseError>().is_some_and(DatabaseError::is_lock_timeout)
+    }
+
     /// Describes a failure; `cause`'s message becomes the failure's message.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -87,13 +127,27 @@ impl MigrationFailure {
             message: cause.to_string(),
             outcome,
             cause,
+            lock_waits: None,
+            invalid_index: None,
         }
     }
 }
 
 fn display_failure(failure: &MigrationFailure) -> String {
     let MigrationFailure {
-        version, name, origin, direction, statement, total, line, snippet, message, outcome, ..
+        version,
+        name,
+        origin,
+        direction,
+        statement,
+        total,
+        line,
+        snippet,
+        message,
+        outcome,
+        lock_waits,
+        invalid_index,
+        ..
     } = failure;
     let what = match direction {
         Direction::Up => "migration",
@@ -167,8 +221,48 @@ fn display_failure(failure: &MigrationFailure) -> String {
              interrupted; check whether the statement took effect, then `resume` or `resume --skip`"
         ),
     };
-    text.push_str(&advice);
+    match (lock_waits, outcome, statement) {
+        (Some(waits), FailureOutcome::RolledBack | FailureOutcome::Recorded, _) => {
+            text.push_str(&lock_advice(waits, *outcome, *statement, &resume));
+        }
+        (Some(waits), _, _) => {
+            text.push_str(&advice);
+            text.push_str(&format!("\n  it waited for a lock: {}", attempts_text(waits)));
+        }
+        (None, _, _) => text.push_str(&advice),
+    }
+    if let (Some(index), FailureOutcome::Recorded | FailureOutcome::NotRecorded) = (invalid_index, outcome) {
+        text.push_str(&format!(
+            "\n  a failed `CREATE INDEX CONCURRENTLY` leaves its index behind, INVALID: `resume` drops index {index} \
+             if it is INVALID (DROP INDEX CONCURRENTLY), then builds it again"
+        ));
+    }
     text
+}
+
+fn attempts_text(waits: &LockWaits) -> String {
+    let n = waits.attempts;
+    format!("{n} attempt{} over {} ({})", if n == 1 { "" } else { "s" }, human(waits.over), waits.stopped)
+}
+
+/// What to do about a lock timeout the runner gave up on: find the session holding the lock.
+fn lock_advice(waits: &LockWaits, outcome: FailureOutcome, statement: Option<usize>, resume: &str) -> String {
+    let left = match (outcome, statement) {
+        (FailureOutcome::Recorded, Some(index)) => format!(
+            "statement {index} had no effect; the statements before it took effect and the failure is recorded, so \
+             once the lock is free run `{resume}`"
+        ),
+        (FailureOutcome::Recorded, None) => format!("the failure is recorded: once the lock is free run `{resume}`"),
+        _ => "the transaction was rolled back, nothing of it was applied: once the lock is free, run again".to_owned(),
+    };
+    format!(
+        "\n  another session held a lock it needed for longer than the lock timeout, {}; {left}\n  \
+         find the session holding the lock (a long transaction, often idle in transaction): {}\n  \
+         or allow longer: the lock-timeout directive, more attempts (`--lock-retries`, `--lock-retry-window`; \
+         `MigratorBuilder::lock_retry`)",
+        attempts_text(waits),
+        waits.find_blocker
+    )
 }
 
 /// A repeatable migration that failed: which one, where, and whether anything of it stayed.

@@ -4,6 +4,7 @@
 //! Errors sit at the bottom of the crate's layers: they name versions, files and lines, and
 //! depend on nothing above the version and text modules.
 
+mod database;
 mod failure;
 mod load;
 mod plan;
@@ -13,7 +14,8 @@ use std::time::Duration;
 use crate::text::human;
 use crate::version::{InvalidVersion, Version};
 
-pub use failure::{BoxError, FailureOutcome, MigrationFailure, RepeatableFailure};
+pub use database::DatabaseError;
+pub use failure::{BoxError, FailureOutcome, LockWaits, MigrationFailure, RepeatableFailure};
 pub use load::LoadError;
 pub(crate) use load::{Problem, ProblemKind};
 pub use plan::PlanError;
@@ -227,41 +229,6 @@ impl std::fmt::Debug for Error {
     }
 }
 
-/// A database driver's error as migrator shows it: the text people read (message, detail,
-/// hint, error code, whatever the driver can tell) with the driver's own error kept for
-/// programs that inspect it. Its text says everything, so it has no
-/// [`std::error::Error::source`]: an error chain printer shows each message once.
-#[derive(Debug)]
-pub struct DatabaseError {
-    text: String,
-    raw: BoxError,
-}
-
-impl DatabaseError {
-    /// `text` describes `raw` for people.
-    pub fn new(text: impl Into<String>, raw: impl Into<BoxError>) -> Self {
-        DatabaseError { text: text.into(), raw: raw.into() }
-    }
-
-    /// The description.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    /// The driver's own error (for example a `sqlx::Error`, to downcast).
-    pub fn raw(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-        self.raw.as_ref()
-    }
-}
-
-impl std::fmt::Display for DatabaseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::error::Error for DatabaseError {}
-
 impl From<InvalidVersion> for Error {
     fn from(InvalidVersion { value }: InvalidVersion) -> Self {
         Error::InvalidVersion { value }
@@ -417,6 +384,91 @@ mod tests {
         let debug = format!("{boxed:?}");
         assert!(debug.starts_with("migration 3 `add_users` (migrations/3_add_users.up.sql) failed"), "{debug}");
         assert!(!debug.contains("MigrationFailure {"), "{debug}");
+    }
+
+    #[test]
+    fn a_lock_timeout_given_up_on_says_how_often_and_how_to_find_the_blocker() {
+        let failure = |outcome, direction| {
+            let mut failure = MigrationFailure::new(
+                Version::new(3).unwrap(),
+                "add_note",
+                "migrations/3_add_note.up.sql",
+                direction,
+                Some(2),
+                2,
+                Some(4),
+                "ALTER TABLE busy ADD COLUMN note text",
+                outcome,
+                Box::new(
+                    DatabaseError::new("canceling statement due to lock timeout [SQLSTATE 55P03]", "raw")
+                        .lock_timeout(true),
+                ),
+            );
+            assert!(failure.is_lock_timeout());
+            failure.lock_waits = Some(LockWaits::new(
+                3,
+                Duration::from_millis(4200),
+                "every allowed attempt was made, 3 in all",
+                "SELECT … FROM pg_locks",
+            ));
+            Error::from(failure).to_string()
+        };
+        let rolled_back = failure(FailureOutcome::RolledBack, Direction::Up);
+        assert_eq!(
+            rolled_back,
+            "migration 3 `add_note` (migrations/3_add_note.up.sql) failed at statement 2 of 2 (line 4): canceling \
+             statement due to lock timeout [SQLSTATE 55P03]\n  statement: ALTER TABLE busy ADD COLUMN note text\n  \
+             another session held a lock it needed for longer than the lock timeout, 3 attempts over 4.2s (every allowed \
+             attempt was made, 3 in all); the transaction was rolled back, nothing of it was applied: once the lock is \
+             free, run again\n  find the session holding the lock (a long transaction, often idle in transaction): \
+             SELECT … FROM pg_locks\n  or allow longer: the lock-timeout directive, more attempts (`--lock-retries`, \
+             `--lock-retry-window`; `MigratorBuilder::lock_retry`)"
+        );
+        let recorded = failure(FailureOutcome::Recorded, Direction::Up);
+        assert!(recorded.contains("statement 2 had no effect; the statements before it took effect and the failure is recorded, so once the lock is free run `resume`"), "{recorded}");
+        let down = failure(FailureOutcome::Recorded, Direction::Down);
+        assert!(down.contains("run `resume (it continues the down script)`"), "{down}");
+        let unknown = failure(FailureOutcome::Unknown, Direction::Up);
+        assert!(
+            unknown.contains("whether it committed is not known")
+                && unknown.contains("it waited for a lock: 3 attempts"),
+            "{unknown}"
+        );
+        // A failed concurrent index build says what resume does about the index it left.
+        let mut cic = MigrationFailure::new(
+            Version::new(2).unwrap(),
+            "unique_email",
+            "2_unique_email.up.sql",
+            Direction::Up,
+            Some(1),
+            1,
+            Some(2),
+            "CREATE UNIQUE INDEX CONCURRENTLY users_email ON users (email)",
+            FailureOutcome::Recorded,
+            "could not create unique index \"users_email\"".into(),
+        );
+        cic.invalid_index = Some("users_email".into());
+        let text = Error::from(cic).to_string();
+        assert!(
+            text.ends_with(
+                "`resume` drops index users_email if it is INVALID (DROP INDEX CONCURRENTLY), then builds it again"
+            ),
+            "{text}"
+        );
+        // Without the runner's note, a lock timeout reads as any failure.
+        let plain = MigrationFailure::new(
+            Version::new(3).unwrap(),
+            "a",
+            "a.sql",
+            Direction::Up,
+            Some(1),
+            1,
+            None,
+            "",
+            FailureOutcome::RolledBack,
+            "x".into(),
+        );
+        assert!(!plain.is_lock_timeout() && !plain.to_string().contains("lock"));
     }
 
     #[test]

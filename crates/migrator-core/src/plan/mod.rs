@@ -8,8 +8,10 @@
 //! inputs and answers ([`UpPlan`], [`Warning`], ...), up, down, resume and status
 //! planning, and the decisions about single operations: how a step runs (one transaction
 //! or statement by statement), whether a migration re-read inside its transaction may go on,
-//! the preconditions of `force`, `baseline` and `repair`, and what adopting another
-//! tool's history records (`adopt`).
+//! the preconditions of `force`, `baseline` and `repair`, what adopting another
+//! tool's history records (`adopt`), whether a migration that gave up waiting for a lock
+//! runs again (`retry`), and what must happen before a statement runs again (`rerun`: the
+//! INVALID index a failed `CREATE INDEX CONCURRENTLY` left).
 
 mod adopt;
 pub(crate) mod build;
@@ -19,7 +21,9 @@ mod group;
 mod model;
 mod ops;
 mod repeatable;
+mod rerun;
 mod resume;
+mod retry;
 mod rollout;
 mod squash;
 pub(crate) mod stale;
@@ -43,8 +47,10 @@ pub use model::{Planned, Policy, SkipReason, Skipped, UpPlan, Warning};
 pub(crate) use ops::{plan_baseline, plan_force, plan_force_reverted, plan_repair, plan_resume_target};
 pub(crate) use repeatable::{AvailableRepeatable, plan_repeatables, repeatable_status};
 pub use repeatable::{RepeatableState, RepeatableStatus};
+pub use rerun::{FIND_INVALID_INDEXES, InvalidIndex, RerunGuard, rerun_guard};
 pub use resume::ResumePlan;
 pub(crate) use resume::plan_resume;
+pub use retry::{FailedAttempt, LockRetry, RetryDecision, StopReason, decide_retry, find_blocker, pause_before};
 pub use rollout::{Rollout, launch_next, rollout_waves};
 pub(crate) use squash::{AvailableSquash, fold_squashed};
 pub use squash::{SquashCandidate, plan_squash};

@@ -9,8 +9,8 @@ use crate::driver::Driver;
 use crate::error::Error;
 use crate::history::{HistoryTable, Ident};
 use crate::migration::{Body, Down, Migration};
-use crate::plan::Policy;
 use crate::plan::build::{Requested, StepNeeds, check_build};
+use crate::plan::{LockRetry, Policy};
 use crate::set::{IntoMigrations, MigrationSet};
 use crate::version::Phase;
 
@@ -26,6 +26,7 @@ pub struct MigratorBuilder<D: Driver> {
     schema: Option<String>,
     lock_wait: Duration,
     lock_timeout: Option<Option<Duration>>,
+    lock_retry: LockRetry,
     policy: Policy,
     lock: bool,
     lock_strategy: LockStrategy,
@@ -61,6 +62,17 @@ where
     /// `None` keeps the server's setting).
     pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// How often a migration that gave up waiting for a table lock (its lock timeout) is
+    /// tried again, and within how long (default [`LockRetry::DEFAULT`]: 5 attempts within
+    /// 2 minutes, pausing 1 s, 2 s, 4 s, 8 s between them; [`LockRetry::off`] fails at the first
+    /// lock timeout). A migration in one transaction runs again from its start; one that
+    /// runs statement by statement, from the statement that timed out (which had no effect).
+    /// Each retry is logged (WARN) and counted in the [`crate::StepReport`].
+    pub fn lock_retry(mut self, retry: LockRetry) -> Self {
+        self.lock_retry = retry;
         self
     }
 
@@ -163,6 +175,7 @@ where
                 table: HistoryTable { schema, name },
                 lock_wait: self.lock_wait,
                 lock_timeout,
+                lock_retry: self.lock_retry,
                 policy: self.policy,
                 lock: self.lock && caps.migration_lock,
                 lock_strategy: self.lock_strategy,
@@ -215,6 +228,7 @@ where
             schema: None,
             lock_wait: DEFAULT_LOCK_WAIT,
             lock_timeout: None,
+            lock_retry: LockRetry::DEFAULT,
             policy: Policy::default(),
             lock: true,
             lock_strategy: LockStrategy::Session,

@@ -39,6 +39,8 @@ pub struct Options {
     pub lock_wait: Duration,
     /// The lock timeout of migrations that do not set one (`None`: the server's setting).
     pub lock_timeout: Option<Duration>,
+    /// How often a migration that gave up waiting for a table lock is tried, and for how long.
+    pub lock_retry: plan::LockRetry,
     /// Out-of-order and unknown-version policy.
     pub policy: Policy,
     /// Take the migration lock (disable only where the database cannot lock).

@@ -1,10 +1,12 @@
 //! One step of a run: how it runs (the planner's decision), the job handed to the session,
 //! and what its execution reports.
 
-use tracing::{Instrument, info, info_span};
+use std::time::Instant;
+
+use tracing::{Instrument, info, info_span, warn};
 
 use crate::driver::{Driver, Executed, Job, Outcome, RepeatableJob, Session};
-use crate::error::Error;
+use crate::error::{Error, LockWaits};
 use crate::history::RowWrite;
 use crate::migration::{Body, Migration, Step};
 use crate::plan::{self, SkipReason, Skipped, StepKind, StepPlan, start_state, step_plan};
@@ -71,6 +73,9 @@ where
         })
     }
 
+    /// Executes `job`; when it gives up waiting for a lock, runs it again as the planner
+    /// decides ([`plan::decide_retry`]), and before a statement runs again (here, or on
+    /// `resume`: `resumed_at`) does what the planner says it needs ([`plan::rerun_guard`]).
     pub(super) async fn execute(
         &self,
         session: &mut dyn Session<D::Conn>,
@@ -90,7 +95,74 @@ where
             Direction::Up => "applied",
             Direction::Down => "reverted",
         };
-        let Executed { statements, duration } = match session.execute_unless_done(job).instrument(span).await? {
+        let retry = self.options.lock_retry;
+        let started = Instant::now();
+        let mut job = job;
+        let mut attempt: u32 = 1;
+        let mut dropped = Vec::new();
+        let outcome = loop {
+            if resumed_at.is_some() || attempt > 1 {
+                self.guard_rerun(session, &job, &mut dropped).instrument(span.clone()).await?;
+            }
+            // The job as it was, to run again.
+            let copy = rerun(&job, job.start, job.row_exists);
+            let mode = job.mode;
+            let mut failure = match session.execute_unless_done(job).instrument(span.clone()).await {
+                Ok(outcome) => break outcome,
+                Err(Error::MigrationFailed { failure }) => failure,
+                Err(e) => return Err(e),
+            };
+            failure.invalid_index = invalid_index(&copy, failure.statement);
+            if !failure.is_lock_timeout() {
+                return Err(Error::MigrationFailed { failure });
+            }
+            let failed = plan::FailedAttempt {
+                lock_timeout: true,
+                mode,
+                outcome: failure.outcome,
+                statement: failure.statement,
+                attempt,
+                elapsed: started.elapsed(),
+            };
+            match plan::decide_retry(retry, &failed) {
+                plan::RetryDecision::Retry { attempt: next, pause } => {
+                    let at = failure
+                        .statement
+                        .map_or_else(String::new, |s| format!(" at statement {s} of {}", failure.total));
+                    warn!(
+                        version = %meta.version(),
+                        name = %meta.name(),
+                        statement = failure.statement,
+                        attempt,
+                        attempts = retry.attempts,
+                        wait_ms = pause.as_millis() as u64,
+                        "migration {} {} waited longer than its lock timeout{at} (attempt {attempt} of {}): {}; trying again in {}",
+                        meta.version(),
+                        meta.name(),
+                        retry.attempts,
+                        failure.message,
+                        human(pause),
+                    );
+                    session.pause(pause).await?;
+                    job = match (mode, failure.statement) {
+                        (plan::Mode::Stepwise, Some(statement)) => rerun(&copy, statement.saturating_sub(1), true),
+                        _ => copy,
+                    };
+                    attempt = next;
+                }
+                plan::RetryDecision::Stop(reason) => {
+                    let dialect = self.driver.capabilities().dialect;
+                    failure.lock_waits = Some(LockWaits::new(
+                        attempt,
+                        started.elapsed(),
+                        reason.text(retry),
+                        plan::find_blocker(dialect),
+                    ));
+                    return Err(Error::MigrationFailed { failure });
+                }
+            }
+        };
+        let Executed { statements, duration } = match outcome {
             Outcome::Executed(executed) => executed,
             Outcome::DoneElsewhere => {
                 info!(version = %meta.version(), name = %meta.name(), "another process {verb} migration {} {} meanwhile", meta.version(), meta.name());
@@ -101,16 +173,25 @@ where
                 }));
             }
         };
+        let lock_retries = attempt - 1;
+        // A retried step's time counts from its first attempt.
+        let duration = if lock_retries > 0 { started.elapsed() } else { duration };
         info!(
             version = %meta.version(),
             name = %meta.name(),
             phase = %meta.phase(),
             duration_ms = duration.as_millis() as u64,
             statements,
-            "{verb} migration {} {} in {}",
+            lock_retries,
+            "{verb} migration {} {} in {}{}",
             meta.version(),
             meta.name(),
-            human(duration)
+            human(duration),
+            match lock_retries {
+                0 => String::new(),
+                1 => " after 1 retry on lock timeout".to_owned(),
+                n => format!(" after {n} retries on lock timeout"),
+            }
         );
         Ok(Ok(StepReport {
             version: meta.version(),
@@ -120,6 +201,8 @@ where
             duration,
             statements,
             resumed_at,
+            lock_retries,
+            dropped_invalid_indexes: dropped,
         }))
     }
 
@@ -176,9 +259,58 @@ where
                     duration,
                     statements,
                     resumed_at: None,
+                    lock_retries: 0,
+                    dropped_invalid_indexes: Vec::new(),
                 })
             })
             .collect())
+    }
+
+    /// Before the statement `job` starts at runs again: drops the INVALID index a failed
+    /// `CREATE INDEX CONCURRENTLY` left, or warns that an unnamed one cannot be found.
+    async fn guard_rerun(
+        &self,
+        session: &mut dyn Session<D::Conn>,
+        job: &Job<'_, D::Conn>,
+        dropped: &mut Vec<String>,
+    ) -> Result<(), Error> {
+        let (plan::Mode::Stepwise, Body::Sql(script)) = (job.mode, job.step.body) else { return Ok(()) };
+        let Some(statement) = job.statements.get(job.start) else { return Ok(()) };
+        let meta = job.migration.meta();
+        let number = job.start + 1;
+        match plan::rerun_guard(script.dialect(), script.statement_text(statement)) {
+            None => {}
+            Some(plan::RerunGuard::DropInvalidIndex(index)) => {
+                if let Some(name) = session.drop_invalid_index(&index, job.lock_timeout).await? {
+                    warn!(
+                        version = %meta.version(),
+                        name = %meta.name(),
+                        statement = number,
+                        index = %name,
+                        "migration {} {}: statement {number} failed before and left index {name} INVALID; dropped it \
+                         (DROP INDEX CONCURRENTLY) so that the statement builds it again",
+                        meta.version(),
+                        meta.name(),
+                    );
+                    dropped.push(name);
+                }
+            }
+            Some(plan::RerunGuard::UnnamedIndex { table }) => {
+                warn!(
+                    version = %meta.version(),
+                    name = %meta.name(),
+                    statement = number,
+                    "migration {} {}: statement {number} builds an unnamed index on {table} concurrently; if its earlier \
+                     run failed it left an INVALID index whose name PostgreSQL chose, which migrator cannot tell from \
+                     others and does not drop: find it with `{}` and drop it (DROP INDEX CONCURRENTLY), and name the \
+                     index in the script",
+                    meta.version(),
+                    meta.name(),
+                    plan::FIND_INVALID_INDEXES,
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Runs the repeatable migration `name` in the mode the planner decides.
@@ -209,5 +341,37 @@ where
         let Executed { statements, duration } = session.execute_repeatable(job).instrument(span).await?;
         info!(name = %name, duration_ms = duration.as_millis() as u64, statements, "applied repeatable {name} in {}", human(duration));
         Ok(RepeatableReport { name: name.to_owned(), duration, statements })
+    }
+}
+
+/// The index statement `statement` (1-based) of a statement-by-statement `job` builds
+/// concurrently, which its failure may have left INVALID.
+fn invalid_index<C: ?Sized>(job: &Job<'_, C>, statement: Option<usize>) -> Option<String> {
+    let (plan::Mode::Stepwise, Body::Sql(script)) = (job.mode, job.step.body) else { return None };
+    let statement = job.statements.get(statement?.checked_sub(1)?)?;
+    match plan::rerun_guard(script.dialect(), script.statement_text(statement))? {
+        plan::RerunGuard::DropInvalidIndex(index) => Some(index.index),
+        plan::RerunGuard::UnnamedIndex { .. } => None,
+    }
+}
+
+/// `job` to run again from statement `start` (0-based): after a rolled-back transaction, from
+/// where it started; after a recorded statement failure, from that statement, its row
+/// existing now.
+fn rerun<'a, C: ?Sized>(job: &Job<'a, C>, start: usize, row_exists: bool) -> Job<'a, C> {
+    let mut row = job.row.clone();
+    row.state = start_state(job.mode, job.direction);
+    row.statements_done = u32::try_from(start).unwrap_or(u32::MAX);
+    Job {
+        migration: job.migration,
+        direction: job.direction,
+        step: job.step,
+        mode: job.mode,
+        statements: job.statements,
+        start,
+        row,
+        row_exists,
+        lock_timeout: job.lock_timeout,
+        statement_timeout: job.statement_timeout,
     }
 }
