@@ -20,7 +20,7 @@ use sqlx::{AssertSqlSafe, Connection, MySql, MySqlConnection, MySqlPool, Row};
 use tracing::{debug, info};
 
 use crate::conn::{Columns, Failed, db, describe, described, number, simple};
-use crate::lease::{FENCE_FAILED, Lease};
+use crate::lease::{DEADLOCK, FENCE_FAILED, Lease};
 use crate::session::Changed;
 use crate::sql;
 
@@ -444,11 +444,12 @@ impl MySqlSession {
         }
     }
 
-    /// The error of a failed fence, if `error` is one: the fence's error number, and the
-    /// lease row no longer carries this holding's token.
+    /// The error of a failed fence, if `error` is one: the fence's error number (or, on
+    /// Galera, a certification failure against a takeover on another node), and the lease
+    /// row no longer carries this holding's token.
     async fn fence_error(&mut self, error: &sqlx::Error) -> Option<Error> {
         let lease = self.lease.as_ref()?;
-        if number(error) != Some(FENCE_FAILED) || lease.current(&mut self.conn).await {
+        if !matches!(number(error), Some(FENCE_FAILED | DEADLOCK)) || lease.current(&mut self.conn).await {
             return None;
         }
         Some(lease.lost_error("its fencing token is no longer current: another process took it over"))

@@ -39,7 +39,7 @@ pub(crate) const LEASE_TABLE: &str = "`_migrator_lock`";
 /// ER_NO_SUCH_TABLE.
 const NO_SUCH_TABLE: u16 = 1146;
 /// ER_LOCK_DEADLOCK: on Galera, a certification failure (another node won).
-const DEADLOCK: u16 = 1213;
+pub(crate) const DEADLOCK: u16 = 1213;
 /// ER_LOCK_WAIT_TIMEOUT.
 const LOCK_WAIT_TIMEOUT: u16 = 1205;
 /// ER_SUBQUERY_NO_1_ROW: what the fence raises when this holding's token is not current.
@@ -168,8 +168,7 @@ impl Lease {
                     if current == holder {
                         debug!(lease = %key, token, holder = %holder, "migration lease taken");
                         let lost = Arc::new(AtomicBool::new(false));
-                        let heartbeat =
-                            tokio::spawn(heartbeat(pool.clone(), key.clone(), token, ttl, lost.clone(), galera));
+                        let heartbeat = tokio::spawn(heartbeat(pool.clone(), key.clone(), token, ttl, lost.clone()));
                         return Ok(Lease { key, holder, token, lost, heartbeat, pool: pool.clone(), released: false });
                     }
                 }
@@ -285,12 +284,13 @@ impl Drop for Lease {
 
 /// Extends the lease every third of its time to live, on a connection of its own; marks it
 /// lost when the row no longer carries this token, or when extending keeps failing past the
-/// expiry.
-async fn heartbeat(pool: MySqlPool, key: String, token: i64, ttl: Duration, lost: Arc<AtomicBool>, galera: bool) {
+/// expiry. The connection is detached from the pool (closed at the end, never returned).
+/// No causal read is needed: on Galera, an extension that races a takeover fails
+/// certification (a failure to renew), and a later one finds the new token.
+async fn heartbeat(pool: MySqlPool, key: String, token: i64, ttl: Duration, lost: Arc<AtomicBool>) {
     let interval = (ttl / 3).max(Duration::from_millis(50));
-    let causal = if galera { format!("{CAUSAL_READS};\n") } else { String::new() };
     let extend = format!(
-        "{causal}UPDATE {LEASE_TABLE} SET expires_at = UTC_TIMESTAMP(6) + INTERVAL {} MICROSECOND \
+        "UPDATE {LEASE_TABLE} SET expires_at = UTC_TIMESTAMP(6) + INTERVAL {} MICROSECOND \
          WHERE name = {key} AND token = {token} AND holder IS NOT NULL;\n\
          SELECT CAST(COUNT(*) AS SIGNED) FROM {LEASE_TABLE} WHERE name = {key} AND token = {token} AND holder IS NOT NULL",
         micros(ttl)
@@ -300,7 +300,7 @@ async fn heartbeat(pool: MySqlPool, key: String, token: i64, ttl: Duration, lost
     loop {
         tokio::time::sleep(interval).await;
         if conn.is_none() {
-            conn = pool.acquire().await.ok();
+            conn = pool.acquire().await.ok().map(sqlx::pool::PoolConnection::detach);
         }
         let result = match conn.as_mut() {
             Some(c) => simple(c, extend.clone()).await.map_err(|f| f.error.to_string()),
