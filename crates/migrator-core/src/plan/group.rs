@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::plan::Mode;
+use crate::plan::step::Mode;
 
 /// One pending up step, as far as grouping goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
