@@ -10,6 +10,7 @@ pub mod adopt;
 pub mod backend;
 pub mod dir;
 pub mod dump;
+pub mod galera;
 pub mod history;
 pub mod mysql;
 pub mod postgres;

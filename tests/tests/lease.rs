@@ -91,7 +91,7 @@ async fn the_session_lock_is_detected_unsafe_behind_pgbouncer() {
     // the second client, whose try-lock then succeeds: detected, not trusted.
     let second = PgDriver::from(through_pgbouncer(&db).await);
     match second.open(&table, LockRequest::session(Duration::from_secs(5))).await {
-        Err(Error::LockUnsafe { reason }) => assert!(reason.contains("transaction-mode pooler"), "{reason}"),
+        Err(Error::LockUnsafe { reason, .. }) => assert!(reason.contains("transaction-mode pooler"), "{reason}"),
         Err(other) => panic!("expected LockUnsafe, got: {other}"),
         Ok(_) => panic!("a second session lock was granted behind a transaction-mode pooler"),
     }

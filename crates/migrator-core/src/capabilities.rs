@@ -52,12 +52,14 @@ pub enum LockStrategy {
     /// MySQL `GET_LOCK`): the server releases it when the connection ends, whatever happens
     /// to the process. The default. It needs the connection to be one server session, so it
     /// is unsafe behind a transaction-mode pooler (PgBouncer `pool_mode = transaction`);
-    /// PostgreSQL detects that and fails with [`crate::Error::LockUnsafe`].
+    /// PostgreSQL detects that and fails with [`crate::Error::LockUnsafe`]. On a Galera
+    /// cluster `GET_LOCK` is node-local: MySQL/MariaDB refuse it there with the same error.
     #[default]
     Session,
     /// A lease row in `_migrator_lock`: holder identity, a fencing token checked by every
     /// history write, expiry judged by the server's clock, a heartbeat on its own connection.
-    /// For transaction-mode poolers and databases without session locks. A dead holder's
+    /// For transaction-mode poolers, Galera clusters and databases without session locks
+    /// (PostgreSQL, MySQL and MariaDB have it; SQLite does not). A dead holder's
     /// lease expires after its time to live; a live holder keeps renewing it.
     Lease(Lease),
 }

@@ -13,13 +13,14 @@ use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
 use migrator_core::history::digest::expected_match;
 use migrator_core::history::{History, HistoryTable, State};
-use migrator_core::{BoxError, Dialect, Direction, Error, FailureOutcome, Mode};
+use migrator_core::{BoxError, Dialect, Direction, Error, FailureOutcome, LockStrategy, Mode};
 use sqlx::mysql::MySqlRow;
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Connection, MySql, MySqlConnection, MySqlPool, Row};
 use tracing::{debug, info};
 
 use crate::conn::{Columns, Failed, db, describe, described, number, simple};
+use crate::lease::{DEADLOCK, FENCE_FAILED, Lease};
 use crate::session::Changed;
 use crate::sql;
 
@@ -98,10 +99,14 @@ struct Server {
     mariadb: bool,
     /// `@@max_allowed_packet`: the largest message it accepts.
     max_packet: usize,
+    /// Whether it is a node of a Galera cluster (`wsrep_on` = ON), where `GET_LOCK` is
+    /// node-local.
+    galera: bool,
 }
 
-/// `DATABASE()`, `VERSION()` and `@@max_allowed_packet`.
-fn server_of(rows: &[MySqlRow]) -> Result<Server, Error> {
+/// `DATABASE()`, `VERSION()` and `@@max_allowed_packet` (`rows`), and `wsrep_on` (`wsrep`:
+/// no row where the server has no such variable, as on MySQL).
+fn server_of(rows: &[MySqlRow], wsrep: &[MySqlRow]) -> Result<Server, Error> {
     let row = rows.first().ok_or_else(|| db("reading the database name", sqlx::Error::RowNotFound))?;
     let database: Option<String> = row.try_get(0).map_err(|e| db("reading the database name", e))?;
     let version: String = row.try_get(1).map_err(|e| db("reading the server version", e))?;
@@ -109,14 +114,30 @@ fn server_of(rows: &[MySqlRow]) -> Result<Server, Error> {
         reason: "it has no database: name one in the URL (mysql://user@host/database)".to_owned(),
     })?;
     let max_packet: i64 = row.try_get(2).map_err(|e| db("reading max_allowed_packet", e))?;
+    let wsrep: Option<String> = match wsrep.first() {
+        Some(row) => Some(row.try_get(1).map_err(|e| db("reading wsrep_on", e))?),
+        None => None,
+    };
     Ok(Server {
         database,
         mariadb: version.contains("MariaDB"),
         max_packet: usize::try_from(max_packet).unwrap_or(usize::MAX),
+        galera: wsrep.is_some_and(|on| on.eq_ignore_ascii_case("ON")),
     })
 }
 
-const SERVER_SQL: &str = "SELECT DATABASE(), VERSION(), CAST(@@max_allowed_packet AS SIGNED)";
+/// What the driver reads of the server, in the message that first reads the history: two
+/// statements (`SHOW VARIABLES` answers no row where `wsrep_on` does not exist).
+const SERVER_SQL: &str =
+    "SELECT DATABASE(), VERSION(), CAST(@@max_allowed_packet AS SIGNED);\nSHOW SESSION VARIABLES LIKE 'wsrep\\_on'";
+/// How many statements [`SERVER_SQL`] holds.
+const SERVER_STATEMENTS: usize = 2;
+
+/// The server facts from the first [`SERVER_STATEMENTS`] results of a message.
+fn server_from(results: &[Vec<MySqlRow>]) -> Result<Server, Error> {
+    let rows = |i: usize| results.get(i).map(Vec::as_slice).unwrap_or_default();
+    server_of(rows(0), rows(1))
+}
 
 #[async_trait]
 impl Driver for MySqlDriver {
@@ -127,6 +148,7 @@ impl Driver for MySqlDriver {
         caps.migration_lock = true;
         caps.lock_timeout = true;
         caps.statement_timeout = true;
+        caps.lease_lock = true;
         caps
     }
 
@@ -151,10 +173,9 @@ impl Driver for MySqlDriver {
         let history = match simple(&mut conn, sql).await {
             Ok(results) => {
                 let (server, rows) = match results.as_slice() {
-                    [server, rows] => (server, rows),
+                    [server, wsrep, rows] => (server_of(server, wsrep)?, rows),
                     _ => return Err(db("reading the history", sqlx::Error::RowNotFound)),
                 };
-                let server = server_of(server)?;
                 if !expected.is_empty() {
                     matched = match_of(rows, expected).map_err(|e| db(format!("reading history table {table}"), e))?;
                 }
@@ -164,14 +185,14 @@ impl Driver for MySqlDriver {
                 known.table = Some(table.clone());
                 Some(history)
             }
-            Err(Failed { completed: 1, partial, error }) if number(&error) == Some(NO_SUCH_TABLE) => {
-                let server = server_of(partial.first().map(Vec::as_slice).unwrap_or_default())?;
+            Err(Failed { completed: SERVER_STATEMENTS, partial, error }) if number(&error) == Some(NO_SUCH_TABLE) => {
+                let server = server_from(&partial)?;
                 self.known().server = Some(server);
                 None
             }
-            Err(Failed { completed: 1, partial, .. }) => {
+            Err(Failed { completed: SERVER_STATEMENTS, partial, .. }) => {
                 // `No database selected` and friends: say so plainly.
-                server_of(partial.first().map(Vec::as_slice).unwrap_or_default())?;
+                server_from(&partial)?;
                 return Err(db(format!("reading history table {table}"), sqlx::Error::RowNotFound));
             }
             Err(Failed { error, .. }) => return Err(db(format!("reading history table {table}"), error)),
@@ -188,10 +209,22 @@ impl Driver for MySqlDriver {
         let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
         let database = server(self, &mut conn).await?.database;
         let name = crate::key::lock_name(&database, table.name.as_str());
-        let results = simple(&mut conn, holder_sql(&name))
-            .await
-            .map_err(|f| db("asking who holds the migration lock", f.error))?;
-        Ok(results.first().and_then(|rows| rows.first()).and_then(holder_text))
+        // Who holds GET_LOCK, and whether a live lease is held, in one message.
+        let sql = format!("{};\n{}", holder_sql(&name), crate::lease::live_holder_sql(table));
+        let (session, lease) = match simple(&mut conn, sql).await {
+            Ok(mut results) => {
+                let lease = results.pop();
+                (results.pop(), lease)
+            }
+            // No lease table: nobody ever took a lease here.
+            Err(Failed { completed: 1, mut partial, error }) if number(&error) == Some(NO_SUCH_TABLE) => {
+                (partial.pop(), None)
+            }
+            Err(f) => return Err(db("asking who holds the migration lock", f.error)),
+        };
+        let session = session.as_deref().and_then(<[MySqlRow]>::first).and_then(holder_text);
+        let lease = lease.as_deref().and_then(<[MySqlRow]>::first).and_then(crate::lease::holder_text);
+        Ok(session.or(lease))
     }
 
     async fn read_foreign(&self, table: &ForeignTable) -> Result<Option<Vec<ForeignRow>>, Error> {
@@ -220,12 +253,32 @@ impl Probe<MySqlConnection> for MySqlProbe {
         let MySqlProbe { driver, conn, table, table_exists } = *self;
         // Detached: the session's connection never returns to the pool, so neither can its lock.
         let mut conn = conn.detach();
-        let Server { database, mariadb, max_packet } = server(&driver, &mut conn).await?;
-        let mut session =
-            MySqlSession { conn, table: table.clone(), mariadb, max_packet, prefetched: None, restore: String::new() };
+        let Server { database, mariadb, max_packet, galera } = server(&driver, &mut conn).await?;
+        let mut session = MySqlSession {
+            conn,
+            table: table.clone(),
+            mariadb,
+            max_packet,
+            prefetched: None,
+            restore: String::new(),
+            lease: None,
+            fence: String::new(),
+        };
         if lock.enabled {
-            let name = crate::key::lock_name(&database, table.name.as_str());
-            session.lock(&name, &format!("{database}.{}", table.name), lock.wait, table_exists).await?;
+            // Refused before anything runs: GET_LOCK on one node of a cluster protects nothing.
+            migrator_core::plan::lock::check_cluster_lock(lock.strategy, galera)?;
+            match lock.strategy {
+                LockStrategy::Lease(lease) => {
+                    let held =
+                        Lease::acquire(&mut session.conn, &driver.pool, &table, lease.ttl, lock.wait, galera).await?;
+                    session.fence = held.fence();
+                    session.lease = Some(held);
+                }
+                _ => {
+                    let name = crate::key::lock_name(&database, table.name.as_str());
+                    session.lock(&name, &format!("{database}.{}", table.name), lock.wait, table_exists).await?;
+                }
+            }
         }
         Ok(Box::new(session))
     }
@@ -239,7 +292,7 @@ async fn server(driver: &MySqlDriver, conn: &mut MySqlConnection) -> Result<Serv
         return Ok(server);
     }
     let results = simple(conn, SERVER_SQL.to_owned()).await.map_err(|f| db("reading the database name", f.error))?;
-    let server = server_of(results.first().map(Vec::as_slice).unwrap_or_default())?;
+    let server = server_from(&results)?;
     driver.known().server = Some(server.clone());
     Ok(server)
 }
@@ -283,6 +336,11 @@ struct MySqlSession {
     prefetched: Option<History>,
     /// SQL restoring the session variables the previous migration changed.
     restore: String,
+    /// The lease, with the lease lock.
+    lease: Option<Lease>,
+    /// The lease's fence (two statements), sent first in every history write's transaction;
+    /// empty without a lease.
+    fence: String,
 }
 
 /// How many statements a chunk of `;\n`-terminated SQL holds.
@@ -380,6 +438,54 @@ impl MySqlSession {
         }
     }
 
+    /// Fails when the heartbeat found the lease lost, before anything is sent.
+    fn check_lease(&self) -> Result<(), Error> {
+        match &self.lease {
+            Some(lease) if lease.lost() => {
+                Err(lease.lost_error("the heartbeat could not renew it, or found it taken over"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The error of a failed fence, if `error` is one: the fence's error number (or, on
+    /// Galera, a certification failure against a takeover on another node), and the lease
+    /// row no longer carries this holding's token.
+    async fn fence_error(&mut self, error: &sqlx::Error) -> Option<Error> {
+        let lease = self.lease.as_ref()?;
+        if !matches!(number(error), Some(FENCE_FAILED | DEADLOCK)) || lease.current(&mut self.conn).await {
+            return None;
+        }
+        Some(lease.lost_error("its fencing token is no longer current: another process took it over"))
+    }
+
+    /// `write` (a history write) in a transaction of its own behind the fence; as is without
+    /// a lease.
+    fn fenced(&self, write: &str) -> String {
+        if self.fence.is_empty() {
+            write.to_owned()
+        } else {
+            format!("START TRANSACTION;\n{}{write};\nCOMMIT", self.fence)
+        }
+    }
+
+    /// Sends a history write behind the fence; `context` names it in an error.
+    async fn write_fenced(&mut self, context: impl Into<String>, write: &str) -> Result<(), Error> {
+        let sql = self.fenced(write);
+        match simple(&mut self.conn, sql).await {
+            Ok(_) => Ok(()),
+            Err(Failed { error, .. }) => {
+                if !self.fence.is_empty() {
+                    self.rollback().await;
+                }
+                Err(match self.fence_error(&error).await {
+                    Some(lost) => lost,
+                    None => db(context, error),
+                })
+            }
+        }
+    }
+
     /// Who holds the named lock, from `IS_USED_LOCK` and the process list.
     async fn holder(&mut self, name: &str) -> Option<String> {
         let results = simple(&mut self.conn, holder_sql(name)).await.ok()?;
@@ -465,6 +571,7 @@ impl MySqlSession {
     /// One transaction (the script has no statement that commits implicitly): restore,
     /// save, limits, body, history write and commit in one round trip.
     async fn transactional(&mut self, job: Job<'_, MySqlConnection>) -> Result<Executed, Error> {
+        self.check_lease()?;
         let started = Instant::now();
         let version = job.row.version.get();
         let history = match job.direction {
@@ -479,7 +586,7 @@ impl MySqlSession {
                     return Err(refused);
                 }
                 let head = format!("{}{}{limits}START TRANSACTION;\n", self.restore, changed.save_sql());
-                let tail = format!("{history};\nCOMMIT");
+                let tail = format!("{}{history};\nCOMMIT", self.fence);
                 // One message, unless the server's max_allowed_packet says otherwise: then
                 // as many messages, in the same transaction, as it takes.
                 let messages = messages(&head, &statements, &tail, self.max_packet);
@@ -500,6 +607,9 @@ impl MySqlSession {
                     }
                     Err((message, completed, error)) => {
                         self.rollback().await;
+                        if let Some(lost) = self.fence_error(&error).await {
+                            return Err(lost);
+                        }
                         if completed < message.prefix {
                             return Err(db("preparing the migration's session", error));
                         }
@@ -523,8 +633,12 @@ impl MySqlSession {
                     let _ = tx.rollback().await;
                     return Err(Self::rust_failure(&job, FailureOutcome::RolledBack, error));
                 }
-                if let Err(e) = sqlx::raw_sql(AssertSqlSafe(history)).execute(&mut *tx).await {
+                let fenced = format!("{}{history}", self.fence);
+                if let Err(e) = sqlx::raw_sql(AssertSqlSafe(fenced)).execute(&mut *tx).await {
                     let _ = tx.rollback().await;
+                    if let Some(lost) = self.fence_error(&e).await {
+                        return Err(lost);
+                    }
                     return Err(db(format!("recording migration {version} in {}", self.table), e));
                 }
                 tx.commit().await.map_err(|e| Self::failure(&job, None, FailureOutcome::RolledBack, e))?;
@@ -543,6 +657,7 @@ impl MySqlSession {
     /// progress update right after it; any other statement commits together with its
     /// progress update in one transaction. Either way: one round trip per statement.
     async fn stepwise(&mut self, job: Job<'_, MySqlConnection>) -> Result<Executed, Error> {
+        self.check_lease()?;
         let started = Instant::now();
         let version = job.row.version.get();
         let limits = self.limits(&job)?;
@@ -551,10 +666,14 @@ impl MySqlSession {
             return Err(refused);
         }
         let record = sql::upsert(&self.table, &job.row, Execution::AsRecorded);
-        let head = format!("{}{}{limits}{record}", self.restore, changed.save_sql());
-        simple(&mut self.conn, head)
-            .await
-            .map_err(|f| db(format!("recording the start of migration {version} in {}", self.table), f.error))?;
+        let head = format!("{}{}{limits}{}", self.restore, changed.save_sql(), self.fenced(&record));
+        if let Err(Failed { error, .. }) = simple(&mut self.conn, head).await {
+            self.rollback().await;
+            return Err(match self.fence_error(&error).await {
+                Some(lost) => lost,
+                None => db(format!("recording the start of migration {version} in {}", self.table), error),
+            });
+        }
         self.restore = changed.restore_sql();
         let failed_state = job.failed_state();
         let total = job.total();
@@ -566,11 +685,10 @@ impl MySqlSession {
         match job.step.body {
             Body::Sql(_) => {
                 if statements.is_empty() {
-                    simple(&mut self.conn, finish.clone())
-                        .await
-                        .map_err(|f| db(format!("recording the end of migration {version}"), f.error))?;
+                    self.write_fenced(format!("recording the end of migration {version}"), &finish).await?;
                 }
                 for (offset, statement) in statements.iter().enumerate() {
+                    self.check_lease()?;
                     let index = job.start + offset;
                     let record = if index + 1 == total {
                         finish.clone()
@@ -579,15 +697,20 @@ impl MySqlSession {
                     };
                     let ddl = commits_implicitly(Dialect::MySql, statement);
                     let (message, before) = if ddl {
-                        (format!("{statement};\n{record}"), 0)
+                        (format!("{statement};\n{}", self.fenced(&record)), 0)
                     } else {
-                        (format!("START TRANSACTION;\n{statement};\n{record};\nCOMMIT"), 1)
+                        (format!("START TRANSACTION;\n{statement};\n{}{record};\nCOMMIT", self.fence), 1)
                     };
                     match simple(&mut self.conn, message).await {
                         Ok(_) => executed += 1,
                         Err(Failed { completed, error, .. }) => {
-                            if !ddl {
+                            if !ddl || !self.fence.is_empty() {
                                 self.rollback().await;
+                            }
+                            if completed > before
+                                && let Some(lost) = self.fence_error(&error).await
+                            {
+                                return Err(lost);
                             }
                             let call = leading_words(statement, Dialect::MySql, 1).first().is_some_and(|w| w == "CALL");
                             if completed <= before || call {
@@ -611,9 +734,7 @@ impl MySqlSession {
                     }
                     executed = 1;
                 }
-                simple(&mut self.conn, finish)
-                    .await
-                    .map_err(|f| db(format!("recording the end of migration {version}"), f.error))?;
+                self.write_fenced(format!("recording the end of migration {version}"), &finish).await?;
             }
         }
         Ok(Executed { statements: executed, duration: started.elapsed() })
@@ -640,10 +761,13 @@ impl MySqlSession {
         line: Option<usize>,
         text: &str,
     ) -> FailureOutcome {
-        let write = sql::update(&self.table, version, &update::failed(state, statement, line, text));
+        let write = self.fenced(&sql::update(&self.table, version, &update::failed(state, statement, line, text)));
         match simple(&mut self.conn, write).await {
             Ok(_) => FailureOutcome::Recorded,
             Err(f) => {
+                if !self.fence.is_empty() {
+                    self.rollback().await;
+                }
                 debug!(error = %f.error, "recording the failure failed");
                 FailureOutcome::NotRecorded
             }
@@ -712,6 +836,7 @@ impl Session<MySqlConnection> for MySqlSession {
     }
 
     async fn execute_repeatable(&mut self, job: RepeatableJob<'_>) -> Result<Executed, Error> {
+        self.check_lease()?;
         let started = Instant::now();
         let limits = self.limits_of(job.lock_timeout, job.statement_timeout, job.script.path())?;
         let texts: Vec<String> = job.statements.iter().map(|s| job.script.statement_text(s).to_owned()).collect();
@@ -729,10 +854,14 @@ impl Session<MySqlConnection> for MySqlSession {
         self.restore.clear();
         let row = sql::upsert_values(&self.table, &job.row(Execution::ServerClock));
         if job.mode == Mode::Transactional {
-            let messages = messages("START TRANSACTION;\n", &texts, &format!("{row};\nCOMMIT"), self.max_packet);
+            let tail = format!("{}{row};\nCOMMIT", self.fence);
+            let messages = messages("START TRANSACTION;\n", &texts, &tail, self.max_packet);
             for message in &messages {
                 if let Err(Failed { completed, error, .. }) = simple(&mut self.conn, message.sql.clone()).await {
                     self.rollback().await;
+                    if let Some(lost) = self.fence_error(&error).await {
+                        return Err(lost);
+                    }
                     let at = (message.before + completed).checked_sub(message.prefix).filter(|at| *at < texts.len());
                     return Err(job.failure(at, false, described(error)));
                 }
@@ -745,9 +874,7 @@ impl Session<MySqlConnection> for MySqlSession {
                 return Err(job.failure(Some(index), index > 0, described(error)));
             }
         }
-        simple(&mut self.conn, row)
-            .await
-            .map_err(|f| db(format!("recording repeatable migration {} in {}", job.name, self.table), f.error))?;
+        self.write_fenced(format!("recording repeatable migration {} in {}", job.name, self.table), &row).await?;
         Ok(Executed { statements: texts.len(), duration: started.elapsed() })
     }
 
@@ -756,21 +883,32 @@ impl Session<MySqlConnection> for MySqlSession {
             HistoryChange::Upsert(rows) => {
                 let writes: Vec<String> =
                     rows.iter().map(|row| sql::upsert(&self.table, row, Execution::AsRecorded)).collect();
-                format!("START TRANSACTION;\n{};\nCOMMIT", writes.join(";\n"))
+                format!("START TRANSACTION;\n{}{};\nCOMMIT", self.fence, writes.join(";\n"))
             }
-            HistoryChange::Delete(version) => sql::delete(&self.table, version.get()),
+            HistoryChange::Delete(version) => self.fenced(&sql::delete(&self.table, version.get())),
         };
+        self.check_lease()?;
         if let Err(f) = simple(&mut self.conn, sql).await {
             self.rollback().await;
-            return Err(db(format!("writing history table {}", self.table), f.error));
+            return Err(match self.fence_error(&f.error).await {
+                Some(lost) => lost,
+                None => db(format!("writing history table {}", self.table), f.error),
+            });
         }
         Ok(())
     }
 
     async fn release(self: Box<Self>) -> Result<(), Error> {
         // Closing the session releases its GET_LOCK; the connection was detached from the
-        // pool, so the lock can never go back into the pool with it.
-        self.conn.close().await.map_err(|e| db("closing the migration connection", e))
+        // pool, so the lock can never go back into the pool with it. A lease is given up
+        // first (dropped unreleased, it is released by a task or expires).
+        let mut this = *self;
+        let released = match this.lease.take() {
+            Some(lease) => lease.release(&mut this.conn).await,
+            None => Ok(()),
+        };
+        let closed = this.conn.close().await.map_err(|e| db("closing the migration connection", e));
+        released.and(closed)
     }
 }
 

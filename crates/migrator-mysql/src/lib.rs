@@ -76,6 +76,7 @@ mod dump;
 mod foreign;
 mod inspect;
 mod key;
+mod lease;
 mod session;
 mod sizes;
 mod sql;

@@ -367,13 +367,11 @@ impl PgSession {
                 Ok(results) => {
                     let (pid, held_before) = marker(results.get(statements_before))?;
                     if held_before {
-                        return Err(Error::LockUnsafe {
-                            reason: format!(
-                                "server connection {pid} already held advisory lock {key} ({shown}) before this \
+                        return Err(migrator_core::plan::lock::shared_session_lock(format!(
+                            "server connection {pid} already held advisory lock {key} ({shown}) before this \
                                  session took it, so it is shared with another client, as behind a transaction-mode \
                                  pooler (PgBouncer pool_mode = transaction)"
-                            ),
-                        });
+                        )));
                     }
                     self.fence = session_fence(pid);
                     self.pid = Some(pid);
@@ -479,7 +477,7 @@ impl PgSession {
                 Some(lease) => lease.lost_error("its fencing token is no longer current: another process took it over"),
                 None => Error::LockLost { lock: "migration lease".to_owned(), reason: describe_short(error) },
             }),
-            Some(SESSION_MOVED) => Some(Error::LockUnsafe { reason: describe_short(error) }),
+            Some(SESSION_MOVED) => Some(migrator_core::plan::lock::shared_session_lock(describe_short(error))),
             _ => None,
         }
     }

@@ -143,14 +143,14 @@ pub enum Error {
     },
 
     /// The lock strategy cannot work on this connection (a session lock behind a
-    /// transaction-mode pooler).
-    #[error(
-        "the migration lock is not safe on this connection: {reason}. Use the lease lock (`LockStrategy::lease()`, \
-         CLI `--lock-strategy lease`), or connect without the pooler (or through a session-mode pool)"
-    )]
+    /// transaction-mode pooler, or on a node of a Galera cluster). Built by
+    /// `plan::lock`.
+    #[error("the migration lock is not safe on this connection: {reason}. {instead}")]
     LockUnsafe {
         /// What was detected.
         reason: String,
+        /// What to do instead.
+        instead: String,
     },
 
     /// The history table was written by a newer migrator release.

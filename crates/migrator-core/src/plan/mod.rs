@@ -18,6 +18,7 @@ pub(crate) mod build;
 mod claim;
 mod down;
 mod group;
+pub mod lock;
 mod model;
 mod ops;
 mod repeatable;
