@@ -766,6 +766,10 @@ pub(crate) struct LintArgs {
     /// human: like compiler errors; json: one object with a `findings` list; github: workflow annotations.
     #[arg(long, value_enum, default_value_t = LintFormat::Human)]
     pub(crate) format: LintFormat,
+    /// List every finding (human and github formats list the first 50 and say how many more there are; json lists
+    /// every one).
+    #[arg(long)]
+    pub(crate) all: bool,
     /// Lint only migrations of this version and newer (older ones have shipped).
     #[arg(long, value_name = "VERSION", value_parser = parse_version)]
     pub(crate) lint_from: Option<i64>,

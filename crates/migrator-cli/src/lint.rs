@@ -36,17 +36,29 @@ fn shown(dir: &Path) -> String {
 pub(crate) fn run(args: &LintArgs, dir: &Path, dialect: Dialect) -> anyhow::Result<ExitCode> {
     let options = options(args)?;
     let report = check_dir_with_layout(dir, &shown(dir), dialect, args.source.layout(), &options).report();
+    // Human and GitHub output stay readable: the first LintReport::LISTED findings, then
+    // how many more there are (unless --all); JSON, for programs, lists every one.
+    let listed = if args.all { usize::MAX } else { LintReport::LISTED };
     match args.format {
-        LintFormat::Human => print_human(&report),
+        LintFormat::Human => print_human(&report, listed),
         LintFormat::Json => println!("{}", crate::output::json(&json(&report))?),
-        LintFormat::Github => print_github(&report),
+        LintFormat::Github => print_github(&report, listed),
     }
     Ok(if report.has_failures() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-fn print_human(report: &LintReport) {
+/// What was not listed: `… and 3 more findings (--all lists every one)`.
+fn left_out(report: &LintReport, listed: usize) -> Option<String> {
+    let more = report.findings().len().checked_sub(listed).filter(|&more| more > 0)?;
+    Some(format!(
+        "… and {more} more finding{} (`--all` lists every one, `--format json` gives them as data)",
+        if more == 1 { "" } else { "s" }
+    ))
+}
+
+fn print_human(report: &LintReport, listed: usize) {
     let out = Style::stdout();
-    for finding in report.findings() {
+    for finding in report.findings().iter().take(listed) {
         // The finding quotes the file's line: its control characters are escaped.
         let text = escape_keeping_layout(&finding.to_string());
         // Color the level word of the first line only.
@@ -58,6 +70,9 @@ fn print_human(report: &LintReport) {
         };
         let text = text.replacen(&format!(": {level}["), &format!(": {painted}["), 1);
         println!("{text}\n");
+    }
+    if let Some(more) = left_out(report, listed) {
+        println!("{more}\n");
     }
     let summary = report.summary();
     println!("{}", if report.has_failures() { out.red(&summary) } else { out.green(&summary) });
@@ -102,8 +117,8 @@ fn json(report: &LintReport) -> Findings<'_> {
 }
 
 /// GitHub Actions workflow commands: an annotation per finding on its file and line.
-fn print_github(report: &LintReport) {
-    for f in report.findings() {
+fn print_github(report: &LintReport, listed: usize) {
+    for f in report.findings().iter().take(listed) {
         let command = match (f.level, f.allowed) {
             (_, true) => "notice",
             (Level::Warn, false) => "warning",
@@ -117,6 +132,9 @@ fn print_github(report: &LintReport) {
             property(&format!("{} {}", f.level, f.rule)),
             data(&format!("{}\nhelp: {}", f.message, f.help))
         );
+    }
+    if let Some(more) = left_out(report, listed) {
+        println!("::notice title=migrator lint::{}", data(&more));
     }
     println!("{}", report.summary());
 }
@@ -143,10 +161,17 @@ pub(crate) fn validate_files(dir: &Path, layout: Option<Layout>, dialect: Dialec
         eprintln!("{} {}", err.red("error:"), escape_keeping_layout(&error));
         problems += 1;
     }
-    for finding in checked.findings().findings().iter().filter(|f| f.level == Level::Fatal) {
+    let fatal: Vec<_> = checked.findings().findings().iter().filter(|f| f.level == Level::Fatal).collect();
+    for finding in fatal.iter().take(LintReport::LISTED) {
         eprintln!("{}\n", escape_keeping_layout(&finding.to_string()));
-        problems += 1;
     }
+    if let Some(more) = fatal.len().checked_sub(LintReport::LISTED).filter(|&more| more > 0) {
+        eprintln!(
+            "… and {more} more fatal finding{} (`migrator lint --all` lists them)\n",
+            if more == 1 { "" } else { "s" }
+        );
+    }
+    problems += fatal.len();
     if problems == 0 {
         let repeatables = match checked.repeatables().len() {
             0 => String::new(),

@@ -715,6 +715,30 @@ fn a_malformed_directory_is_reported_not_run() {
     assert!(missing.stderr.contains("the migrations directory does not exist"), "{}", missing.stderr);
 }
 
+/// Regression (issue 12): 20,000 findings on one line printed 14 GB. Human and GitHub output
+/// list the first 50 findings and say how many more there are; `--all` and JSON list every
+/// one, each finding's output bounded.
+#[test]
+fn lint_lists_fifty_findings_unless_asked_for_all() {
+    let project = Project::new();
+    project.write("1_drops.up.sql", &"DROP TABLE IF EXISTS zz;".repeat(2000)).write("1_drops.down.sql", "SELECT 1;\n");
+    let human = project.run(None, &["lint", "--dialect", "postgres"]);
+    human.code(1);
+    assert_eq!(human.stdout.matches("deny[drop-table]").count(), 50, "{}", &human.stdout[..2000]);
+    assert!(human.stdout.contains("… and 1950 more findings (`--all` lists every one"), "{}", human.stdout);
+    assert!(human.stdout.len() < 50_000, "{} bytes", human.stdout.len());
+    let all = project.run(None, &["lint", "--dialect", "postgres", "--all"]);
+    all.code(1);
+    assert_eq!(all.stdout.matches("deny[drop-table]").count(), 2000);
+    assert!(all.stdout.len() < 2000 * 1000, "linear in the findings: {} bytes", all.stdout.len());
+    let github = project.run(None, &["lint", "--dialect", "postgres", "--format", "github"]);
+    github.code(1);
+    assert_eq!(github.stdout.matches("::error ").count(), 50);
+    assert!(github.stdout.contains("::notice title=migrator lint::… and 1950 more findings"), "{}", github.stdout);
+    let json = project.run(None, &["lint", "--dialect", "postgres", "--format", "json"]).code(1).json();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 2000);
+}
+
 #[test]
 fn lint_prints_findings_in_three_formats() {
     let project = Project::new();

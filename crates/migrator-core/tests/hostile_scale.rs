@@ -56,7 +56,7 @@ fn twenty_thousand_findings_on_one_line_stay_linear() {
     assert_eq!(findings, 20_001);
     assert!(listed.len() < 200_000, "the human report is {} bytes", listed.len());
     assert!(
-        listed.contains("… and 19951 more findings (run `migrator lint` for all)"),
+        listed.contains("… and 19951 more findings (run `migrator lint --all` for all)"),
         "{}",
         &listed[listed.len() - 300..]
     );

@@ -85,7 +85,7 @@ fn combine(span: proc_macro2::Span, messages: &[String]) -> Option<syn::Error> {
     let mut combined: Option<syn::Error> = None;
     let more = messages.len().saturating_sub(LISTED);
     let overflow = (more > 0).then(|| {
-        format!("… and {more} more problem{} (run `migrator lint` for all)", if more == 1 { "" } else { "s" })
+        format!("… and {more} more problem{} (run `migrator lint --all` for all)", if more == 1 { "" } else { "s" })
     });
     for message in messages.iter().take(LISTED).chain(overflow.as_ref()) {
         let e = syn::Error::new(span, message);
@@ -200,7 +200,7 @@ mod tests {
         std::fs::write(dir.path().join("1_drop.up.sql"), "DROP TABLE IF EXISTS zz;".repeat(20_000)).unwrap();
         let errors = messages(check(dir.path(), "postgres").err().unwrap());
         assert_eq!(errors.len(), LISTED + 1);
-        assert_eq!(errors[LISTED], "… and 19950 more problems (run `migrator lint` for all)");
+        assert_eq!(errors[LISTED], "… and 19950 more problems (run `migrator lint --all` for all)");
         let total: usize = errors.iter().map(String::len).sum();
         assert!(total < 100_000, "{total} bytes of errors");
     }

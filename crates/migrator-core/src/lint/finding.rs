@@ -170,7 +170,7 @@ impl fmt::Display for LintReport {
         if let Some(more) = self.findings.len().checked_sub(Self::LISTED).filter(|&more| more > 0) {
             write!(
                 f,
-                "… and {more} more finding{} (run `migrator lint` for all)\n\n",
+                "… and {more} more finding{} (run `migrator lint --all` for all)\n\n",
                 if more == 1 { "" } else { "s" }
             )?;
         }

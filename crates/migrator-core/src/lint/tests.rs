@@ -425,7 +425,7 @@ fn the_human_report_lists_fifty_findings_then_counts_the_rest() {
     assert_eq!(found.findings().len(), 60);
     let text = found.to_string();
     assert_eq!(text.matches("deny[drop-table]").count(), LintReport::LISTED);
-    assert!(text.contains("… and 10 more findings (run `migrator lint` for all)"), "{text}");
+    assert!(text.contains("… and 10 more findings (run `migrator lint --all` for all)"), "{text}");
     assert!(text.ends_with("60 findings: 60 deny"), "{text}");
 }
 
