@@ -213,6 +213,33 @@ pub struct Executed {
     pub duration: Duration,
 }
 
+/// What a backend's [`Session::execute_group`] checks before it runs anything: two jobs or
+/// more, each a transactional up step of SQL (what [`crate::plan::plan_groups`] groups).
+pub fn check_group<C: ?Sized>(database: &'static str, jobs: &[Job<'_, C>]) -> Result<(), Error> {
+    let groupable = |job: &Job<'_, C>| {
+        job.mode == crate::plan::Mode::Transactional
+            && job.direction == crate::version::Direction::Up
+            && matches!(job.step.body, Body::Sql(_))
+    };
+    if jobs.is_empty() || !jobs.iter().all(groupable) {
+        return Err(Error::Unsupported {
+            database,
+            what: "group a no-transaction step, a down step or Rust code".to_owned(),
+            instead: "group transactional up steps only (the planner's plan_groups does)".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// How a live lease's holder reads in a lock-timeout message or `status`: who, which
+/// process, its fencing token, since when, and how long until the lease expires.
+pub fn lease_holder_text(holder: &str, info: &str, token: i64, since: &str, expires_in_ms: i64) -> String {
+    format!(
+        "{holder} ({info}, token {token}, since {since}; the lease expires in {expires_in_ms} ms unless its holder \
+         renews it). If that process is gone, the lease expires by itself"
+    )
+}
+
 /// The error of a group ([`Session::execute_group`]) whose job `failure` describes failed:
 /// at a statement of that job, or, `at_commit`, when the group's commit was refused (then
 /// `failure` is the last job's).

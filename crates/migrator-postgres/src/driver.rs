@@ -901,16 +901,7 @@ impl Session<PgConnection> for PgSession {
 
     async fn execute_group(&mut self, jobs: &[Job<'_, PgConnection>]) -> Result<Option<Vec<Executed>>, Error> {
         self.check_lease()?;
-        let groupable = |job: &Job<'_, PgConnection>| {
-            job.mode == Mode::Transactional && job.direction == Direction::Up && matches!(job.step.body, Body::Sql(_))
-        };
-        if jobs.is_empty() || !jobs.iter().all(groupable) {
-            return Err(Error::Unsupported {
-                database: "PostgreSQL",
-                what: "group a no-transaction step, a down step or Rust code".to_owned(),
-                instead: "group transactional up steps only (the planner's plan_groups does)".to_owned(),
-            });
-        }
+        migrator_core::driver::check_group("PostgreSQL", jobs)?;
         self.group(jobs).await.map(Some)
     }
 

@@ -113,10 +113,7 @@ pub(crate) fn holder_text(row: &sqlx::postgres::PgRow) -> Option<String> {
     let info: String = row.try_get(2).ok()?;
     let since: String = row.try_get(3).ok()?;
     let left: i64 = row.try_get(4).ok()?;
-    Some(format!(
-        "{holder} ({info}, token {token}, since {since}; the lease expires in {left} ms unless its holder renews \
-         it). If that process is gone, the lease expires by itself"
-    ))
+    Some(migrator_core::driver::lease_holder_text(&holder, &info, token, &since, left))
 }
 
 fn ms(duration: Duration) -> u128 {

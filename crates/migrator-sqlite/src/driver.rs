@@ -771,16 +771,7 @@ impl Session<SqliteConnection> for SqliteSession {
     }
 
     async fn execute_group(&mut self, jobs: &[Job<'_, SqliteConnection>]) -> Result<Option<Vec<Executed>>, Error> {
-        let groupable = |job: &Job<'_, SqliteConnection>| {
-            job.mode == Mode::Transactional && job.direction == Direction::Up && matches!(job.step.body, Body::Sql(_))
-        };
-        if jobs.is_empty() || !jobs.iter().all(groupable) {
-            return Err(Error::Unsupported {
-                database: "SQLite",
-                what: "group a no-transaction step, a down step or Rust code".to_owned(),
-                instead: "group transactional up steps only (the planner's plan_groups does)".to_owned(),
-            });
-        }
+        migrator_core::driver::check_group("SQLite", jobs)?;
         self.restore().await?;
         self.transactional_group(jobs).await
     }
