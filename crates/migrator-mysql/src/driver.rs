@@ -13,6 +13,7 @@ use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
 use migrator_core::history::digest::expected_match;
 use migrator_core::history::{History, HistoryTable, State};
+use migrator_core::plan::lock;
 use migrator_core::{BoxError, Dialect, Direction, Error, FailureOutcome, LockStrategy, Mode};
 use sqlx::mysql::MySqlRow;
 use sqlx::pool::PoolConnection;
@@ -20,7 +21,7 @@ use sqlx::{AssertSqlSafe, Connection, MySql, MySqlConnection, MySqlPool, Row};
 use tracing::{debug, info};
 
 use crate::conn::{Columns, Failed, db, describe, described, number, simple};
-use crate::lease::{DEADLOCK, FENCE_FAILED, Lease};
+use crate::lease::{CERTIFICATION_FAILED, DEADLOCK, FENCE_FAILED, Lease};
 use crate::session::Changed;
 use crate::sql;
 
@@ -99,14 +100,15 @@ struct Server {
     mariadb: bool,
     /// `@@max_allowed_packet`: the largest message it accepts.
     max_packet: usize,
-    /// Whether it is a node of a Galera cluster (`wsrep_on` = ON), where `GET_LOCK` is
-    /// node-local.
-    galera: bool,
+    /// The engine and the cluster it is a node of, for the planner's lock check
+    /// (`plan::lock::check_session_lock`) and the lease's causal reads.
+    kind: lock::Server,
 }
 
-/// `DATABASE()`, `VERSION()` and `@@max_allowed_packet` (`rows`), and `wsrep_on` (`wsrep`:
-/// no row where the server has no such variable, as on MySQL).
-fn server_of(rows: &[MySqlRow], wsrep: &[MySqlRow]) -> Result<Server, Error> {
+/// `DATABASE()`, `VERSION()` and `@@max_allowed_packet` (`rows`), and the cluster variables
+/// (`cluster`: name and value rows of those the server has; none on a plain MySQL or
+/// MariaDB).
+fn server_of(rows: &[MySqlRow], cluster: &[MySqlRow]) -> Result<Server, Error> {
     let row = rows.first().ok_or_else(|| db("reading the database name", sqlx::Error::RowNotFound))?;
     let database: Option<String> = row.try_get(0).map_err(|e| db("reading the database name", e))?;
     let version: String = row.try_get(1).map_err(|e| db("reading the server version", e))?;
@@ -114,22 +116,35 @@ fn server_of(rows: &[MySqlRow], wsrep: &[MySqlRow]) -> Result<Server, Error> {
         reason: "it has no database: name one in the URL (mysql://user@host/database)".to_owned(),
     })?;
     let max_packet: i64 = row.try_get(2).map_err(|e| db("reading max_allowed_packet", e))?;
-    let wsrep: Option<String> = match wsrep.first() {
-        Some(row) => Some(row.try_get(1).map_err(|e| db("reading wsrep_on", e))?),
-        None => None,
-    };
+    let mut variables: Vec<(String, String)> = Vec::new();
+    for row in cluster {
+        let name: String = row.try_get(0).map_err(|e| db("reading the cluster variables", e))?;
+        let value: String = row.try_get(1).map_err(|e| db("reading the cluster variables", e))?;
+        variables.push((name.to_ascii_lowercase(), value));
+    }
+    let value = |name: &str| variables.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let engine = lock::Engine::of_mysql_version(&version);
     Ok(Server {
         database,
-        mariadb: version.contains("MariaDB"),
+        mariadb: engine == lock::Engine::MariaDb,
         max_packet: usize::try_from(max_packet).unwrap_or(usize::MAX),
-        galera: wsrep.is_some_and(|on| on.eq_ignore_ascii_case("ON")),
+        kind: lock::Server {
+            engine,
+            cluster: lock::Cluster::of_mysql_variables(
+                value("wsrep_on"),
+                value("group_replication_group_name"),
+                value("group_replication_single_primary_mode"),
+            ),
+        },
     })
 }
 
 /// What the driver reads of the server, in the message that first reads the history: two
-/// statements (`SHOW VARIABLES` answers no row where `wsrep_on` does not exist).
-const SERVER_SQL: &str =
-    "SELECT DATABASE(), VERSION(), CAST(@@max_allowed_packet AS SIGNED);\nSHOW SESSION VARIABLES LIKE 'wsrep\\_on'";
+/// statements (`SHOW VARIABLES` answers a row only for the variables the server has: the
+/// Galera and Group Replication ones exist only where those are loaded).
+const SERVER_SQL: &str = "SELECT DATABASE(), VERSION(), CAST(@@max_allowed_packet AS SIGNED);\n\
+     SHOW SESSION VARIABLES WHERE Variable_name IN \
+     ('wsrep_on', 'group_replication_group_name', 'group_replication_single_primary_mode')";
 /// How many statements [`SERVER_SQL`] holds.
 const SERVER_STATEMENTS: usize = 2;
 
@@ -253,7 +268,7 @@ impl Probe<MySqlConnection> for MySqlProbe {
         let MySqlProbe { driver, conn, table, table_exists } = *self;
         // Detached: the session's connection never returns to the pool, so neither can its lock.
         let mut conn = conn.detach();
-        let Server { database, mariadb, max_packet, galera } = server(&driver, &mut conn).await?;
+        let Server { database, mariadb, max_packet, kind } = server(&driver, &mut conn).await?;
         let mut session = MySqlSession {
             conn,
             table: table.clone(),
@@ -265,12 +280,14 @@ impl Probe<MySqlConnection> for MySqlProbe {
             fence: String::new(),
         };
         if lock.enabled {
-            // Refused before anything runs: GET_LOCK on one node of a cluster protects nothing.
-            migrator_core::plan::lock::check_cluster_lock(lock.strategy, galera)?;
+            // Refused before anything runs: GET_LOCK on one node of a cluster, or behind
+            // vtgate, protects nothing.
+            lock::check_session_lock(lock.strategy, kind, lock.wait)?;
             match lock.strategy {
                 LockStrategy::Lease(lease) => {
                     let held =
-                        Lease::acquire(&mut session.conn, &driver.pool, &table, lease.ttl, lock.wait, galera).await?;
+                        Lease::acquire(&mut session.conn, &driver.pool, &table, lease.ttl, lock.wait, kind.cluster)
+                            .await?;
                     session.fence = held.fence();
                     session.lease = Some(held);
                 }
@@ -449,11 +466,14 @@ impl MySqlSession {
     }
 
     /// The error of a failed fence, if `error` is one: the fence's error number (or, on
-    /// Galera, a certification failure against a takeover on another node), and the lease
+    /// Galera or Group Replication, a certification failure against a takeover on another
+    /// node), and the lease
     /// row no longer carries this holding's token.
     async fn fence_error(&mut self, error: &sqlx::Error) -> Option<Error> {
         let lease = self.lease.as_ref()?;
-        if !matches!(number(error), Some(FENCE_FAILED | DEADLOCK)) || lease.current(&mut self.conn).await {
+        if !matches!(number(error), Some(FENCE_FAILED | DEADLOCK | CERTIFICATION_FAILED))
+            || lease.current(&mut self.conn).await
+        {
             return None;
         }
         Some(lease.lost_error("its fencing token is no longer current: another process took it over"))

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use migrator_core::Error;
 use migrator_core::backoff::Backoff;
 use migrator_core::history::HistoryTable;
+use migrator_core::plan::lock::Cluster;
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySqlConnection, MySqlPool, Row};
 use tracing::{debug, info, warn};
@@ -42,12 +43,22 @@ const NO_SUCH_TABLE: u16 = 1146;
 pub(crate) const DEADLOCK: u16 = 1213;
 /// ER_LOCK_WAIT_TIMEOUT.
 const LOCK_WAIT_TIMEOUT: u16 = 1205;
+/// ER_TRANSACTION_ROLLBACK_DURING_COMMIT: on MySQL Group Replication, a certification
+/// failure at commit (another member's conflicting transaction won).
+pub(crate) const CERTIFICATION_FAILED: u16 = 3101;
 /// ER_SUBQUERY_NO_1_ROW: what the fence raises when this holding's token is not current.
 pub(crate) const FENCE_FAILED: u16 = 1242;
 
 /// Makes the session's reads (and updates) wait until this node has applied every write the
-/// cluster committed before them; sent only to Galera nodes.
-pub(crate) const CAUSAL_READS: &str = "SET SESSION wsrep_sync_wait = 3";
+/// cluster committed before them: on a Galera node, and on a Group Replication member; none
+/// elsewhere.
+pub(crate) fn causal_reads(cluster: Cluster) -> Option<&'static str> {
+    match cluster {
+        Cluster::Galera => Some("SET SESSION wsrep_sync_wait = 3"),
+        Cluster::GroupReplication { .. } => Some("SET SESSION group_replication_consistency = 'BEFORE'"),
+        Cluster::None => None,
+    }
+}
 
 /// A lease held by this process.
 #[derive(Debug)]
@@ -125,18 +136,18 @@ fn micros(duration: Duration) -> u128 {
 
 impl Lease {
     /// Takes the lease on `conn`, waiting up to `wait`; the heartbeat runs on `pool`.
-    /// `galera`: the server is a Galera node.
+    /// `cluster`: the cluster the server is a node of, if any.
     pub(crate) async fn acquire(
         conn: &mut MySqlConnection,
         pool: &MySqlPool,
         history: &HistoryTable,
         ttl: Duration,
         wait: Duration,
-        galera: bool,
+        cluster: Cluster,
     ) -> Result<Lease, Error> {
         let key = key_of(history);
         let holder = holder_identity();
-        let causal = if galera { format!("{CAUSAL_READS};\n") } else { String::new() };
+        let causal = causal_reads(cluster).map(|set| format!("{set};\n")).unwrap_or_default();
         // Three statements, each committing by itself: the row when missing (a lost race
         // is ignored), the taking, and who holds it now.
         let take = format!(
@@ -150,7 +161,7 @@ impl Lease {
             ttl = micros(ttl),
             info = crate::sql::APPLIED_BY,
         );
-        let statements = if galera { 4 } else { 3 };
+        let statements = if causal.is_empty() { 3 } else { 4 };
         let mut backoff = Backoff::new(wait);
         let mut created = false;
         loop {
@@ -179,9 +190,11 @@ impl Lease {
                     created = true;
                     continue;
                 }
-                // Another runner's taking won (Galera certification, or an InnoDB deadlock
-                // between two takers): not taken; the next try finds it held.
-                Err(Failed { error, .. }) if matches!(number(&error), Some(DEADLOCK | LOCK_WAIT_TIMEOUT)) => {
+                // Another runner's taking won (Galera or Group Replication certification, or
+                // an InnoDB deadlock between two takers): not taken; the next try finds it held.
+                Err(Failed { error, .. })
+                    if matches!(number(&error), Some(DEADLOCK | LOCK_WAIT_TIMEOUT | CERTIFICATION_FAILED)) =>
+                {
                     debug!(lease = %key, error = %error, "another runner took the migration lease first");
                 }
                 Err(Failed { error, .. }) => return Err(db("taking the migration lease", error)),

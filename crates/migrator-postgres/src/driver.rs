@@ -12,6 +12,7 @@ use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
 use migrator_core::history::digest::expected_match;
 use migrator_core::history::{History, HistoryTable, State};
+use migrator_core::plan::lock;
 use migrator_core::{Dialect, Direction, Error, FailureOutcome, LockStrategy, Mode};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
@@ -351,12 +352,13 @@ impl PgSession {
         loop {
             let mut sql = if first { self.reset() } else { String::new() };
             let statements_before = if first { 1 + usize::from(!self.session_sql.is_empty()) } else { 0 };
-            // Which server connection this is, and whether it held the lock already: a
-            // connection we never locked on that holds it is shared with another client.
+            // Which server connection this is, whether it held the lock already (a
+            // connection we never locked on that holds it is shared with another client),
+            // and which engine it is (CockroachDB's advisory locks lock nothing).
             let (hi, lo) = ((key as u64) >> 32, (key as u64) & 0xffff_ffff);
             sql.push_str(&format!(
                 "SELECT pg_backend_pid()::int8, EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-                 AND pid = pg_backend_pid() AND classid = {hi} AND objid = {lo} AND objsubid = 1);\n\
+                 AND pid = pg_backend_pid() AND classid = {hi} AND objid = {lo} AND objsubid = 1), version();\n\
                  SELECT pg_try_advisory_lock({key});\n"
             ));
             if read {
@@ -365,9 +367,10 @@ impl PgSession {
             first = false;
             let (got, rows) = match simple(&mut self.conn, sql).await {
                 Ok(results) => {
-                    let (pid, held_before) = marker(results.get(statements_before))?;
+                    let (pid, held_before, engine) = marker(results.get(statements_before))?;
+                    lock::check_session_lock(LockStrategy::Session, engine, wait)?;
                     if held_before {
-                        return Err(migrator_core::plan::lock::shared_session_lock(format!(
+                        return Err(lock::shared_session_lock(format!(
                             "server connection {pid} already held advisory lock {key} ({shown}) before this \
                                  session took it, so it is shared with another client, as behind a transaction-mode \
                                  pooler (PgBouncer pool_mode = transaction)"
@@ -381,7 +384,8 @@ impl PgSession {
                 Err(Failed { completed, error, partial })
                     if read && completed == statements_before + 2 && code(&error) == Some(UNDEFINED_TABLE) =>
                 {
-                    let (pid, held_before) = marker(partial.get(statements_before))?;
+                    let (pid, held_before, engine) = marker(partial.get(statements_before))?;
+                    lock::check_session_lock(LockStrategy::Session, engine, wait)?;
                     if !held_before {
                         self.fence = session_fence(pid);
                     }
@@ -477,7 +481,7 @@ impl PgSession {
                 Some(lease) => lease.lost_error("its fencing token is no longer current: another process took it over"),
                 None => Error::LockLost { lock: "migration lease".to_owned(), reason: describe_short(error) },
             }),
-            Some(SESSION_MOVED) => Some(migrator_core::plan::lock::shared_session_lock(describe_short(error))),
+            Some(SESSION_MOVED) => Some(lock::shared_session_lock(describe_short(error))),
             _ => None,
         }
     }
@@ -825,14 +829,16 @@ impl PgSession {
     }
 }
 
-/// The lock message's marker: the server connection's pid, and whether it held the lock
-/// before this session asked for it.
-fn marker(rows: Option<&Vec<PgRow>>) -> Result<(i64, bool), Error> {
+/// The lock message's marker: the server connection's pid, whether it held the lock before
+/// this session asked for it, and the engine (from `version()`).
+fn marker(rows: Option<&Vec<PgRow>>) -> Result<(i64, bool, lock::Server), Error> {
     let row =
         rows.and_then(|rows| rows.first()).ok_or_else(|| db("taking the migration lock", sqlx::Error::RowNotFound))?;
     let pid: i64 = row.try_get(0).map_err(|e| db("taking the migration lock", e))?;
     let held: bool = row.try_get(1).map_err(|e| db("taking the migration lock", e))?;
-    Ok((pid, held))
+    let version: String = row.try_get(2).map_err(|e| db("taking the migration lock", e))?;
+    let engine = lock::Engine::of_postgres_version(&version);
+    Ok((pid, held, lock::Server { engine, cluster: lock::Cluster::None }))
 }
 
 /// The fence of the session lock: fails unless the message runs on the server connection

@@ -143,7 +143,8 @@ pub enum Error {
     },
 
     /// The lock strategy cannot work on this connection (a session lock behind a
-    /// transaction-mode pooler, or on a node of a Galera cluster). Built by
+    /// transaction-mode pooler, on a node of a Galera cluster, or on an engine whose session
+    /// lock protects nothing, such as CockroachDB). Built by
     /// `plan::lock`.
     #[error("the migration lock is not safe on this connection: {reason}. {instead}")]
     LockUnsafe {
