@@ -317,6 +317,58 @@ async fn lock_timeouts_bound_waiting_for_table_locks() {
     db.cleanup().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_timeout_retry_runs_a_grouped_apply_again_whole() {
+    init_tracing();
+    let db = Pg::fresh("lock_retry_group").await;
+    db.exec("CREATE TABLE busy (id bigint)").await;
+    let dir = Dir::new();
+    // One group, one transaction: migration 2 times out, so migration 1's table is rolled
+    // back with it, and the next attempt runs both again (a second CREATE TABLE would fail
+    // if anything of the first attempt had stayed).
+    dir.up(1, "side", "CREATE TABLE side (id bigint);\n");
+    dir.up(2, "alter_busy", "-- migrator:lock-timeout 200ms\nALTER TABLE busy ADD COLUMN note text;\n");
+    let m = Migrator::builder(db.driver(), set(&dir))
+        .grouped(true)
+        .lock_retry(LockRetry::new(10, Duration::from_secs(60)))
+        .build()
+        .unwrap();
+    let released = release_after(&db, blocker(&db).await, Duration::from_millis(1500));
+    let report = m.run().await.unwrap();
+    released.await.unwrap();
+    assert_eq!(versions(&report), [1, 2]);
+    assert!(report.steps.iter().all(|s| s.lock_retries >= 1), "the group ran again whole: {report:?}");
+    assert_eq!(note_columns(&db).await, 1);
+    assert!(db.table_exists("side").await);
+    db.cleanup().await;
+
+    // When the blocker stays, the group gives up as a lone migration does: rolled back whole,
+    // with the attempts, why it stopped and how to find the blocker; after the blocker ends,
+    // the run the message advises applies it.
+    let db = Pg::fresh("lock_retry_group_gives_up").await;
+    db.exec("CREATE TABLE busy (id bigint)").await;
+    let mut blocker = blocker(&db).await;
+    let m = Migrator::builder(db.driver(), set(&dir))
+        .grouped(true)
+        .lock_retry(LockRetry::new(2, Duration::from_secs(60)))
+        .build()
+        .unwrap();
+    let e = m.run().await.unwrap_err();
+    let Error::GroupFailed { failure, group, at_commit } = &e else { panic!("expected a group failure, got {e}") };
+    assert!(!at_commit && failure.is_lock_timeout(), "{e}");
+    assert_eq!(group.len(), 2);
+    assert_eq!(failure.lock_waits.as_ref().map(|w| w.attempts), Some(2), "{e}");
+    let text = e.to_string();
+    for expected in ["alter_busy", "55P03", "2 attempts over", "pg_locks", "--lock-retries"] {
+        assert!(text.contains(expected), "`{expected}` missing from: {text}");
+    }
+    assert!(m.status().await.unwrap().migrations.iter().all(|m| m.state == MigrationState::Pending));
+    assert!(!db.table_exists("side").await, "nothing of the group stayed");
+    sqlx::raw_sql("ROLLBACK").execute(&mut blocker).await.unwrap();
+    assert_eq!(versions(&m.run().await.unwrap()), [1, 2]);
+    db.cleanup().await;
+}
+
 /// A second connection in a transaction holding `LOCK TABLE busy IN ACCESS SHARE MODE`, which
 /// conflicts with the ACCESS EXCLUSIVE lock of `ALTER TABLE busy …` (as a long-running query on
 /// the table would).

@@ -225,7 +225,59 @@ where
             }
         };
         let span = info_span!("group", first = %first, last = %last, migrations = jobs.len());
-        let Some(executed) = session.execute_group(&jobs).instrument(span).await? else {
+        let retry = self.options.lock_retry;
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        // A group is one transaction: a lock timeout rolled all of it back, so it runs again
+        // whole, as the planner decides for any transactional step.
+        let result = loop {
+            let (mut failure, group) = match session.execute_group(&jobs).instrument(span.clone()).await {
+                Err(Error::GroupFailed { failure, group, at_commit }) if !at_commit && failure.is_lock_timeout() => {
+                    (failure, group)
+                }
+                other => break other?,
+            };
+            let failed = plan::FailedAttempt {
+                lock_timeout: true,
+                mode: plan::Mode::Transactional,
+                outcome: failure.outcome,
+                statement: failure.statement,
+                attempt,
+                elapsed: started.elapsed(),
+            };
+            match plan::decide_retry(retry, &failed) {
+                plan::RetryDecision::Retry { attempt: next, pause } => {
+                    warn!(
+                        first = %first,
+                        last = %last,
+                        version = %failure.version,
+                        attempt,
+                        attempts = retry.attempts,
+                        wait_ms = pause.as_millis() as u64,
+                        "the group of migrations {first} to {last} waited longer than a lock timeout in migration {} \
+                         (attempt {attempt} of {}): {}; the group was rolled back whole, trying it again in {}",
+                        failure.version,
+                        retry.attempts,
+                        failure.message,
+                        human(pause),
+                    );
+                    session.pause(pause).await?;
+                    attempt = next;
+                }
+                plan::RetryDecision::Stop(reason) => {
+                    let dialect = self.driver.capabilities().dialect;
+                    failure.lock_waits = Some(LockWaits::new(
+                        attempt,
+                        started.elapsed(),
+                        reason.text(retry),
+                        plan::find_blocker(dialect),
+                    ));
+                    return Err(Error::GroupFailed { failure, group, at_commit: false });
+                }
+            }
+        };
+        let lock_retries = attempt - 1;
+        let Some(executed) = result else {
             info!(first = %first, last = %last, "another process changed the history meanwhile: running the group's migrations one by one");
             let mut reports = Vec::with_capacity(jobs.len());
             for job in jobs {
@@ -234,7 +286,12 @@ where
             return Ok(reports);
         };
         let total: std::time::Duration = executed.iter().map(|e| e.duration).sum();
-        info!(first = %first, last = %last, migrations = jobs.len(), "applied {} migrations in one transaction in {}", jobs.len(), human(total));
+        let retried = match lock_retries {
+            0 => String::new(),
+            1 => " after 1 retry on lock timeout".to_owned(),
+            n => format!(" after {n} retries on lock timeout"),
+        };
+        info!(first = %first, last = %last, migrations = jobs.len(), lock_retries, "applied {} migrations in one transaction in {}{retried}", jobs.len(), human(total));
         Ok(jobs
             .iter()
             .zip(executed)
@@ -259,7 +316,7 @@ where
                     duration,
                     statements,
                     resumed_at: None,
-                    lock_retries: 0,
+                    lock_retries,
                     dropped_invalid_indexes: Vec::new(),
                 })
             })
