@@ -708,3 +708,23 @@ async fn a_lost_connection_never_reports_a_committed_migration_as_rolled_back() 
     assert!(Migrator::new(db.driver(), set(&dir)).unwrap().run().await.unwrap().is_noop(), "the history agrees");
     db.cleanup().await;
 }
+
+/// `plan --explain`'s table sizes come from the catalog (`pg_class.reltuples`,
+/// `pg_total_relation_size`): read on this server's version (the suite runs on 15 and 18).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn table_sizes_are_read_from_this_servers_catalog() {
+    use migrator_core::driver::Driver;
+    init_tracing();
+    let db = Pg::fresh("table_sizes").await;
+    db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, note text); CREATE TABLE fresh (id bigint)").await;
+    db.exec("INSERT INTO orders SELECT g, 'n' || g FROM generate_series(1, 5000) g; ANALYZE orders").await;
+    let sizes =
+        db.driver().table_sizes(&["orders".to_owned(), "fresh".to_owned(), "missing".to_owned()]).await.unwrap();
+    assert_eq!(sizes.len(), 2, "a missing table has no row: {sizes:?}");
+    let orders = sizes.iter().find(|s| s.name == "orders").unwrap();
+    assert_eq!(orders.estimated_rows, Some(5000), "{orders:?}");
+    assert!(orders.bytes.is_some_and(|b| b > 8192), "{orders:?}");
+    let fresh = sizes.iter().find(|s| s.name == "fresh").unwrap();
+    assert_eq!(fresh.estimated_rows, None, "never analyzed and empty: unknown, not 0 or -1: {fresh:?}");
+    db.cleanup().await;
+}
