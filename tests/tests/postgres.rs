@@ -202,6 +202,49 @@ async fn a_waiting_runner_wakes_when_the_holder_releases() {
     db.cleanup().await;
 }
 
+/// Many replicas waiting: at the holder's release every waiter wakes, one takes the lock, and
+/// the others, which read the history in the same message, see that nothing is left and
+/// return without waiting for the lock in turn (as before: one after another).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_woken_by_the_release_need_not_take_the_lock_in_turn() {
+    init_tracing();
+    let db = Pg::fresh("wake_many").await;
+    let dir = Dir::new();
+    dir.up(1, "slow", "SELECT pg_sleep(1.5);\nCREATE TABLE t (id bigint);\n").up(
+        2,
+        "more",
+        "CREATE TABLE u (id bigint);\n",
+    );
+    let pool = db.pool_with(|o| o).await;
+    let holder = Migrator::new(PgDriver::from(&pool), set(&dir)).unwrap();
+    let holding = tokio::spawn(async move { holder.run().await });
+    // The waiters start once the holder is inside migration 1.
+    while db
+        .scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid()")
+        .await
+        == 0
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut waiting = Vec::new();
+    for _ in 0..8 {
+        let waiter = Migrator::new(PgDriver::from(&db.pool_with(|o| o).await), set(&dir)).unwrap();
+        waiting.push(tokio::spawn(async move { waiter.run().await }));
+    }
+    assert_eq!(versions(&holding.await.unwrap().unwrap()), [1, 2]);
+    let mut unlocked = 0;
+    for waiter in waiting {
+        let report = waiter.await.unwrap().unwrap();
+        assert!(report.is_noop(), "the holder applied everything: {report:?}");
+        unlocked += usize::from(!report.locked);
+    }
+    // One waiter wins the lock at the release; the others need not (before, all 8 took it
+    // in turn).
+    assert!(unlocked >= 1, "every waiter took the lock in turn");
+    assert_eq!(db.scalar("SELECT count(*) FROM _migrator_history WHERE version > 0").await, 2);
+    db.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_do_not_leak_between_migrations_nor_from_the_pool() {
     init_tracing();

@@ -356,6 +356,35 @@ pub trait Probe<C: ?Sized + Send>: Send {
     /// Takes the migration lock on this connection and returns the session. Dropping the
     /// session without [`Session::release`] must still release the lock.
     async fn lock(self: Box<Self>, lock: LockRequest) -> Result<Box<dyn Session<C>>, Error>;
+
+    /// Takes the migration lock as [`Probe::lock`] does, or stops waiting when the holder
+    /// released it and another waiter took it first: a driver that learns of a release
+    /// (PostgreSQL's `NOTIFY`) reads the history in the message that tries the lock again,
+    /// and hands it back ([`Locking::Released`]) instead of waiting for the new holder, so the
+    /// runner can see that the previous holder left nothing to do. The runner decides; a
+    /// driver never returns `Released` without having read the history after the release.
+    /// The default waits for the lock.
+    async fn lock_or_released(self: Box<Self>, lock: LockRequest) -> Result<Locking<C>, Error> {
+        Ok(Locking::Taken(self.lock(lock).await?))
+    }
+}
+
+/// How [`Probe::lock_or_released`] ended.
+pub enum Locking<C: ?Sized> {
+    /// The lock is held: the run's session.
+    Taken(Box<dyn Session<C>>),
+    /// The lock is not held: its holder released it, another waiter took it, and this is the
+    /// history read right after (the lock's connection is closed).
+    Released(History),
+}
+
+impl<C: ?Sized> std::fmt::Debug for Locking<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Locking::Taken(_) => f.write_str("Taken"),
+            Locking::Released(history) => f.debug_tuple("Released").field(&history.rows.len()).finish(),
+        }
+    }
 }
 
 /// A locked, dedicated connection.

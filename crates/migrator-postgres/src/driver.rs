@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use migrator_core::driver::{
     Body, Capabilities, Driver, Executed, ForeignRow, ForeignTable, HistoryChange, InvalidIndex, Job, LockRequest,
-    Probe, RepeatableJob, Session, group_failed,
+    Locking, Probe, RepeatableJob, Session, group_failed,
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
@@ -210,6 +210,25 @@ struct PgProbe {
 #[async_trait]
 impl Probe<PgConnection> for PgProbe {
     async fn lock(self: Box<Self>, lock: LockRequest) -> Result<Box<dyn Session<PgConnection>>, Error> {
+        match self.take(lock, false).await? {
+            Locking::Taken(session) => Ok(session),
+            // `take` stops early only when asked to (`may_stop`), which this call does not.
+            Locking::Released(_) => Err(Error::database(
+                "taking the migration lock",
+                "the lock wait ended without the lock, which this call never asks for: please report this as a bug",
+            )),
+        }
+    }
+
+    async fn lock_or_released(self: Box<Self>, lock: LockRequest) -> Result<Locking<PgConnection>, Error> {
+        self.take(lock, true).await
+    }
+}
+
+impl PgProbe {
+    /// Takes the lock (`may_stop`: or stops at the holder's release, see
+    /// [`Probe::lock_or_released`]).
+    async fn take(self: Box<Self>, lock: LockRequest, may_stop: bool) -> Result<Locking<PgConnection>, Error> {
         let PgProbe { driver, conn, table, table_exists } = *self;
         // Detached: the session's connection never returns to the pool, so neither can its lock.
         let conn = conn.detach();
@@ -234,10 +253,25 @@ impl Probe<PgConnection> for PgProbe {
             session.lease = Some(held);
         } else if lock.enabled {
             let (key, shown) = advisory_key(&driver, &mut session.conn, &table).await?;
-            session.lock(key, &shown, lock.wait, table_exists).await?;
+            let wait = Wait { wait: lock.wait, read: table_exists, may_stop };
+            if let Some(history) = session.lock(key, &shown, wait).await? {
+                return Ok(Locking::Released(history));
+            }
         }
-        Ok(Box::new(session))
+        Ok(Locking::Taken(Box::new(session)))
     }
+}
+
+/// How [`PgSession::lock`] waits.
+#[derive(Clone, Copy)]
+struct Wait {
+    /// At most this long.
+    wait: Duration,
+    /// Read the history in the message that takes the lock (the table existed).
+    read: bool,
+    /// Stop when woken by the holder's release and another waiter took the lock first,
+    /// with the history read then.
+    may_stop: bool,
 }
 
 /// The advisory lock key of `table` and how to show it (`database.schema.table`); reads
@@ -345,10 +379,16 @@ impl PgSession {
     /// notification comes ([`wake`]). A waiter never blocks inside a statement: a blocked
     /// `pg_advisory_lock` holds a snapshot, and `CREATE INDEX CONCURRENTLY` in the holder
     /// would wait for it forever.
-    async fn lock(&mut self, key: i64, shown: &str, wait: Duration, read: bool) -> Result<(), Error> {
-        let mut backoff = Backoff::new(wait);
+    ///
+    /// With `wait.may_stop`, a waiter woken by the release that finds the lock taken by
+    /// another waiter returns the history read in that message (`Some`), for the runner to
+    /// see whether anything is left to do; `None` means the lock is held.
+    async fn lock(&mut self, key: i64, shown: &str, wait: Wait) -> Result<Option<History>, Error> {
+        let mut backoff = Backoff::new(wait.wait);
         let mut first = true;
         let mut waker: Option<Waker> = None;
+        let mut read = wait.read;
+        let mut woken = false;
         loop {
             let mut sql = if first { self.reset() } else { String::new() };
             let statements_before = if first { 1 + usize::from(!self.session_sql.is_empty()) } else { 0 };
@@ -368,7 +408,7 @@ impl PgSession {
             let (got, rows) = match simple(&mut self.conn, sql).await {
                 Ok(results) => {
                     let (pid, held_before, engine) = marker(results.get(statements_before))?;
-                    lock::check_session_lock(LockStrategy::Session, engine, wait)?;
+                    lock::check_session_lock(LockStrategy::Session, engine, wait.wait)?;
                     if held_before {
                         return Err(lock::shared_session_lock(format!(
                             "server connection {pid} already held advisory lock {key} ({shown}) before this \
@@ -385,12 +425,14 @@ impl PgSession {
                     if read && completed == statements_before + 2 && code(&error) == Some(UNDEFINED_TABLE) =>
                 {
                     let (pid, held_before, engine) = marker(partial.get(statements_before))?;
-                    lock::check_session_lock(LockStrategy::Session, engine, wait)?;
+                    lock::check_session_lock(LockStrategy::Session, engine, wait.wait)?;
                     if !held_before {
                         self.fence = session_fence(pid);
                     }
-                    // The table vanished since the fast path; the lock answer still came.
-                    return self.lock_without_read(key, shown, backoff.remaining()).await;
+                    // The table vanished since the fast path (or, read after a release, was
+                    // never created); the lock answer still came.
+                    let rest = Wait { wait: backoff.remaining(), read: false, may_stop: wait.may_stop };
+                    return self.lock_without_read(key, shown, rest).await;
                 }
                 Err(Failed { error, .. }) => return Err(db("taking the migration lock", error)),
             };
@@ -400,7 +442,12 @@ impl PgSession {
                 }
                 debug!(lock = %shown, waited_ms = backoff.waited().as_millis() as u64, "migration lock taken");
                 self.key = Some(key);
-                return Ok(());
+                return Ok(None);
+            }
+            // Released, and another waiter took it: the history of right after the release.
+            if let (true, true, Some(rows)) = (wait.may_stop, woken, rows) {
+                debug!(lock = %shown, "the lock's holder released it and another waiter took it");
+                return Ok(Some(history_of(&self.table, &rows)?));
             }
             let Some(waker) = waker.as_mut() else {
                 info!(lock = %shown, "waiting for the migration lock held by another process");
@@ -415,23 +462,26 @@ impl PgSession {
                     return Err(Error::LockTimeout { waited, lock: format!("advisory lock {key} on {shown}"), holder });
                 }
             };
-            if waker.wait(pause).await {
+            woken = waker.wait(pause).await;
+            if woken {
                 debug!(lock = %shown, "woken by the lock holder's release");
+                // Read the history with the next try, whether or not the table existed.
+                read |= wait.may_stop;
             }
         }
     }
 
-    /// `remaining`: what is left of the lock wait.
-    async fn lock_without_read(&mut self, key: i64, shown: &str, remaining: Duration) -> Result<(), Error> {
+    /// `wait`: what is left of the lock wait.
+    async fn lock_without_read(&mut self, key: i64, shown: &str, wait: Wait) -> Result<Option<History>, Error> {
         // The lock was taken by the statement before the failed read; check and keep it.
         let results = simple(&mut self.conn, format!("SELECT pg_try_advisory_lock({key})"))
             .await
             .map_err(|f| db("taking the migration lock", f.error))?;
         if lock_result(results.first())? {
             self.key = Some(key);
-            return Ok(());
+            return Ok(None);
         }
-        Box::pin(self.lock(key, shown, remaining, false)).await
+        Box::pin(self.lock(key, shown, wait)).await
     }
 
     /// Who holds the advisory lock `key`, for the timeout message.

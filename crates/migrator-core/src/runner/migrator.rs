@@ -1,13 +1,13 @@
 //! [`Migrator`]: what a run does, step by step, and the reads (`status`, `validate`, `plan`)
 //! that never take the lock.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tracing::{Instrument, info, info_span};
+use tracing::{Instrument, debug, info, info_span};
 
 use crate::adopt::{Adopt, ForeignTool};
 use crate::capabilities::LockStrategy;
-use crate::driver::{Driver, LockRequest, Session};
+use crate::driver::{Driver, LockRequest, Locking, Session};
 use crate::error::Error;
 use crate::history::{History, HistoryRow, HistoryTable, LAYOUT, RepeatableRow, State};
 use crate::migration::{Body, Down, Migration, squashes_of};
@@ -117,39 +117,43 @@ where
                 _ => Vec::new(),
             };
             let digests: Vec<String> = candidates.iter().map(|e| e.digest.clone()).collect();
-            let (history, matched, probe) = self.driver.probe_expecting(&self.options.table, &digests).await?;
-            if let Some(history) = &history {
-                check_layout(&self.options.table, history)?;
-                // When the server found an expected history, its rows are the expected ones.
-                let folded;
-                let (rows, repeatables) = match matched.and_then(|i| candidates.get(i)) {
-                    Some(expected) => (expected.rows.as_slice(), expected.repeatables.as_slice()),
-                    None => {
-                        folded = plan::fold_squashed(&self.available_squashes(), &history.rows)?;
-                        (folded.as_deref().unwrap_or(&history.rows), history.repeatables.as_slice())
-                    }
-                };
-                // A row in progress may belong to a live process holding the lock: only under
-                // the lock can it be told apart from an interrupted one.
-                let in_progress = rows.iter().any(|r| matches!(r.state, State::Running | State::Reverting));
-                if !in_progress {
-                    let plan = self.plan_up(rows, repeatables, phases, target)?;
-                    if plan.apply.is_empty() && plan.repeatables.is_empty() && history.layout == LAYOUT {
-                        log_plan(&plan);
-                        let mut report = Report::from_plan(&plan, false);
-                        report.warnings.extend(self.stale_warning());
+            // The whole run waits at most the lock wait, however often it starts over.
+            let deadline = Instant::now().checked_add(self.options.lock_wait);
+            loop {
+                let (history, matched, probe) = self.driver.probe_expecting(&self.options.table, &digests).await?;
+                if let Some(history) = &history {
+                    // When the server found an expected history, its rows are the expected ones.
+                    let expected = matched.and_then(|i| candidates.get(i)).copied();
+                    if let Some(report) = self.nothing_to_do(history, expected, phases, target)? {
                         return Ok(report);
                     }
                 }
+                let mut request = self.lock_request();
+                if let Some(deadline) = deadline {
+                    request.wait = deadline.saturating_duration_since(Instant::now());
+                }
+                let session = match probe.lock_or_released(request).await? {
+                    Locking::Taken(session) => session,
+                    // The holder released the lock and another waiter took it: if the history
+                    // read then leaves nothing to do, this run is done without the lock;
+                    // otherwise it starts over (and waits for the new holder).
+                    Locking::Released(history) => match self.nothing_to_do(&history, None, phases, target)? {
+                        Some(report) => {
+                            debug!("the migration lock's holder left nothing to do");
+                            return Ok(report);
+                        }
+                        None => continue,
+                    },
+                };
+                let mut guard = LockGuard { session: Some(session) };
+                let result = match guard.session() {
+                    Ok(session) => self.run_locked(session, phases, target).await,
+                    Err(e) => Err(e),
+                };
+                let mut report = guard.release(result).await?;
+                report.warnings.extend(self.stale_warning());
+                return Ok(report);
             }
-            let mut guard = LockGuard { session: Some(probe.lock(self.lock_request()).await?) };
-            let result = match guard.session() {
-                Ok(session) => self.run_locked(session, phases, target).await,
-                Err(e) => Err(e),
-            };
-            let mut report = guard.release(result).await?;
-            report.warnings.extend(self.stale_warning());
-            Ok(report)
         }
         .instrument(span)
         .await
@@ -331,6 +335,39 @@ where
             .map(str::to_owned)
             .collect();
         Ok(plan)
+    }
+
+    /// The report of a run with nothing to do in `history` (read without the lock), or
+    /// `None` when it must take the lock: something to apply, a row in progress (only under
+    /// the lock can a live run be told apart from an interrupted one) or a layout to upgrade.
+    /// `expected`: the no-op history the server matched, whose rows stand for the history's.
+    fn nothing_to_do(
+        &self,
+        history: &History,
+        expected: Option<&Expected>,
+        phases: Phases,
+        target: Option<Version>,
+    ) -> Result<Option<Report>, Error> {
+        check_layout(&self.options.table, history)?;
+        let folded;
+        let (rows, repeatables) = match expected {
+            Some(expected) => (expected.rows.as_slice(), expected.repeatables.as_slice()),
+            None => {
+                folded = plan::fold_squashed(&self.available_squashes(), &history.rows)?;
+                (folded.as_deref().unwrap_or(&history.rows), history.repeatables.as_slice())
+            }
+        };
+        if rows.iter().any(|r| matches!(r.state, State::Running | State::Reverting)) {
+            return Ok(None);
+        }
+        let plan = self.plan_up(rows, repeatables, phases, target)?;
+        if !(plan.apply.is_empty() && plan.repeatables.is_empty() && history.layout == LAYOUT) {
+            return Ok(None);
+        }
+        log_plan(&plan);
+        let mut report = Report::from_plan(&plan, false);
+        report.warnings.extend(self.stale_warning());
+        Ok(Some(report))
     }
 
     pub(super) fn lock_request(&self) -> LockRequest {
