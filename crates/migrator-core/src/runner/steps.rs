@@ -151,13 +151,7 @@ where
                     attempt = next;
                 }
                 plan::RetryDecision::Stop(reason) => {
-                    let dialect = self.driver.capabilities().dialect;
-                    failure.lock_waits = Some(LockWaits::new(
-                        attempt,
-                        started.elapsed(),
-                        reason.text(retry),
-                        plan::find_blocker(dialect),
-                    ));
+                    failure.lock_waits = Some(self.lock_waits(attempt, started, reason));
                     return Err(Error::MigrationFailed { failure });
                 }
             }
@@ -204,6 +198,13 @@ where
             lock_retries,
             dropped_invalid_indexes: dropped,
         }))
+    }
+
+    /// What a step that gave up waiting for a lock tells the operator: its `attempts` since
+    /// `started`, why the retries stopped, and how to find the blocker.
+    fn lock_waits(&self, attempts: u32, started: Instant, reason: plan::StopReason) -> LockWaits {
+        let dialect = self.driver.capabilities().dialect;
+        LockWaits::new(attempts, started.elapsed(), reason.text(self.options.lock_retry), plan::find_blocker(dialect))
     }
 
     /// Runs the jobs of one group ([`plan::plan_groups`]): a lone job as itself; several in
@@ -265,13 +266,7 @@ where
                     attempt = next;
                 }
                 plan::RetryDecision::Stop(reason) => {
-                    let dialect = self.driver.capabilities().dialect;
-                    failure.lock_waits = Some(LockWaits::new(
-                        attempt,
-                        started.elapsed(),
-                        reason.text(retry),
-                        plan::find_blocker(dialect),
-                    ));
+                    failure.lock_waits = Some(self.lock_waits(attempt, started, reason));
                     return Err(Error::GroupFailed { failure, group, at_commit: false });
                 }
             }
