@@ -82,6 +82,9 @@ where
         job: Job<'_, D::Conn>,
         resumed_at: Option<usize>,
     ) -> Result<Result<StepReport, Skipped>, Error> {
+        if let Some(report) = self.execute_backfill(session, &job).await {
+            return Ok(Ok(report?));
+        }
         let meta = job.migration.meta();
         let direction = job.direction;
         let span = info_span!(
