@@ -6,6 +6,10 @@
 //! - two runners of one backfill at once: one runs it, the other is refused clearly;
 //! - a migration that requires a backfill is refused until it finished, then applied.
 //!
+//! On MariaDB and SQLite the same, on 100,000 rows (the engine is the same; each kill test
+//! costs the time of its backfill): kills and exact resumption, two runners, and
+//! requires-backfill.
+//!
 //! `MIGRATOR_BACKFILL_SEED` and `MIGRATOR_BACKFILL_KILLS` (default 4) change the kills.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -14,10 +18,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use common::{CliBackend, Project, signal, wait};
 use migrator_conformance::Backend;
+use migrator_conformance::mysql::My;
 use migrator_conformance::postgres::Pg;
-use migrator_postgres::{Backfill, backfill_conn};
+use migrator_conformance::sqlite::Lite;
+use migrator_postgres::{Backfill, BackfillReport, Error, backfill_conn};
 use sqlx::Connection;
 
 /// Rows of the large test: the issue's size.
@@ -290,4 +297,196 @@ async fn malformed_backfills_are_refused_with_their_line() {
     assert!(run.stderr.contains("2_other.up.sql:2"), "{}", run.stderr);
     assert!(run.stderr.contains("from 1 to 10000000"), "{}", run.stderr);
     db.cleanup().await;
+}
+
+/// What the tests of every backend need beyond [`CliBackend`].
+#[async_trait]
+trait BackfillBackend: CliBackend {
+    /// SQL creating `items` with `rows` rows.
+    fn items_sql(rows: i64) -> String;
+    /// Waits until a killed client's session is gone.
+    async fn settle(&self);
+    /// Runs `backfill` on a connection of its own.
+    async fn run_backfill(&self, backfill: &Backfill) -> Result<BackfillReport, Error>;
+}
+
+fn items_cte(rows: i64) -> String {
+    format!(
+        "CREATE TABLE items (id bigint PRIMARY KEY, n int NOT NULL DEFAULT 0, v int NOT NULL DEFAULT 0); \
+         INSERT INTO items (id) WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {rows}) \
+         SELECT i FROM s"
+    )
+}
+
+#[async_trait]
+impl BackfillBackend for My {
+    fn items_sql(rows: i64) -> String {
+        format!("SET SESSION max_recursive_iterations = {rows}; {}", items_cte(rows))
+    }
+
+    async fn settle(&self) {
+        let started = Instant::now();
+        while self
+            .scalar(
+                "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() \
+                 AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'",
+            )
+            .await
+            > 0
+        {
+            assert!(started.elapsed() < Duration::from_secs(60), "a killed run's session is still busy after 60 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn run_backfill(&self, backfill: &Backfill) -> Result<BackfillReport, Error> {
+        let mut conn = sqlx::MySqlConnection::connect_with(&self.options()).await.unwrap();
+        backfill.run(&mut migrator_mysql::backfill_conn(&mut conn)).await
+    }
+}
+
+#[async_trait]
+impl BackfillBackend for Lite {
+    fn items_sql(rows: i64) -> String {
+        items_cte(rows)
+    }
+
+    /// No server: a killed process's transaction is gone with it.
+    async fn settle(&self) {}
+
+    async fn run_backfill(&self, backfill: &Backfill) -> Result<BackfillReport, Error> {
+        let mut conn =
+            sqlx::SqliteConnection::connect_with(&migrator_conformance::sqlite::options(&self.path)).await.unwrap();
+        backfill.run(&mut migrator_sqlite::backfill_conn(&mut conn)).await
+    }
+}
+
+/// Kills of the SQL form at seeded points, then a run to the end: every row changed exactly
+/// once, the progress row matching the committed rows after every kill.
+async fn killed_backfill_resumes<B: BackfillBackend>(test: &str, rows: i64) {
+    let db = B::create(test).await;
+    db.exec(&B::items_sql(rows)).await;
+    let project = Project::new();
+    // 100 batches with pauses of 50 ms: at least 5 s, more than the kills leave it.
+    project.write("1_fill.up.sql", &FILL.replace("batch 20000 pause 20ms", "batch 1000 pause 50ms"));
+    let url = db.url();
+    let seed = env_number("MIGRATOR_BACKFILL_SEED", 20_261_202);
+    let mut rng = Rng(seed);
+    let mut midway = 0;
+    for kill in 0..env_number("MIGRATOR_BACKFILL_KILLS", 4) {
+        let delay = Duration::from_millis(300 + rng.next() % 700);
+        let label = format!("seed {seed} kill {kill} (after {delay:?})");
+        let child = project.spawn(Some(&url), &["up"]);
+        tokio::time::sleep(delay).await;
+        signal(&child, "KILL");
+        let run = wait(child);
+        assert_ne!(run.code, 0, "{label}: the run ended before the kill; stdout:\n{}", run.stdout);
+        db.settle().await;
+        assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n > 1").await, 0, "{label}: rows changed twice");
+        let done = db.scalar("SELECT count(*) FROM items WHERE n = 1").await;
+        if db.table_exists("_migrator_backfills").await {
+            let recorded = db.scalar("SELECT coalesce(max(rows_done), 0) FROM _migrator_backfills").await;
+            assert_eq!(done, recorded, "{label}: committed rows and the progress row disagree");
+        } else {
+            assert_eq!(done, 0, "{label}");
+        }
+        midway += i32::from(done > 0 && done < rows);
+    }
+    assert!(midway > 0, "seed {seed}: no kill landed mid-backfill; the kills tested nothing");
+    let run = project.run(Some(&url), &["up"]);
+    run.code(0);
+    assert_eq!(run.applied(), [1], "stdout:\n{}", run.stdout);
+    assert!(run.stderr.contains("resuming after key"), "stderr:\n{}", run.stderr);
+    assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n <> 1").await, 0, "every row changed exactly once");
+    assert_eq!(db.scalar("SELECT max(rows_done) FROM _migrator_backfills").await, rows);
+    db.cleanup().await;
+}
+
+/// Two runners of one backfill: the second is refused while the first runs.
+async fn two_runners<B: BackfillBackend + Send + Sync + 'static>(test: &str) {
+    let db = std::sync::Arc::new(B::create(test).await);
+    db.exec(&B::items_sql(1_000)).await;
+    let backfill = Backfill::new("fill", "items", "id")
+        .unwrap()
+        .statement("UPDATE items SET n = n + 1 WHERE id > :start AND id <= :end")
+        .unwrap()
+        .batch(100)
+        .pause(Duration::from_millis(150));
+    let first = {
+        let (db, backfill) = (db.clone(), backfill.clone());
+        tokio::spawn(async move { db.run_backfill(&backfill).await })
+    };
+    let started = Instant::now();
+    while !db.table_exists("_migrator_backfills").await
+        || db.scalar("SELECT coalesce(max(rows_done), 0) FROM _migrator_backfills").await == 0
+    {
+        assert!(started.elapsed() < Duration::from_secs(30), "the first runner did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let refused = db.run_backfill(&backfill).await.unwrap_err().to_string();
+    assert!(refused.contains("backfill `fill` is running in another process ("), "{refused}");
+    assert!(refused.contains(&format!("pid {}", std::process::id())), "names the holder: {refused}");
+    let report = first.await.unwrap().unwrap();
+    assert_eq!((report.rows, report.batches), (1_000, 10));
+    assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n <> 1").await, 0);
+    let again = db.run_backfill(&backfill).await.unwrap();
+    assert!(again.already_finished && again.rows == 0, "{again:?}");
+    std::sync::Arc::into_inner(db).unwrap().cleanup().await;
+}
+
+/// requires-backfill: refused while the backfill never ran, applied once it finished.
+async fn requires<B: BackfillBackend>(test: &str) {
+    let db = B::create(test).await;
+    db.exec(&B::items_sql(500)).await;
+    let project = Project::new();
+    project.write(
+        "1_app_fill_done.up.sql",
+        "-- migrator:requires-backfill app_fill\nCREATE TABLE after_fill (id int PRIMARY KEY);\n",
+    );
+    let url = db.url();
+    let run = project.run(Some(&url), &["up"]);
+    run.code(1);
+    assert!(run.stderr.contains("requires backfill `app_fill` to have finished, but it never ran"), "{}", run.stderr);
+    assert!(!db.table_exists("after_fill").await);
+    let app = Backfill::new("app_fill", "items", "id")
+        .unwrap()
+        .statement("UPDATE items SET v = v + 1 WHERE id > :start AND id <= :end")
+        .unwrap()
+        .batch(200);
+    assert_eq!(db.run_backfill(&app).await.unwrap().batches, 3);
+    let run = project.run(Some(&url), &["up"]);
+    run.code(0);
+    assert_eq!(run.applied(), [1], "stdout:\n{}", run.stdout);
+    assert!(db.table_exists("after_fill").await);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_a_killed_backfill_resumes_exactly_once_per_row() {
+    killed_backfill_resumes::<My>("backfill_kill", 100_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_killed_backfill_resumes_exactly_once_per_row() {
+    killed_backfill_resumes::<Lite>("backfill_kill", 100_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_two_runners_of_one_backfill() {
+    two_runners::<My>("backfill_two").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_two_runners_of_one_backfill() {
+    two_runners::<Lite>("backfill_two").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_requires_backfill() {
+    requires::<My>("backfill_requires").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_requires_backfill() {
+    requires::<Lite>("backfill_requires").await;
 }
