@@ -378,9 +378,13 @@ async fn killed_backfill_resumes<B: BackfillBackend>(test: &str, rows: i64) {
         let label = format!("seed {seed} kill {kill} (after {delay:?})");
         let child = project.spawn(Some(&url), &["up"]);
         tokio::time::sleep(delay).await;
-        signal(&child, "KILL");
+        // The first stop is a SIGTERM, whose message says how to go on; the others kill -9.
+        signal(&child, if kill == 0 { "TERM" } else { "KILL" });
         let run = wait(child);
         assert_ne!(run.code, 0, "{label}: the run ended before the kill; stdout:\n{}", run.stdout);
+        if kill == 0 {
+            assert!(run.stderr.contains("the next `migrator up` resumes it"), "{label}: {}", run.stderr);
+        }
         db.settle().await;
         assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n > 1").await, 0, "{label}: rows changed twice");
         let done = db.scalar("SELECT count(*) FROM items WHERE n = 1").await;
