@@ -220,6 +220,14 @@ async fn two_runners_of_one_backfill_one_runs_it_the_other_is_refused() {
     let again = backfill.run(&mut backfill_conn(&mut conn)).await.unwrap();
     assert!(again.already_finished && again.rows == 0, "{again:?}");
     assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n <> 1").await, 0);
+    // The name is taken by items.id: another table under it is refused.
+    db.exec("CREATE TABLE others (pk bigint PRIMARY KEY)").await;
+    let other = Backfill::new("fill", "others", "pk")
+        .unwrap()
+        .statement("DELETE FROM others WHERE pk > :start AND pk <= :end")
+        .unwrap();
+    let refused = other.run(&mut backfill_conn(&mut conn)).await.unwrap_err().to_string();
+    assert!(refused.contains("backfill `fill` walked items.id, not others.pk"), "{refused}");
     db.cleanup().await;
 }
 

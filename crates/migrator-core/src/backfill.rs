@@ -256,6 +256,7 @@ impl Backfill {
         stored: Option<&BackfillProgress>,
         started: Instant,
     ) -> Result<BackfillReport, Error> {
+        plan::check_backfill_target(&self.name, stored, &self.table, &self.key)?;
         let before = stored.map_or(0, |p| p.rows_done);
         let mut report = BackfillReport {
             name: self.name.clone(),

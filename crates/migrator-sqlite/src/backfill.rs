@@ -62,14 +62,28 @@ fn owner() -> String {
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
-fn decode(last_key: Option<i64>, rows_done: i64, state: &str) -> Result<BackfillProgress, Error> {
+/// The progress row read as `last_key, rows_done, state, table_name, key_column`.
+fn decode<R: Row>(row: &R) -> Result<BackfillProgress, Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let column = |e: sqlx::Error| db("reading the backfill progress row", e);
+    let last_key: Option<i64> = row.try_get(0).map_err(column)?;
+    let rows_done: i64 = row.try_get(1).map_err(column)?;
+    let state: String = row.try_get(2).map_err(column)?;
+    let table: String = row.try_get(3).map_err(column)?;
+    let key: String = row.try_get(4).map_err(column)?;
+    let state = state.as_str();
     let state = BackfillState::parse(state).ok_or_else(|| Error::Misconfigured {
         reason: format!(
             "the backfill progress table {PROGRESS_TABLE} has a row in state `{state}`, which this version does not \
              know: was it written by a newer migrator?"
         ),
     })?;
-    Ok(BackfillProgress { last_key, rows_done: u64::try_from(rows_done).unwrap_or(0), state })
+    Ok(BackfillProgress { last_key, rows_done: u64::try_from(rows_done).unwrap_or(0), state, table, key })
 }
 
 impl SqliteBackfill<'_> {
@@ -98,7 +112,7 @@ impl BackfillConn for SqliteBackfill<'_> {
             .await
             .map_err(|e| db(format!("creating the backfill progress table {PROGRESS_TABLE}"), e))?;
         let existing = sqlx::query(AssertSqlSafe(format!(
-            "SELECT last_key, rows_done, state FROM {} WHERE name = ?1",
+            "SELECT last_key, rows_done, state, table_name, key_column FROM {} WHERE name = ?1",
             self.progress
         )))
         .bind(target.name)
@@ -106,7 +120,7 @@ impl BackfillConn for SqliteBackfill<'_> {
         .await
         .map_err(|e| db(format!("reading the progress of backfill `{}`", target.name), e))?;
         let stored = match existing {
-            Some(row) => Some(decode(row.get(0), row.get(1), row.get::<String, _>(2).as_str())?),
+            Some(row) => Some(decode(&row)?),
             None => None,
         };
         sqlx::query(AssertSqlSafe(format!(
@@ -234,13 +248,13 @@ impl BackfillConn for SqliteBackfill<'_> {
             return Ok(None);
         }
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT last_key, rows_done, state FROM {} WHERE name = ?1",
+            "SELECT last_key, rows_done, state, table_name, key_column FROM {} WHERE name = ?1",
             self.progress
         )))
         .bind(name)
         .fetch_optional(&mut *self.conn)
         .await
         .map_err(|e| db(format!("reading the progress of backfill `{name}`"), e))?;
-        row.map(|row| decode(row.get(0), row.get(1), row.get::<String, _>(2).as_str())).transpose()
+        row.map(|row| decode(&row)).transpose()
     }
 }

@@ -327,6 +327,20 @@ pub enum PlanError {
         holder: String,
     },
 
+    /// A backfill's name given for another table or key than its stored progress.
+    #[error(
+        "backfill `{backfill}` walked {stored}, not {given}: its progress would resume at a key of another table, so \
+         nothing ran. Give this backfill a name of its own"
+    )]
+    BackfillOtherTarget {
+        /// The backfill.
+        backfill: String,
+        /// The table and key its progress row records.
+        stored: String,
+        /// The table and key of this run.
+        given: String,
+    },
+
     /// A batch found the progress row changed under it.
     #[error(
         "backfill `{backfill}`: the progress row no longer says the batch after key {start} is next, so another \

@@ -51,6 +51,10 @@ pub struct BackfillProgress {
     pub rows_done: u64,
     /// Its state.
     pub state: BackfillState,
+    /// The table it walks, as stored.
+    pub table: String,
+    /// The key column it walks, as stored.
+    pub key: String,
 }
 
 /// How batches are sized and spaced.
@@ -186,6 +190,24 @@ pub fn check_required_backfill(check: &RequiredBackfillCheck<'_>) -> Result<(), 
     })
 }
 
+/// Whether the stored progress of backfill `name` is about the same table and key as this
+/// run: a name reused for another table would otherwise resume at a key of the wrong table.
+pub fn check_backfill_target(
+    name: &str,
+    progress: Option<&BackfillProgress>,
+    table: &str,
+    key: &str,
+) -> Result<(), PlanError> {
+    match progress {
+        Some(stored) if stored.table != table || stored.key != key => Err(PlanError::BackfillOtherTarget {
+            backfill: name.to_owned(),
+            stored: format!("{}.{}", stored.table, stored.key),
+            given: format!("{table}.{key}"),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Why another run holds the backfill `name`: the refusal of a second runner.
 pub fn backfill_busy(name: &str, holder: Option<String>) -> PlanError {
     PlanError::BackfillBusy {
@@ -205,7 +227,25 @@ mod tests {
     use super::*;
 
     fn progress(last_key: Option<i64>, rows_done: u64, state: BackfillState) -> BackfillProgress {
-        BackfillProgress { last_key, rows_done, state }
+        BackfillProgress { last_key, rows_done, state, table: "t".to_owned(), key: "id".to_owned() }
+    }
+
+    #[test]
+    fn a_name_keeps_its_table_and_key() {
+        let stored = progress(Some(4), 4, BackfillState::Running);
+        let cases = [
+            (None, "t", "id", None),
+            (Some(&stored), "t", "id", None),
+            (Some(&stored), "orders", "id", Some("backfill `fill` walked t.id, not orders.id")),
+            (Some(&stored), "t", "pk", Some("walked t.id, not t.pk")),
+        ];
+        for (stored, table, key, expected) in cases {
+            match (check_backfill_target("fill", stored, table, key), expected) {
+                (Ok(()), None) => {}
+                (Err(e), Some(text)) => assert!(e.to_string().contains(text), "{e}"),
+                (got, expected) => panic!("{table}.{key}: {got:?}, expected {expected:?}"),
+            }
+        }
     }
 
     #[test]

@@ -44,8 +44,8 @@ pub(crate) use adopt::{
 pub use adopt::{AdoptPlan, AdoptWarning, Adopted, Checked};
 pub use backfill::{
     BackfillProgress, BackfillStart, BackfillState, BatchPolicy, BatchStep, RequiredBackfillCheck, backfill_busy,
-    backfill_moved, backfill_rate, backfill_start, backfill_time_left, batch_bounds, check_required_backfill,
-    next_batch_size, pause_after,
+    backfill_moved, backfill_rate, backfill_start, backfill_time_left, batch_bounds, check_backfill_target,
+    check_required_backfill, next_batch_size, pause_after,
 };
 pub use claim::{Claim, ClaimStep, claim};
 pub(crate) use down::plan_down;
