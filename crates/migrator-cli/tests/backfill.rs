@@ -502,3 +502,25 @@ async fn mysql_requires_backfill() {
 async fn sqlite_requires_backfill() {
     requires::<Lite>("backfill_requires").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverting_a_backfill_migration_forgets_its_progress() {
+    let db = Pg::create("backfill_revert").await;
+    items(&db, 1_000).await;
+    let project = Project::new();
+    project.write("1_fill.up.sql", &FILL.replace("batch 20000", "batch 300"));
+    project.write("1_fill.down.sql", "UPDATE items SET n = 0;\n");
+    let url = db.url();
+    project.run(Some(&url), &["up"]).code(0);
+    assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n <> 1").await, 0);
+    project.run(Some(&url), &["down"]).code(0);
+    assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n <> 0").await, 0);
+    assert_eq!(db.scalar("SELECT count(*) FROM _migrator_backfills").await, 0, "the progress row is forgotten");
+    // Applied again, the backfill runs again from the start.
+    let run = project.run(Some(&url), &["up"]);
+    run.code(0);
+    assert_eq!(run.applied(), [1], "stdout:\n{}", run.stdout);
+    assert!(run.stderr.contains("backfill fill finished: 1000 rows in this run"), "{}", run.stderr);
+    assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n <> 1").await, 0);
+    db.cleanup().await;
+}

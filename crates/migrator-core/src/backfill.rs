@@ -384,6 +384,10 @@ pub trait BackfillConn: Send {
 
     /// The stored progress of the backfill `name` (`None`: no row, or no progress table).
     async fn progress(&mut self, name: &str) -> Result<Option<BackfillProgress>, Error>;
+
+    /// Deletes the progress row of the backfill `name`, if any: its migration was reverted,
+    /// so applying it again runs the backfill again from the start.
+    async fn forget(&mut self, name: &str) -> Result<(), Error>;
 }
 
 #[cfg(test)]

@@ -243,6 +243,18 @@ impl BackfillConn for MySqlBackfill<'_> {
         Ok(())
     }
 
+    async fn forget(&mut self, name: &str) -> Result<(), Error> {
+        if self.progress(name).await?.is_none() {
+            return Ok(());
+        }
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {} WHERE name = ?", self.progress)))
+            .bind(name)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(|e| db(format!("forgetting the progress of backfill `{name}`"), e))?;
+        Ok(())
+    }
+
     async fn progress(&mut self, name: &str) -> Result<Option<BackfillProgress>, Error> {
         let schema = match &self.schema {
             Some(schema) => crate::sql::literal(schema),

@@ -249,6 +249,18 @@ impl BackfillConn for PgBackfill<'_> {
         Ok(())
     }
 
+    async fn forget(&mut self, name: &str) -> Result<(), Error> {
+        if self.progress(name).await?.is_none() {
+            return Ok(());
+        }
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {} WHERE name = $1", self.progress)))
+            .bind(name)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(|e| db(format!("forgetting the progress of backfill `{name}`"), e))?;
+        Ok(())
+    }
+
     async fn progress(&mut self, name: &str) -> Result<Option<BackfillProgress>, Error> {
         let table = self.progress.clone();
         let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")

@@ -48,6 +48,23 @@ where
         Ok(())
     }
 
+    /// After `migration` was reverted: forgets its backfill's progress (if its up script runs
+    /// one), so that applying it again runs the backfill again.
+    pub(super) async fn forget_backfill(
+        &self,
+        session: &mut dyn Session<D::Conn>,
+        migration: &dyn crate::migration::Migration<D::Conn>,
+    ) -> Result<(), Error> {
+        let Body::Sql(script) = migration.up().body else { return Ok(()) };
+        if script.directives().backfill.is_none() {
+            return Ok(());
+        }
+        let name = migration.meta().name();
+        session.backfill_conn()?.forget(name).await?;
+        info!(version = %migration.meta().version(), backfill = %name, "migration {} reverted: forgot the progress of backfill {name}", migration.meta().version());
+        Ok(())
+    }
+
     /// Runs a migration with the `backfill` directive (`None` for any other job): its
     /// statement in batches, resuming after the last committed batch of an earlier run, then
     /// records the migration applied. Nothing is recorded until the backfill finished.

@@ -85,7 +85,8 @@ where
         if let Some(report) = self.execute_backfill(session, &job).await {
             return Ok(Ok(report?));
         }
-        let meta = job.migration.meta();
+        let migration = job.migration;
+        let meta = migration.meta();
         let direction = job.direction;
         let span = info_span!(
             "migration",
@@ -176,6 +177,9 @@ where
                 }));
             }
         };
+        if direction == Direction::Down {
+            self.forget_backfill(session, migration).await?;
+        }
         let lock_retries = attempt - 1;
         // A retried step's time counts from its first attempt.
         let duration = if lock_retries > 0 { started.elapsed() } else { duration };
