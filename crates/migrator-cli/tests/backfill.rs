@@ -524,3 +524,38 @@ async fn reverting_a_backfill_migration_forgets_its_progress() {
     assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n <> 1").await, 0);
     db.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_waits_for_a_row_lock_at_most_the_lock_timeout_then_the_next_run_resumes() {
+    let db = Pg::create("backfill_lock_timeout").await;
+    items(&db, 1_000).await;
+    let project = Project::new();
+    project.write(
+        "1_fill.up.sql",
+        &FILL
+            .replace("batch 20000 pause 20ms", "batch 100")
+            .replace("-- migrator:no-transaction\n", "-- migrator:no-transaction\n-- migrator:lock-timeout 300ms\n"),
+    );
+    let url = db.url();
+    // Another transaction holds row 550.
+    let mut holder = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    sqlx::raw_sql("BEGIN; UPDATE items SET v = v + 1 WHERE id = 550").execute(&mut holder).await.unwrap();
+    let run = project.run(Some(&url), &["up"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("the batch of keys after 500 up to 600 failed in its statement and was rolled back"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("lock timeout"), "{}", run.stderr);
+    assert!(run.stderr.contains("the next run resumes after key 500"), "{}", run.stderr);
+    assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n = 1").await, 500);
+    assert_eq!(db.scalar("SELECT rows_done FROM _migrator_backfills").await, 500);
+    // The other transaction ends; the next run resumes and finishes.
+    sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
+    let run = project.run(Some(&url), &["up"]);
+    run.code(0);
+    assert!(run.stderr.contains("resuming after key 500"), "{}", run.stderr);
+    assert_eq!(db.scalar("SELECT count(*) FROM items WHERE n <> 1").await, 0);
+    db.cleanup().await;
+}

@@ -115,6 +115,7 @@ pub struct Backfill {
     key: String,
     statement: String,
     policy: BatchPolicy,
+    lock_timeout: Option<Duration>,
 }
 
 /// A backfill as a driver sees it: where its progress lives and what each batch runs.
@@ -126,6 +127,10 @@ pub struct BackfillTarget<'a> {
     pub table: &'a str,
     /// The integer key column.
     pub key: &'a str,
+    /// How long a batch waits for a row or table lock before it fails (`None`: the server's
+    /// setting). PostgreSQL sets it in each batch's transaction (`SET LOCAL lock_timeout`);
+    /// MySQL and SQLite keep the server's (`innodb_lock_wait_timeout`, the busy timeout).
+    pub lock_timeout: Option<Duration>,
 }
 
 /// What a run did.
@@ -170,16 +175,32 @@ impl Backfill {
             key: key.to_owned(),
             statement: String::new(),
             policy: BatchPolicy::new(1_000, Duration::ZERO, None),
+            lock_timeout: None,
         })
     }
 
-    /// The backfill of a migration's `backfill` directive: named after the migration.
-    pub fn from_directive(name: &str, directive: &BackfillDirective, statement: &str) -> Result<Self, Error> {
+    /// The backfill of a migration's `backfill` directive: named after the migration, each
+    /// batch waiting for locks at most `lock_timeout` (the migration's).
+    pub fn from_directive(
+        name: &str,
+        directive: &BackfillDirective,
+        statement: &str,
+        lock_timeout: Option<Duration>,
+    ) -> Result<Self, Error> {
         Ok(Backfill::new(name, &directive.table, &directive.key)?
             .statement(statement)?
             .batch(directive.batch)
             .pause(directive.pause)
-            .target_duration(directive.target))
+            .target_duration(directive.target)
+            .lock_timeout(lock_timeout))
+    }
+
+    /// How long a batch waits for a lock before it fails (`None` or zero: the server's
+    /// setting); a failed batch is rolled back and the next run resumes before it. See
+    /// [`BackfillTarget::lock_timeout`].
+    pub fn lock_timeout(mut self, lock_timeout: Option<Duration>) -> Self {
+        self.lock_timeout = lock_timeout.filter(|t| !t.is_zero());
+        self
     }
 
     /// The `UPDATE` or `DELETE` each batch runs, with `:start` and `:end` standing for the
@@ -226,7 +247,7 @@ impl Backfill {
 
     /// Its table, key and name, for a driver.
     pub fn target(&self) -> BackfillTarget<'_> {
-        BackfillTarget { name: &self.name, table: &self.table, key: &self.key }
+        BackfillTarget { name: &self.name, table: &self.table, key: &self.key, lock_timeout: self.lock_timeout }
     }
 
     /// Runs the backfill to its end on `conn`, resuming after the last committed batch of any

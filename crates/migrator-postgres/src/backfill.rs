@@ -196,6 +196,13 @@ impl BackfillConn for PgBackfill<'_> {
             )
         };
         let mut tx = self.conn.begin().await.map_err(|e| failed("to start", e))?;
+        if let Some(timeout) = target.lock_timeout {
+            let set = format!("SET LOCAL lock_timeout = {}", crate::sql::setting(timeout));
+            sqlx::raw_sql(AssertSqlSafe(set))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| failed("setting its lock timeout", e))?;
+        }
         let rows = sqlx::raw_sql(AssertSqlSafe(statement.to_owned()))
             .execute(&mut *tx)
             .await

@@ -82,7 +82,7 @@ where
         let span = info_span!("migration", version = %meta.version(), name = %meta.name(), backfill = true);
         let run = async {
             let statement = job.statements.first().map(|s| script.statement_text(s)).unwrap_or("");
-            let backfill = Backfill::from_directive(meta.name(), directive, statement)?;
+            let backfill = Backfill::from_directive(meta.name(), directive, statement, job.lock_timeout)?;
             let report = {
                 let mut conn = session.backfill_conn()?;
                 backfill.run(&mut *conn).await?
