@@ -24,6 +24,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod backfill;
 mod concurrent;
 
 use migrator_conformance::proxy::Proxy;
@@ -116,6 +117,12 @@ struct Args {
     concurrent_migrations: usize,
     /// Only the concurrent table.
     concurrent_only: bool,
+    /// Rows of the backfill table (PostgreSQL); `None`: not measured.
+    backfill_rows: Option<i64>,
+    /// Rows per batch of the backfill.
+    backfill_batch: u64,
+    /// Only the backfill table.
+    backfill_only: bool,
 }
 
 fn parse_args() -> Res<Args> {
@@ -129,6 +136,9 @@ fn parse_args() -> Res<Args> {
         runners: vec![8, 16],
         concurrent_migrations: 50,
         concurrent_only: false,
+        backfill_rows: None,
+        backfill_batch: 10_000,
+        backfill_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -157,10 +167,14 @@ fn parse_args() -> Res<Args> {
             }
             "--concurrent-migrations" => args.concurrent_migrations = value()?.parse()?,
             "--concurrent-only" => args.concurrent_only = true,
+            "--backfill-rows" => args.backfill_rows = Some(value()?.parse()?),
+            "--backfill-batch" => args.backfill_batch = value()?.parse()?,
+            "--backfill-only" => args.backfill_only = true,
             "--help" | "-h" => {
                 println!(
                     "migrator-bench [--backend postgres|mysql|all] [--repeats R] [--sizes 1,100,1000] [--latency-ms L]\n\
                      \x20              [--runners 8,16|none] [--concurrent-migrations M] [--concurrent-only]\n\
+                     \x20              [--backfill-rows ROWS] [--backfill-batch B] [--backfill-only]\n\
                      --latency-ms adds L ms to every round trip (the proxy delays each answer), as across a network\n\
                      --runners: K runners of each tool start together on a fresh database (M migrations, default 50)\n\
                      servers: BENCH_PG (default 127.0.0.1:5432, user postgres, trust), \
@@ -591,6 +605,15 @@ async fn main() -> Res<()> {
         match backend {
             Backend::Postgres => pg = Some(PgBench::new(&args.pg, args.latency).await?),
             Backend::MySql => my = Some(MySqlBench::new(&args.mysql, args.latency).await?),
+        }
+    }
+    if let Some(rows) = args.backfill_rows {
+        let pg = pg.as_mut().ok_or("the backfill table is measured on PostgreSQL: add --backend postgres")?;
+        let table = backfill::measure(pg, rows, args.backfill_batch).await?;
+        println!("\nA backfill against one plain UPDATE, one run.\n");
+        print!("{table}");
+        if args.backfill_only {
+            return Ok(());
         }
     }
     let mut table = String::from(HEADER);

@@ -294,7 +294,8 @@ impl std::fmt::Display for Interrupted {
             f,
             "interrupted by {}: the run stopped. A transactional migration in progress was rolled back, and the lock \
              goes with the closed connection. A no-transaction migration stopped midway is recorded as interrupted: \
-             see `migrator status`, then `migrator resume`",
+             see `migrator status`, then `migrator resume`. A backfill keeps its committed batches and is not \
+             recorded yet: the next `migrator up` resumes it after its last committed batch",
             self.0
         )
     }

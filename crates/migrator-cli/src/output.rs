@@ -204,6 +204,22 @@ impl Progress {
         self.bar.suspend(|| eprintln!("{line}"));
     }
 
+    /// A backfill's batch committed: rows done of the total, the rate and the time left.
+    fn backfill(&self, fields: &Fields) {
+        let number = |name: &str| fields.get(name).and_then(|v| v.parse::<f64>().ok()).unwrap_or_default();
+        let left = match fields.get("eta_ms").and_then(|v| v.parse::<u64>().ok()) {
+            Some(ms) if ms > 0 => format!(", {} left", migrator_core::text::human(Duration::from_millis(ms))),
+            _ => String::new(),
+        };
+        self.bar.set_message(clean_line(&format!(
+            "backfill {}: {}/{} rows, {:.0} rows/s{left}",
+            fields.get("backfill").unwrap_or_default(),
+            number("rows_done"),
+            number("rows_total"),
+            number("rate"),
+        )));
+    }
+
     fn finished(&self, verb: &str, fields: &Fields) {
         let painted = if verb == "applied" { self.style.green(verb) } else { self.style.yellow(verb) };
         let ms = fields.get("duration_ms").and_then(|ms| ms.parse::<u64>().ok()).unwrap_or_default();
@@ -283,7 +299,14 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ProgressLayer {
         }
         event.record(&mut fields);
         let message = fields.get("message").unwrap_or_default();
-        if fields.get("duration_ms").is_some() && fields.get("version").is_some() {
+        if meta.target() == "migrator::backfill" {
+            // A batch moves the bar's text; the start (resuming or not) and the end are said.
+            if fields.get("batch_rows").is_some() {
+                self.progress.backfill(&fields);
+            } else {
+                self.progress.eprintln(&clean(message));
+            }
+        } else if fields.get("duration_ms").is_some() && fields.get("version").is_some() {
             let verb = if message.starts_with("reverted") { "reverted" } else { "applied" };
             self.progress.finished(verb, &fields);
         } else if fields.get("lock").is_some() && message.starts_with("waiting") {

@@ -6,6 +6,7 @@
 //! `migrator_sqlite::RustMigration` and never names `migrator-core`.
 
 pub use crate::adopt::{Adopt, ForeignTool};
+pub use crate::backfill::{Backfill, BackfillConn, BackfillReport};
 pub use crate::capabilities::{Lease, LockStrategy};
 pub use crate::check::{Drift, NotReversible, ReversibilityReport};
 pub use crate::dialect::Dialect;

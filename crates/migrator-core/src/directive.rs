@@ -13,6 +13,8 @@
 //! | `statement-timeout <duration>` | yes | yes | bound each statement's run time |
 //! | `no-op -- <reason>` | yes | no | the up script has no statement, on purpose |
 //! | `squashes <version> <checksum> <name>` | yes | no | this migration stands for that applied one (one line per migration it squashes; written by `migrator squash`) |
+//! | `backfill <table>.<key> batch <rows> [pause <duration>] [target <duration>]` | yes | no | run the script's one `UPDATE`/`DELETE` in keyset batches of `<key>` (an integer column), each its own transaction, the statement's `:start` and `:end` standing for each batch's bounds (`WHERE <key> > :start AND <key> <= :end`); needs `no-transaction`; `target` adapts the batch size so that a batch takes about that long; the backfill's name is the migration's name |
+//! | `requires-backfill <name>` | yes | no | refuse to apply this migration until the backfill `<name>` finished (one line per backfill) |
 //!
 //! Durations are an integer and a unit: `500ms`, `5s`, `2min` (or `2m`), `1h`; `0s` means no
 //! limit.
@@ -102,6 +104,36 @@ pub struct Directives {
     /// `squashes` lines (up scripts only), in file order: the migrations this one stands for
     /// in databases that applied them one by one.
     pub squashes: Vec<Squashed>,
+    /// `backfill <table>.<key> batch <rows> …` (up scripts only).
+    pub backfill: Option<BackfillDirective>,
+    /// `requires-backfill <name>` lines (up scripts only), in file order.
+    pub requires_backfill: Vec<RequiredBackfill>,
+}
+
+/// `-- migrator:backfill <table>.<key> batch <rows> [pause <duration>] [target <duration>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackfillDirective {
+    /// The table, as written (`orders` or `shop.orders`).
+    pub table: String,
+    /// The integer key column the batches walk.
+    pub key: String,
+    /// Rows per batch (the first batch's size when `target` is given).
+    pub batch: u64,
+    /// Pause between batches.
+    pub pause: Duration,
+    /// The time a batch should take: the batch size adapts to it.
+    pub target: Option<Duration>,
+    /// 1-based line of the directive.
+    pub line: usize,
+}
+
+/// `-- migrator:requires-backfill <name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredBackfill {
+    /// The backfill's name.
+    pub name: String,
+    /// 1-based line of the directive.
+    pub line: usize,
 }
 
 /// A directive that cannot be accepted, with its 1-based line.
@@ -305,8 +337,8 @@ fn near_miss(line: &str) -> Option<String> {
     }
 }
 
-const UP_DIRECTIVES: &str =
-    "no-transaction, allow, irreversible, phase, lock-timeout, statement-timeout, no-op, squashes";
+const UP_DIRECTIVES: &str = "no-transaction, allow, irreversible, phase, lock-timeout, statement-timeout, no-op, \
+                             squashes, backfill, requires-backfill";
 const DOWN_DIRECTIVES: &str = "no-transaction, lock-timeout, statement-timeout";
 
 fn apply(
@@ -330,6 +362,8 @@ fn apply(
         "statement-timeout" => "statement-timeout",
         "no-op" => "no-op",
         "squashes" => "squashes",
+        "backfill" => "backfill",
+        "requires-backfill" => "requires-backfill",
         "" => return Err(format!("empty directive: write one of {}", known_list(kind))),
         other if KNOWN.contains(&other.to_ascii_lowercase().as_str()) => {
             return Err(format!("directives are written in lowercase: write `{}`", other.to_ascii_lowercase()));
@@ -338,12 +372,14 @@ fn apply(
             return Err(format!("unknown directive `{}`: known directives are {}", clip(other, 60), known_list(kind)));
         }
     };
-    if kind == ScriptKind::Down && matches!(known, "allow" | "irreversible" | "phase" | "no-op" | "squashes") {
+    if kind == ScriptKind::Down
+        && matches!(known, "allow" | "irreversible" | "phase" | "no-op" | "squashes" | "backfill" | "requires-backfill")
+    {
         return Err(format!(
             "`{known}` belongs in the up script, not the down script: down scripts take only {DOWN_DIRECTIVES}"
         ));
     }
-    if !matches!(known, "allow" | "squashes") {
+    if !matches!(known, "allow" | "squashes" | "requires-backfill") {
         if seen.contains(&known) {
             return Err(format!("`{known}` is given twice: keep one line"));
         }
@@ -431,14 +467,165 @@ fn apply(
             }
             directives.squashes.push(squashed);
         }
+        "backfill" => directives.backfill = Some(parse_backfill(rest, line)?),
+        "requires-backfill" => {
+            let name = rest.trim();
+            if name.is_empty() || name.contains(char::is_whitespace) || !is_word(name) {
+                return Err(format!(
+                    "`requires-backfill` takes one backfill name (letters, digits, `_`), found `{}`: write \
+                     `-- migrator:requires-backfill <name>`",
+                    clip(rest, 60)
+                ));
+            }
+            if let Some(first) = directives.requires_backfill.iter().find(|r| r.name == name) {
+                return Err(format!(
+                    "backfill `{name}` is required twice (also on line {}): keep one line",
+                    first.line
+                ));
+            }
+            directives.requires_backfill.push(RequiredBackfill { name: name.to_owned(), line });
+        }
         _ => {}
     }
     Ok(())
 }
 
 /// Every directive name.
-const KNOWN: &[&str] =
-    &["no-transaction", "allow", "irreversible", "phase", "lock-timeout", "statement-timeout", "no-op", "squashes"];
+const KNOWN: &[&str] = &[
+    "no-transaction",
+    "allow",
+    "irreversible",
+    "phase",
+    "lock-timeout",
+    "statement-timeout",
+    "no-op",
+    "squashes",
+    "backfill",
+    "requires-backfill",
+];
+
+/// Whether `text` is a plain identifier: an ASCII letter or `_`, then letters, digits or `_`.
+pub(crate) fn is_word(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The placeholders of a backfill statement: `:start` and `:end`, each not after another
+/// `:` (so a PostgreSQL cast `x::start` is not one) and not followed by a letter, digit or
+/// `_`. Answers the byte ranges of each, in order, with which bound it is (`true`: start).
+pub(crate) fn bound_placeholders(statement: &str) -> Vec<(std::ops::Range<usize>, bool)> {
+    let bytes = statement.as_bytes();
+    let mut found = Vec::new();
+    for (at, _) in statement.match_indices(':') {
+        if at > 0 && bytes.get(at - 1) == Some(&b':') {
+            continue;
+        }
+        let rest = statement.get(at + 1..).unwrap_or("");
+        for (word, is_start) in [("start", true), ("end", false)] {
+            let end = at + 1 + word.len();
+            let follows_word = bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+            if rest.starts_with(word) && !follows_word && bytes.get(at + 1 + word.len()) != Some(&b':') {
+                found.push((at..end, is_start));
+            }
+        }
+    }
+    found
+}
+
+/// `statement` with its `:start` and `:end` placeholders replaced by the integer bounds.
+pub fn bind_bounds(statement: &str, start: i64, end: i64) -> String {
+    let mut out = String::with_capacity(statement.len() + 16);
+    let mut copied = 0;
+    for (range, is_start) in bound_placeholders(statement) {
+        out.push_str(statement.get(copied..range.start).unwrap_or(""));
+        out.push_str(&if is_start { start } else { end }.to_string());
+        copied = range.end;
+    }
+    out.push_str(statement.get(copied..).unwrap_or(""));
+    out
+}
+
+/// Why `statement` cannot be a backfill's statement, if it cannot: it must be an `UPDATE`
+/// or a `DELETE` and use both `:start` and `:end`.
+pub fn backfill_statement_problem(statement: &str) -> Option<String> {
+    let first = statement.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+    if first != "UPDATE" && first != "DELETE" {
+        return Some(format!(
+            "a backfill's statement is an `UPDATE` or a `DELETE`, found `{}`: write `UPDATE <table> SET … WHERE <key> > \
+             :start AND <key> <= :end`",
+            clip(statement.split_whitespace().next().unwrap_or(""), 30)
+        ));
+    }
+    let found = bound_placeholders(statement);
+    let missing: Vec<&str> = [(":start", true), (":end", false)]
+        .into_iter()
+        .filter(|(_, s)| !found.iter().any(|f| f.1 == *s))
+        .map(|p| p.0)
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "the backfill's statement does not use {}: each batch binds its bounds there; write `WHERE <key> > :start \
+             AND <key> <= :end`",
+            missing.join(" and ")
+        )
+    })
+}
+
+/// Parses `<table>.<key> batch <rows> [pause <duration>] [target <duration>]`.
+fn parse_backfill(rest: &str, line: usize) -> Result<BackfillDirective, String> {
+    const FORM: &str = "write `-- migrator:backfill <table>.<key> batch <rows> [pause <duration>] [target <duration>]`, \
+                        such as `-- migrator:backfill orders.id batch 10000 pause 50ms`";
+    let mut words = rest.split_whitespace();
+    let column = words.next().ok_or_else(|| format!("`backfill` names no table and key: {FORM}"))?;
+    let (table, key) = column
+        .rsplit_once('.')
+        .filter(|(table, key)| {
+            is_word(key) && !table.is_empty() && table.split('.').count() <= 2 && table.split('.').all(is_word)
+        })
+        .ok_or_else(|| {
+            format!(
+                "`{}` is not `<table>.<key>` (plain names, the table optionally `schema.table`): {FORM}",
+                clip(column, 60)
+            )
+        })?;
+    let (mut batch, mut pause, mut target) = (None, None, None);
+    while let Some(word) = words.next() {
+        let value = words.next().ok_or_else(|| format!("`{}` needs a value: {FORM}", clip(word, 30)))?;
+        match word {
+            "batch" if batch.is_none() => {
+                let rows = value.parse::<u64>().ok().filter(|n| (1..=10_000_000).contains(n)).ok_or_else(|| {
+                    format!(
+                        "`batch {}`: the batch size is a number of rows from 1 to 10000000: {FORM}",
+                        clip(value, 30)
+                    )
+                })?;
+                batch = Some(rows);
+            }
+            "pause" if pause.is_none() => {
+                pause = Some(parse_duration(value).map_err(|e| format!("`backfill … pause`: {}", clip(&e, 200)))?);
+            }
+            "target" if target.is_none() => {
+                let duration = parse_duration(value).map_err(|e| format!("`backfill … target`: {}", clip(&e, 200)))?;
+                if duration.is_zero() {
+                    return Err(format!("`target 0…`: a batch's target duration must be above zero: {FORM}"));
+                }
+                target = Some(duration);
+            }
+            "batch" | "pause" | "target" => return Err(format!("`{word}` is given twice: {FORM}")),
+            other => return Err(format!("unexpected `{}` in `backfill`: {FORM}", clip(other, 30))),
+        }
+    }
+    let batch = batch.ok_or_else(|| format!("`backfill` needs a batch size: {FORM}"))?;
+    Ok(BackfillDirective {
+        table: table.to_owned(),
+        key: key.to_owned(),
+        batch,
+        pause: pause.unwrap_or(Duration::ZERO),
+        target,
+        line,
+    })
+}
 
 fn known_list(kind: ScriptKind) -> &'static str {
     match kind {
@@ -517,6 +704,71 @@ mod tests {
 
     fn first_error(text: &str, kind: ScriptKind) -> DirectiveError {
         parse(text, kind, true).unwrap_err().remove(0)
+    }
+
+    #[test]
+    fn backfill_lines() {
+        let d = up("-- migrator:no-transaction\n-- migrator:backfill shop.orders.id batch 500 pause 50ms target 2s\n-- migrator:requires-backfill fill_a\n-- migrator:requires-backfill fill_b\nUPDATE t SET x = 1 WHERE id > :start AND id <= :end;\n").unwrap();
+        let b = d.backfill.unwrap();
+        assert_eq!(
+            (b.table.as_str(), b.key.as_str(), b.batch, b.pause, b.target, b.line),
+            ("shop.orders", "id", 500, Duration::from_millis(50), Some(Duration::from_secs(2)), 2)
+        );
+        let required: Vec<(&str, usize)> = d.requires_backfill.iter().map(|r| (r.name.as_str(), r.line)).collect();
+        assert_eq!(required, [("fill_a", 3), ("fill_b", 4)]);
+        let plain = up("-- migrator:backfill orders.id batch 10\nUPDATE t SET x = 1;\n").unwrap().backfill.unwrap();
+        assert_eq!((plain.pause, plain.target), (Duration::ZERO, None));
+        let cases = [
+            ("-- migrator:backfill\n", "names no table and key"),
+            ("-- migrator:backfill orders batch 10\n", "`orders` is not `<table>.<key>`"),
+            ("-- migrator:backfill a.b.c.d batch 10\n", "is not `<table>.<key>`"),
+            ("-- migrator:backfill orders.\"id\" batch 10\n", "is not `<table>.<key>`"),
+            ("-- migrator:backfill orders.id\n", "needs a batch size"),
+            ("-- migrator:backfill orders.id batch\n", "`batch` needs a value"),
+            ("-- migrator:backfill orders.id batch 0\n", "from 1 to 10000000"),
+            ("-- migrator:backfill orders.id batch ten\n", "from 1 to 10000000"),
+            ("-- migrator:backfill orders.id batch 10 batch 20\n", "`batch` is given twice"),
+            ("-- migrator:backfill orders.id batch 10 pause 5\n", "has no unit"),
+            ("-- migrator:backfill orders.id batch 10 target 0s\n", "above zero"),
+            ("-- migrator:backfill orders.id batch 10 every 5s\n", "unexpected `every`"),
+            ("-- migrator:requires-backfill\n", "takes one backfill name"),
+            ("-- migrator:requires-backfill a b\n", "takes one backfill name"),
+            ("-- migrator:requires-backfill a\n-- migrator:requires-backfill a\n", "required twice (also on line 1)"),
+        ];
+        for (text, expected) in cases {
+            let e = up(&format!("{text}SELECT 1;\n")).unwrap_err();
+            assert!(e.iter().any(|e| e.message.contains(expected)), "{text}: {e:?}");
+        }
+        let e = first_error("-- migrator:backfill orders.id batch 10\nSELECT 1;\n", ScriptKind::Down);
+        assert!(e.message.contains("`backfill` belongs in the up script"), "{e:?}");
+    }
+
+    #[test]
+    fn bounds_are_bound_as_integers() {
+        let cases = [
+            ("UPDATE t SET x = 1 WHERE id > :start AND id <= :end", "UPDATE t SET x = 1 WHERE id > -5 AND id <= 10"),
+            ("UPDATE t SET y = x::end WHERE id>:start AND id<=:end", "UPDATE t SET y = x::end WHERE id>-5 AND id<=10"),
+            ("DELETE FROM t WHERE id > :start AND id <= :end_at", "DELETE FROM t WHERE id > -5 AND id <= :end_at"),
+            ("UPDATE t SET a = :start", "UPDATE t SET a = -5"),
+        ];
+        for (statement, bound) in cases {
+            assert_eq!(bind_bounds(statement, -5, 10), bound, "{statement}");
+        }
+        let problems = [
+            ("UPDATE t SET x = 1 WHERE id > :start AND id <= :end", None),
+            ("delete from t where id > :start and id <= :end", None),
+            ("INSERT INTO t SELECT :start, :end", Some("is an `UPDATE` or a `DELETE`, found `INSERT`")),
+            ("UPDATE t SET x = 1 WHERE id > :start", Some("does not use :end")),
+            ("UPDATE t SET x = 1", Some("does not use :start and :end")),
+            ("UPDATE t SET x = x::start::end", Some("does not use :start and :end")),
+        ];
+        for (statement, expected) in problems {
+            let problem = backfill_statement_problem(statement);
+            match expected {
+                None => assert_eq!(problem, None, "{statement}"),
+                Some(text) => assert!(problem.as_deref().is_some_and(|p| p.contains(text)), "{statement}: {problem:?}"),
+            }
+        }
     }
 
     #[test]

@@ -471,6 +471,17 @@ pub trait Session<C: ?Sized + Send>: Send {
         })
     }
 
+    /// The session's connection running a batched backfill (a migration with the `backfill`
+    /// directive), on the same connection and under the same migration lock. The default
+    /// answers that this backend cannot.
+    fn backfill_conn(&mut self) -> Result<Box<dyn crate::backfill::BackfillConn + '_>, Error> {
+        Err(Error::Unsupported {
+            database: "this backend",
+            what: "run a batched backfill".to_owned(),
+            instead: "run the backfill on PostgreSQL, or as a Rust-code migration of your own".to_owned(),
+        })
+    }
+
     /// Changes history rows without running anything.
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error>;
 

@@ -63,6 +63,7 @@
 
 pub mod adopt;
 pub mod app;
+pub mod backfill;
 pub mod backoff;
 pub mod build;
 mod capabilities;

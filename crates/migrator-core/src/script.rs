@@ -129,6 +129,9 @@ impl Script {
                 if let Some(problem) = no_op_problem(&path, &text, statements, directives) {
                     errors.push(problem);
                 }
+                if let Some(problem) = backfill_problem(&path, &text, statements, directives, flags.no_transaction) {
+                    errors.push(problem);
+                }
             }
             _ => {}
         }
@@ -274,6 +277,47 @@ fn no_op_problem(path: &str, text: &str, statements: &[Statement], directives: &
     Some(Problem::other(LoadError { path: path.to_owned(), line: None, column: None, message }))
 }
 
+/// A script with the `backfill` directive runs outside a transaction (`no-transaction`) and
+/// has one statement, an `UPDATE` or `DELETE` using `:start` and `:end`.
+fn backfill_problem(
+    path: &str,
+    text: &str,
+    statements: &[Statement],
+    directives: &Directives,
+    no_transaction: bool,
+) -> Option<Problem> {
+    let backfill = directives.backfill.as_ref()?;
+    let error = |line: usize, column: Option<usize>, message: String| {
+        Some(Problem::other(LoadError { path: path.to_owned(), line: Some(line), column, message }))
+    };
+    if !(directives.no_transaction || no_transaction) {
+        return error(
+            backfill.line,
+            None,
+            "`backfill` runs each batch in its own transaction, so the migration cannot run in one: add \
+             `-- migrator:no-transaction` to the header"
+                .to_owned(),
+        );
+    }
+    match statements {
+        [only] => {
+            let statement = text.get(only.range.clone()).unwrap_or("");
+            let problem = crate::directive::backfill_statement_problem(statement)?;
+            error(only.line, Some(only.column), problem)
+        }
+        [] => None,
+        [_, second, ..] => error(
+            second.line,
+            Some(second.column),
+            format!(
+                "a backfill migration has one statement, the batched `UPDATE` or `DELETE`; this script has {}: move \
+                 the others to migrations of their own",
+                statements.len()
+            ),
+        ),
+    }
+}
+
 fn split_load_error(path: &str, e: &SplitError) -> LoadError {
     LoadError { path: path.to_owned(), line: Some(e.line), column: Some(e.column), message: e.to_string() }
 }
@@ -281,6 +325,34 @@ fn split_load_error(path: &str, e: &SplitError) -> LoadError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backfill_script_has_one_batched_statement_outside_a_transaction() {
+        let head = "-- migrator:no-transaction\n-- migrator:backfill orders.id batch 100\n";
+        let ok = format!("{head}UPDATE orders SET n = n + 1 WHERE id > :start AND id <= :end;\n");
+        assert!(Script::parse(ScriptKind::Up, "m/1_a.up.sql", ok, Dialect::Postgres).is_ok());
+        let cases = [
+            (
+                "-- migrator:backfill orders.id batch 100\nUPDATE orders SET n = 1 WHERE id > :start AND id <= :end;\n"
+                    .to_owned(),
+                (1, None),
+                "add `-- migrator:no-transaction`",
+            ),
+            (format!("{head}UPDATE orders SET n = 1 WHERE id > :start;\n"), (3, Some(1)), "does not use :end"),
+            (format!("{head}INSERT INTO orders VALUES (:start, :end);\n"), (3, Some(1)), "found `INSERT`"),
+            (
+                format!("{head}UPDATE orders SET n = 1 WHERE id > :start AND id <= :end;\n  SELECT 1;\n"),
+                (4, Some(3)),
+                "this script has 2",
+            ),
+        ];
+        for (text, (line, column), expected) in cases {
+            let errors = Script::parse(ScriptKind::Up, "m/1_a.up.sql", text.clone(), Dialect::Postgres).unwrap_err();
+            let e = &errors[0];
+            assert_eq!((e.line, e.column), (Some(line), column), "{text}: {e:?}");
+            assert!(e.message.contains(expected), "{text}: {e:?}");
+        }
+    }
 
     #[test]
     fn parses_and_checks_a_script() {

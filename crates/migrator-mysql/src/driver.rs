@@ -898,6 +898,18 @@ impl Session<MySqlConnection> for MySqlSession {
         Ok(Executed { statements: texts.len(), duration: started.elapsed() })
     }
 
+    fn backfill_conn(&mut self) -> Result<Box<dyn migrator_core::backfill::BackfillConn + '_>, Error> {
+        if self.lease.is_some() {
+            return Err(Error::Unsupported {
+                database: "MySQL/MariaDB under the lease lock (a Galera cluster)",
+                what: "hold a backfill's lock (GET_LOCK is not replicated between Galera nodes)".to_owned(),
+                instead: "run the backfill on a server without the lease lock".to_owned(),
+            });
+        }
+        let schema = self.table.schema.as_ref().map(|s| s.as_str().to_owned());
+        Ok(Box::new(crate::backfill::backfill_conn_in(&mut self.conn, schema.as_deref())))
+    }
+
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {
         let sql = match &change {
             HistoryChange::Upsert(rows) => {

@@ -70,6 +70,7 @@
 )]
 //! | `adopt-refinery` | refinery's checksums, so [`Migrator::adopt`] verifies a refinery history ([`ForeignTool::Refinery`]) |
 
+mod backfill;
 mod conn;
 mod driver;
 mod dump;
@@ -83,6 +84,7 @@ mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use backfill::{MySqlBackfill, backfill_conn};
 pub use driver::MySqlDriver;
 /// A sqlx error as migrator describes it for people (MySQL/MariaDB: message, error number and SQLSTATE), without
 /// the client library's prefixes and source positions: what migrator's own errors quote.

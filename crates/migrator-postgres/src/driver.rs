@@ -1039,6 +1039,19 @@ impl Session<PgConnection> for PgSession {
         Ok(Executed { statements: count, duration: started.elapsed() })
     }
 
+    fn backfill_conn(&mut self) -> Result<Box<dyn migrator_core::backfill::BackfillConn + '_>, Error> {
+        if self.lease.is_some() {
+            return Err(Error::Unsupported {
+                database: "PostgreSQL behind a transaction-mode pooler",
+                what: "hold a backfill's session advisory lock (the lease lock guards the migration lock only)"
+                    .to_owned(),
+                instead: "run backfills over a direct connection or a session-mode pool".to_owned(),
+            });
+        }
+        let schema = self.table.schema.as_ref().map(|s| s.as_str().to_owned());
+        Ok(Box::new(crate::backfill::backfill_conn_in(&mut self.conn, schema.as_deref())))
+    }
+
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {
         self.check_lease()?;
         let sql = match &change {

@@ -76,6 +76,7 @@
 )]
 //! | `adopt-refinery` | refinery's checksums, so [`Migrator::adopt`] verifies a refinery history ([`ForeignTool::Refinery`]) |
 
+mod backfill;
 mod conn;
 mod driver;
 mod dump;
@@ -89,6 +90,7 @@ mod sql;
 pub mod testing;
 mod wake;
 
+pub use backfill::{PgBackfill, backfill_conn};
 pub use driver::PgDriver;
 /// A sqlx error as migrator describes it for people (PostgreSQL: message, detail, hint and SQLSTATE), without
 /// the client library's prefixes and source positions: what migrator's own errors quote.

@@ -812,6 +812,11 @@ impl Session<SqliteConnection> for SqliteSession {
         Ok(Executed { statements: job.statements.len(), duration: started.elapsed() })
     }
 
+    fn backfill_conn(&mut self) -> Result<Box<dyn migrator_core::backfill::BackfillConn + '_>, Error> {
+        let schema = self.table.schema.as_ref().map(|s| s.as_str().to_owned());
+        Ok(Box::new(crate::backfill::backfill_conn_in(self.conn()?, schema.as_deref())))
+    }
+
     async fn change(&mut self, change: HistoryChange) -> Result<(), Error> {
         let table = self.table.clone();
         let applied_by = self.applied_by.clone();

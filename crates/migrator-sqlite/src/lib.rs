@@ -87,6 +87,7 @@
 )]
 //! | `adopt-refinery` | refinery's checksums, so [`Migrator::adopt`] verifies a refinery history ([`ForeignTool::Refinery`]) |
 
+mod backfill;
 mod conn;
 mod driver;
 mod dump;
@@ -98,6 +99,7 @@ mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use backfill::{SqliteBackfill, backfill_conn};
 pub use driver::SqliteDriver;
 /// A sqlx error as migrator describes it for people (SQLite: message and result code), without
 /// the client library's prefixes and source positions: what migrator's own errors quote.

@@ -100,6 +100,20 @@ fn read_holder(file: &mut File) -> String {
 }
 
 impl FileLock {
+    /// Takes the lock file `path` (`what` names it in messages) if it is free, writing
+    /// `holder` into it; otherwise answers the holder's description.
+    pub(crate) fn try_take(path: &Path, what: &str, holder: &str) -> Result<Result<FileLock, String>, Error> {
+        let mut file = open_lock_file(path, what)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(Err(read_holder(&mut file))),
+            Err(TryLockError::Error(e)) => return Err(io_error(format!("locking {what} {}", path.display()), e)),
+        }
+        let described = describe_self(holder);
+        let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(described.as_bytes()));
+        Ok(Ok(FileLock { _file: file }))
+    }
+
     /// Takes the migration lock of `database`, waiting up to `wait`, and writes
     /// `applied_by` into the lock file.
     pub(crate) async fn acquire(database: &Path, wait: Duration, applied_by: &str) -> Result<FileLock, Error> {

@@ -14,12 +14,17 @@
 //! | 20261120092000 | lowercase every address, 2 rows per batch | [`LowercaseEmails`], Rust |
 //! | 20261120093000 | a unique index on the lowercase addresses | `migrations/…_unique_emails.up.sql` |
 //!
-//! The Rust migration is `no_transaction`: each batch commits on its own, so a long backfill
-//! never holds the database's write lock for long, and it is idempotent, so an interrupted run
-//! can simply be resumed. The history records it like the SQL ones (its checksum covers its
-//! version and name). It runs on an in-memory SQLite database here, so every run starts over.
+//! The Rust migration is `no_transaction` and runs migrator's batched backfill
+//! ([`Backfill`]): each batch commits on its own, together with the backfill's progress row,
+//! so a long backfill never holds the database's write lock for long, and an interrupted run
+//! resumes after its last committed batch, every row changed exactly once. The history
+//! records it like the SQL ones (its checksum covers its version and name). It runs on an
+//! in-memory SQLite database here, so every run starts over.
 
-use migrator_sqlite::{BoxError, EmbeddedMigrations, Migrator, RustMigration, RustStep, async_trait, embed_migrations};
+use migrator_sqlite::{
+    Backfill, BoxError, EmbeddedMigrations, Migrator, RustMigration, RustStep, async_trait, backfill_conn,
+    embed_migrations,
+};
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqlitePoolOptions;
 
@@ -27,28 +32,19 @@ static MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Lowercases `users.email`, a batch at a time, in key order.
 struct LowercaseEmails {
-    batch: i64,
+    batch: u64,
 }
 
 #[async_trait]
 impl RustStep<SqliteConnection> for LowercaseEmails {
     async fn run(&self, conn: &mut SqliteConnection) -> Result<(), BoxError> {
-        let mut after = 0_i64;
-        loop {
-            let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id > ?1 ORDER BY id LIMIT ?2")
-                .bind(after)
-                .bind(self.batch)
-                .fetch_all(&mut *conn)
-                .await?;
-            let Some(&last) = ids.last() else { return Ok(()) };
-            sqlx::query("UPDATE users SET email = lower(email) WHERE id > ?1 AND id <= ?2")
-                .bind(after)
-                .bind(last)
-                .execute(&mut *conn)
-                .await?;
-            println!("  backfill: lowercased users {}..={last}", after + 1);
-            after = last;
-        }
+        let report = Backfill::new("lowercase_emails", "users", "id")?
+            .statement("UPDATE users SET email = lower(email) WHERE id > :start AND id <= :end")?
+            .batch(self.batch)
+            .run(&mut backfill_conn(conn))
+            .await?;
+        println!("  backfill: lowercased {} users in {} batches", report.rows, report.batches);
+        Ok(())
     }
 }
 

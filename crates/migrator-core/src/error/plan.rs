@@ -297,6 +297,62 @@ pub enum PlanError {
         name: String,
     },
 
+    /// A migration that requires a backfill, refused because the backfill has not finished.
+    #[error(
+        "migration {version} `{name}` requires backfill `{backfill}` to have finished, but it {found}: nothing of it \
+         was applied. Finish the backfill first (apply the migration that runs it, or the application's \
+         `Backfill::run`), then run again"
+    )]
+    BackfillNotFinished {
+        /// Version.
+        version: Version,
+        /// Name.
+        name: String,
+        /// The backfill it requires.
+        backfill: String,
+        /// What the progress table says, in words.
+        found: String,
+    },
+
+    /// Another process runs the same backfill.
+    #[error(
+        "backfill `{backfill}` is running in another process ({holder}): this run changed nothing. Wait for it to \
+         finish, or stop it; a killed run's lock goes with its connection, and the next run resumes after its last \
+         committed batch"
+    )]
+    BackfillBusy {
+        /// The backfill.
+        backfill: String,
+        /// Who holds it, as the server tells.
+        holder: String,
+    },
+
+    /// A backfill's name given for another table or key than its stored progress.
+    #[error(
+        "backfill `{backfill}` walked {stored}, not {given}: its progress would resume at a key of another table, so \
+         nothing ran. Give this backfill a name of its own"
+    )]
+    BackfillOtherTarget {
+        /// The backfill.
+        backfill: String,
+        /// The table and key its progress row records.
+        stored: String,
+        /// The table and key of this run.
+        given: String,
+    },
+
+    /// A batch found the progress row changed under it.
+    #[error(
+        "backfill `{backfill}`: the progress row no longer says the batch after key {start} is next, so another \
+         process changed it: the batch was rolled back. Check that only one process runs the backfill, then run again"
+    )]
+    BackfillMoved {
+        /// The backfill.
+        backfill: String,
+        /// The key the batch started after.
+        start: i64,
+    },
+
     /// A planned migration that is not in this binary (a plan made from another set).
     #[error("migration {version} is not in this binary: nothing was run")]
     NotInBinary {

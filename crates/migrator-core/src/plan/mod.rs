@@ -10,10 +10,13 @@
 //! or statement by statement), whether a migration re-read inside its transaction may go on,
 //! the preconditions of `force`, `baseline` and `repair`, what adopting another
 //! tool's history records (`adopt`), whether a migration that gave up waiting for a lock
-//! runs again (`retry`), and what must happen before a statement runs again (`rerun`: the
-//! INVALID index a failed `CREATE INDEX CONCURRENTLY` left).
+//! runs again (`retry`), what must happen before a statement runs again (`rerun`: the
+//! INVALID index a failed `CREATE INDEX CONCURRENTLY` left), and a batched backfill's
+//! decisions (`backfill`: where it starts, when it is finished, batch sizes and pauses,
+//! whether a migration that requires it may run).
 
 mod adopt;
+mod backfill;
 pub(crate) mod build;
 mod claim;
 mod down;
@@ -39,6 +42,11 @@ pub(crate) use adopt::{
     AdoptFile, AdoptInput, FileSum, ForeignFound, applied_records, check_foreign_histories, plan_adopt,
 };
 pub use adopt::{AdoptPlan, AdoptWarning, Adopted, Checked};
+pub use backfill::{
+    BackfillProgress, BackfillStart, BackfillState, BatchPolicy, BatchStep, RequiredBackfillCheck, backfill_busy,
+    backfill_moved, backfill_rate, backfill_start, backfill_time_left, batch_bounds, check_backfill_target,
+    check_required_backfill, next_batch_size, pause_after,
+};
 pub use claim::{Claim, ClaimStep, claim};
 pub(crate) use down::plan_down;
 pub use down::{DownTarget, PlannedDown};

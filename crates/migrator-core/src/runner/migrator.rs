@@ -440,6 +440,7 @@ where
         let mut jobs = jobs.into_iter();
         for range in plan::plan_groups(self.options.grouped, &steps) {
             let group: Vec<_> = jobs.by_ref().take(range.len()).collect();
+            self.check_required_backfills(session, &group).await?;
             for step in self.execute_group(session, group).await? {
                 report.record(step);
             }

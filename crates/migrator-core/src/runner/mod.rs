@@ -10,12 +10,14 @@
 //!
 //! The runner's modules: `migrator` (the struct, a run, the reads), `builder`, `steps` (one
 //! step's mode, job and report), `ops` (`resume`, `force`, `repair`, `baseline`), `adopt`
-//! (another tool's history), `sets` (several sets in one database), `tenants` (one set over
+//! (another tool's history), `backfills` (a migration that runs a backfill, or requires
+//! one), `sets` (several sets in one database), `tenants` (one set over
 //! many tenants), `stale`
 //! (the debug-build check), and below them `expected`, `guard` and `rows`, which know
 //! nothing of the migrator.
 
 mod adopt;
+mod backfills;
 mod builder;
 mod expected;
 mod guard;

@@ -82,7 +82,11 @@ where
         job: Job<'_, D::Conn>,
         resumed_at: Option<usize>,
     ) -> Result<Result<StepReport, Skipped>, Error> {
-        let meta = job.migration.meta();
+        if let Some(report) = self.execute_backfill(session, &job).await {
+            return Ok(Ok(report?));
+        }
+        let migration = job.migration;
+        let meta = migration.meta();
         let direction = job.direction;
         let span = info_span!(
             "migration",
@@ -167,6 +171,9 @@ where
                 }));
             }
         };
+        if direction == Direction::Down {
+            self.forget_backfill(session, migration).await?;
+        }
         let lock_retries = attempt - 1;
         // A retried step's time counts from its first attempt.
         let duration = if lock_retries > 0 { started.elapsed() } else { duration };
