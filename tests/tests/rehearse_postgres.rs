@@ -1,0 +1,62 @@
+//! The rehearsal agrees with the linter on PostgreSQL: each deny-level locking or rewrite
+//! fixture shows a rewrite or a stall, each safe alternative none (see
+//! `migrator_conformance::rehearse`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::time::Duration;
+
+use migrator_conformance::postgres::server_options;
+use migrator_conformance::rehearse::{Case, agree};
+use migrator_core::Dialect;
+use migrator_postgres::testing::TestKit;
+
+/// A workload statement waiting longer than this is a stall.
+const STALL: Duration = Duration::from_millis(100);
+
+/// Rows where a rewrite shows by itself (a changed `relfilenode`).
+const FEW: u64 = 50_000;
+/// Rows where building an index or checking a foreign key under the lock takes several
+/// times [`STALL`].
+const MANY: u64 = 200_000;
+/// Rows where a CHECK or NOT NULL scan (about 10 M rows/s) takes several times [`STALL`].
+const MOST: u64 = 1_500_000;
+
+const USERS: &str = "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);";
+const ORDERS: &str = "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\n\
+                      CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id bigint NOT NULL, \
+                      total_cents bigint NOT NULL);";
+const ORDERS_ONLY: &str = "CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
+                           total_cents bigint NOT NULL);";
+
+fn case(rule: &'static str, fixture: &'static str, setup: &'static str, rows: u64) -> Case {
+    Case { rule, fixture, setup, rows }
+}
+
+/// Hazards and their safe alternatives, by rule.
+fn cases() -> Vec<Case> {
+    vec![
+        case("index-not-concurrent", "bad-create-index", USERS, MANY),
+        case("index-not-concurrent", "ok-concurrently", USERS, MANY),
+        case("add-unique-constraint", "bad-add-unique", USERS, MANY),
+        case("add-unique-constraint", "ok-using-index", USERS, MANY),
+        case("constraint-not-valid", "bad-foreign-key", ORDERS, MANY),
+        case("constraint-not-valid", "ok-not-valid-then-validate", ORDERS, MANY),
+        case("constraint-not-valid", "bad-check", ORDERS_ONLY, MOST),
+        case("set-not-null", "bad-set-not-null", "SELECT 1", MOST),
+        case("set-not-null", "ok-validated-check", "SELECT 1", MOST),
+        case("change-column-type", "bad-int-to-bigint", "SELECT 1", FEW),
+        case("change-column-type", "ok-varchar-to-text", "SELECT 1", FEW),
+        case("change-column-type", "ok-varchar-widening", "SELECT 1", FEW),
+        case("add-column-volatile-default", "bad-gen-random-uuid", ORDERS_ONLY, FEW),
+        case("add-column-volatile-default", "ok-default-set-afterwards", ORDERS_ONLY, FEW),
+        case("vacuum-full", "bad-vacuum-full", USERS, FEW),
+        case("vacuum-full", "ok-plain-vacuum", USERS, FEW),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rehearsal_flags_the_linters_hazards_and_clears_their_safe_alternatives() {
+    migrator_conformance::init_tracing();
+    let kit = TestKit::new(server_options()).prefix("rh_").unwrap();
+    agree(&kit, &cases(), Dialect::Postgres, STALL).await;
+}
