@@ -12,7 +12,8 @@
 //! Which tables a migration touches is the linter's answer
 //! ([`crate::lint::explain::explain`]): Rust-code migrations touch none that it can see.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
@@ -52,6 +53,48 @@ pub trait Watch: Send {
     /// Stops the workload and the sampler, and says what they saw: stalls, locks, rewrites
     /// and the rows in the tables now ([`Measured::duration`] is left for the caller).
     async fn finish(self: Box<Self>) -> Result<Measured, Error>;
+}
+
+/// What a lock sampler saw, as continuous sightings: a `(table, mode)` seen in consecutive
+/// samples is one sighting, from its first sample to its last; one missing from a sample ends
+/// it. [`Sightings::longest`] gives each key's longest sighting (so two short waits a second
+/// apart read as short, not as a second).
+#[derive(Debug, Default)]
+pub struct Sightings {
+    open: HashMap<(String, String), (Instant, Instant)>,
+    longest: HashMap<(String, String), Duration>,
+}
+
+impl Sightings {
+    /// Records one sample taken at `now` that saw `keys` (`(table, mode)`).
+    pub fn sample(&mut self, keys: impl IntoIterator<Item = (String, String)>, now: Instant) {
+        let keys: Vec<(String, String)> = keys.into_iter().collect();
+        let ended: Vec<(String, String)> = self.open.keys().filter(|k| !keys.contains(k)).cloned().collect();
+        for key in ended {
+            if let Some((first, last)) = self.open.remove(&key) {
+                self.close(key, last - first);
+            }
+        }
+        for key in keys {
+            self.open.entry(key).and_modify(|(_, last)| *last = now).or_insert((now, now));
+        }
+    }
+
+    fn close(&mut self, key: (String, String), span: Duration) {
+        let longest = self.longest.entry(key).or_default();
+        *longest = (*longest).max(span);
+    }
+
+    /// Each key seen, with its longest sighting, sorted by table and mode.
+    pub fn longest(mut self) -> Vec<(String, String, Duration)> {
+        for (key, (first, last)) in std::mem::take(&mut self.open) {
+            self.close(key, last - first);
+        }
+        let mut all: Vec<(String, String, Duration)> =
+            self.longest.into_iter().map(|((table, mode), span)| (table, mode, span)).collect();
+        all.sort();
+        all
+    }
 }
 
 /// What to rehearse and the thresholds to judge by.
@@ -147,7 +190,32 @@ impl Rehearsal {
             for reason in &m.judgement.reasons {
                 out.push_str(&format!("    over: {reason}\n"));
             }
+            for note in &x.notes {
+                out.push_str(&format!("    note: {note}\n"));
+            }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sighting_ends_with_the_first_sample_without_it() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let key = |t: &str| (t.to_owned(), "lock".to_owned());
+        let mut seen = Sightings::default();
+        seen.sample([key("a")], at(0));
+        seen.sample([key("a")], at(10));
+        seen.sample([], at(20));
+        seen.sample([key("a"), key("b")], at(500));
+        seen.sample([key("a"), key("b")], at(530));
+        seen.sample([key("b")], at(540));
+        let longest = seen.longest();
+        let spans: Vec<(&str, u128)> = longest.iter().map(|(t, _, d)| (t.as_str(), d.as_millis())).collect();
+        assert_eq!(spans, [("a", 30), ("b", 40)]);
     }
 }

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use migrator_core::Error;
 use migrator_core::plan::{HeldLock, Measured, SeenWaiting, fill_order};
-use migrator_core::rehearse::{Filled, Rehearse, Watch};
+use migrator_core::rehearse::{Filled, Rehearse, Sightings, Watch};
 use sqlx::{Connection, PgConnection, Row};
 
 use crate::conn::db;
@@ -250,20 +250,21 @@ async fn workload(
     (conn, latencies)
 }
 
-/// What the sampler saw.
+/// What the sampler saw: locks held by the migration, and workload statements waiting.
 #[derive(Debug, Default)]
 struct Seen {
-    /// (table oid, mode) -> first and last sample.
-    held: HashMap<(i64, String), (Instant, Instant)>,
-    waiting: HashMap<(i64, String), (Instant, Instant)>,
+    held: Sightings,
+    waiting: Sightings,
 }
 
 async fn sample(
     mut conn: PgConnection,
-    oids: Vec<i64>,
+    tables: Vec<(i64, String)>,
     workload: Vec<i32>,
     stop: Arc<AtomicBool>,
 ) -> (PgConnection, Seen) {
+    let oids: Vec<i64> = tables.iter().map(|(oid, _)| *oid).collect();
+    let shown = |oid: i64| tables.iter().find(|(o, _)| *o == oid).map(|(_, name)| name.clone()).unwrap_or_default();
     let mut seen = Seen::default();
     while !stop.load(Ordering::Relaxed) {
         let rows = sqlx::query(
@@ -275,6 +276,7 @@ async fn sample(
         .fetch_all(&mut conn)
         .await;
         let now = Instant::now();
+        let (mut held, mut waiting) = (Vec::new(), Vec::new());
         for row in rows.iter().flatten() {
             let (Ok(oid), Ok(mode), Ok(granted), Ok(pid)) = (
                 row.try_get::<i64, _>(0),
@@ -284,12 +286,15 @@ async fn sample(
             ) else {
                 continue;
             };
-            let map = match (workload.contains(&pid), granted) {
-                (true, false) => &mut seen.waiting,
-                (false, true) => &mut seen.held,
-                _ => continue,
-            };
-            map.entry((oid, mode)).and_modify(|(_, last)| *last = now).or_insert((now, now));
+            match (workload.contains(&pid), granted) {
+                (true, false) => waiting.push((shown(oid), mode)),
+                (false, true) => held.push((shown(oid), mode)),
+                _ => {}
+            }
+        }
+        if rows.is_ok() {
+            seen.held.sample(held, now);
+            seen.waiting.sample(waiting, now);
         }
         tokio::time::sleep(SAMPLE_EVERY).await;
     }
@@ -314,6 +319,10 @@ async fn filenodes(conn: &mut PgConnection, oids: &[i64]) -> Result<HashMap<i64,
         }
     }
     Ok(nodes)
+}
+
+fn names_of(tables: &[Table]) -> Vec<(i64, String)> {
+    tables.iter().map(|t| (t.oid, t.shown.clone())).collect()
 }
 
 type Task<T> = tokio::task::JoinHandle<(PgConnection, T)>;
@@ -379,13 +388,14 @@ async fn watch(driver: &PgDriver, names: &[String]) -> Result<Box<dyn Watch>, Er
     let sampler = connect(driver, "lock sampler").await?;
     let workload_pids = vec![pid(&mut writer).await?, pid(&mut reader).await?];
     let stop = Arc::new(AtomicBool::new(false));
+    let named = names_of(&tables);
     Ok(Box::new(PgWatch {
         conn,
         tables,
         before,
         writer: tokio::spawn(workload(writer, writes, stop.clone())),
         reader: tokio::spawn(workload(reader, reads, stop.clone())),
-        sampler: tokio::spawn(sample(sampler, oids, workload_pids, stop.clone())),
+        sampler: tokio::spawn(sample(sampler, named, workload_pids, stop.clone())),
         stop,
     }))
 }
@@ -415,7 +425,6 @@ impl Watch for PgWatch {
         let seen = join(sampler, "lock sampler").await?;
         let oids: Vec<i64> = tables.iter().map(|t| t.oid).collect();
         let after = filenodes(&mut conn, &oids).await?;
-        let shown = |oid: i64| tables.iter().find(|t| t.oid == oid).map(|t| t.shown.clone()).unwrap_or_default();
         let mut measured = Measured {
             max_write_stall: writes.max,
             max_read_stall: reads.max,
@@ -432,18 +441,14 @@ impl Watch for PgWatch {
                 measured.rows += count(&mut conn, table).await?;
             }
         }
-        let mut held: Vec<HeldLock> = seen
-            .held
-            .into_iter()
-            .map(|((oid, mode), (first, last))| HeldLock { table: shown(oid), mode, held: last - first })
-            .collect();
-        held.sort_by(|a, b| (&a.table, &a.mode).cmp(&(&b.table, &b.mode)));
-        let mut waiting: Vec<SeenWaiting> = seen
+        let held: Vec<HeldLock> =
+            seen.held.longest().into_iter().map(|(table, mode, held)| HeldLock { table, mode, held }).collect();
+        let waiting: Vec<SeenWaiting> = seen
             .waiting
+            .longest()
             .into_iter()
-            .map(|((oid, mode), (first, last))| SeenWaiting { table: shown(oid), mode, seen_for: last - first })
+            .map(|(table, mode, seen_for)| SeenWaiting { table, mode, seen_for })
             .collect();
-        waiting.sort_by(|a, b| (&a.table, &a.mode).cmp(&(&b.table, &b.mode)));
         measured.locks = held;
         measured.waiting = waiting;
         let _ = conn.close().await;

@@ -70,6 +70,8 @@ pub struct Measured {
     pub waiting: Vec<SeenWaiting>,
     /// Rows in the touched tables after the migration.
     pub rows: u64,
+    /// What the backend could not see (for example held locks without a server plugin).
+    pub notes: Vec<String>,
 }
 
 /// Within the thresholds or not.
