@@ -63,3 +63,52 @@ async fn the_rehearsal_flags_the_linters_hazards_and_clears_their_safe_alternati
     let kit = TestKit::new(server_options()).prefix("rh_").unwrap();
     agree(&kit, &cases(), Dialect::Postgres, STALL).await;
 }
+
+fn sql(version: i64, name: &str, text: &str) -> migrator_core::SqlMigration {
+    let script = migrator_core::Script::parse(
+        migrator_core::ScriptKind::Up,
+        format!("{version}_{name}.up.sql"),
+        text.to_owned(),
+        Dialect::Postgres,
+    )
+    .unwrap();
+    migrator_core::SqlMigration::new(migrator_core::Version::try_from(version).unwrap(), name.to_owned(), script, None)
+        .unwrap()
+}
+
+/// `assert_online` returns the report of a migration within the thresholds and fails the
+/// test, with the report, for one over them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assert_online_passes_an_online_change_and_fails_a_rewrite() {
+    use migrator_core::plan::{Thresholds, Verdict};
+    use migrator_core::rehearse::RehearseOptions;
+    use migrator_postgres::MigrationSet;
+
+    let kit = TestKit::new(server_options()).prefix("rh_").unwrap();
+    let set = |change: &str| {
+        MigrationSet::new()
+            .with(sql(1, "create_orders", "CREATE TABLE orders (id bigint PRIMARY KEY, total integer NOT NULL);"))
+            .unwrap()
+            .with(sql(2, "change", change))
+            .unwrap()
+    };
+    let start = migrator_core::Version::try_from(2).ok();
+    let options = RehearseOptions::new(10_000, start)
+        .thresholds(Thresholds { max_stall: Duration::from_secs(10), no_rewrite: true });
+    let report = kit.assert_online(set("ALTER TABLE orders ADD COLUMN note text;"), &options).await;
+    assert_eq!(report.migrations.len(), 1);
+    assert_eq!(report.migrations[0].judgement.verdict, Verdict::Ok);
+    assert_eq!(report.migrations[0].measured.rows, 10_000);
+    assert_eq!(report.filled[0].table, "orders");
+
+    let failed = tokio::spawn(async move {
+        let kit = TestKit::new(server_options()).prefix("rh_").unwrap();
+        kit.assert_online(set("ALTER TABLE orders ALTER COLUMN total TYPE bigint;"), &options).await;
+    })
+    .await
+    .unwrap_err();
+    let message = failed.into_panic();
+    let message = message.downcast_ref::<String>().unwrap();
+    assert!(message.contains("over 2 change"), "{message}");
+    assert!(message.contains("it rewrote orders (rewrites are not allowed)"), "{message}");
+}
