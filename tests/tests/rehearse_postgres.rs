@@ -18,9 +18,8 @@ const FEW: u64 = 50_000;
 /// Rows where building an index or checking a foreign key under the lock takes several
 /// times [`STALL`].
 const MANY: u64 = 200_000;
-/// Rows where a NOT NULL scan (about 5 M rows/s) takes a few times [`STALL`].
-const MORE: u64 = 1_000_000;
-/// Rows where a CHECK scan (about 10 M rows/s) takes a few times [`STALL`] (a two-column table).
+/// Rows where a CHECK or NOT NULL scan (roughly 10 M rows/s on a quiet machine) takes more than
+/// [`STALL`]: 120-180 ms measured at 1 M rows.
 const MOST: u64 = 1_500_000;
 
 const USERS: &str = "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);";
@@ -44,7 +43,7 @@ fn cases() -> Vec<Case> {
         case("constraint-not-valid", "bad-foreign-key", ORDERS, MANY),
         case("constraint-not-valid", "ok-not-valid-then-validate", ORDERS, MANY),
         case("constraint-not-valid", "bad-check", ORDERS_ONLY, MOST),
-        case("set-not-null", "bad-set-not-null", "SELECT 1", MORE),
+        case("set-not-null", "bad-set-not-null", "SELECT 1", MOST),
         // Its SET NOT NULL does not scan, so no size makes it stall.
         case("set-not-null", "ok-validated-check", "SELECT 1", MANY),
         case("change-column-type", "bad-int-to-bigint", "SELECT 1", FEW),
