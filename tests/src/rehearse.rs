@@ -136,12 +136,30 @@ pub fn line(case: &Case, rehearsal: &Rehearsal) -> String {
     )
 }
 
-/// Rehearses each case and checks it agrees with the linter: a hazard (`bad-…`) shows
-/// [`evidence`] over `stall`, a safe alternative (`ok-…`) none. A case whose first rehearsal
-/// disagrees is rehearsed once more, and judged by the second (a loaded machine can stall any
-/// statement once; a lock held for a scan stalls every time). Returns the measured table's
-/// lines; panics listing the disagreements.
-pub async fn agree<B: KitBackend>(kit: &TestKit<B>, cases: &[Case], dialect: Dialect, stall: Duration) -> Vec<String>
+/// How a case is judged: a hazard must show [`evidence`] over `hazard`, a safe alternative
+/// none over `safe` (at least `hazard`; the gap between them absorbs a loaded machine's noise,
+/// which stretches scans and single statements alike).
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// A hazard's stall must be longer than this (unless it rewrites).
+    pub hazard: Duration,
+    /// A safe alternative's stalls must all be within this.
+    pub safe: Duration,
+}
+
+fn agrees(case: &Case, rehearsal: &Rehearsal, bounds: Bounds) -> bool {
+    if case.hazard() {
+        !evidence(rehearsal, bounds.hazard).is_empty()
+    } else {
+        evidence(rehearsal, bounds.safe).is_empty()
+    }
+}
+
+/// Rehearses each case and checks it agrees with the linter ([`Bounds`]). A case whose first
+/// rehearsal disagrees is rehearsed once more, and judged by the second (a loaded machine can
+/// stall any statement once; a lock held for a scan stalls every time). Returns the measured
+/// table's lines; panics listing the disagreements.
+pub async fn agree<B: KitBackend>(kit: &TestKit<B>, cases: &[Case], dialect: Dialect, bounds: Bounds) -> Vec<String>
 where
     B::Driver: Rehearse,
 {
@@ -150,13 +168,13 @@ where
     let mut wrong = Vec::new();
     for case in cases.iter().filter(|c| c.fixture.contains(only.as_str())) {
         let mut rehearsal = rehearse(kit, case, dialect).await;
-        if case.hazard() == evidence(&rehearsal, stall).is_empty() {
+        if !agrees(case, &rehearsal, bounds) {
             println!("{}/{} disagrees once, rehearsing again:\n{}", case.rule, case.fixture, rehearsal.text());
             rehearsal = rehearse(kit, case, dialect).await;
         }
-        let found = evidence(&rehearsal, stall);
         table.push(line(case, &rehearsal));
-        if case.hazard() == found.is_empty() {
+        if !agrees(case, &rehearsal, bounds) {
+            let found = evidence(&rehearsal, bounds.hazard);
             wrong.push(format!("{}/{}: {found:?}\n{}", case.rule, case.fixture, rehearsal.text()));
         }
     }

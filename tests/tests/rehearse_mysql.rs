@@ -6,19 +6,19 @@
 use std::time::Duration;
 
 use migrator_conformance::mysql::server_options;
-use migrator_conformance::rehearse::{Case, agree};
+use migrator_conformance::rehearse::{Bounds, Case, agree};
 use migrator_core::Dialect;
 use migrator_mysql::testing::TestKit;
 
-/// A workload statement waiting longer than this is a stall. Every MariaDB hazard here also
+/// A workload statement waiting longer than 300 ms is a stall. Every MariaDB hazard here also
 /// rebuilds its table (a changed InnoDB table id), so the stall threshold can sit well above
 /// what a loaded machine adds to an online change's short metadata lock waits (up to ~270 ms
 /// measured on a busy 2-core machine).
-const STALL: Duration = Duration::from_millis(300);
+const BOUNDS: Bounds = Bounds { hazard: Duration::from_millis(300), safe: Duration::from_millis(300) };
 
 /// Rows where a rewrite shows by itself (a changed InnoDB table id).
 const FEW: u64 = 20_000;
-/// Rows where copying the table under a shared lock takes several times [`STALL`].
+/// Rows where copying the table under a shared lock takes several times the stall bound.
 const MANY: u64 = 100_000;
 
 const ORDERS: &str = "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, user_id BIGINT NOT NULL, \
@@ -53,5 +53,5 @@ fn cases() -> Vec<Case> {
 async fn the_rehearsal_flags_the_linters_hazards_and_clears_their_safe_alternatives() {
     migrator_conformance::init_tracing();
     let kit = TestKit::new(server_options()).prefix("rh_").unwrap();
-    agree(&kit, &cases(), Dialect::MySql, STALL).await;
+    agree(&kit, &cases(), Dialect::MySql, BOUNDS).await;
 }

@@ -204,15 +204,18 @@ async fn fill(driver: &PgDriver, names: &[String], rows: u64) -> Result<Vec<Fill
     for oid in fill_order(&graph) {
         let Some(table) = tables.iter().find(|t| t.oid.to_string() == oid) else { continue };
         let insert = fill_statement(&mut conn, table, rows).await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(insert))
+        // Counted before (cheap on the empty tables a rehearsal usually fills), not after.
+        let before = count(&mut conn, table).await?;
+        let inserted = sqlx::raw_sql(sqlx::AssertSqlSafe(insert))
             .execute(&mut conn)
             .await
-            .map_err(|e| db(format!("filling {} with {rows} generated rows", table.shown), e))?;
+            .map_err(|e| db(format!("filling {} with {rows} generated rows", table.shown), e))?
+            .rows_affected();
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {}", table.qualified)))
             .execute(&mut conn)
             .await
             .map_err(|e| db(format!("analyzing {}", table.shown), e))?;
-        filled.push(Filled { table: table.shown.clone(), rows: count(&mut conn, table).await? });
+        filled.push(Filled { table: table.shown.clone(), rows: before + inserted });
     }
     let _ = conn.close().await;
     Ok(filled)
