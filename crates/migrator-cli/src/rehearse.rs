@@ -45,12 +45,13 @@ pub(crate) async fn run(url: &DatabaseUrl, options: DbOptions<'_>, args: &Rehear
             let (target, admin) = (pool(options_pg.clone()), pool(options_pg.clone()));
             let start = start(migrator_postgres::PgDriver::from(&target), options, args).await;
             target.close().await;
+            let start = start?;
             let scratch = pool(options_pg.database(&name));
             let verbs = |verb: &str| match verb {
                 "DROP" => format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
                 _ => format!("CREATE DATABASE \"{name}\""),
             };
-            let work = async { rehearse(migrator_postgres::PgDriver::from(&scratch), options, args, start?).await };
+            let work = async { rehearse(migrator_postgres::PgDriver::from(&scratch), options, args, start).await };
             in_scratch(url, &name, &admin, &scratch, verbs, work).await
         }
         Backend::MySql => {
@@ -61,12 +62,13 @@ pub(crate) async fn run(url: &DatabaseUrl, options: DbOptions<'_>, args: &Rehear
             let (target, admin) = (pool(options_my.clone()), pool(options_my.clone()));
             let start = start(migrator_mysql::MySqlDriver::from(&target), options, args).await;
             target.close().await;
+            let start = start?;
             let scratch = pool(options_my.database(&name));
             let verbs = |verb: &str| match verb {
                 "DROP" => format!("DROP DATABASE IF EXISTS `{name}`"),
                 _ => format!("CREATE DATABASE `{name}`"),
             };
-            let work = async { rehearse(migrator_mysql::MySqlDriver::from(&scratch), options, args, start?).await };
+            let work = async { rehearse(migrator_mysql::MySqlDriver::from(&scratch), options, args, start).await };
             in_scratch(url, &name, &admin, &scratch, verbs, work).await
         }
         Backend::Sqlite => {
