@@ -317,6 +317,16 @@ async fn table_ids(conn: &mut MySqlConnection, tables: &[String]) -> Result<Hash
     Ok(ids)
 }
 
+/// Stops the workload and the sampler when the watch is dropped without `finish` (the
+/// migration failed, or the caller was interrupted).
+struct Stop(Arc<AtomicBool>);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 type Task<T> = tokio::task::JoinHandle<(MySqlConnection, T)>;
 
 struct MySqlWatch {
@@ -324,7 +334,7 @@ struct MySqlWatch {
     tables: Vec<String>,
     before: HashMap<String, i64>,
     plugin: bool,
-    stop: Arc<AtomicBool>,
+    stop: Stop,
     writer: Task<Latencies>,
     reader: Task<Latencies>,
     sampler: Task<Seen>,
@@ -392,7 +402,7 @@ async fn watch(driver: &MySqlDriver, names: &[String]) -> Result<Box<dyn Watch>,
         reader: tokio::spawn(workload(reader, reads, stop.clone())),
         sampler: tokio::spawn(sample(sampler, tables.clone(), workload_ids, plugin, stop.clone())),
         tables,
-        stop,
+        stop: Stop(stop),
     }))
 }
 
@@ -414,7 +424,7 @@ async fn join<T>(task: Task<T>, what: &str) -> Result<T, Error> {
 impl Watch for MySqlWatch {
     async fn finish(self: Box<Self>) -> Result<Measured, Error> {
         let MySqlWatch { mut conn, tables, before, plugin, stop, writer, reader, sampler } = *self;
-        stop.store(true, Ordering::Relaxed);
+        stop.0.store(true, Ordering::Relaxed);
         let writes = join(writer, "workload").await?;
         let reads = join(reader, "workload").await?;
         let seen = join(sampler, "lock sampler").await?;

@@ -328,6 +328,16 @@ fn names_of(tables: &[Table]) -> Vec<(i64, String)> {
     tables.iter().map(|t| (t.oid, t.shown.clone())).collect()
 }
 
+/// Stops the workload and the sampler when the watch is dropped without `finish` (the
+/// migration failed, or the caller was interrupted).
+struct Stop(Arc<AtomicBool>);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 type Task<T> = tokio::task::JoinHandle<(PgConnection, T)>;
 
 /// A running PostgreSQL watch.
@@ -335,7 +345,7 @@ struct PgWatch {
     conn: PgConnection,
     tables: Vec<Table>,
     before: HashMap<i64, i64>,
-    stop: Arc<AtomicBool>,
+    stop: Stop,
     writer: Task<Latencies>,
     reader: Task<Latencies>,
     sampler: Task<Seen>,
@@ -399,7 +409,7 @@ async fn watch(driver: &PgDriver, names: &[String]) -> Result<Box<dyn Watch>, Er
         writer: tokio::spawn(workload(writer, writes, stop.clone())),
         reader: tokio::spawn(workload(reader, reads, stop.clone())),
         sampler: tokio::spawn(sample(sampler, named, workload_pids, stop.clone())),
-        stop,
+        stop: Stop(stop),
     }))
 }
 
@@ -422,7 +432,7 @@ async fn join<T>(task: Task<T>, what: &str) -> Result<T, Error> {
 impl Watch for PgWatch {
     async fn finish(self: Box<Self>) -> Result<Measured, Error> {
         let PgWatch { mut conn, tables, before, stop, writer, reader, sampler } = *self;
-        stop.store(true, Ordering::Relaxed);
+        stop.0.store(true, Ordering::Relaxed);
         let writes = join(writer, "workload").await?;
         let reads = join(reader, "workload").await?;
         let seen = join(sampler, "lock sampler").await?;
