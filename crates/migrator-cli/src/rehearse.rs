@@ -151,6 +151,7 @@ where
             url.scrub(&e.to_string())
         );
     }
+    eprintln!("{} rehearsing on the scratch database {name}, dropped at the end", Style::stderr().dim("note:"));
     let outcome = tokio::select! {
         outcome = work => outcome,
         signal = crate::commands::shutdown_signal() => Err(anyhow::anyhow!("interrupted by {signal}: the rehearsal stopped")),

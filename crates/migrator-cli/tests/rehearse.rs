@@ -30,12 +30,19 @@ fn project(dialect: Dialect) -> Project {
     project
 }
 
-async fn scratch_databases<B: CliBackend>(db: &B) -> i64 {
+/// The scratch database a run named on stderr, and whether it still exists on the server.
+async fn scratch_left<B: CliBackend>(db: &B, stderr: &str) -> bool {
+    let name = stderr
+        .split_whitespace()
+        .find(|word| word.starts_with("_migrator_rehearse_"))
+        .unwrap_or_else(|| panic!("no scratch database named: {stderr}"))
+        .trim_end_matches(',');
+    assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{name}");
     let sql = match B::DIALECT {
-        Dialect::Postgres => "SELECT count(*) FROM pg_database WHERE datname LIKE '\\_migrator\\_rehearse%'",
-        _ => "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '\\_migrator\\_rehearse%'",
+        Dialect::Postgres => format!("SELECT count(*) FROM pg_database WHERE datname = '{name}'"),
+        _ => format!("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{name}'"),
     };
-    db.scalar(sql).await
+    db.scalar(&sql).await > 0
 }
 
 async fn rehearse_reports_pending_migrations<B: CliBackend>() {
@@ -47,6 +54,7 @@ async fn rehearse_reports_pending_migrations<B: CliBackend>() {
     let run =
         project.run(url, &["rehearse", "--rows", "20000", "--no-rewrite", "--max-stall", "10s", "--format", "json"]);
     let json = run.code(1).json();
+    assert!(!scratch_left(&db, &run.stderr).await, "the scratch database is dropped");
     let migrations = json["migrations"].as_array().unwrap();
     assert_eq!(migrations.len(), 2, "{json}");
     let (widen, note) = (&migrations[0], &migrations[1]);
@@ -64,14 +72,38 @@ async fn rehearse_reports_pending_migrations<B: CliBackend>() {
     // The URL's database was only read; the scratch database is gone.
     let plan = project.run(url, &["plan", "--format", "json"]).code(0).json();
     assert_eq!(plan["plan"].as_array().unwrap().len(), 2, "{plan}");
-    assert_eq!(scratch_databases(&db).await, 0);
     // --from: only the newer ones; within the thresholds, exit code 0; human output.
     let human = project.run(url, &["rehearse", "--rows", "1000", "--from", "2", "--max-stall", "10s"]);
     human.code(0);
     assert!(human.stdout.contains("ok   3 add_note"), "{}", human.stdout);
     assert!(human.stdout.contains("0 over the thresholds"), "{}", human.stdout);
     assert!(!human.stdout.contains("widen_total"), "{}", human.stdout);
-    assert_eq!(scratch_databases(&db).await, 0);
+    assert!(!scratch_left(&db, &human.stderr).await, "the scratch database is dropped");
+}
+
+/// A migration that fails in the rehearsal fails the command with its error, and the scratch
+/// database is dropped all the same.
+async fn a_failing_migration_fails_the_rehearsal<B: CliBackend>() {
+    let db = B::create("cli_rehearse_fails").await;
+    let url = db.url();
+    let project = Project::new();
+    project
+        .write("1_create_orders.up.sql", "CREATE TABLE orders (id BIGINT PRIMARY KEY, total INT NOT NULL);\n")
+        .write("2_broken.up.sql", "ALTER TABLE orders ADD COLUMN total INT;\n");
+    let run = project.run(Some(url.as_str()), &["rehearse", "--rows", "100"]);
+    run.code(1);
+    assert!(run.stderr.contains("migration 2 `broken`"), "{}", run.stderr);
+    assert!(!scratch_left(&db, &run.stderr).await, "the scratch database is dropped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_failing_migration_fails_the_rehearsal() {
+    a_failing_migration_fails_the_rehearsal::<Pg>().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_a_failing_migration_fails_the_rehearsal() {
+    a_failing_migration_fails_the_rehearsal::<My>().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
