@@ -55,3 +55,42 @@ async fn the_rehearsal_flags_the_linters_hazards_and_clears_their_safe_alternati
     let kit = TestKit::new(server_options()).prefix("rh_").unwrap();
     agree(&kit, &cases(), Dialect::MySql, BOUNDS).await;
 }
+
+fn sql(version: i64, name: &str, text: &str) -> migrator_core::SqlMigration {
+    let script = migrator_core::Script::parse(
+        migrator_core::ScriptKind::Up,
+        format!("{version}_{name}.up.sql"),
+        text.to_owned(),
+        Dialect::MySql,
+    )
+    .unwrap();
+    migrator_core::SqlMigration::new(migrator_core::Version::try_from(version).unwrap(), name.to_owned(), script, None)
+        .unwrap()
+}
+
+/// `TestKit::rehearse` on MariaDB: an INSTANT column is within the thresholds, a copying
+/// type change rewrites the table and is over them with `no_rewrite`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kit_rehearses_an_instant_change_and_a_copy() {
+    use migrator_core::plan::{Thresholds, Verdict};
+    use migrator_core::rehearse::RehearseOptions;
+    use migrator_mysql::MigrationSet;
+
+    let kit = TestKit::new(server_options()).prefix("rh_").unwrap();
+    let set = |change: &str| {
+        MigrationSet::new()
+            .with(sql(1, "create_orders", "CREATE TABLE orders (id BIGINT PRIMARY KEY, total INT NOT NULL)"))
+            .unwrap()
+            .with(sql(2, "change", change))
+            .unwrap()
+    };
+    let options = RehearseOptions::new(10_000, migrator_core::Version::try_from(2).ok())
+        .thresholds(Thresholds { max_stall: Duration::from_secs(10), no_rewrite: true });
+    let instant = kit.assert_online(set("ALTER TABLE orders ADD COLUMN note TEXT, ALGORITHM=INSTANT"), &options).await;
+    assert_eq!(instant.migrations[0].judgement.verdict, Verdict::Ok);
+    assert_eq!(instant.migrations[0].measured.rows, 10_000);
+    let copy = kit.rehearse(set("ALTER TABLE orders MODIFY total BIGINT NOT NULL"), &options).await.unwrap();
+    assert_eq!(copy.migrations[0].judgement.verdict, Verdict::Over);
+    assert_eq!(copy.migrations[0].measured.rewrote, ["orders"]);
+    assert!(!copy.ok());
+}
