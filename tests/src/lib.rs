@@ -15,6 +15,7 @@ pub mod history;
 pub mod mysql;
 pub mod postgres;
 pub mod proxy;
+pub mod rehearse;
 pub mod sqlite;
 pub mod suite;
 pub mod testkit;

@@ -398,6 +398,10 @@ fn parse_lock_wait(text: &str) -> Result<Duration, String> {
     parse_duration_at_most(text, MAX_LOCK_WAIT, "8760h (a year)")
 }
 
+fn parse_max_stall(text: &str) -> Result<Duration, String> {
+    parse_duration_at_most(text, MAX_LEASE_TTL, "24h")
+}
+
 fn parse_lock_retry_window(text: &str) -> Result<Duration, String> {
     parse_duration_at_most(text, MAX_LEASE_TTL, "24h")
 }
@@ -657,6 +661,34 @@ pub(crate) enum Command {
         #[command(flatten)]
         source: Source,
     },
+    /// Rehearse the pending migrations on a scratch database of the server the URL names: apply the earlier ones,
+    /// fill the tables the pending ones touch with generated rows, then apply each pending one while a workload
+    /// writes and reads, and report how long writes and reads waited, the locks held and the tables rewritten. Exit
+    /// code 1 when a migration is over the thresholds. The URL's own database is only read (its history says
+    /// what is pending).
+    Rehearse {
+        /// Generated rows per table.
+        #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+        rows: u64,
+        /// The longest a concurrent write or read may wait, such as 200ms or 2s.
+        #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_max_stall, allow_hyphen_values = true)]
+        max_stall: Duration,
+        /// Count a rewritten table as over the thresholds too.
+        #[arg(long)]
+        no_rewrite: bool,
+        /// Rehearse the migrations newer than this version (default: those pending on the URL's database; without a
+        /// history there, the newest migration).
+        #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+        from: Option<i64>,
+        /// human: a line per migration; json: `{"migrations": [{"version", "name", "duration_ms",
+        /// "max_write_stall_ms", "max_read_stall_ms", "rewrote", "locks", "rows", "verdict"}]}`.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        database: Database,
+    },
     /// Record every migration up to VERSION as applied without running it, to adopt an existing database.
     Baseline {
         /// The newest migration the database already has.
@@ -743,6 +775,7 @@ impl Command {
             | Command::Repair { source, database, lock }
             | Command::Baseline { source, database, lock, .. }
             | Command::Adopt { source, database, lock, .. } => Some(options(source, database, Some(lock), None)),
+            Command::Rehearse { source, database, .. } => Some(options(source, database, None, None)),
             Command::Status { source, database, sets, .. } => {
                 Some(DbOptions { sets: &sets.sets, ..options(source, database, None, None) })
             }
@@ -936,6 +969,28 @@ mod tests {
         assert!(parse(&["migrator", "force", "0"]).is_err());
         assert!(parse(&["migrator", "up", "--lock-wait", "5 parsecs"]).is_err());
         assert!(parse(&["migrator", "status", "--format", "yaml"]).is_err());
+    }
+
+    #[test]
+    fn rehearse_takes_rows_a_stall_and_a_format() {
+        let cli = parse(&["migrator", "rehearse", "--rows", "5000", "--max-stall", "2s", "--format", "json"]).unwrap();
+        let Command::Rehearse { rows, max_stall, no_rewrite, from, format, .. } = cli.command else {
+            panic!("not rehearse")
+        };
+        assert_eq!(
+            (rows, max_stall, no_rewrite, from, format),
+            (5000, Duration::from_secs(2), false, None, Format::Json)
+        );
+        let cli = parse(&["migrator", "rehearse", "--no-rewrite", "--from", "3"]).unwrap();
+        let Command::Rehearse { rows, max_stall, no_rewrite, from, .. } = cli.command else { panic!("not rehearse") };
+        assert_eq!((rows, max_stall, no_rewrite, from), (100_000, Duration::from_millis(200), true, Some(3)));
+        for bad in [
+            &["migrator", "rehearse", "--rows", "0"][..],
+            &["migrator", "rehearse", "--max-stall", "soon"],
+            &["migrator", "rehearse", "--lock-wait", "1s"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -181,8 +181,8 @@ where
                 Format::Human => print_adoption(&adoption, out),
             }
         }
-        Command::New { .. } | Command::Lint(_) | Command::Squash { .. } => {
-            anyhow::bail!("`new`, `lint` and `squash` do not work on the database URL")
+        Command::New { .. } | Command::Lint(_) | Command::Squash { .. } | Command::Rehearse { .. } => {
+            anyhow::bail!("`new`, `lint`, `squash` and `rehearse` do not work on the database URL itself")
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -329,7 +329,7 @@ async fn interruptible<T>(
 }
 
 #[cfg(unix)]
-async fn shutdown_signal() -> &'static str {
+pub(crate) async fn shutdown_signal() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
     match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
         (Ok(mut int), Ok(mut term)) => tokio::select! {
@@ -341,7 +341,7 @@ async fn shutdown_signal() -> &'static str {
 }
 
 #[cfg(not(unix))]
-async fn shutdown_signal() -> &'static str {
+pub(crate) async fn shutdown_signal() -> &'static str {
     match tokio::signal::ctrl_c().await {
         Ok(()) => "Ctrl-C",
         Err(_) => std::future::pending().await,

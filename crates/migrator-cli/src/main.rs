@@ -24,6 +24,7 @@ mod explain;
 mod lint;
 mod new;
 mod output;
+mod rehearse;
 mod squash;
 mod tenants;
 mod text;
@@ -247,6 +248,17 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
         migrator_core::lint::check_dir_with_layout(dir, &shown, dialect, options.layout, &Default::default())
             .into_migrations()
             .map_err(|errors| migrator_core::Error::Load { errors })?;
+    }
+    if let Command::Rehearse { rows, max_stall, no_rewrite, from, format, .. } = &cli.command {
+        progress.mute();
+        let args = rehearse::RehearseArgs {
+            rows: *rows,
+            max_stall: *max_stall,
+            no_rewrite: *no_rewrite,
+            from: *from,
+            format: *format,
+        };
+        return rehearse::run(url, options, &args).await;
     }
     let access = match cli.command {
         Command::Status { .. } | Command::Validate { .. } | Command::Plan { .. } => Access::Read,

@@ -78,6 +78,7 @@ pub mod history;
 pub mod lint;
 mod migration;
 pub mod plan;
+pub mod rehearse;
 mod report;
 mod runner;
 pub mod schema;

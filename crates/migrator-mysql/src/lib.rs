@@ -78,6 +78,7 @@ mod foreign;
 mod inspect;
 mod key;
 mod lease;
+mod rehearse;
 mod session;
 mod sizes;
 mod sql;

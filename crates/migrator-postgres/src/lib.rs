@@ -84,6 +84,7 @@ mod foreign;
 mod inspect;
 mod key;
 mod lease;
+mod rehearse;
 mod sizes;
 mod sql;
 #[cfg(feature = "testing")]

@@ -39,6 +39,9 @@ pub struct Effect {
     pub changes_rows: bool,
     /// What the words could not settle, or what to know.
     pub note: Option<&'static str>,
+    /// The table a foreign key it adds references (locked too; a rehearsal fills it), as
+    /// written.
+    pub references: Option<String>,
 }
 
 impl Effect {
@@ -53,6 +56,7 @@ impl Effect {
             scans: false,
             changes_rows: false,
             note: None,
+            references: None,
         }
     }
 }
@@ -241,6 +245,7 @@ fn alter_table_pg(rest: &[Tok<'_>], e: &mut Effect) {
     for action in actions {
         let mut c = Cursor::new(action);
         let has = |kw: &str| action.iter().any(|t| t.is(kw));
+        referenced(action, e);
         if c.eat("ADD") {
             let constraint = c.eat("CONSTRAINT").then(|| c.name());
             let _ = constraint;
@@ -307,6 +312,16 @@ fn alter_table_pg(rest: &[Tok<'_>], e: &mut Effect) {
         }
     }
     lock(e, level);
+}
+
+/// Records the table after `REFERENCES` in `action`, if any.
+fn referenced(action: &[Tok<'_>], e: &mut Effect) {
+    let mut c = Cursor::new(action);
+    if c.skip_past("REFERENCES")
+        && let Some(name) = c.name()
+    {
+        e.references = Some(name.shown());
+    }
 }
 
 /// Whether an `ADD` action adds a constraint rather than a column (`ADD CONSTRAINT`,
@@ -376,6 +391,7 @@ fn mysql(toks: &[Tok<'_>], e: &mut Effect) {
         e.table = c.name().map(|n| n.shown());
         let rest = c.rest();
         let has = |kw: &str| rest.iter().any(|t| t.is(kw));
+        referenced(rest, e);
         let explicit = rest
             .iter()
             .position(|t| t.is("ALGORITHM"))
@@ -536,6 +552,10 @@ mod tests {
         assert_eq!(one("SET lock_timeout = '1s'", Dialect::Postgres).lock, None);
         let vacuum = one("VACUUM", Dialect::Postgres);
         assert_eq!((vacuum.table, vacuum.lock), (None, Some("SHARE UPDATE EXCLUSIVE")));
+        let fk =
+            one("ALTER TABLE orders ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES app.users (id)", Dialect::Postgres);
+        assert_eq!(fk.references.as_deref(), Some("app.users"));
+        assert_eq!(one("ALTER TABLE orders ADD COLUMN note text", Dialect::Postgres).references, None);
         let attach =
             one("ALTER TABLE events ATTACH PARTITION events_2027 FOR VALUES FROM (1) TO (2)", Dialect::Postgres);
         assert_eq!((attach.lock, attach.blocks_writes, attach.scans), (Some("SHARE UPDATE EXCLUSIVE"), false, true));
@@ -557,6 +577,12 @@ mod tests {
             assert_eq!(e.lock, Some(lock), "{sql}");
             assert_eq!((e.blocks_writes, e.rewrites), (writes, rewrites), "{sql}");
         }
+    }
+
+    #[test]
+    fn mysql_foreign_keys_name_the_referenced_table() {
+        let fk = one("ALTER TABLE orders ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES users (id)", Dialect::MySql);
+        assert_eq!(fk.references.as_deref(), Some("users"));
     }
 
     #[test]

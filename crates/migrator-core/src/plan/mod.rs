@@ -24,6 +24,7 @@ mod group;
 pub mod lock;
 mod model;
 mod ops;
+mod rehearse;
 mod repeatable;
 mod rerun;
 mod resume;
@@ -54,6 +55,9 @@ pub use group::{GroupStep, plan_groups};
 pub(crate) use model::{Available, DownKind, UpInput};
 pub use model::{Planned, Policy, SkipReason, Skipped, UpPlan, Warning};
 pub(crate) use ops::{plan_baseline, plan_force, plan_force_reverted, plan_repair, plan_resume_target};
+pub use rehearse::{
+    HeldLock, Judgement, Measured, SeenWaiting, Thresholds, Verdict, fill_order, judge, rehearsal_start,
+};
 pub(crate) use repeatable::{AvailableRepeatable, plan_repeatables, repeatable_status};
 pub use repeatable::{RepeatableState, RepeatableStatus};
 pub use rerun::{FIND_INVALID_INDEXES, InvalidIndex, RerunGuard, rerun_guard};

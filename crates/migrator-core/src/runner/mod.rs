@@ -23,6 +23,7 @@ mod expected;
 mod guard;
 mod migrator;
 mod ops;
+mod rehearse;
 mod rows;
 mod sets;
 mod stale;

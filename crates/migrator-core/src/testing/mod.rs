@@ -59,6 +59,7 @@ mod backend;
 mod db;
 mod kit;
 mod names;
+mod rehearse;
 mod run;
 
 pub use crate::check::Drift;
