@@ -642,3 +642,37 @@ async fn syntax_errors_quote_only_the_users_statement() {
     assert!(!e.contains("_migrator_history") && !e.contains("COMMIT"), "{e}");
     db.cleanup().await;
 }
+
+/// The all-tenants startup check: one round trip for 30 tenant databases (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_tenant_databases_checked_in_one_round_trip() {
+    init_tracing();
+    let mut areas = Vec::new();
+    for i in 0..30 {
+        areas.push(My::fresh(&format!("check_{i}")).await);
+    }
+    let names: Vec<String> = areas.iter().map(|a| a.database.clone()).collect();
+    let options = migrator_conformance::mysql::server_options();
+    let proxy = Proxy::start(&format!("{}:{}", options.get_host(), options.get_port())).await;
+    let pool = areas[0].pool_with(|o| o.port(proxy.port()).ssl_mode(sqlx::mysql::MySqlSslMode::Disabled)).await;
+    let warm = || async {
+        drop(pool.acquire().await.unwrap());
+        let started = Instant::now();
+        while pool.num_idle() == 0 && started.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    migrator_conformance::suite::tenants_checked_in_one_round_trip(
+        &areas,
+        &names,
+        MySqlDriver::from(&pool),
+        &proxy,
+        warm,
+    )
+    .await;
+    pool.close().await;
+    for area in areas {
+        area.cleanup().await;
+    }
+}

@@ -656,3 +656,31 @@ async fn a_lost_connection_never_reports_a_committed_migration_as_rolled_back() 
     assert!(Migrator::new(db.driver(), set(&dir)).unwrap().run().await.unwrap().is_noop(), "the history agrees");
     db.cleanup().await;
 }
+
+/// The all-tenants startup check: one round trip for 60 tenant schemas (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_tenant_schemas_checked_in_one_round_trip() {
+    init_tracing();
+    let mut areas = Vec::new();
+    for i in 0..60 {
+        areas.push(Pg::fresh(&format!("check_{i}")).await);
+    }
+    let names: Vec<String> = areas.iter().map(|a| a.schema.clone()).collect();
+    let upstream = format!("{}:{}", server_options().get_host(), server_options().get_port());
+    let proxy = Proxy::start(&upstream).await;
+    let pool = areas[0].pool_with(|o| o.port(proxy.port()).ssl_mode(sqlx::postgres::PgSslMode::Disable)).await;
+    let warm = || async {
+        drop(pool.acquire().await.unwrap());
+        let started = Instant::now();
+        while pool.num_idle() == 0 && started.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    migrator_conformance::suite::tenants_checked_in_one_round_trip(&areas, &names, PgDriver::from(&pool), &proxy, warm)
+        .await;
+    pool.close().await;
+    for area in areas {
+        area.cleanup().await;
+    }
+}

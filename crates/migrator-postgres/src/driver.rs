@@ -10,8 +10,8 @@ use migrator_core::driver::{
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
-use migrator_core::history::digest::expected_match;
-use migrator_core::history::{History, HistoryTable, State};
+use migrator_core::history::digest::{HistoryDigest, expected_match};
+use migrator_core::history::{History, HistoryTable, Ident, State};
 use migrator_core::{Dialect, Direction, Error, FailureOutcome, LockStrategy, Mode};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
@@ -162,6 +162,29 @@ impl Driver for PgDriver {
 
     async fn table_sizes(&self, tables: &[String]) -> Result<Vec<migrator_core::driver::TableSize>, Error> {
         crate::sizes::table_sizes(&self.pool, tables).await
+    }
+
+    /// One statement on one pool connection: the server reads every tenant schema's history
+    /// table (through `query_to_xml`) and computes its digest.
+    async fn digest_tenants(&self, tenants: &[String], table: &Ident) -> Result<Vec<(String, HistoryDigest)>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to PostgreSQL", e))?;
+        let context = || format!("checking the history table {table} of {} tenant schemas", tenants.len());
+        let results =
+            simple(&mut conn, sql::digest_tenants(tenants, table)).await.map_err(|f| db(context(), f.error))?;
+        let rows = results.into_iter().next().unwrap_or_default();
+        rows.iter()
+            .map(|row| {
+                let tenant: String = row.try_get("tenant")?;
+                let layout: Option<i64> = row.try_get("layout")?;
+                let clean: Option<bool> = row.try_get("clean")?;
+                let digest: Option<String> = row.try_get("digest")?;
+                Ok((
+                    tenant,
+                    HistoryDigest { layout, clean: clean.unwrap_or(false), digest: digest.unwrap_or_default() },
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| db(context(), e))
     }
 
     /// Asks, in one message, who holds the advisory lock and whether a live lease is held
