@@ -676,3 +676,32 @@ async fn all_tenant_databases_checked_in_one_round_trip() {
         area.cleanup().await;
     }
 }
+
+/// Creating a tenant database in one call (CREATE DATABASE, then the whole set); a second
+/// create is refused with nothing changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_database_is_created_in_one_call() {
+    use migrator_mysql::{PlanError, Tenants};
+    init_tracing();
+    let db = My::fresh("tenant_create").await;
+    let name = format!("{}_new", db.database);
+    let dir = Dir::new();
+    dir.up(1, "create_a", "CREATE TABLE a (id BIGINT);\n").up(2, "seed", "INSERT INTO a (id) VALUES (1);\n");
+    let tenants = || {
+        let (db, each) = (&db, set(&dir));
+        Tenants::new([name.as_str()], move |database: String| {
+            let set = each.clone();
+            async move { Migrator::new(MySqlDriver::from(db.pool_with(|o| o.database(&database)).await), set) }
+        })
+        .check_on(Migrator::new(db.driver(), set(&dir)).unwrap())
+    };
+    let created = tenants().create(&name).await.unwrap();
+    assert_eq!(created.applied().map(|s| s.version.get()).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(db.scalar(&format!("SELECT count(*) FROM `{name}`.a")).await, 1);
+    let again = tenants().create(&name).await.unwrap_err();
+    assert!(matches!(&again, Error::Plan { source: PlanError::TenantExists { .. } }), "{again}");
+    assert!(again.to_string().contains("its database exists already"), "{again}");
+    assert_eq!(db.scalar(&format!("SELECT count(*) FROM `{name}`.a")).await, 1, "nothing changed");
+    db.exec(&format!("DROP DATABASE `{name}`")).await;
+    db.cleanup().await;
+}

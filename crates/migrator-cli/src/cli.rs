@@ -208,6 +208,10 @@ pub(crate) struct Tenancy {
     /// Go on after a tenant fails, and report every failure (default: stop starting tenants at the first failure).
     #[arg(long)]
     pub(crate) keep_going: bool,
+    /// Create the --schemas tenants (each a new PostgreSQL schema or MySQL database) and apply the whole set to each,
+    /// in one transaction on PostgreSQL; refused for a tenant whose schema or database exists.
+    #[arg(long, requires = "schemas")]
+    pub(crate) create: bool,
     /// With tenants: human (a line per tenant and the counts) or json (`{"tenants": [{"schema", "state", "applied",
     /// "failed"}]}`).
     #[arg(long, value_enum, default_value_t = Format::Human)]

@@ -40,6 +40,8 @@ pub(crate) struct TenantArgs<'a> {
     pub(crate) parallel: u16,
     pub(crate) canary: usize,
     pub(crate) keep_going: bool,
+    /// `up --create`: the tenants are new.
+    pub(crate) create: bool,
     pub(crate) phases: Phases,
     pub(crate) to: Option<i64>,
     pub(crate) format: Format,
@@ -142,6 +144,7 @@ where
         .to(args.to)
         .check_on(checker);
     match args.command {
+        TenantCommand::Up if args.create => Outcome::Up(tenants.create_all().await),
         TenantCommand::Up => Outcome::Up(tenants.run().await),
         TenantCommand::Status => Outcome::Status(tenants.status().await),
     }

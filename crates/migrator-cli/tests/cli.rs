@@ -561,6 +561,23 @@ async fn tenants_at_scale<B: CliBackend>(count: usize) {
         "{}",
         status.stdout
     );
+    // A new tenant in one call; creating it again is refused, and it is left as it is.
+    let new = format!("{prefix}new");
+    let create = || project.run(Some(&url), &["up", "--schemas", &new, "--create", "--format", "json"]);
+    let made = create();
+    made.code(0);
+    let json = made.json();
+    assert_eq!(json["tenants"][0]["state"], "applied", "{json}");
+    assert_eq!(json["tenants"][0]["applied"], serde_json::json!((1..=20).collect::<Vec<i64>>()), "{json}");
+    let again = create();
+    again.code(1);
+    let json = again.json();
+    assert_eq!(json["tenants"][0]["state"], "failed", "{json}");
+    assert!(json["tenants"][0]["failed"]["error"].as_str().unwrap().contains("exists already"), "{json}");
+    project.run(Some(&url), &["status", "--schemas", &new]).code(0);
+    if mysql {
+        db.exec(&format!("DROP DATABASE `{new}`")).await;
+    }
     eprintln!(
         "{count} tenants of 20 migrations: created in {created:?}, rolled out in {:?}, re-run in {:?}",
         rolled_out - created,

@@ -334,6 +334,18 @@ pub trait Driver: Send + Sync + fmt::Debug {
         })
     }
 
+    /// Creates the schema (PostgreSQL) or database (MySQL) `name` for a new tenant: `true`
+    /// when this call created it, `false` when it existed (nothing changed). The default,
+    /// for backends without either (SQLite), answers [`Error::Unsupported`].
+    async fn create_area(&self, name: &crate::history::Ident) -> Result<bool, Error> {
+        let _ = name;
+        Err(Error::Unsupported {
+            database: self.capabilities().dialect.name(),
+            what: "create a tenant's schema or database".to_owned(),
+            instead: "create the database file and run its migrator".to_owned(),
+        })
+    }
+
     /// Who holds the migration lock of `table` right now, described for an operator, read
     /// without taking it; `None` when nobody does. `status` asks when the history shows a
     /// migration in progress, to tell one running in another process from one interrupted.

@@ -26,6 +26,8 @@ use crate::sql;
 
 /// ER_NO_SUCH_TABLE.
 const NO_SUCH_TABLE: u16 = 1146;
+/// "Can't create database; database exists".
+const DATABASE_EXISTS: u16 = 1007;
 /// ER_DUP_FIELDNAME.
 const DUPLICATE_COLUMN: u16 = 1060;
 /// `lock_wait_timeout`'s maximum (one year).
@@ -203,6 +205,15 @@ impl Driver for MySqlDriver {
 
     async fn table_sizes(&self, tables: &[String]) -> Result<Vec<migrator_core::driver::TableSize>, Error> {
         crate::sizes::table_sizes(&self.pool, tables).await
+    }
+
+    async fn create_area(&self, name: &Ident) -> Result<bool, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
+        match simple(&mut conn, format!("CREATE DATABASE {}", name.quoted('`'))).await {
+            Ok(_) => Ok(true),
+            Err(Failed { error, .. }) if number(&error) == Some(DATABASE_EXISTS) => Ok(false),
+            Err(Failed { error, .. }) => Err(db(format!("creating database {name}"), error)),
+        }
     }
 
     /// One message on one pool connection: the server lists the tenant databases holding

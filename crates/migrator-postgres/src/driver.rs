@@ -28,6 +28,8 @@ use migrator_core::backoff::Backoff;
 /// SQLSTATE of "relation does not exist" and "schema does not exist".
 const UNDEFINED_TABLE: &str = "42P01";
 const INVALID_SCHEMA: &str = "3F000";
+/// SQLSTATE of "schema already exists".
+const DUPLICATE_SCHEMA: &str = "42P06";
 /// SQLSTATE raised by the session-lock fence when a message ran on another server connection.
 const SESSION_MOVED: &str = "MG002";
 
@@ -162,6 +164,15 @@ impl Driver for PgDriver {
 
     async fn table_sizes(&self, tables: &[String]) -> Result<Vec<migrator_core::driver::TableSize>, Error> {
         crate::sizes::table_sizes(&self.pool, tables).await
+    }
+
+    async fn create_area(&self, name: &Ident) -> Result<bool, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to PostgreSQL", e))?;
+        match simple(&mut conn, format!("CREATE SCHEMA {}", name.quoted('"'))).await {
+            Ok(_) => Ok(true),
+            Err(Failed { error, .. }) if code(&error) == Some(DUPLICATE_SCHEMA) => Ok(false),
+            Err(Failed { error, .. }) => Err(db(format!("creating schema {name}"), error)),
+        }
     }
 
     /// One statement on one pool connection: the server reads every tenant schema's history

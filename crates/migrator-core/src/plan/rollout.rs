@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use crate::error::PlanError;
 use crate::history::digest::HistoryDigest;
 use crate::version::{Phase, Phases, Version};
 
@@ -105,6 +106,14 @@ pub fn tenant_standing(entries: &[StatusEntry], phases: Phases) -> TenantStandin
     TenantStanding { pending, blocked }
 }
 
+/// Creating a new tenant: refused when its schema or database (`area`) existed already
+/// (`created`: whether the server created it just now; the create is the existence test,
+/// so two creators cannot both succeed). Then the whole set is applied to it, grouped in one
+/// transaction where the backend can (`grouped_apply`): one commit for the tenant.
+pub fn create_tenant(tenant: &str, area: &'static str, created: bool, grouped_apply: bool) -> Result<bool, PlanError> {
+    if created { Ok(grouped_apply) } else { Err(PlanError::TenantExists { tenant: tenant.to_owned(), area }) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +211,18 @@ mod tests {
             assert_eq!(standing.pending, pending.into_iter().map(v).collect::<Vec<_>>(), "{entries:?}");
             assert_eq!(standing.blocked.as_ref().map(|b| b.0), blocked.map(v), "{entries:?}");
             assert_eq!(standing.is_current(), standing.pending.is_empty() && standing.blocked.is_none());
+        }
+    }
+
+    #[test]
+    fn creating_a_tenant() {
+        // (created, grouped_apply) -> grouped, or refused
+        assert_eq!(create_tenant("t", "schema", true, true), Ok(true));
+        assert_eq!(create_tenant("t", "database", true, false), Ok(false));
+        for grouped in [true, false] {
+            let refused = create_tenant("t", "schema", false, grouped).unwrap_err();
+            assert_eq!(refused, PlanError::TenantExists { tenant: "t".to_owned(), area: "schema" });
+            assert!(refused.to_string().contains("nothing was changed"), "{refused}");
         }
     }
 

@@ -211,6 +211,62 @@ where
         TenantsReport { tenants }
     }
 
+    /// Creates a new tenant in one call: its schema (PostgreSQL) or database (MySQL), made
+    /// through the [`Tenants::check_on`] migrator's driver, then the whole set applied by
+    /// `migrator_for(name)`'s migrator, grouped in one transaction where the backend can
+    /// (PostgreSQL: one commit for every transactional migration). Refused, with nothing
+    /// changed, when the schema or database exists ([`crate::plan::create_tenant`]).
+    pub async fn create(&self, name: &str) -> Result<Report, Error> {
+        let Some(checker) = &self.checker else {
+            return Err(Error::InvalidOption {
+                option: "Tenants::create",
+                value: name.to_owned(),
+                reason: "no migrator on the server: call Tenants::check_on with a migrator on the tenants' server"
+                    .to_owned(),
+            });
+        };
+        let ident = crate::history::Ident::new("tenant", name)?;
+        let caps = checker.driver.capabilities();
+        let area = if caps.schemas { "schema" } else { "database" };
+        let created = checker.driver.create_area(&ident).await?;
+        let grouped = plan::create_tenant(name, area, created, caps.grouped_apply)?;
+        let mut migrator = (self.migrator_for)(name.to_owned()).await?;
+        migrator.options.grouped = grouped;
+        let report = migrator.run_with(self.phases, self.target).await?;
+        info!(tenant = %name, applied = report.applied().count(), grouped, "tenant {name} created");
+        Ok(report)
+    }
+
+    /// Creates every listed tenant ([`Tenants::create`]), at most [`Tenants::parallel`] at
+    /// once; each is applied or failed in the report (a tenant that exists is failed, and
+    /// unchanged).
+    pub async fn create_all(&self) -> TenantsReport {
+        let tenants = stream::iter(self.names.iter())
+            .map(|name| async move {
+                match self.create(name).await {
+                    Ok(report) => TenantReport {
+                        name: name.clone(),
+                        state: TenantState::Applied,
+                        report: Some(report),
+                        error: None,
+                    },
+                    Err(error) => {
+                        warn!(tenant = %name, %error, "creating tenant {name} failed");
+                        TenantReport {
+                            name: name.clone(),
+                            state: TenantState::Failed,
+                            report: None,
+                            error: Some(error),
+                        }
+                    }
+                }
+            })
+            .buffered(self.parallel)
+            .collect()
+            .await;
+        TenantsReport { tenants }
+    }
+
     /// Where every tenant stands, without changing anything: with [`Tenants::check_on`], the
     /// current tenants are found in one round trip, and only the others' histories are read
     /// (for their pending migrations); at most [`Tenants::parallel`] at once.
