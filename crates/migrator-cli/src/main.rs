@@ -264,6 +264,7 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
             phases: phase.phases(),
             to: *to,
             format: tenancy.format,
+            progress: (tenancy.format != cli::Format::Json).then(|| progress.clone()),
         }),
         Command::Status { tenancy, format, .. } if tenancy.names.given() => Some(tenants::TenantArgs {
             command: tenants::TenantCommand::Status,
@@ -275,6 +276,7 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
             phases: migrator_core::Phases::All,
             to: None,
             format: *format,
+            progress: None,
         }),
         _ => None,
     };

@@ -45,6 +45,8 @@ pub(crate) struct TenantArgs<'a> {
     pub(crate) phases: Phases,
     pub(crate) to: Option<i64>,
     pub(crate) format: Format,
+    /// The bar across tenants (`up`, not with `--format json`; shown only on a terminal).
+    pub(crate) progress: Option<std::sync::Arc<crate::output::Progress>>,
 }
 
 /// What the command found.
@@ -71,6 +73,10 @@ pub(crate) async fn run(
     let names = names(target, args.names).await?;
     if names.is_empty() {
         return Err(Usage("no tenant: the list, pattern or query named none".to_owned()).into());
+    }
+    if let Some(progress) = &args.progress {
+        progress.tenants(u64::try_from(names.len()).unwrap_or(u64::MAX));
+        progress.reveal();
     }
     let outcome = match target {
         Target::Postgres(pool) => {
@@ -116,6 +122,9 @@ pub(crate) async fn run(
             .into());
         }
     };
+    if let Some(progress) = &args.progress {
+        progress.finish();
+    }
     match outcome {
         Outcome::Up(report) => {
             print(&report, args.format)?;

@@ -167,6 +167,15 @@ where
     pub async fn run(&self) -> TenantsReport {
         let mut outcomes: Vec<Option<TenantReport>> = self.names.iter().map(|_| None).collect();
         let current = self.current().await;
+        if let Some(current) = &current {
+            let count = current.iter().filter(|c| **c).count();
+            info!(
+                current = count,
+                tenants = self.names.len(),
+                "all-tenants check: {count} of {} current",
+                self.names.len()
+            );
+        }
         let mut todo = Vec::with_capacity(self.names.len());
         for (index, name) in self.names.iter().enumerate() {
             if current.as_ref().and_then(|c| c.get(index)).copied().unwrap_or(false) {
