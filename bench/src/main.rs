@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 mod concurrent;
+mod tenants;
 
 use migrator_conformance::proxy::Proxy;
 use migrator_core::{Dialect, MigrationSet};
@@ -116,6 +117,14 @@ struct Args {
     concurrent_migrations: usize,
     /// Only the concurrent table.
     concurrent_only: bool,
+    /// PostgreSQL schemas for the tenants benchmark (0: not measured).
+    tenants: usize,
+    /// Migrations per tenant.
+    tenant_migrations: usize,
+    /// New tenants created, grouped and not.
+    tenants_created: usize,
+    /// Only the tenants benchmark.
+    tenants_only: bool,
 }
 
 fn parse_args() -> Res<Args> {
@@ -129,6 +138,10 @@ fn parse_args() -> Res<Args> {
         runners: vec![8, 16],
         concurrent_migrations: 50,
         concurrent_only: false,
+        tenants: 0,
+        tenant_migrations: 20,
+        tenants_created: 50,
+        tenants_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -157,12 +170,19 @@ fn parse_args() -> Res<Args> {
             }
             "--concurrent-migrations" => args.concurrent_migrations = value()?.parse()?,
             "--concurrent-only" => args.concurrent_only = true,
+            "--tenants" => args.tenants = value()?.parse()?,
+            "--tenant-migrations" => args.tenant_migrations = value()?.parse()?,
+            "--tenants-created" => args.tenants_created = value()?.parse()?,
+            "--tenants-only" => args.tenants_only = true,
             "--help" | "-h" => {
                 println!(
                     "migrator-bench [--backend postgres|mysql|all] [--repeats R] [--sizes 1,100,1000] [--latency-ms L]\n\
                      \x20              [--runners 8,16|none] [--concurrent-migrations M] [--concurrent-only]\n\
                      --latency-ms adds L ms to every round trip (the proxy delays each answer), as across a network\n\
                      --runners: K runners of each tool start together on a fresh database (M migrations, default 50)\n\
+                     --tenants N [--tenant-migrations M] [--tenants-created C] [--tenants-only]: N PostgreSQL schemas\n\
+                     \x20 of M migrations (default 20) migrated by Tenants at parallelism 1, 2, 4, 8 and by a loop, the\n\
+                     \x20 all-tenants check against per-schema checks, C tenants created grouped and not (default 50)\n\
                      servers: BENCH_PG (default 127.0.0.1:5432, user postgres, trust), \
                      BENCH_MYSQL (default 127.0.0.1:3306, user root, no password)"
                 );
@@ -591,6 +611,14 @@ async fn main() -> Res<()> {
         match backend {
             Backend::Postgres => pg = Some(PgBench::new(&args.pg, args.latency).await?),
             Backend::MySql => my = Some(MySqlBench::new(&args.mysql, args.latency).await?),
+        }
+    }
+    if args.tenants > 0 {
+        let files = generate(args.tenant_migrations)?;
+        let bench = pg.as_mut().ok_or("the tenants benchmark needs PostgreSQL (--backend postgres or all)")?;
+        print!("{}", tenants::measure(bench, args.tenants, &files, args.tenants_created).await?);
+        if args.tenants_only {
+            return Ok(());
         }
     }
     let mut table = String::from(HEADER);
