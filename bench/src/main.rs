@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 mod backfill;
 mod concurrent;
+mod tenants;
 
 use migrator_conformance::proxy::Proxy;
 use migrator_core::{Dialect, MigrationSet};
@@ -123,6 +124,14 @@ struct Args {
     backfill_batch: u64,
     /// Only the backfill table.
     backfill_only: bool,
+    /// PostgreSQL schemas for the tenants benchmark (0: not measured).
+    tenants: usize,
+    /// Migrations per tenant.
+    tenant_migrations: usize,
+    /// New tenants created, grouped and not.
+    tenants_created: usize,
+    /// Only the tenants benchmark.
+    tenants_only: bool,
 }
 
 fn parse_args() -> Res<Args> {
@@ -139,6 +148,10 @@ fn parse_args() -> Res<Args> {
         backfill_rows: None,
         backfill_batch: 10_000,
         backfill_only: false,
+        tenants: 0,
+        tenant_migrations: 20,
+        tenants_created: 50,
+        tenants_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -170,6 +183,10 @@ fn parse_args() -> Res<Args> {
             "--backfill-rows" => args.backfill_rows = Some(value()?.parse()?),
             "--backfill-batch" => args.backfill_batch = value()?.parse()?,
             "--backfill-only" => args.backfill_only = true,
+            "--tenants" => args.tenants = value()?.parse()?,
+            "--tenant-migrations" => args.tenant_migrations = value()?.parse()?,
+            "--tenants-created" => args.tenants_created = value()?.parse()?,
+            "--tenants-only" => args.tenants_only = true,
             "--help" | "-h" => {
                 println!(
                     "migrator-bench [--backend postgres|mysql|all] [--repeats R] [--sizes 1,100,1000] [--latency-ms L]\n\
@@ -177,6 +194,9 @@ fn parse_args() -> Res<Args> {
                      \x20              [--backfill-rows ROWS] [--backfill-batch B] [--backfill-only]\n\
                      --latency-ms adds L ms to every round trip (the proxy delays each answer), as across a network\n\
                      --runners: K runners of each tool start together on a fresh database (M migrations, default 50)\n\
+                     --tenants N [--tenant-migrations M] [--tenants-created C] [--tenants-only]: N PostgreSQL schemas\n\
+                     \x20 of M migrations (default 20) migrated by Tenants at parallelism 1, 2, 4, 8 and by a loop, the\n\
+                     \x20 all-tenants check against per-schema checks, C tenants created grouped and not (default 50)\n\
                      servers: BENCH_PG (default 127.0.0.1:5432, user postgres, trust), \
                      BENCH_MYSQL (default 127.0.0.1:3306, user root, no password)"
                 );
@@ -613,6 +633,14 @@ async fn main() -> Res<()> {
         println!("\nA backfill against one plain UPDATE, one run.\n");
         print!("{table}");
         if args.backfill_only {
+            return Ok(());
+        }
+    }
+    if args.tenants > 0 {
+        let files = generate(args.tenant_migrations)?;
+        let bench = pg.as_mut().ok_or("the tenants benchmark needs PostgreSQL (--backend postgres or all)")?;
+        print!("{}", tenants::measure(bench, args.tenants, &files, args.tenants_created).await?);
+        if args.tenants_only {
             return Ok(());
         }
     }

@@ -527,6 +527,8 @@ pub async fn tenants_roll_out<B: Backend>() {
     broken_first.swap(0, BROKEN);
     let report = tenants(false, 1, 3, &broken_first).run().await;
     assert_eq!(state(&report, 0), TenantState::Failed, "{report}");
+    // Its run applied migration 1 before migration 2 failed: the report says so.
+    assert_eq!(report.tenants[0].applied(), [v(1)], "{report}");
     assert!(report.tenants[1..].iter().all(|t| t.state == TenantState::Pending), "{report}");
     assert!(!report.is_success());
 
@@ -1215,4 +1217,78 @@ pub async fn rust_code_migrations_mixed_with_sql<B: Backend>() {
     assert!(e.to_string().contains("the backfill found inconsistent data"), "{e}");
     assert_eq!(db.scalar("SELECT count(*) FROM users WHERE id = 99").await, 0);
     db.cleanup().await;
+}
+
+/// The all-tenants startup check takes one round trip, whatever the number of tenants
+/// (`areas`, each a tenant named in `names`: a schema or a database), and a re-run over
+/// current tenants costs only that round trip. `checker` reaches every tenant through
+/// `proxy`, on a pool whose one connection `warm` puts back idle (so acquiring it sends
+/// nothing).
+pub async fn tenants_checked_in_one_round_trip<B: Backend, W: std::future::Future<Output = ()>>(
+    areas: &[B],
+    names: &[String],
+    checker: B::Driver,
+    proxy: &crate::proxy::Proxy,
+    warm: impl Fn() -> W,
+) {
+    use migrator_core::TenantCheck;
+    let dir = Dir::new();
+    dir.up(1, "create_a", "CREATE TABLE a (id BIGINT);\n").up(2, "create_b", "CREATE TABLE b (id BIGINT);\n");
+    let tenants = || {
+        let drivers: Vec<B::Driver> = areas.iter().map(|a| a.driver()).collect();
+        let names_again = names.to_vec();
+        let set = set::<B>(&dir);
+        let each = set.clone();
+        Tenants::new(names.to_vec(), move |name: String| {
+            let index = names_again.iter().position(|n| *n == name).unwrap();
+            let (driver, set) = (drivers[index].clone(), each.clone());
+            async move { Migrator::<B::Driver>::new(driver, set) }
+        })
+        .parallel(4)
+        .check_on(Migrator::new(checker.clone(), set.clone()).unwrap())
+    };
+    let checks = |checks: Vec<(String, TenantCheck)>| checks.into_iter().map(|(_, c)| c).collect::<Vec<_>>();
+
+    // No tenant has a history table yet.
+    warm().await;
+    proxy.reset();
+    let found = checks(tenants().check().await.unwrap());
+    assert_eq!(proxy.round_trips(), 1, "the check of {} tenants", names.len());
+    assert!(found.iter().all(|c| *c == TenantCheck::NoHistory), "{found:?}");
+    let report = tenants().run().await;
+    assert!(report.is_success() && report.in_state(TenantState::Applied).count() == names.len(), "{report}");
+
+    // One tenant misses migration 2, one has no history at all; the others are current.
+    areas[3].exec("DELETE FROM _migrator_history WHERE version = 2").await;
+    areas[3].exec("DROP TABLE b").await;
+    for table in ["_migrator_history", "a", "b"] {
+        areas[5].exec(&format!("DROP TABLE {table}")).await;
+    }
+    warm().await;
+    proxy.reset();
+    let found = checks(tenants().check().await.unwrap());
+    assert_eq!(proxy.round_trips(), 1, "the check of {} tenants", names.len());
+    for (i, check) in found.iter().enumerate() {
+        let expected = match i {
+            3 => TenantCheck::Differs,
+            5 => TenantCheck::NoHistory,
+            _ => TenantCheck::Current,
+        };
+        assert_eq!(*check, expected, "tenant {i}");
+    }
+
+    // A run applies to those two only; the others are reported current without a run.
+    let report = tenants().run().await;
+    assert!(report.is_success(), "{report}");
+    assert_eq!(report.tenants[3].applied(), [v(2)], "{report}");
+    assert_eq!(report.tenants[5].applied(), [v(1), v(2)], "{report}");
+    assert!(report.tenants[5].report.is_some() && report.tenants[0].report.is_none(), "only those two ran");
+    assert_eq!(report.in_state(TenantState::Current).count(), names.len() - 2, "{report}");
+
+    // Every tenant current: the whole re-run is one round trip.
+    warm().await;
+    proxy.reset();
+    let report = tenants().run().await;
+    assert_eq!(proxy.round_trips(), 1, "a re-run over {} current tenants", names.len());
+    assert_eq!(report.in_state(TenantState::Current).count(), names.len(), "{report}");
 }

@@ -642,3 +642,66 @@ async fn syntax_errors_quote_only_the_users_statement() {
     assert!(!e.contains("_migrator_history") && !e.contains("COMMIT"), "{e}");
     db.cleanup().await;
 }
+
+/// The all-tenants startup check: one round trip for 30 tenant databases (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_tenant_databases_checked_in_one_round_trip() {
+    init_tracing();
+    let mut areas = Vec::new();
+    for i in 0..30 {
+        areas.push(My::fresh(&format!("check_{i}")).await);
+    }
+    let names: Vec<String> = areas.iter().map(|a| a.database.clone()).collect();
+    let options = migrator_conformance::mysql::server_options();
+    let proxy = Proxy::start(&format!("{}:{}", options.get_host(), options.get_port())).await;
+    let pool = areas[0].pool_with(|o| o.port(proxy.port()).ssl_mode(sqlx::mysql::MySqlSslMode::Disabled)).await;
+    let warm = || async {
+        drop(pool.acquire().await.unwrap());
+        let started = Instant::now();
+        while pool.num_idle() == 0 && started.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    migrator_conformance::suite::tenants_checked_in_one_round_trip(
+        &areas,
+        &names,
+        MySqlDriver::from(&pool),
+        &proxy,
+        warm,
+    )
+    .await;
+    pool.close().await;
+    for area in areas {
+        area.cleanup().await;
+    }
+}
+
+/// Creating a tenant database in one call (CREATE DATABASE, then the whole set); a second
+/// create is refused with nothing changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_database_is_created_in_one_call() {
+    use migrator_mysql::{PlanError, Tenants};
+    init_tracing();
+    let db = My::fresh("tenant_create").await;
+    let name = format!("{}_new", db.database);
+    let dir = Dir::new();
+    dir.up(1, "create_a", "CREATE TABLE a (id BIGINT);\n").up(2, "seed", "INSERT INTO a (id) VALUES (1);\n");
+    let tenants = || {
+        let (db, each) = (&db, set(&dir));
+        Tenants::new([name.as_str()], move |database: String| {
+            let set = each.clone();
+            async move { Migrator::new(MySqlDriver::from(db.pool_with(|o| o.database(&database)).await), set) }
+        })
+        .check_on(Migrator::new(db.driver(), set(&dir)).unwrap())
+    };
+    let created = tenants().create(&name).await.unwrap();
+    assert_eq!(created.applied().map(|s| s.version.get()).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(db.scalar(&format!("SELECT count(*) FROM `{name}`.a")).await, 1);
+    let again = tenants().create(&name).await.unwrap_err();
+    assert!(matches!(&again, Error::Plan { source: PlanError::TenantExists { .. } }), "{again}");
+    assert!(again.to_string().contains("its database exists already"), "{again}");
+    assert_eq!(db.scalar(&format!("SELECT count(*) FROM `{name}`.a")).await, 1, "nothing changed");
+    db.exec(&format!("DROP DATABASE `{name}`")).await;
+    db.cleanup().await;
+}

@@ -771,3 +771,87 @@ async fn table_sizes_are_read_from_this_servers_catalog() {
     assert_eq!(fresh.estimated_rows, None, "never analyzed and empty: unknown, not 0 or -1: {fresh:?}");
     db.cleanup().await;
 }
+
+/// The all-tenants startup check: one round trip for 60 tenant schemas (issue 15).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_tenant_schemas_checked_in_one_round_trip() {
+    init_tracing();
+    let mut areas = Vec::new();
+    for i in 0..60 {
+        areas.push(Pg::fresh(&format!("check_{i}")).await);
+    }
+    let names: Vec<String> = areas.iter().map(|a| a.schema.clone()).collect();
+    let upstream = format!("{}:{}", server_options().get_host(), server_options().get_port());
+    let proxy = Proxy::start(&upstream).await;
+    let pool = areas[0].pool_with(|o| o.port(proxy.port()).ssl_mode(sqlx::postgres::PgSslMode::Disable)).await;
+    let warm = || async {
+        drop(pool.acquire().await.unwrap());
+        let started = Instant::now();
+        while pool.num_idle() == 0 && started.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    migrator_conformance::suite::tenants_checked_in_one_round_trip(&areas, &names, PgDriver::from(&pool), &proxy, warm)
+        .await;
+    pool.close().await;
+    for area in areas {
+        area.cleanup().await;
+    }
+}
+
+/// Creating a tenant in one call: the schema, then the whole set in one transaction; a
+/// second create is refused with nothing changed; a create whose set fails leaves the schema
+/// without any migration applied, and running the tenant, as the refusal advises, finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_schema_is_created_in_one_call() {
+    use migrator_postgres::{PlanError, Tenants};
+    init_tracing();
+    let db = Pg::fresh_database("tenant_create").await;
+    let good = Dir::new();
+    good.up(1, "create_a", "CREATE TABLE a (id bigint);\n").up(2, "create_b", "CREATE TABLE b (id bigint);\n").up(
+        3,
+        "seed",
+        "INSERT INTO a (id) VALUES (1);\n",
+    );
+    let bad = Dir::new();
+    bad.up(1, "create_a", "CREATE TABLE a (id bigint);\n").up(2, "create_b", "CREATE TABLE b (id bigint);\n").up(
+        3,
+        "seed",
+        "INSERT INTO missing (id) VALUES (1);\n",
+    );
+    let tenants = |dir: &Dir, names: &[&str]| {
+        let (db, each) = (&db, set(dir));
+        Tenants::new(names.iter().copied(), move |schema: String| {
+            let set = each.clone();
+            async move {
+                let pool = db.pool_with(|o| o.options([("search_path", schema.as_str())])).await;
+                Migrator::builder(PgDriver::from(pool), set).schema(&schema).build()
+            }
+        })
+        .check_on(Migrator::new(db.driver(), set(dir)).unwrap())
+    };
+    let created = tenants(&good, &["new_a"]).create("new_a").await.unwrap();
+    assert_eq!(created.applied().map(|s| s.version.get()).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(db.scalar("SELECT count(*) FROM new_a.a").await, 1);
+
+    let again = tenants(&good, &["new_a"]).create("new_a").await.unwrap_err();
+    assert!(matches!(&again, Error::Plan { source: PlanError::TenantExists { .. } }), "{again}");
+    assert!(again.to_string().contains("its schema exists already"), "{again}");
+    assert_eq!(db.scalar("SELECT count(*) FROM new_a.a").await, 1, "nothing changed");
+
+    // The set fails at its last migration: grouped, none of it is applied.
+    let failed = tenants(&bad, &["new_b"]).create("new_b").await.unwrap_err();
+    assert!(matches!(failed, Error::GroupFailed { .. }), "{failed}");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'new_b' AND tablename IN ('a', 'b')").await,
+        0
+    );
+    // The advice: the schema exists now, so run the tenant (after the fix).
+    let refused = tenants(&good, &["new_b"]).create("new_b").await.unwrap_err();
+    assert!(refused.to_string().contains("migrator up --schemas new_b"), "{refused}");
+    let report = tenants(&good, &["new_b"]).run().await;
+    assert!(report.is_success(), "{report}");
+    assert_eq!(report.tenants[0].applied().iter().map(|v| v.get()).collect::<Vec<_>>(), [1, 2, 3]);
+    db.cleanup().await;
+}

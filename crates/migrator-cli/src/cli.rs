@@ -197,6 +197,37 @@ pub(crate) struct Sets {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Tenants")]
 pub(crate) struct Tenancy {
+    #[command(flatten)]
+    pub(crate) names: TenantNames,
+    /// How many tenants run at once (each with its own connections).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) parallel: u16,
+    /// Migrate the first K tenants first; the others start only when they all succeeded.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub(crate) canary: usize,
+    /// Go on after a tenant fails, and report every failure (default: stop starting tenants at the first failure).
+    #[arg(long)]
+    pub(crate) keep_going: bool,
+    /// Create the --schemas tenants (each a new PostgreSQL schema or MySQL database) and apply the whole set to each,
+    /// in one transaction on PostgreSQL; refused for a tenant whose schema or database exists.
+    #[arg(long, requires = "schemas")]
+    pub(crate) create: bool,
+    /// With tenants: human (a line per tenant and the counts) or json (`{"tenants": [{"schema", "state", "applied",
+    /// "failed"}]}`).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub(crate) format: Format,
+}
+
+impl Tenancy {
+    /// Whether tenants were asked for.
+    pub(crate) fn given(&self) -> bool {
+        self.names.given()
+    }
+}
+
+/// Which tenants (`up` and `status`).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TenantNames {
     /// Migrate these tenants (PostgreSQL schemas, MySQL databases), comma-separated: each gets the migrations in its
     /// own schema or database, with its own history table and lock.
     #[arg(long, value_name = "A,B,…", value_delimiter = ',', conflicts_with_all = ["schemas_like", "schemas_query", "sets"])]
@@ -207,26 +238,24 @@ pub(crate) struct Tenancy {
     /// Migrate the tenants this query's first column names, in its order.
     #[arg(long, value_name = "SQL", conflicts_with = "sets")]
     pub(crate) schemas_query: Option<String>,
-    /// How many tenants run at once (each with its own connections).
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub(crate) parallel: u16,
-    /// Migrate the first K tenants first; the others start only when they all succeeded.
-    #[arg(long, value_name = "K", default_value_t = 0)]
-    pub(crate) canary: usize,
-    /// Go on after a tenant fails, and report every failure (default: stop starting tenants at the first failure).
-    #[arg(long)]
-    pub(crate) keep_going: bool,
-    /// With tenants: human (a line per tenant and the counts) or json (`{"tenants": [{"schema", "state", "applied",
-    /// "failed"}]}`).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub(crate) format: Format,
 }
 
-impl Tenancy {
+impl TenantNames {
     /// Whether tenants were asked for.
     pub(crate) fn given(&self) -> bool {
         !self.schemas.is_empty() || self.schemas_like.is_some() || self.schemas_query.is_some()
     }
+}
+
+/// `status` over tenants: which ones, and how many histories are read at once.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct StatusTenancy {
+    #[command(flatten)]
+    pub(crate) names: TenantNames,
+    /// With tenants: how many tenants' histories are read at once (only those the all-tenants check did not find
+    /// current are read).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) parallel: u16,
 }
 
 /// The `--layout` values.
@@ -523,7 +552,8 @@ pub(crate) enum Command {
     },
     /// Show every migration and its state.
     Status {
-        /// human: a table; json: one object with a `migrations` list (with --set: a `sets` list of such objects).
+        /// human: a table; json: one object with a `migrations` list (with --set: a `sets` list of such objects;
+        /// with tenants: `{"tenants": [{"schema", "state", "applied", "pending", "failed"}]}`).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         #[command(flatten)]
@@ -532,6 +562,8 @@ pub(crate) enum Command {
         database: Database,
         #[command(flatten)]
         sets: Sets,
+        #[command(flatten)]
+        tenancy: StatusTenancy,
     },
     /// Check the migration files (names, directives, fatal lint findings) and, with a database URL, the history
     /// against them (checksums, failed or interrupted migrations, unknown versions). Exit code 1 on any problem.

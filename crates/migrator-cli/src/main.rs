@@ -265,25 +265,50 @@ async fn run(cli: &Cli, url: Option<&DatabaseUrl>, progress: &Arc<Progress>) -> 
         Command::Adopt { dry_run: true, .. } => Access::Read,
         _ => Access::Write,
     };
-    if let Command::Up { tenancy, to, phase, .. } = &cli.command {
-        if tenancy.given() {
-            let target = connect(url, access).await?;
-            progress.mute();
-            let args = tenants::TenantArgs { tenancy, phases: phase.phases(), to: *to, format: tenancy.format };
-            let code = tenants::run(url, &target, options, &args).await;
-            match target {
-                Target::Postgres(pool) => close(pool.close(), &code).await,
-                Target::MySql(pool) => close(pool.close(), &code).await,
-                Target::Sqlite(pool, _) => close(pool.close(), &code).await,
-            }
-            return code;
+    let tenant_args = match &cli.command {
+        Command::Up { tenancy, to, phase, .. } if tenancy.given() => Some(tenants::TenantArgs {
+            command: tenants::TenantCommand::Up,
+            names: &tenancy.names,
+            parallel: tenancy.parallel,
+            canary: tenancy.canary,
+            keep_going: tenancy.keep_going,
+            create: tenancy.create,
+            phases: phase.phases(),
+            to: *to,
+            format: tenancy.format,
+            progress: (tenancy.format != cli::Format::Json).then(|| progress.clone()),
+        }),
+        Command::Status { tenancy, format, .. } if tenancy.names.given() => Some(tenants::TenantArgs {
+            command: tenants::TenantCommand::Status,
+            names: &tenancy.names,
+            parallel: tenancy.parallel,
+            canary: 0,
+            keep_going: true,
+            create: false,
+            phases: migrator_core::Phases::All,
+            to: None,
+            format: *format,
+            progress: None,
+        }),
+        _ => None,
+    };
+    if let Some(args) = tenant_args {
+        let target = connect(url, access).await?;
+        progress.mute();
+        let code = tenants::run(url, &target, options, &args).await;
+        match target {
+            Target::Postgres(pool) => close(pool.close(), &code).await,
+            Target::MySql(pool) => close(pool.close(), &code).await,
+            Target::Sqlite(pool, _) => close(pool.close(), &code).await,
         }
-        if tenancy.format == cli::Format::Json {
-            return Err(Usage(
-                "--format applies to tenants (up --schemas, --schemas-like or --schemas-query)".to_owned(),
-            )
-            .into());
-        }
+        return code;
+    }
+    if let Command::Up { tenancy, .. } = &cli.command
+        && tenancy.format == cli::Format::Json
+    {
+        return Err(
+            Usage("--format applies to tenants (up --schemas, --schemas-like or --schemas-query)".to_owned()).into()
+        );
     }
     match connect(url, access).await? {
         Target::Postgres(pool) => {

@@ -146,6 +146,32 @@ pub(crate) struct Progress {
     terminal: bool,
     /// Runs in scratch areas (`squash`) are not the run the user asked about: no lines.
     muted: std::sync::atomic::AtomicBool,
+    /// The bar counts tenants ([`Progress::tenants`]).
+    tenant_mode: std::sync::atomic::AtomicBool,
+    /// Tenants failed so far.
+    tenants_failed: std::sync::atomic::AtomicU64,
+}
+
+/// What a tenant event of the runner says, for the tenants bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TenantEvent {
+    /// The all-tenants check found this many current.
+    Current(u64),
+    /// A tenant ran to the end.
+    Done,
+    /// A tenant failed.
+    Failed,
+}
+
+/// The runner's tenant events: the all-tenants check (INFO with `current`), a tenant's end
+/// (INFO with `tenant`) or failure (WARN with `tenant`).
+fn tenant_event(level: Level, fields: &Fields) -> Option<TenantEvent> {
+    match (level, fields.get("current"), fields.get("tenant")) {
+        (Level::INFO, Some(current), _) => current.parse().ok().map(TenantEvent::Current),
+        (Level::INFO, None, Some(_)) => Some(TenantEvent::Done),
+        (Level::WARN, _, Some(_)) => Some(TenantEvent::Failed),
+        _ => None,
+    }
 }
 
 impl Progress {
@@ -156,6 +182,8 @@ impl Progress {
             style: Style::stdout(),
             terminal: std::io::stderr().is_terminal(),
             muted: std::sync::atomic::AtomicBool::new(false),
+            tenant_mode: std::sync::atomic::AtomicBool::new(false),
+            tenants_failed: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -175,6 +203,29 @@ impl Progress {
             .map(|s| s.progress_chars("=> "))
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         self.bar.set_style(style);
+    }
+
+    /// Counts tenants instead of migrations: `total` tenants, done and failed, time left.
+    pub(crate) fn tenants(&self, total: u64) {
+        self.tenant_mode.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.bar.set_length(total);
+        let style =
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} tenants{msg} ({elapsed}, {eta} left)")
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        self.bar.set_style(style);
+    }
+
+    fn tenant_event(&self, event: TenantEvent) {
+        match event {
+            TenantEvent::Current(n) => self.bar.inc(n),
+            TenantEvent::Done => self.bar.inc(1),
+            TenantEvent::Failed => {
+                let failed = self.tenants_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                self.bar.set_message(format!(", {failed} failed"));
+                self.bar.inc(1);
+            }
+        }
     }
 
     /// Shows the bar on stderr if it is a terminal.
@@ -281,7 +332,18 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ProgressLayer {
 
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
-        if !meta.target().starts_with("migrator") || self.progress.is_muted() {
+        if !meta.target().starts_with("migrator") {
+            return;
+        }
+        if self.progress.tenant_mode.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            if let Some(tenant) = tenant_event(*meta.level(), &fields) {
+                self.progress.tenant_event(tenant);
+            }
+            return;
+        }
+        if self.progress.is_muted() {
             return;
         }
         let mut fields = Fields::default();
@@ -365,6 +427,25 @@ pub(crate) fn version_stamp(t: SystemTime) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tenant_events_move_the_tenants_bar() {
+        let fields =
+            |pairs: &[(&'static str, &str)]| Fields(pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect());
+        // (level, fields) -> event
+        let cases: [(Level, Fields, Option<TenantEvent>); 6] = [
+            (Level::INFO, fields(&[("current", "998"), ("tenants", "1000")]), Some(TenantEvent::Current(998))),
+            (Level::INFO, fields(&[("tenant", "t1"), ("applied", "20")]), Some(TenantEvent::Done)),
+            (Level::WARN, fields(&[("tenant", "t7"), ("error", "boom")]), Some(TenantEvent::Failed)),
+            // A migration of a tenant, a lock-timeout retry: not a tenant's end.
+            (Level::INFO, fields(&[("version", "3"), ("duration_ms", "4")]), None),
+            (Level::WARN, fields(&[("attempt", "2")]), None),
+            (Level::DEBUG, fields(&[("tenant", "t1")]), None),
+        ];
+        for (level, fields, event) in cases {
+            assert_eq!(tenant_event(level, &fields), event, "{level} {fields:?}");
+        }
+    }
 
     #[test]
     fn times_are_utc_calendar_dates() {

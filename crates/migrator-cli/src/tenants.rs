@@ -8,12 +8,14 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::Duration;
 
-use migrator_core::{Dialect, Error, Migrator, Phases, TenantReport, TenantState, Tenants, TenantsReport};
+use migrator_core::{
+    Dialect, Error, Migrator, Phases, TenantReport, TenantState, TenantStatus, Tenants, TenantsReport,
+};
 use serde::Serialize;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::cli::{DbOptions, Format, Tenancy};
+use crate::cli::{DbOptions, Format, TenantNames};
 use crate::commands;
 use crate::connect::Target;
 use crate::url::DatabaseUrl;
@@ -22,15 +24,40 @@ use crate::usage::Usage;
 /// How long a tenant waits for one of its pool's connections.
 const ACQUIRE: Duration = Duration::from_secs(30);
 
-/// What `up` with tenants needs besides the usual options.
+/// Which command runs over the tenants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TenantCommand {
+    /// `up`: roll the set out.
+    Up,
+    /// `status`: where each tenant stands, nothing changed.
+    Status,
+}
+
+/// What `up` or `status` with tenants needs besides the usual options.
 pub(crate) struct TenantArgs<'a> {
-    pub(crate) tenancy: &'a Tenancy,
+    pub(crate) command: TenantCommand,
+    pub(crate) names: &'a TenantNames,
+    pub(crate) parallel: u16,
+    pub(crate) canary: usize,
+    pub(crate) keep_going: bool,
+    /// `up --create`: the tenants are new.
+    pub(crate) create: bool,
     pub(crate) phases: Phases,
     pub(crate) to: Option<i64>,
     pub(crate) format: Format,
+    /// The bar across tenants (`up`, not with `--format json`; shown only on a terminal).
+    pub(crate) progress: Option<std::sync::Arc<crate::output::Progress>>,
 }
 
-/// Lists the tenants, rolls the set out to them, prints the report.
+/// What the command found.
+enum Outcome {
+    Up(TenantsReport),
+    Status(Vec<TenantStatus>),
+}
+
+/// Lists the tenants, rolls the set out to them (or reads where they stand), prints the
+/// report. Every tenant is checked first in one round trip on the server's pool: only the
+/// tenants that are not current open pools of their own.
 pub(crate) async fn run(
     url: &DatabaseUrl,
     target: &Target,
@@ -43,14 +70,19 @@ pub(crate) async fn run(
         )
         .into());
     }
-    let names = names(target, args.tenancy).await?;
+    let names = names(target, args.names).await?;
     if names.is_empty() {
         return Err(Usage("no tenant: the list, pattern or query named none".to_owned()).into());
     }
-    let report = match target {
-        Target::Postgres(_) => {
+    if let Some(progress) = &args.progress {
+        progress.tenants(u64::try_from(names.len()).unwrap_or(u64::MAX));
+        progress.reveal();
+    }
+    let outcome = match target {
+        Target::Postgres(pool) => {
+            let checker = commands::migrator(migrator_postgres::PgDriver::from(pool), Dialect::Postgres, options)?;
             let base = PgConnectOptions::from_str(url.expose())?;
-            tenants(&names, args, |schema: String| {
+            act(&names, args, checker, |schema: String| {
                 let connect = base.clone().options([("search_path", quote_pg(&schema))]);
                 async move {
                     let pool = PgPoolOptions::new()
@@ -66,9 +98,10 @@ pub(crate) async fn run(
             })
             .await
         }
-        Target::MySql(_) => {
+        Target::MySql(pool) => {
+            let checker = commands::migrator(migrator_mysql::MySqlDriver::from(pool), Dialect::MySql, options)?;
             let base = MySqlConnectOptions::from_str(url.expose())?;
-            tenants(&names, args, |database: String| {
+            act(&names, args, checker, |database: String| {
                 let connect = base.clone().database(&database);
                 async move {
                     let pool = MySqlPoolOptions::new()
@@ -89,25 +122,41 @@ pub(crate) async fn run(
             .into());
         }
     };
-    print(&report, args.format)?;
-    Ok(if report.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    if let Some(progress) = &args.progress {
+        progress.finish();
+    }
+    match outcome {
+        Outcome::Up(report) => {
+            print(&report, args.format)?;
+            Ok(if report.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Outcome::Status(statuses) => {
+            print_status(&statuses, args.format)?;
+            let failed = statuses.iter().any(|s| s.state == TenantState::Failed);
+            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+    }
 }
 
-async fn tenants<F, Fut, D>(names: &[String], args: &TenantArgs<'_>, migrator_for: F) -> TenantsReport
+async fn act<F, Fut, D>(names: &[String], args: &TenantArgs<'_>, checker: Migrator<D>, migrator_for: F) -> Outcome
 where
     F: Fn(String) -> Fut,
     Fut: Future<Output = Result<Migrator<D>, Error>>,
     D: migrator_core::driver::Driver,
     D::Conn: 'static,
 {
-    Tenants::new(names.iter().cloned(), migrator_for)
-        .parallel(usize::from(args.tenancy.parallel))
-        .canary(args.tenancy.canary)
-        .keep_going(args.tenancy.keep_going)
+    let tenants = Tenants::new(names.iter().cloned(), migrator_for)
+        .parallel(usize::from(args.parallel))
+        .canary(args.canary)
+        .keep_going(args.keep_going)
         .phases(args.phases)
         .to(args.to)
-        .run()
-        .await
+        .check_on(checker);
+    match args.command {
+        TenantCommand::Up if args.create => Outcome::Up(tenants.create_all().await),
+        TenantCommand::Up => Outcome::Up(tenants.run().await),
+        TenantCommand::Status => Outcome::Status(tenants.status().await),
+    }
 }
 
 /// The CLI's builder errors are `anyhow`; a tenant's failure is reported as the library's.
@@ -124,7 +173,7 @@ fn quote_pg(name: &str) -> String {
 }
 
 /// The tenants the options name, in order.
-async fn names(target: &Target, tenancy: &Tenancy) -> anyhow::Result<Vec<String>> {
+async fn names(target: &Target, tenancy: &TenantNames) -> anyhow::Result<Vec<String>> {
     if !tenancy.schemas.is_empty() {
         return Ok(tenancy.schemas.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
     }
@@ -229,5 +278,70 @@ fn print(report: &TenantsReport, format: Format) -> anyhow::Result<()> {
     // The counts (the failures were shown above, each on its tenant's line).
     let text = report.to_string();
     println!("{}", crate::output::clean_line(text.lines().last().unwrap_or("")));
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct StatusesJson<'a> {
+    tenants: Vec<StatusJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    schema: &'a str,
+    /// `current`, `pending` (a run has something to do) or `failed` (a migration failed or was
+    /// interrupted or changed, or the history could not be read).
+    state: &'static str,
+    /// Nothing is applied by `status`.
+    applied: Vec<i64>,
+    /// The versions a run would apply.
+    pending: Vec<i64>,
+    failed: Option<FailedJson>,
+}
+
+fn status_failed_json(status: &TenantStatus) -> Option<FailedJson> {
+    if let Some(error) = &status.error {
+        return Some(FailedJson { version: None, statement: None, error: crate::output::clean(&error.to_string()) });
+    }
+    let (version, problem) = status.standing.as_ref()?.blocked.as_ref()?;
+    Some(FailedJson { version: Some(version.get()), statement: None, error: crate::output::clean(problem) })
+}
+
+fn print_status(statuses: &[TenantStatus], format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        let tenants = statuses
+            .iter()
+            .map(|s| StatusJson {
+                schema: &s.name,
+                state: s.state.label(),
+                applied: Vec::new(),
+                pending: s.pending().iter().map(|v| v.get()).collect(),
+                failed: status_failed_json(s),
+            })
+            .collect();
+        println!("{}", crate::output::json(&StatusesJson { tenants })?);
+        return Ok(());
+    }
+    for status in statuses {
+        let line = match (status.state, status_failed_json(status)) {
+            (TenantState::Failed, Some(failed)) => {
+                format!("{}: failed: {}", status.name, failed.error.lines().next().unwrap_or(""))
+            }
+            (TenantState::Pending, _) => {
+                let pending: Vec<String> = status.pending().iter().map(ToString::to_string).collect();
+                format!("{}: pending {}", status.name, pending.join(", "))
+            }
+            (state, _) => format!("{}: {}", status.name, state.label()),
+        };
+        println!("{}", crate::output::clean_line(&line));
+    }
+    let count = |state| statuses.iter().filter(|s| s.state == state).count();
+    println!(
+        "{} tenants: {} current, {} pending, {} failed",
+        statuses.len(),
+        count(TenantState::Current),
+        count(TenantState::Pending),
+        count(TenantState::Failed)
+    );
     Ok(())
 }

@@ -510,12 +510,34 @@ async fn tenants_at_scale<B: CliBackend>(count: usize) {
             assert_eq!(tenant["state"], "failed", "{tenant}");
             assert_eq!(tenant["failed"]["version"], 10, "{tenant}");
             assert_eq!(tenant["failed"]["statement"], 1, "{tenant}");
+            // What its run applied before the failure (committed, one by one).
+            assert_eq!(tenant["applied"], serde_json::json!((1..=9).collect::<Vec<i64>>()), "{tenant}");
         } else {
             assert_eq!(tenant["state"], "applied", "{tenant}");
             assert_eq!(tenant["applied"].as_array().unwrap().len(), 20, "{tenant}");
         }
     }
     let rolled_out = started.elapsed();
+    // `status` over the tenants: every one current but the broken one, which on MySQL stops
+    // at its recorded failure (exit 1) and on PostgreSQL (rolled back) has 10 to 20 pending.
+    let status = project.run(Some(&url), &["status", "--schemas-like", &pattern, "--format", "json"]);
+    status.code(if mysql { 1 } else { 0 });
+    let json = status.json();
+    for tenant in json["tenants"].as_array().unwrap() {
+        if tenant["schema"] == broken.as_str() {
+            if mysql {
+                assert_eq!(tenant["state"], "failed", "{tenant}");
+                assert_eq!(tenant["failed"]["version"], 10, "{tenant}");
+                assert!(tenant["failed"]["error"].as_str().unwrap().contains("migration 10"), "{tenant}");
+            } else {
+                assert_eq!(tenant["state"], "pending", "{tenant}");
+                assert_eq!(tenant["pending"], serde_json::json!((10..=20).collect::<Vec<i64>>()), "{tenant}");
+            }
+        } else {
+            assert_eq!(tenant["state"], "current", "{tenant}");
+            assert_eq!(tenant["pending"], serde_json::json!([]), "{tenant}");
+        }
+    }
     // The fix, then what the error advises where the failure was recorded.
     if mysql {
         db.exec(&format!("DROP TABLE `{broken}`.t10")).await;
@@ -532,6 +554,30 @@ async fn tenants_at_scale<B: CliBackend>(count: usize) {
     let fixed = json["tenants"].as_array().unwrap().iter().find(|t| t["schema"] == broken.as_str()).unwrap();
     assert_eq!(fixed["state"], "applied", "{fixed}");
     assert_eq!(fixed["applied"][0], if mysql { 11 } else { 10 }, "{fixed}");
+    let status = project.run(Some(&url), &["status", "--schemas-like", &pattern]);
+    status.code(0);
+    assert!(
+        status.stdout.contains(&format!("{count} tenants: {count} current, 0 pending, 0 failed")),
+        "{}",
+        status.stdout
+    );
+    // A new tenant in one call; creating it again is refused, and it is left as it is.
+    let new = format!("{prefix}new");
+    let create = || project.run(Some(&url), &["up", "--schemas", &new, "--create", "--format", "json"]);
+    let made = create();
+    made.code(0);
+    let json = made.json();
+    assert_eq!(json["tenants"][0]["state"], "applied", "{json}");
+    assert_eq!(json["tenants"][0]["applied"], serde_json::json!((1..=20).collect::<Vec<i64>>()), "{json}");
+    let again = create();
+    again.code(1);
+    let json = again.json();
+    assert_eq!(json["tenants"][0]["state"], "failed", "{json}");
+    assert!(json["tenants"][0]["failed"]["error"].as_str().unwrap().contains("exists already"), "{json}");
+    project.run(Some(&url), &["status", "--schemas", &new]).code(0);
+    if mysql {
+        db.exec(&format!("DROP DATABASE `{new}`")).await;
+    }
     eprintln!(
         "{count} tenants of 20 migrations: created in {created:?}, rolled out in {:?}, re-run in {:?}",
         rolled_out - created,

@@ -19,11 +19,12 @@ pub use crate::migration::{
 };
 pub use crate::plan::{
     AdoptPlan, AdoptWarning, Adopted, Checked, LockRetry, MigrationState, Mode, ModeReason, Planned, RepeatableState,
-    RepeatableStatus, SkipReason, Skipped, StatusEntry, StepPlan, UpPlan, Warning,
+    RepeatableStatus, SkipReason, Skipped, StatusEntry, StepPlan, TenantCheck, TenantStanding, UpPlan, Warning,
 };
 pub use crate::report::{Repaired, RepeatableReport, Report, Status, StepReport, Validation};
 pub use crate::runner::{
-    Adoption, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options, TenantReport, TenantState, Tenants, TenantsReport,
+    Adoption, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options, TenantReport, TenantState, TenantStatus, Tenants,
+    TenantsReport,
 };
 pub use crate::set::{IntoMigrations, MigrationSet};
 pub use crate::source::{EmbeddedMigration, EmbeddedMigrations, EmbeddedRepeatable, EmbeddedScript, Layout};

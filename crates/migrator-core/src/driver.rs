@@ -314,6 +314,38 @@ pub trait Driver: Send + Sync + fmt::Debug {
         Ok((history, None, probe))
     }
 
+    /// The startup check of many tenants in one round trip: for each of `tenants` (schemas
+    /// on PostgreSQL, databases on MySQL, all reached through this driver's connections)
+    /// whose history table `table` exists, what the server reads of it
+    /// ([`crate::history::digest::HistoryDigest`]: its layout, whether every row is applied,
+    /// the rows' digest computed on the server). Tenants without the table are left out of
+    /// the answer. The default, for backends without schemas or databases to list (SQLite),
+    /// answers [`Error::Unsupported`].
+    async fn digest_tenants(
+        &self,
+        tenants: &[String],
+        table: &crate::history::Ident,
+    ) -> Result<Vec<(String, crate::history::digest::HistoryDigest)>, Error> {
+        let _ = (tenants, table);
+        Err(Error::Unsupported {
+            database: self.capabilities().dialect.name(),
+            what: "check many tenants at once".to_owned(),
+            instead: "run each tenant's migrator (one database file per tenant)".to_owned(),
+        })
+    }
+
+    /// Creates the schema (PostgreSQL) or database (MySQL) `name` for a new tenant: `true`
+    /// when this call created it, `false` when it existed (nothing changed). The default,
+    /// for backends without either (SQLite), answers [`Error::Unsupported`].
+    async fn create_area(&self, name: &crate::history::Ident) -> Result<bool, Error> {
+        let _ = name;
+        Err(Error::Unsupported {
+            database: self.capabilities().dialect.name(),
+            what: "create a tenant's schema or database".to_owned(),
+            instead: "create the database file and run its migrator".to_owned(),
+        })
+    }
+
     /// Who holds the migration lock of `table` right now, described for an operator, read
     /// without taking it; `None` when nobody does. `status` asks when the history shows a
     /// migration in progress, to tell one running in another process from one interrupted.

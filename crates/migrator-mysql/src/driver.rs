@@ -11,8 +11,8 @@ use migrator_core::driver::{
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
-use migrator_core::history::digest::expected_match;
-use migrator_core::history::{History, HistoryTable, State};
+use migrator_core::history::digest::{HistoryDigest, expected_match};
+use migrator_core::history::{History, HistoryTable, Ident, State};
 use migrator_core::plan::lock;
 use migrator_core::{BoxError, Dialect, Direction, Error, FailureOutcome, LockStrategy, Mode};
 use sqlx::mysql::MySqlRow;
@@ -27,6 +27,8 @@ use crate::sql;
 
 /// ER_NO_SUCH_TABLE.
 const NO_SUCH_TABLE: u16 = 1146;
+/// "Can't create database; database exists".
+const DATABASE_EXISTS: u16 = 1007;
 /// ER_DUP_FIELDNAME.
 const DUPLICATE_COLUMN: u16 = 1060;
 /// `lock_wait_timeout`'s maximum (one year).
@@ -218,6 +220,48 @@ impl Driver for MySqlDriver {
 
     async fn table_sizes(&self, tables: &[String]) -> Result<Vec<migrator_core::driver::TableSize>, Error> {
         crate::sizes::table_sizes(&self.pool, tables).await
+    }
+
+    async fn create_area(&self, name: &Ident) -> Result<bool, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
+        match simple(&mut conn, format!("CREATE DATABASE {}", name.quoted('`'))).await {
+            Ok(_) => Ok(true),
+            Err(Failed { error, .. }) if number(&error) == Some(DATABASE_EXISTS) => Ok(false),
+            Err(Failed { error, .. }) => Err(db(format!("creating database {name}"), error)),
+        }
+    }
+
+    /// One message on one pool connection: the server lists the tenant databases holding
+    /// the table and reads them all in one prepared statement.
+    async fn digest_tenants(&self, tenants: &[String], table: &Ident) -> Result<Vec<(String, HistoryDigest)>, Error> {
+        if tenants.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to MySQL", e))?;
+        let context = || format!("checking the history table {table} of {} tenant databases", tenants.len());
+        let results = match simple(&mut conn, sql::digest_tenants(tenants, table)).await {
+            Ok(results) if results.len() == sql::DIGEST_TENANTS_STATEMENTS => results,
+            Ok(_) => return Err(db(context(), sqlx::Error::RowNotFound)),
+            Err(failed) => {
+                // The session's group_concat_max_len was not put back: the connection goes.
+                conn.close_on_drop();
+                return Err(db(context(), failed.error));
+            }
+        };
+        let rows = results.into_iter().nth(sql::DIGEST_TENANTS_ROWS).unwrap_or_default();
+        let mut found = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let read = |row: &MySqlRow| -> Result<(i64, Option<i64>, Option<i64>, Option<String>), sqlx::Error> {
+                Ok((row.try_get("tenant")?, row.try_get("layout")?, row.try_get("clean")?, row.try_get("digest")?))
+            };
+            let (index, layout, clean, digest) = read(row).map_err(|e| db(context(), e))?;
+            let tenant = usize::try_from(index).ok().and_then(|i| i.checked_sub(1)).and_then(|i| tenants.get(i));
+            if let Some(tenant) = tenant {
+                let digest = HistoryDigest { layout, clean: clean == Some(1), digest: digest.unwrap_or_default() };
+                found.push((tenant.clone(), digest));
+            }
+        }
+        Ok(found)
     }
 
     async fn lock_holder(&self, table: &HistoryTable) -> Result<Option<String>, Error> {

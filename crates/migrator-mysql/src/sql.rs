@@ -9,7 +9,7 @@ use std::time::Duration;
 use migrator_core::history::columns::{
     self, Assignments, Column, ColumnType, Execution, LAYOUT_ROW_STATE, LAYOUT_ROW_VERSION, LayoutStep, Value, update,
 };
-use migrator_core::history::{HistoryTable, LAYOUT, RowWrite};
+use migrator_core::history::{HistoryTable, Ident, LAYOUT, RowWrite};
 
 /// A string literal whatever the `sql_mode`: plain `'…'` when the text has no quote or
 /// backslash, else a hex literal converted to utf8mb4.
@@ -79,6 +79,54 @@ fn set_list(assignments: &Assignments<'_>) -> String {
     columns::set_list(assignments, render)
 }
 
+/// Whether every row (but the layout row) is applied, as an aggregate.
+const CLEAN: &str = "CAST(COALESCE(MIN(state = 'applied'), 1) AS SIGNED)";
+/// The rows' [`migrator_core::history::digest::applied_digest`], as an aggregate (it needs
+/// `group_concat_max_len` raised).
+const DIGEST: &str = "CAST(SHA2(COALESCE(GROUP_CONCAT(CONCAT_WS(CHAR(31 USING utf8mb4), version, name, phase, \
+    checksum, COALESCE(down_checksum, '')) ORDER BY version SEPARATOR '\u{1e}'), ''), 256) AS CHAR)";
+
+/// In [`digest_tenants`]' per-tenant query: the tenant's 1-based index in the list.
+const INDEX_MARK: &str = "__migrator_tenant_index__";
+/// In [`digest_tenants`]' per-tenant query: the tenant database's name, quoted.
+const DATABASE_MARK: &str = "__migrator_tenant_database__";
+/// How many statements [`digest_tenants`] holds, and which one answers the rows.
+pub(crate) const DIGEST_TENANTS_STATEMENTS: usize = 6;
+pub(crate) const DIGEST_TENANTS_ROWS: usize = 3;
+
+/// The all-tenants check in one message: the server lists the `tenants` databases holding
+/// `table` (`information_schema.TABLES`), builds one query reading each one's layout,
+/// `clean` and `digest` (as [`select_history_expecting`]), joined by `UNION ALL`, and runs
+/// it as a prepared statement; one row per tenant with the table, `tenant` being its
+/// 1-based index in `tenants`. The server splices into the query text only digits (the
+/// index) and the database name with its backquotes doubled, inside backquotes. The session's
+/// `group_concat_max_len` is raised for the message and put back at its end, and the user
+/// variables cleared (on an error the caller closes the connection instead).
+pub(crate) fn digest_tenants(tenants: &[String], table: &Ident) -> String {
+    let names = tenants.iter().map(|t| literal(t)).collect::<Vec<_>>().join(", ");
+    let q = format!("`{DATABASE_MARK}`.{}", table.quoted('`'));
+    let one = format!(
+        "SELECT CAST({INDEX_MARK} AS SIGNED) AS tenant, CAST((SELECT {STATEMENTS_TOTAL} FROM {q} \
+         WHERE version = {LAYOUT_ROW_VERSION}) AS SIGNED) AS layout, {CLEAN} AS clean, {DIGEST} AS digest \
+         FROM {q} WHERE version <> {LAYOUT_ROW_VERSION}",
+        STATEMENTS_TOTAL = columns::STATEMENTS_TOTAL.name,
+    );
+    let none = "SELECT 0 AS tenant, 0 AS layout, 0 AS clean, '' AS digest FROM DUAL WHERE FALSE";
+    format!(
+        "SET @migrator_gcml = @@SESSION.group_concat_max_len, SESSION group_concat_max_len = 4294967295;\n\
+         SET @migrator_check = (SELECT COALESCE(GROUP_CONCAT(REPLACE(REPLACE({one}, '{INDEX_MARK}', \
+         FIELD(TABLE_SCHEMA, {names})), '{DATABASE_MARK}', REPLACE(TABLE_SCHEMA, '`', '``')) SEPARATOR ' UNION ALL '), \
+         {none}) FROM information_schema.TABLES WHERE TABLE_NAME = {table_name} AND TABLE_SCHEMA IN ({names}));\n\
+         PREPARE migrator_check FROM @migrator_check;\n\
+         EXECUTE migrator_check;\n\
+         DEALLOCATE PREPARE migrator_check;\n\
+         SET SESSION group_concat_max_len = @migrator_gcml, @migrator_check = NULL, @migrator_gcml = NULL",
+        one = literal(&one),
+        none = literal(none),
+        table_name = literal(table.as_str()),
+    )
+}
+
 /// Reads the layout row and, unless every other row is applied and their digest
 /// ([`migrator_core::history::digest::applied_digest`], computed here by the server) is one of
 /// `expected`, every row. Each row ends with two more columns: `clean` (every row is
@@ -91,9 +139,8 @@ pub(crate) fn select_history_expecting(table: &HistoryTable, expected: &[String]
     let q = table.qualified('`');
     let list = expected.iter().map(|d| literal(d)).collect::<Vec<_>>().join(", ");
     format!(
-        "SELECT /*+ SET_VAR(group_concat_max_len = 4294967295) */ {}, d.clean, d.digest FROM {q} CROSS JOIN (SELECT CAST(COALESCE(MIN(state = 'applied'), 1) AS SIGNED) \
-         AS clean, CAST(SHA2(COALESCE(GROUP_CONCAT(CONCAT_WS(CHAR(31 USING utf8mb4), version, name, phase, checksum, \
-         COALESCE(down_checksum, '')) ORDER BY version SEPARATOR '\u{1e}'), ''), 256) AS CHAR) AS digest \
+        "SELECT /*+ SET_VAR(group_concat_max_len = 4294967295) */ {}, d.clean, d.digest FROM {q} CROSS JOIN (SELECT {CLEAN} \
+         AS clean, {DIGEST} AS digest \
          FROM {q} WHERE version <> {LAYOUT_ROW_VERSION}) d \
          WHERE NOT (d.clean = 1 AND d.digest IN ({list})) OR version = {LAYOUT_ROW_VERSION} ORDER BY version",
         columns::select_list(read_expression)

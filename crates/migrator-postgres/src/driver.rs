@@ -10,8 +10,8 @@ use migrator_core::driver::{
 };
 use migrator_core::history::LAYOUT;
 use migrator_core::history::columns::{self, Execution, decode_history, update};
-use migrator_core::history::digest::expected_match;
-use migrator_core::history::{History, HistoryTable, State};
+use migrator_core::history::digest::{HistoryDigest, expected_match};
+use migrator_core::history::{History, HistoryTable, Ident, State};
 use migrator_core::plan::lock;
 use migrator_core::{Dialect, Direction, Error, FailureOutcome, LockStrategy, Mode};
 use sqlx::pool::PoolConnection;
@@ -29,6 +29,8 @@ use migrator_core::backoff::Backoff;
 /// SQLSTATE of "relation does not exist" and "schema does not exist".
 const UNDEFINED_TABLE: &str = "42P01";
 const INVALID_SCHEMA: &str = "3F000";
+/// SQLSTATE of "schema already exists".
+const DUPLICATE_SCHEMA: &str = "42P06";
 /// SQLSTATE raised by the session-lock fence when a message ran on another server connection.
 const SESSION_MOVED: &str = "MG002";
 
@@ -163,6 +165,38 @@ impl Driver for PgDriver {
 
     async fn table_sizes(&self, tables: &[String]) -> Result<Vec<migrator_core::driver::TableSize>, Error> {
         crate::sizes::table_sizes(&self.pool, tables).await
+    }
+
+    async fn create_area(&self, name: &Ident) -> Result<bool, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to PostgreSQL", e))?;
+        match simple(&mut conn, format!("CREATE SCHEMA {}", name.quoted('"'))).await {
+            Ok(_) => Ok(true),
+            Err(Failed { error, .. }) if code(&error) == Some(DUPLICATE_SCHEMA) => Ok(false),
+            Err(Failed { error, .. }) => Err(db(format!("creating schema {name}"), error)),
+        }
+    }
+
+    /// One statement on one pool connection: the server reads every tenant schema's history
+    /// table (through `query_to_xml`) and computes its digest.
+    async fn digest_tenants(&self, tenants: &[String], table: &Ident) -> Result<Vec<(String, HistoryDigest)>, Error> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db("connecting to PostgreSQL", e))?;
+        let context = || format!("checking the history table {table} of {} tenant schemas", tenants.len());
+        let results =
+            simple(&mut conn, sql::digest_tenants(tenants, table)).await.map_err(|f| db(context(), f.error))?;
+        let rows = results.into_iter().next().unwrap_or_default();
+        rows.iter()
+            .map(|row| {
+                let tenant: String = row.try_get("tenant")?;
+                let layout: Option<i64> = row.try_get("layout")?;
+                let clean: Option<bool> = row.try_get("clean")?;
+                let digest: Option<String> = row.try_get("digest")?;
+                Ok((
+                    tenant,
+                    HistoryDigest { layout, clean: clean.unwrap_or(false), digest: digest.unwrap_or_default() },
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| db(context(), e))
     }
 
     /// Asks, in one message, who holds the advisory lock and whether a live lease is held

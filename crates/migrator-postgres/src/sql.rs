@@ -11,7 +11,7 @@ use std::time::Duration;
 use migrator_core::history::columns::{
     self, Assignments, Column, ColumnType, Execution, LAYOUT_ROW_STATE, LAYOUT_ROW_VERSION, LayoutStep, Value, update,
 };
-use migrator_core::history::{HistoryTable, LAYOUT, RowWrite};
+use migrator_core::history::{HistoryTable, Ident, LAYOUT, RowWrite};
 
 /// A string literal that means `text` whatever `standard_conforming_strings` is: plain
 /// `'…'` with quotes doubled, or `E'…'` with backslashes doubled when there are any. NUL
@@ -128,6 +128,36 @@ pub(crate) fn select_history(table: &HistoryTable) -> String {
     format!("SELECT {} FROM {} ORDER BY version", columns::select_list(read_expression), table.qualified('"'))
 }
 
+/// Whether every row (but the layout row) is applied, as an aggregate.
+const CLEAN: &str = "coalesce(bool_and(state = 'applied'), true)";
+/// The rows' [`migrator_core::history::digest::applied_digest`], as an aggregate.
+const DIGEST: &str = "encode(sha256(convert_to(coalesce(string_agg(concat_ws(chr(31), version::text, name, \
+    phase, checksum, coalesce(down_checksum, '')), chr(30) ORDER BY version), ''), 'UTF8')), 'hex')";
+
+/// The all-tenants check in one statement: for each schema of `tenants` holding `table`,
+/// its layout, `clean` and `digest` (as [`select_history_expecting`] computes them), one row
+/// per tenant with the table. Each tenant's table is read by `query_to_xml` (a query the
+/// server builds with `format('%I')`, so no name is ever spliced into SQL text here), only
+/// when `to_regclass` found it.
+pub(crate) fn digest_tenants(tenants: &[String], table: &Ident) -> String {
+    let names = tenants.iter().map(|t| literal(t)).collect::<Vec<_>>().join(", ");
+    let name = literal(table.as_str());
+    let one = format!(
+        "SELECT (SELECT {STATEMENTS_TOTAL} FROM %1$I.%2$I WHERE version = {LAYOUT_ROW_VERSION}) AS layout, \
+         {CLEAN} AS clean, {DIGEST} AS digest FROM %1$I.%2$I WHERE version <> {LAYOUT_ROW_VERSION}",
+        STATEMENTS_TOTAL = columns::STATEMENTS_TOTAL.name,
+    );
+    format!(
+        "WITH x AS MATERIALIZED (SELECT t.tenant, CASE WHEN to_regclass(format('%I.%I', t.tenant, {name})) IS NOT NULL \
+         THEN query_to_xml(format({one}, t.tenant, {name}), false, true, '') END AS x \
+         FROM unnest(ARRAY[{names}]::text[]) AS t(tenant)) \
+         SELECT tenant, (xpath('/row/layout/text()', x))[1]::text::int8 AS layout, \
+         (xpath('/row/clean/text()', x))[1]::text::bool AS clean, (xpath('/row/digest/text()', x))[1]::text AS digest \
+         FROM x WHERE x IS NOT NULL",
+        one = literal(&one),
+    )
+}
+
 /// Reads the layout row and, unless every other row is applied and their digest
 /// ([`migrator_core::history::digest::applied_digest`], computed here by the server) is one of
 /// `expected`, every row. Each row ends with two more columns: `clean` (every row is
@@ -136,9 +166,7 @@ pub(crate) fn select_history_expecting(table: &HistoryTable, expected: &[String]
     let q = table.qualified('"');
     let list = expected.iter().map(|d| literal(d)).collect::<Vec<_>>().join(", ");
     format!(
-        "WITH d AS (SELECT coalesce(bool_and(state = 'applied'), true) AS clean, \
-         encode(sha256(convert_to(coalesce(string_agg(concat_ws(chr(31), version::text, name, phase, checksum, \
-         coalesce(down_checksum, '')), chr(30) ORDER BY version), ''), 'UTF8')), 'hex') AS digest \
+        "WITH d AS (SELECT {CLEAN} AS clean, {DIGEST} AS digest \
          FROM {q} WHERE version <> {LAYOUT_ROW_VERSION}) \
          SELECT {}, d.clean, d.digest FROM {q} CROSS JOIN d \
          WHERE NOT (d.clean AND d.digest IN ({list})) OR version = {LAYOUT_ROW_VERSION} ORDER BY version",

@@ -69,6 +69,9 @@ pub struct MigrationFailure {
     /// INDEX CONCURRENTLY`): the index it may have left INVALID, which `resume` drops before
     /// running the statement again.
     pub invalid_index: Option<String>,
+    /// The migrations the same run applied before this failure, in order (committed: the
+    /// failure does not undo them). Empty when it failed first, and outside `up`.
+    pub applied_before: Vec<Version>,
 }
 
 /// What the runner did about a migration that waited too long for a table lock, for the
@@ -129,6 +132,7 @@ impl MigrationFailure {
             cause,
             lock_waits: None,
             invalid_index: None,
+            applied_before: Vec::new(),
         }
     }
 }

@@ -237,6 +237,24 @@ impl From<InvalidVersion> for Error {
 }
 
 impl Error {
+    /// A migration's failure with the migrations its run applied before it
+    /// ([`MigrationFailure::applied_before`]); any other error as it is.
+    pub(crate) fn with_applied_before(mut self, applied: impl Iterator<Item = Version>) -> Error {
+        if let Error::MigrationFailed { failure } | Error::GroupFailed { failure, .. } = &mut self {
+            failure.applied_before = applied.collect();
+        }
+        self
+    }
+
+    /// The migrations the failed run applied before it failed (a migration's failure only;
+    /// empty otherwise).
+    pub fn applied_before(&self) -> &[Version] {
+        match self {
+            Error::MigrationFailed { failure } | Error::GroupFailed { failure, .. } => &failure.applied_before,
+            _ => &[],
+        }
+    }
+
     /// A database error while doing `context`.
     pub fn database(context: impl Into<String>, cause: impl Into<BoxError>) -> Error {
         Error::Database { context: context.into(), cause: cause.into() }

@@ -137,6 +137,19 @@ pub enum PlanError {
     #[error("nothing to resume: no migration is failed or interrupted")]
     NothingToResume,
 
+    /// Creating a tenant whose schema or database exists already.
+    #[error(
+        "cannot create tenant `{tenant}`: its {area} exists already, and creating applies the whole set to a new one \
+         (nothing was changed). To migrate an existing tenant, run it (`migrator up --schemas {tenant}`, \
+         `Tenants::run`); that also finishes a tenant whose creation failed after its {area} was made"
+    )]
+    TenantExists {
+        /// The tenant.
+        tenant: String,
+        /// `schema` or `database`.
+        area: &'static str,
+    },
+
     /// The failed migration is not in this binary.
     #[error(
         "cannot resume migration {version} `{name}`: this binary does not contain it. Resume with the release that \

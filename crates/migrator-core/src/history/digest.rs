@@ -29,3 +29,15 @@ pub fn applied_digest<'a>(rows: impl IntoIterator<Item = (i64, &'a str, Phase, &
 pub fn expected_match(clean: bool, digest: &str, expected: &[String]) -> Option<usize> {
     if clean { expected.iter().position(|d| d == digest) } else { None }
 }
+
+/// What the all-tenants startup check read of one tenant's history table, on the server
+/// ([`crate::driver::Driver::digest_tenants`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryDigest {
+    /// The table's layout (its layout row), `None` when the row is missing.
+    pub layout: Option<i64>,
+    /// Whether every row other than the layout row is applied.
+    pub clean: bool,
+    /// The [`applied_digest`] of those rows, as the server computed it.
+    pub digest: String,
+}

@@ -64,7 +64,9 @@ pub use rerun::{FIND_INVALID_INDEXES, InvalidIndex, RerunGuard, rerun_guard};
 pub use resume::ResumePlan;
 pub(crate) use resume::plan_resume;
 pub use retry::{FailedAttempt, LockRetry, RetryDecision, StopReason, decide_retry, find_blocker, pause_before};
-pub use rollout::{Rollout, launch_next, rollout_waves};
+pub use rollout::{
+    Rollout, TenantCheck, TenantStanding, check_tenant, create_tenant, launch_next, rollout_waves, tenant_standing,
+};
 pub(crate) use squash::{AvailableSquash, fold_squashed};
 pub use squash::{SquashCandidate, plan_squash};
 pub use stale::StaleBinary;

@@ -111,11 +111,7 @@ where
         async move {
             // The histories in which this run has nothing to do: the server compares them
             // and sends the rows only when they differ.
-            let candidates: Vec<&Expected> = match (target, phases) {
-                (None, Phases::All) => self.noop.iter().filter(|e| !e.expand_only).collect(),
-                (None, Phases::Expand) => self.noop.iter().collect(),
-                _ => Vec::new(),
-            };
+            let candidates = self.noop_candidates(phases, target);
             let digests: Vec<String> = candidates.iter().map(|e| e.digest.clone()).collect();
             // The whole run waits at most the lock wait, however often it starts over.
             let deadline = Instant::now().checked_add(self.options.lock_wait);
@@ -157,6 +153,15 @@ where
         }
         .instrument(span)
         .await
+    }
+
+    /// The histories in which a run of `phases` up to `target` has nothing to do.
+    pub(super) fn noop_candidates(&self, phases: Phases, target: Option<Version>) -> Vec<&Expected> {
+        match (target, phases) {
+            (None, Phases::All) => self.noop.iter().filter(|e| !e.expand_only).collect(),
+            (None, Phases::Expand) => self.noop.iter().collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Reverts the newest `steps` applied migrations, in reverse order of application.
@@ -438,17 +443,26 @@ where
             .map(|job| plan::GroupStep { mode: job.mode, rust: matches!(job.step.body, Body::Rust(_)) })
             .collect();
         let mut jobs = jobs.into_iter();
+        // A failure names what this run applied before it (committed, whatever fails next).
+        let applied_before =
+            |report: &Report, error: Error| error.with_applied_before(report.applied().map(|s| s.version));
         for range in plan::plan_groups(self.options.grouped, &steps) {
             let group: Vec<_> = jobs.by_ref().take(range.len()).collect();
-            self.check_required_backfills(session, &group).await?;
-            for step in self.execute_group(session, group).await? {
-                report.record(step);
+            if let Err(e) = self.check_required_backfills(session, &group).await {
+                return Err(applied_before(&report, e));
+            }
+            match self.execute_group(session, group).await {
+                Ok(steps) => steps.into_iter().for_each(|step| report.record(step)),
+                Err(e) => return Err(applied_before(&report, e)),
             }
         }
         // Repeatables after the versioned migrations, in name order: they may use what the
         // versions just made.
         for name in &plan.repeatables {
-            report.repeatables.push(self.execute_repeatable(session, name).await?);
+            match self.execute_repeatable(session, name).await {
+                Ok(step) => report.repeatables.push(step),
+                Err(e) => return Err(applied_before(&report, e)),
+            }
         }
         if report.is_noop() {
             info!("nothing to apply: another process applied the pending migrations first");

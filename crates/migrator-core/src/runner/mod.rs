@@ -34,4 +34,4 @@ pub use adopt::Adoption;
 pub use builder::MigratorBuilder;
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Migrator, Options};
 pub use sets::MigrationSets;
-pub use tenants::{TenantReport, TenantState, Tenants, TenantsReport};
+pub use tenants::{TenantReport, TenantState, TenantStatus, Tenants, TenantsReport};
