@@ -26,8 +26,8 @@ use tracing::info;
 
 use crate::dialect::Dialect;
 use crate::directive::{BackfillDirective, backfill_statement_problem, bind_bounds, is_word};
-use crate::error::Error;
-use crate::plan::{self, BackfillProgress, BackfillStart, BatchPolicy, BatchStep};
+use crate::error::{BoxError, Error};
+use crate::plan::{self, BackfillProgress, BackfillStart, BackfillState, BatchPolicy, BatchStep};
 use crate::text::human;
 
 /// The progress table, in the connection's current schema (PostgreSQL) or database.
@@ -94,6 +94,202 @@ pub fn progress_table_sql(dialect: Dialect, table: &str) -> String {
         })
         .collect();
     format!("CREATE TABLE IF NOT EXISTS {table} ({}, PRIMARY KEY (name))", columns.join(", "))
+}
+
+/// The SQL a driver runs for a backfill in its dialect, the parts that differ (placeholders,
+/// the server's clock, the upsert, the key's type) decided here once. Each statement's
+/// placeholders appear in the order of its binds, as the method says, so that MySQL's
+/// positional `?` and the numbered `$n` / `?n` bind alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackfillSql<'a> {
+    dialect: Dialect,
+    progress: &'a str,
+}
+
+impl<'a> BackfillSql<'a> {
+    /// The SQL for `dialect`, the progress table being `progress` (quoted, maybe qualified).
+    pub fn new(dialect: Dialect, progress: &'a str) -> Self {
+        BackfillSql { dialect, progress }
+    }
+
+    /// The `n`-th placeholder (from 1).
+    fn arg(&self, n: usize) -> String {
+        match self.dialect {
+            Dialect::Postgres => format!("${n}"),
+            Dialect::MySql => "?".to_owned(),
+            Dialect::Sqlite => format!("?{n}"),
+        }
+    }
+
+    /// The server's clock, as the progress table stores it.
+    fn now(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => "now()",
+            Dialect::MySql => "CURRENT_TIMESTAMP(6)",
+            Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        }
+    }
+
+    /// A table written `orders` or `shop.orders`, or a column, quoted.
+    fn quoted(&self, name: &str) -> String {
+        let quote = if self.dialect == Dialect::MySql { '`' } else { '"' };
+        let part = |p: &str| {
+            let doubled = p.replace(quote, &format!("{quote}{quote}"));
+            format!("{quote}{doubled}{quote}")
+        };
+        name.split('.').map(part).collect::<Vec<_>>().join(".")
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` for the progress table ([`progress_table_sql`]).
+    pub fn create_table(&self) -> String {
+        progress_table_sql(self.dialect, self.progress)
+    }
+
+    /// Who holds the backfill, as its progress row says; binds the name.
+    pub fn holder(&self) -> String {
+        let text = match self.dialect {
+            Dialect::Postgres => "owner || ', since ' || updated_at::text",
+            Dialect::MySql => "CONCAT(owner, ', since ', updated_at)",
+            Dialect::Sqlite => "owner || ', since ' || updated_at",
+        };
+        format!("SELECT {text} FROM {} WHERE name = {}", self.progress, self.arg(1))
+    }
+
+    /// The progress row as [`progress_from_columns`] reads it; binds the name.
+    pub fn progress(&self) -> String {
+        format!(
+            "SELECT last_key, rows_done, state, table_name, key_column FROM {} WHERE name = {}",
+            self.progress,
+            self.arg(1)
+        )
+    }
+
+    /// Creates the progress row (state running) or, when it exists, records the new owner;
+    /// binds the name, the table, the key column and the owner ([`backfill_owner`]).
+    pub fn start(&self) -> String {
+        let now = self.now();
+        let upsert = match self.dialect {
+            Dialect::MySql => format!("ON DUPLICATE KEY UPDATE owner = VALUES(owner), updated_at = {now}"),
+            Dialect::Postgres | Dialect::Sqlite => {
+                format!("ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, updated_at = {now}")
+            }
+        };
+        format!(
+            "INSERT INTO {} (name, table_name, key_column, last_key, rows_done, state, started_at, updated_at, owner) \
+             VALUES ({}, {}, {}, NULL, 0, 'running', {now}, {now}, {}) {upsert}",
+            self.progress,
+            self.arg(1),
+            self.arg(2),
+            self.arg(3),
+            self.arg(4)
+        )
+    }
+
+    /// Counts the target's rows with a key above the bound start.
+    pub fn count_after(&self, target: &BackfillTarget<'_>) -> String {
+        format!(
+            "SELECT count(*) FROM {} WHERE {} > {}",
+            self.quoted(target.table),
+            self.quoted(target.key),
+            self.arg(1)
+        )
+    }
+
+    /// The largest of the next keys (as a 64-bit integer, `NULL` when none); binds the start
+    /// and the batch size.
+    pub fn next_end(&self, target: &BackfillTarget<'_>) -> String {
+        let key = self.quoted(target.key);
+        let max = if self.dialect == Dialect::MySql { "CAST(max(k) AS SIGNED)" } else { "max(k)" };
+        format!(
+            "SELECT {max} FROM (SELECT {key} AS k FROM {} WHERE {key} > {} ORDER BY {key} LIMIT {}) AS batch",
+            self.quoted(target.table),
+            self.arg(1),
+            self.arg(2)
+        )
+    }
+
+    /// Moves the progress row past a batch, only if its last key is still the batch's start
+    /// (one row changed, or none); binds the end, the rows changed, the name and the start.
+    pub fn advance(&self) -> String {
+        format!(
+            "UPDATE {} SET last_key = {}, rows_done = rows_done + {}, updated_at = {} \
+             WHERE name = {} AND coalesce(last_key, {}) = {} AND state = 'running'",
+            self.progress,
+            self.arg(1),
+            self.arg(2),
+            self.now(),
+            self.arg(3),
+            i64::MIN,
+            self.arg(4)
+        )
+    }
+
+    /// Marks the backfill finished; binds the name.
+    pub fn finish(&self) -> String {
+        let now = self.now();
+        format!(
+            "UPDATE {} SET state = 'finished', finished_at = {now}, updated_at = {now} WHERE name = {}",
+            self.progress,
+            self.arg(1)
+        )
+    }
+
+    /// Deletes the progress row; binds the name.
+    pub fn forget(&self) -> String {
+        format!("DELETE FROM {} WHERE name = {}", self.progress, self.arg(1))
+    }
+}
+
+/// Who runs this process, as the progress row's `owner` says: the host and the process id.
+pub fn backfill_owner() -> String {
+    let host = crate::history::host_name().unwrap_or_else(|| "unknown host".to_owned());
+    format!("{host} pid {}", std::process::id())
+}
+
+/// The progress row read by [`BackfillSql::progress`]; refused when its state is one this
+/// version does not know.
+pub fn progress_from_columns(
+    last_key: Option<i64>,
+    rows_done: i64,
+    state: &str,
+    table: String,
+    key: String,
+) -> Result<BackfillProgress, Error> {
+    let state = BackfillState::parse(state).ok_or_else(|| Error::Misconfigured {
+        reason: format!(
+            "the backfill progress table {PROGRESS_TABLE} has a row in state `{state}`, which this version does not \
+             know: was it written by a newer migrator?"
+        ),
+    })?;
+    Ok(BackfillProgress { last_key, rows_done: u64::try_from(rows_done).unwrap_or(0), state, table, key })
+}
+
+/// One batch as a driver runs it ([`BackfillConn::run_batch`]): the statement with its
+/// bounds bound, and the keys `(start, end]` it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackfillBatch<'a> {
+    /// The statement, `:start` and `:end` replaced by the bounds.
+    pub statement: &'a str,
+    /// Exclusive lower bound: the last key done.
+    pub start: i64,
+    /// Inclusive upper bound.
+    pub end: i64,
+}
+
+impl BackfillBatch<'_> {
+    /// The error of this batch of `target` failing at `what` (`to start`, `in its statement`,
+    /// `at commit`…) and rolled back, with the database's `cause`.
+    pub fn failed(&self, target: &BackfillTarget<'_>, what: &str, cause: impl Into<BoxError>) -> Error {
+        let BackfillBatch { start, end, .. } = self;
+        Error::database(
+            format!(
+                "backfill `{}`: the batch of keys after {start} up to {end} failed {what} and was rolled back; the \
+                 batches before it are kept, and the next run resumes after key {start}",
+                target.name
+            ),
+            cause,
+        )
+    }
 }
 
 /// A backfill: its name, table, key, statement and batch policy. Build it with
@@ -316,7 +512,7 @@ impl Backfill {
             let BatchStep::Batch { start: from, end } = step else { break };
             let batch_started = Instant::now();
             let statement = bind_bounds(&self.statement, from, end);
-            let rows = conn.run_batch(target, &statement, from, end).await?;
+            let rows = conn.run_batch(target, &BackfillBatch { statement: &statement, start: from, end }).await?;
             let took = batch_started.elapsed();
             report.rows = report.rows.saturating_add(rows);
             report.rows_done = report.rows_done.saturating_add(rows);
@@ -382,17 +578,12 @@ pub trait BackfillConn: Send {
     /// The largest of the next `size` keys above `start`, `None` when there is none.
     async fn next_end(&mut self, target: &BackfillTarget<'_>, start: i64, size: u64) -> Result<Option<i64>, Error>;
 
-    /// In one transaction: runs `statement` (the bounds bound) and sets the progress row's
-    /// last key to `end` and adds the rows changed, only if its last key is still `start`
-    /// (otherwise rolls back and answers [`crate::plan::backfill_moved`]). Answers the rows
-    /// changed.
-    async fn run_batch(
-        &mut self,
-        target: &BackfillTarget<'_>,
-        statement: &str,
-        start: i64,
-        end: i64,
-    ) -> Result<u64, Error>;
+    /// In one transaction: runs the batch's statement and sets the progress row's last key
+    /// to its end and adds the rows changed, only if its last key is still the batch's start
+    /// ([`BackfillSql::advance`]; otherwise rolls back and answers
+    /// [`crate::plan::backfill_moved`]). Answers the rows changed; a failure is
+    /// [`BackfillBatch::failed`].
+    async fn run_batch(&mut self, target: &BackfillTarget<'_>, batch: &BackfillBatch<'_>) -> Result<u64, Error>;
 
     /// Marks the backfill finished.
     async fn finish(&mut self, target: &BackfillTarget<'_>) -> Result<(), Error>;
@@ -431,6 +622,84 @@ mod tests {
                 assert!(sql.contains(&format!("{} ", c.name)), "{} in {sql}", c.name);
             }
         }
+    }
+
+    #[test]
+    fn each_dialect_gets_its_placeholders_clock_upsert_and_quotes() {
+        let target = BackfillTarget { name: "fill", table: "shop.orders", key: "id", lock_timeout: None };
+        let pg = BackfillSql::new(Dialect::Postgres, "\"p\"");
+        let my = BackfillSql::new(Dialect::MySql, "`p`");
+        let lite = BackfillSql::new(Dialect::Sqlite, "\"p\"");
+        let cases: &[(String, &str)] = &[
+            (pg.holder(), "SELECT owner || ', since ' || updated_at::text FROM \"p\" WHERE name = $1"),
+            (my.holder(), "SELECT CONCAT(owner, ', since ', updated_at) FROM `p` WHERE name = ?"),
+            (lite.progress(), "SELECT last_key, rows_done, state, table_name, key_column FROM \"p\" WHERE name = ?1"),
+            (
+                pg.start(),
+                "INSERT INTO \"p\" (name, table_name, key_column, last_key, rows_done, state, started_at, updated_at, \
+                 owner) VALUES ($1, $2, $3, NULL, 0, 'running', now(), now(), $4) ON CONFLICT (name) DO UPDATE SET \
+                 owner = EXCLUDED.owner, updated_at = now()",
+            ),
+            (
+                my.start(),
+                "INSERT INTO `p` (name, table_name, key_column, last_key, rows_done, state, started_at, updated_at, \
+                 owner) VALUES (?, ?, ?, NULL, 0, 'running', CURRENT_TIMESTAMP(6), CURRENT_TIMESTAMP(6), ?) ON \
+                 DUPLICATE KEY UPDATE owner = VALUES(owner), updated_at = CURRENT_TIMESTAMP(6)",
+            ),
+            (my.count_after(&target), "SELECT count(*) FROM `shop`.`orders` WHERE `id` > ?"),
+            (
+                pg.next_end(&target),
+                "SELECT max(k) FROM (SELECT \"id\" AS k FROM \"shop\".\"orders\" WHERE \"id\" > $1 ORDER BY \"id\" \
+                 LIMIT $2) AS batch",
+            ),
+            (
+                my.next_end(&target),
+                "SELECT CAST(max(k) AS SIGNED) FROM (SELECT `id` AS k FROM `shop`.`orders` WHERE `id` > ? ORDER BY \
+                 `id` LIMIT ?) AS batch",
+            ),
+            (
+                lite.advance(),
+                "UPDATE \"p\" SET last_key = ?1, rows_done = rows_done + ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', \
+                 'now') WHERE name = ?3 AND coalesce(last_key, -9223372036854775808) = ?4 AND state = 'running'",
+            ),
+            (
+                pg.finish(),
+                "UPDATE \"p\" SET state = 'finished', finished_at = now(), updated_at = now() WHERE name = $1",
+            ),
+            (my.forget(), "DELETE FROM `p` WHERE name = ?"),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(sql, want);
+        }
+        assert_eq!(lite.create_table(), progress_table_sql(Dialect::Sqlite, "\"p\""));
+        let odd = BackfillTarget { table: "a\"b", key: "k`", ..target };
+        assert_eq!(pg.count_after(&odd), "SELECT count(*) FROM \"a\"\"b\" WHERE \"k`\" > $1");
+        assert_eq!(my.count_after(&odd), "SELECT count(*) FROM `a\"b` WHERE `k``` > ?");
+    }
+
+    #[test]
+    fn a_failed_batch_says_what_is_kept_and_where_the_next_run_resumes() {
+        let target = BackfillTarget { name: "fill", table: "t", key: "id", lock_timeout: None };
+        let batch = BackfillBatch { statement: "UPDATE t SET x = 1", start: 10, end: 20 };
+        let e = batch.failed(&target, "in its statement", "boom").to_string();
+        assert!(
+            e.contains(
+                "backfill `fill`: the batch of keys after 10 up to 20 failed in its statement and was rolled back; the \
+                 batches before it are kept, and the next run resumes after key 10"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("boom"), "{e}");
+    }
+
+    #[test]
+    fn progress_rows_are_read_and_unknown_states_refused() {
+        let p = progress_from_columns(Some(5), 7, "running", "t".to_owned(), "id".to_owned()).unwrap();
+        assert_eq!((p.last_key, p.rows_done, p.state), (Some(5), 7, BackfillState::Running));
+        assert_eq!(progress_from_columns(None, -1, "finished", String::new(), String::new()).unwrap().rows_done, 0);
+        let e = progress_from_columns(None, 0, "paused", String::new(), String::new()).unwrap_err().to_string();
+        assert!(e.contains("state `paused`") && e.contains("newer migrator"), "{e}");
+        assert!(backfill_owner().contains(&format!("pid {}", std::process::id())));
     }
 
     #[test]

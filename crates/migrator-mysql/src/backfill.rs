@@ -11,8 +11,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrator_core::backfill::{BackfillConn, BackfillTarget, PROGRESS_TABLE, progress_table_sql};
-use migrator_core::plan::{self, BackfillProgress, BackfillState};
+use migrator_core::backfill::{
+    BackfillBatch, BackfillConn, BackfillSql, BackfillTarget, PROGRESS_TABLE, backfill_owner, progress_from_columns,
+};
+use migrator_core::plan::{self, BackfillProgress};
 use migrator_core::{Dialect, Error};
 use sqlx::{AssertSqlSafe, Connection, MySqlConnection, Row};
 
@@ -49,15 +51,6 @@ pub(crate) fn backfill_conn_in<'c>(conn: &'c mut MySqlConnection, schema: Option
     MySqlBackfill { conn, progress, schema: schema.map(str::to_owned) }
 }
 
-fn table_name(table: &str) -> String {
-    table.split('.').map(ident).collect::<Vec<_>>().join(".")
-}
-
-fn owner() -> String {
-    let host = migrator_core::driver::host_name().unwrap_or_else(|| "unknown host".to_owned());
-    format!("{host} pid {}", std::process::id())
-}
-
 /// The progress row read as `last_key, rows_done, state, table_name, key_column`.
 fn decode<R: Row>(row: &R) -> Result<BackfillProgress, Error>
 where
@@ -72,17 +65,24 @@ where
     let state: String = row.try_get(2).map_err(column)?;
     let table: String = row.try_get(3).map_err(column)?;
     let key: String = row.try_get(4).map_err(column)?;
-    let state = state.as_str();
-    let state = BackfillState::parse(state).ok_or_else(|| Error::Misconfigured {
-        reason: format!(
-            "the backfill progress table {PROGRESS_TABLE} has a row in state `{state}`, which this version does not \
-             know: was it written by a newer migrator?"
-        ),
-    })?;
-    Ok(BackfillProgress { last_key, rows_done: u64::try_from(rows_done).unwrap_or(0), state, table, key })
+    progress_from_columns(last_key, rows_done, &state, table, key)
 }
 
 impl MySqlBackfill<'_> {
+    fn sql(&self) -> BackfillSql<'_> {
+        BackfillSql::new(Dialect::MySql, &self.progress)
+    }
+
+    /// The stored progress of the backfill `name`, the progress table being there.
+    async fn read(&mut self, name: &str) -> Result<Option<BackfillProgress>, Error> {
+        let row = sqlx::query(AssertSqlSafe(self.sql().progress()))
+            .bind(name)
+            .fetch_optional(&mut *self.conn)
+            .await
+            .map_err(|e| db(format!("reading the progress of backfill `{name}`"), e))?;
+        row.map(|row| decode(&row)).transpose()
+    }
+
     /// The lock name's SQL, from the database and the name (`?`).
     fn lock_sql(&self) -> String {
         let database = match &self.schema {
@@ -102,130 +102,80 @@ impl BackfillConn for MySqlBackfill<'_> {
             .await
             .map_err(|e| db(format!("taking the lock of backfill `{}`", target.name), e))?;
         if taken != Some(1) {
-            let holder = sqlx::query_scalar::<_, String>(AssertSqlSafe(format!(
-                "SELECT CONCAT(owner, ', since ', updated_at) FROM {} WHERE name = ?",
-                self.progress
-            )))
-            .bind(target.name)
-            .fetch_optional(&mut *self.conn)
-            .await
-            .ok()
-            .flatten();
+            let holder = sqlx::query_scalar::<_, String>(AssertSqlSafe(self.sql().holder()))
+                .bind(target.name)
+                .fetch_optional(&mut *self.conn)
+                .await
+                .ok()
+                .flatten();
             return Err(plan::backfill_busy(target.name, holder).into());
         }
-        sqlx::raw_sql(AssertSqlSafe(progress_table_sql(Dialect::MySql, &self.progress)))
+        sqlx::raw_sql(AssertSqlSafe(self.sql().create_table()))
             .execute(&mut *self.conn)
             .await
             .map_err(|e| db(format!("creating the backfill progress table {PROGRESS_TABLE}"), e))?;
-        let existing = sqlx::query(AssertSqlSafe(format!(
-            "SELECT last_key, rows_done, state, table_name, key_column FROM {} WHERE name = ?",
-            self.progress
-        )))
-        .bind(target.name)
-        .fetch_optional(&mut *self.conn)
-        .await
-        .map_err(|e| db(format!("reading the progress of backfill `{}`", target.name), e))?;
-        let stored = match existing {
-            Some(row) => Some(decode(&row)?),
-            None => None,
-        };
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO {} (name, table_name, key_column, last_key, rows_done, state, started_at, updated_at, owner) \
-             VALUES (?, ?, ?, NULL, 0, 'running', CURRENT_TIMESTAMP(6), CURRENT_TIMESTAMP(6), ?) \
-             ON DUPLICATE KEY UPDATE owner = VALUES(owner), updated_at = CURRENT_TIMESTAMP(6)",
-            self.progress
-        )))
-        .bind(target.name)
-        .bind(target.table)
-        .bind(target.key)
-        .bind(owner())
-        .execute(&mut *self.conn)
-        .await
-        .map_err(|e| db(format!("recording the start of backfill `{}`", target.name), e))?;
+        let stored = self.read(target.name).await?;
+        sqlx::query(AssertSqlSafe(self.sql().start()))
+            .bind(target.name)
+            .bind(target.table)
+            .bind(target.key)
+            .bind(backfill_owner())
+            .execute(&mut *self.conn)
+            .await
+            .map_err(|e| db(format!("recording the start of backfill `{}`", target.name), e))?;
         Ok(stored)
     }
 
     async fn count_after(&mut self, target: &BackfillTarget<'_>, start: i64) -> Result<u64, Error> {
-        let count: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT count(*) FROM {} WHERE {} > ?",
-            table_name(target.table),
-            ident(target.key)
-        )))
-        .bind(start)
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(|e| db(format!("counting the rows of backfill `{}`", target.name), e))?;
+        let count: i64 = sqlx::query_scalar(AssertSqlSafe(self.sql().count_after(target)))
+            .bind(start)
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(|e| db(format!("counting the rows of backfill `{}`", target.name), e))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
     async fn next_end(&mut self, target: &BackfillTarget<'_>, start: i64, size: u64) -> Result<Option<i64>, Error> {
-        let key = ident(target.key);
-        sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT CAST(max(k) AS SIGNED) FROM (SELECT {key} AS k FROM {} WHERE {key} > ? ORDER BY {key} LIMIT ?) AS batch",
-            table_name(target.table)
-        )))
-        .bind(start)
-        .bind(i64::try_from(size).unwrap_or(i64::MAX))
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(|e| db(format!("finding the next batch of backfill `{}` after key {start}", target.name), e))
+        sqlx::query_scalar(AssertSqlSafe(self.sql().next_end(target)))
+            .bind(start)
+            .bind(i64::try_from(size).unwrap_or(i64::MAX))
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(|e| db(format!("finding the next batch of backfill `{}` after key {start}", target.name), e))
     }
 
-    async fn run_batch(
-        &mut self,
-        target: &BackfillTarget<'_>,
-        statement: &str,
-        start: i64,
-        end: i64,
-    ) -> Result<u64, Error> {
-        let failed = |what: &str, e: sqlx::Error| {
-            Error::database(
-                format!(
-                    "backfill `{}`: the batch of keys after {start} up to {end} failed {what} and was rolled back; the \
-                     batches before it are kept, and the next run resumes after key {start}",
-                    target.name
-                ),
-                described(e),
-            )
-        };
+    async fn run_batch(&mut self, target: &BackfillTarget<'_>, batch: &BackfillBatch<'_>) -> Result<u64, Error> {
+        let failed = |what: &str, e: sqlx::Error| batch.failed(target, what, described(e));
+        let advance = self.sql().advance();
         let mut tx = self.conn.begin().await.map_err(|e| failed("to start", e))?;
-        let rows = sqlx::raw_sql(AssertSqlSafe(statement.to_owned()))
+        let rows = sqlx::raw_sql(AssertSqlSafe(batch.statement.to_owned()))
             .execute(&mut *tx)
             .await
             .map_err(|e| failed("in its statement", e))?
             .rows_affected();
-        let advanced = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE {} SET last_key = ?, rows_done = rows_done + ?, updated_at = CURRENT_TIMESTAMP(6) \
-             WHERE name = ? AND coalesce(last_key, {}) = ? AND state = 'running'",
-            self.progress,
-            i64::MIN
-        )))
-        .bind(end)
-        .bind(i64::try_from(rows).unwrap_or(i64::MAX))
-        .bind(target.name)
-        .bind(start)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| failed("recording its progress", e))?
-        .rows_affected();
+        let advanced = sqlx::query(AssertSqlSafe(advance))
+            .bind(batch.end)
+            .bind(i64::try_from(rows).unwrap_or(i64::MAX))
+            .bind(target.name)
+            .bind(batch.start)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| failed("recording its progress", e))?
+            .rows_affected();
         if advanced != 1 {
             tx.rollback().await.map_err(|e| failed("rolling back", e))?;
-            return Err(plan::backfill_moved(target.name, start).into());
+            return Err(plan::backfill_moved(target.name, batch.start).into());
         }
         tx.commit().await.map_err(|e| failed("at commit", e))?;
         Ok(rows)
     }
 
     async fn finish(&mut self, target: &BackfillTarget<'_>) -> Result<(), Error> {
-        sqlx::query(AssertSqlSafe(format!(
-            "UPDATE {} SET state = 'finished', finished_at = CURRENT_TIMESTAMP(6), updated_at = CURRENT_TIMESTAMP(6) \
-             WHERE name = ?",
-            self.progress
-        )))
-        .bind(target.name)
-        .execute(&mut *self.conn)
-        .await
-        .map_err(|e| db(format!("recording that backfill `{}` finished", target.name), e))?;
+        sqlx::query(AssertSqlSafe(self.sql().finish()))
+            .bind(target.name)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(|e| db(format!("recording that backfill `{}` finished", target.name), e))?;
         Ok(())
     }
 
@@ -247,7 +197,7 @@ impl BackfillConn for MySqlBackfill<'_> {
         if self.progress(name).await?.is_none() {
             return Ok(());
         }
-        sqlx::query(AssertSqlSafe(format!("DELETE FROM {} WHERE name = ?", self.progress)))
+        sqlx::query(AssertSqlSafe(self.sql().forget()))
             .bind(name)
             .execute(&mut *self.conn)
             .await
@@ -270,14 +220,6 @@ impl BackfillConn for MySqlBackfill<'_> {
         if exists == 0 {
             return Ok(None);
         }
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT last_key, rows_done, state, table_name, key_column FROM {} WHERE name = ?",
-            self.progress
-        )))
-        .bind(name)
-        .fetch_optional(&mut *self.conn)
-        .await
-        .map_err(|e| db(format!("reading the progress of backfill `{name}`"), e))?;
-        row.map(|row| decode(&row)).transpose()
+        self.read(name).await
     }
 }
