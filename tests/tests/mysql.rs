@@ -638,26 +638,15 @@ async fn syntax_errors_quote_only_the_users_statement() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_tenant_databases_checked_in_one_round_trip() {
     init_tracing();
-    let mut areas = Vec::new();
-    for i in 0..30 {
-        areas.push(My::fresh(&format!("check_{i}")).await);
-    }
-    let names: Vec<String> = areas.iter().map(|a| a.database.clone()).collect();
     let options = migrator_conformance::mysql::server_options();
-    let proxy = Proxy::start(&format!("{}:{}", options.get_host(), options.get_port())).await;
-    let pool = areas[0].pool_with(|o| o.port(proxy.port()).ssl_mode(sqlx::mysql::MySqlSslMode::Disabled)).await;
+    let upstream = format!("{}:{}", options.get_host(), options.get_port());
     migrator_conformance::suite::tenants_checked_in_one_round_trip(
-        &areas,
-        &names,
-        MySqlDriver::from(&pool),
-        &proxy,
-        || warm(&pool),
+        30,
+        |a: &My| a.database.clone(),
+        &upstream,
+        async |a, port| a.pool_with(|o| o.port(port).ssl_mode(sqlx::mysql::MySqlSslMode::Disabled)).await,
     )
     .await;
-    pool.close().await;
-    for area in areas {
-        area.cleanup().await;
-    }
 }
 
 /// Creating a tenant database in one call (CREATE DATABASE, then the whole set); a second

@@ -767,26 +767,14 @@ async fn table_sizes_are_read_from_this_servers_catalog() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_tenant_schemas_checked_in_one_round_trip() {
     init_tracing();
-    let mut areas = Vec::new();
-    for i in 0..60 {
-        areas.push(Pg::fresh(&format!("check_{i}")).await);
-    }
-    let names: Vec<String> = areas.iter().map(|a| a.schema.clone()).collect();
     let upstream = format!("{}:{}", server_options().get_host(), server_options().get_port());
-    let proxy = Proxy::start(&upstream).await;
-    let pool = areas[0].pool_with(|o| o.port(proxy.port()).ssl_mode(sqlx::postgres::PgSslMode::Disable)).await;
     migrator_conformance::suite::tenants_checked_in_one_round_trip(
-        &areas,
-        &names,
-        PgDriver::from(&pool),
-        &proxy,
-        || warm(&pool),
+        60,
+        |a: &Pg| a.schema.clone(),
+        &upstream,
+        async |a, port| a.pool_with(|o| o.port(port).ssl_mode(sqlx::postgres::PgSslMode::Disable)).await,
     )
     .await;
-    pool.close().await;
-    for area in areas {
-        area.cleanup().await;
-    }
 }
 
 /// Creating a tenant in one call: the schema, then the whole set in one transaction; a
