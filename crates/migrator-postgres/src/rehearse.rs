@@ -234,6 +234,7 @@ impl Session for WorkloadSession {
 /// workload's sessions (`workload`, their pids) from the others.
 struct LockSampler {
     conn: PgConnection,
+    oids: Vec<i64>,
     tables: Vec<(i64, String)>,
     workload: Vec<i32>,
 }
@@ -241,13 +242,12 @@ struct LockSampler {
 #[async_trait]
 impl Sampler for LockSampler {
     async fn sample(&mut self, seen: &mut Seen) {
-        let oids: Vec<i64> = self.tables.iter().map(|(oid, _)| *oid).collect();
         let rows = sqlx::query(
             "SELECT l.relation::int8, l.mode, l.granted, l.pid FROM pg_locks l \
              JOIN pg_stat_activity a ON a.pid = l.pid AND a.backend_type = 'client backend' \
              WHERE l.locktype = 'relation' AND l.relation = ANY($1::int8[]::oid[]) AND l.pid <> pg_backend_pid()",
         )
-        .bind(&oids)
+        .bind(&self.oids)
         .fetch_all(&mut self.conn)
         .await;
         let now = Instant::now();
@@ -366,7 +366,7 @@ async fn watch(driver: &PgDriver, names: &[String]) -> Result<Box<dyn Watch>, Er
     let sampler = connect(driver, "lock sampler").await?;
     let workload_pids = vec![pid(&mut writer).await?, pid(&mut reader).await?];
     let stop = Stop::default();
-    let mut sampler = LockSampler { conn: sampler, tables: names_of(&tables), workload: workload_pids };
+    let mut sampler = LockSampler { conn: sampler, oids, tables: names_of(&tables), workload: workload_pids };
     let flag = stop.flag();
     Ok(Box::new(PgWatch {
         conn,
