@@ -29,6 +29,11 @@ pub struct Case {
     pub rows: u64,
 }
 
+/// The case of `rule`'s `fixture`, after `setup`, with `rows` rows per table.
+pub fn case(rule: &'static str, fixture: &'static str, setup: &'static str, rows: u64) -> Case {
+    Case { rule, fixture, setup, rows }
+}
+
 impl Case {
     /// Whether the linter calls it a hazard.
     pub fn hazard(&self) -> bool {
@@ -47,6 +52,27 @@ fn fixture_dir(case: &Case, dialect: Dialect) -> PathBuf {
 fn migration(version: i64, name: &str, path: String, text: String, dialect: Dialect) -> SqlMigration {
     let script = Script::parse(ScriptKind::Up, path, text, dialect).unwrap();
     SqlMigration::new(Version::try_from(version).unwrap(), name.to_owned(), script, None).unwrap()
+}
+
+/// The up migration `{version}_{name}.up.sql` reading `text`.
+pub fn sql(version: i64, name: &str, text: &str, dialect: Dialect) -> SqlMigration {
+    migration(version, name, format!("{version}_{name}.up.sql"), text.to_owned(), dialect)
+}
+
+/// A set of two migrations, `1_create_orders` running `create` and `2_change` running
+/// `change`, for the kits' `rehearse` and `assert_online`.
+pub fn create_then_change<C: ?Sized + 'static>(create: &str, change: &str, dialect: Dialect) -> MigrationSet<C> {
+    MigrationSet::<C>::new()
+        .with(sql(1, "create_orders", create, dialect))
+        .unwrap()
+        .with(sql(2, "change", change, dialect))
+        .unwrap()
+}
+
+/// Rehearsing from version 2 on `rows` rows per table, within 10 s stalls and no rewrite.
+pub fn no_rewrite_from_2(rows: u64) -> RehearseOptions {
+    RehearseOptions::new(rows, Version::try_from(2).ok())
+        .thresholds(Thresholds { max_stall: Duration::from_secs(10), no_rewrite: true })
 }
 
 /// The set (setup, then the fixture's migrations one version up) and where to start.

@@ -1219,12 +1219,40 @@ pub async fn rust_code_migrations_mixed_with_sql<B: Backend>() {
     db.cleanup().await;
 }
 
+/// The all-tenants startup check takes one round trip for `tenants` fresh areas (each a
+/// tenant named by `name_of`: a schema or a database), and a re-run over current tenants costs
+/// only that round trip: the checker reaches every tenant through a proxy of the server at
+/// `upstream`, on the pool `pool_via` opens for the first area on the proxy's port.
+pub async fn tenants_checked_in_one_round_trip<B, DB>(
+    tenants: usize,
+    name_of: impl Fn(&B) -> String,
+    upstream: &str,
+    pool_via: impl AsyncFnOnce(&B, u16) -> sqlx::Pool<DB>,
+) where
+    B: Backend,
+    DB: sqlx::Database,
+    B::Driver: for<'p> From<&'p sqlx::Pool<DB>>,
+{
+    let mut areas = Vec::new();
+    for i in 0..tenants {
+        areas.push(B::fresh(&format!("check_{i}")).await);
+    }
+    let names: Vec<String> = areas.iter().map(name_of).collect();
+    let proxy = crate::proxy::Proxy::start(upstream).await;
+    let pool = pool_via(&areas[0], proxy.port()).await;
+    tenants_checked_with(&areas, &names, B::Driver::from(&pool), &proxy, || crate::proxy::warm(&pool)).await;
+    pool.close().await;
+    for area in areas {
+        area.cleanup().await;
+    }
+}
+
 /// The all-tenants startup check takes one round trip, whatever the number of tenants
 /// (`areas`, each a tenant named in `names`: a schema or a database), and a re-run over
 /// current tenants costs only that round trip. `checker` reaches every tenant through
 /// `proxy`, on a pool whose one connection `warm` puts back idle (so acquiring it sends
 /// nothing).
-pub async fn tenants_checked_in_one_round_trip<B: Backend, W: std::future::Future<Output = ()>>(
+async fn tenants_checked_with<B: Backend, W: std::future::Future<Output = ()>>(
     areas: &[B],
     names: &[String],
     checker: B::Driver,

@@ -42,7 +42,7 @@ conformance_tests!(My:
 
 use std::time::{Duration, Instant};
 
-use migrator_conformance::proxy::Proxy;
+use migrator_conformance::proxy::{Proxy, warm};
 use migrator_conformance::{Backend, Dir, init_tracing};
 use migrator_mysql::{
     EmbeddedMigrations, Error, FailureOutcome, LockRetry, MigrationSet, MigrationState, Migrator, MySqlDriver,
@@ -494,16 +494,7 @@ async fn round_trips_on_the_wire() {
         let m = Migrator::new(MySqlDriver::from(&pool), set(dir)).unwrap();
         async move { m.run().await.unwrap() }
     };
-    // Open one idle connection, and wait until the pool has it back (its release runs on a
-    // task of its own): a run that finds none idle would open another, and count its setup.
-    async fn warm(pool: &sqlx::MySqlPool) {
-        drop(pool.acquire().await.unwrap());
-        let started = std::time::Instant::now();
-        while pool.num_idle() == 0 && started.elapsed() < Duration::from_secs(10) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Each run finds an idle connection (`warm`): a run that opened one would count its setup.
     warm(&pool).await;
     proxy.reset();
     run(&dir).await;
@@ -647,34 +638,15 @@ async fn syntax_errors_quote_only_the_users_statement() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_tenant_databases_checked_in_one_round_trip() {
     init_tracing();
-    let mut areas = Vec::new();
-    for i in 0..30 {
-        areas.push(My::fresh(&format!("check_{i}")).await);
-    }
-    let names: Vec<String> = areas.iter().map(|a| a.database.clone()).collect();
     let options = migrator_conformance::mysql::server_options();
-    let proxy = Proxy::start(&format!("{}:{}", options.get_host(), options.get_port())).await;
-    let pool = areas[0].pool_with(|o| o.port(proxy.port()).ssl_mode(sqlx::mysql::MySqlSslMode::Disabled)).await;
-    let warm = || async {
-        drop(pool.acquire().await.unwrap());
-        let started = Instant::now();
-        while pool.num_idle() == 0 && started.elapsed() < Duration::from_secs(10) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let upstream = format!("{}:{}", options.get_host(), options.get_port());
     migrator_conformance::suite::tenants_checked_in_one_round_trip(
-        &areas,
-        &names,
-        MySqlDriver::from(&pool),
-        &proxy,
-        warm,
+        30,
+        |a: &My| a.database.clone(),
+        &upstream,
+        async |a, port| a.pool_with(|o| o.port(port).ssl_mode(sqlx::mysql::MySqlSslMode::Disabled)).await,
     )
     .await;
-    pool.close().await;
-    for area in areas {
-        area.cleanup().await;
-    }
 }
 
 /// Creating a tenant database in one call (CREATE DATABASE, then the whole set); a second

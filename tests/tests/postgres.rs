@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use migrator_conformance::postgres::{Pg, server_options};
-use migrator_conformance::proxy::Proxy;
+use migrator_conformance::proxy::{Proxy, warm};
 use migrator_conformance::{Backend, Dir, conformance_tests, init_tracing};
 use migrator_postgres::{
     EmbeddedMigrations, Error, FailureOutcome, LockRetry, MigrationSet, MigrationState, Migrator, PgDriver,
@@ -660,16 +660,7 @@ async fn round_trips_on_the_wire() {
         let m = Migrator::new(PgDriver::from(&pool), set(dir)).unwrap();
         async move { m.run().await.unwrap() }
     };
-    // Open one idle connection, and wait until the pool has it back (its release runs on a
-    // task of its own): a run that finds none idle would open another, and count its setup.
-    async fn warm(pool: &sqlx::PgPool) {
-        drop(pool.acquire().await.unwrap());
-        let started = std::time::Instant::now();
-        while pool.num_idle() == 0 && started.elapsed() < Duration::from_secs(10) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Each run finds an idle connection (`warm`): a run that opened one would count its setup.
     warm(&pool).await;
     proxy.reset();
     run(&dir).await;
@@ -776,28 +767,14 @@ async fn table_sizes_are_read_from_this_servers_catalog() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_tenant_schemas_checked_in_one_round_trip() {
     init_tracing();
-    let mut areas = Vec::new();
-    for i in 0..60 {
-        areas.push(Pg::fresh(&format!("check_{i}")).await);
-    }
-    let names: Vec<String> = areas.iter().map(|a| a.schema.clone()).collect();
     let upstream = format!("{}:{}", server_options().get_host(), server_options().get_port());
-    let proxy = Proxy::start(&upstream).await;
-    let pool = areas[0].pool_with(|o| o.port(proxy.port()).ssl_mode(sqlx::postgres::PgSslMode::Disable)).await;
-    let warm = || async {
-        drop(pool.acquire().await.unwrap());
-        let started = Instant::now();
-        while pool.num_idle() == 0 && started.elapsed() < Duration::from_secs(10) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    migrator_conformance::suite::tenants_checked_in_one_round_trip(&areas, &names, PgDriver::from(&pool), &proxy, warm)
-        .await;
-    pool.close().await;
-    for area in areas {
-        area.cleanup().await;
-    }
+    migrator_conformance::suite::tenants_checked_in_one_round_trip(
+        60,
+        |a: &Pg| a.schema.clone(),
+        &upstream,
+        async |a, port| a.pool_with(|o| o.port(port).ssl_mode(sqlx::postgres::PgSslMode::Disable)).await,
+    )
+    .await;
 }
 
 /// Creating a tenant in one call: the schema, then the whole set in one transaction; a

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use migrator_conformance::mysql::server_options;
-use migrator_conformance::rehearse::{Bounds, Case, agree};
+use migrator_conformance::rehearse::{Bounds, Case, agree, case, create_then_change, no_rewrite_from_2};
 use migrator_core::Dialect;
 use migrator_mysql::testing::TestKit;
 
@@ -24,10 +24,6 @@ const MANY: u64 = 100_000;
 const ORDERS: &str = "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, user_id BIGINT NOT NULL, \
                       status VARCHAR(20) NOT NULL, created_at DATETIME NOT NULL, total_cents BIGINT NOT NULL) \
                       ENGINE=InnoDB";
-
-fn case(rule: &'static str, fixture: &'static str, setup: &'static str, rows: u64) -> Case {
-    Case { rule, fixture, setup, rows }
-}
 
 /// Hazards and their safe alternatives, by rule.
 fn cases() -> Vec<Case> {
@@ -56,36 +52,17 @@ async fn the_rehearsal_flags_the_linters_hazards_and_clears_their_safe_alternati
     agree(&kit, &cases(), Dialect::MySql, BOUNDS).await;
 }
 
-fn sql(version: i64, name: &str, text: &str) -> migrator_core::SqlMigration {
-    let script = migrator_core::Script::parse(
-        migrator_core::ScriptKind::Up,
-        format!("{version}_{name}.up.sql"),
-        text.to_owned(),
-        Dialect::MySql,
-    )
-    .unwrap();
-    migrator_core::SqlMigration::new(migrator_core::Version::try_from(version).unwrap(), name.to_owned(), script, None)
-        .unwrap()
-}
-
 /// `TestKit::rehearse` on MariaDB: an INSTANT column is within the thresholds, a copying
 /// type change rewrites the table and is over them with `no_rewrite`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kit_rehearses_an_instant_change_and_a_copy() {
-    use migrator_core::plan::{Thresholds, Verdict};
-    use migrator_core::rehearse::RehearseOptions;
-    use migrator_mysql::MigrationSet;
+    use migrator_core::plan::Verdict;
 
     let kit = TestKit::new(server_options()).prefix("rh_").unwrap();
     let set = |change: &str| {
-        MigrationSet::new()
-            .with(sql(1, "create_orders", "CREATE TABLE orders (id BIGINT PRIMARY KEY, total INT NOT NULL)"))
-            .unwrap()
-            .with(sql(2, "change", change))
-            .unwrap()
+        create_then_change("CREATE TABLE orders (id BIGINT PRIMARY KEY, total INT NOT NULL)", change, Dialect::MySql)
     };
-    let options = RehearseOptions::new(10_000, migrator_core::Version::try_from(2).ok())
-        .thresholds(Thresholds { max_stall: Duration::from_secs(10), no_rewrite: true });
+    let options = no_rewrite_from_2(10_000);
     let instant = kit.assert_online(set("ALTER TABLE orders ADD COLUMN note TEXT, ALGORITHM=INSTANT"), &options).await;
     assert_eq!(instant.migrations[0].judgement.verdict, Verdict::Ok);
     assert_eq!(instant.migrations[0].measured.rows, 10_000);

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use migrator_conformance::postgres::server_options;
-use migrator_conformance::rehearse::{Bounds, Case, agree};
+use migrator_conformance::rehearse::{Bounds, Case, agree, case, create_then_change, no_rewrite_from_2};
 use migrator_core::Dialect;
 use migrator_postgres::testing::TestKit;
 
@@ -33,10 +33,6 @@ const ORDERS: &str = "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY
                       total_cents bigint NOT NULL);";
 const ORDERS_ONLY: &str = "CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
                            total_cents bigint NOT NULL);";
-
-fn case(rule: &'static str, fixture: &'static str, setup: &'static str, rows: u64) -> Case {
-    Case { rule, fixture, setup, rows }
-}
 
 /// Hazards and their safe alternatives, by rule.
 fn cases() -> Vec<Case> {
@@ -68,37 +64,21 @@ async fn the_rehearsal_flags_the_linters_hazards_and_clears_their_safe_alternati
     agree(&kit, &cases(), Dialect::Postgres, BOUNDS).await;
 }
 
-fn sql(version: i64, name: &str, text: &str) -> migrator_core::SqlMigration {
-    let script = migrator_core::Script::parse(
-        migrator_core::ScriptKind::Up,
-        format!("{version}_{name}.up.sql"),
-        text.to_owned(),
-        Dialect::Postgres,
-    )
-    .unwrap();
-    migrator_core::SqlMigration::new(migrator_core::Version::try_from(version).unwrap(), name.to_owned(), script, None)
-        .unwrap()
-}
-
 /// `assert_online` returns the report of a migration within the thresholds and fails the
 /// test, with the report, for one over them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assert_online_passes_an_online_change_and_fails_a_rewrite() {
-    use migrator_core::plan::{Thresholds, Verdict};
-    use migrator_core::rehearse::RehearseOptions;
-    use migrator_postgres::MigrationSet;
+    use migrator_core::plan::Verdict;
 
     let kit = TestKit::new(server_options()).prefix("rh_").unwrap();
     let set = |change: &str| {
-        MigrationSet::new()
-            .with(sql(1, "create_orders", "CREATE TABLE orders (id bigint PRIMARY KEY, total integer NOT NULL);"))
-            .unwrap()
-            .with(sql(2, "change", change))
-            .unwrap()
+        create_then_change(
+            "CREATE TABLE orders (id bigint PRIMARY KEY, total integer NOT NULL);",
+            change,
+            Dialect::Postgres,
+        )
     };
-    let start = migrator_core::Version::try_from(2).ok();
-    let options = RehearseOptions::new(10_000, start)
-        .thresholds(Thresholds { max_stall: Duration::from_secs(10), no_rewrite: true });
+    let options = no_rewrite_from_2(10_000);
     let report = kit.assert_online(set("ALTER TABLE orders ADD COLUMN note text;"), &options).await;
     assert_eq!(report.migrations.len(), 1);
     assert_eq!(report.migrations[0].judgement.verdict, Verdict::Ok);

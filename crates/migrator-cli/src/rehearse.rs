@@ -38,38 +38,24 @@ pub(crate) async fn run(url: &DatabaseUrl, options: DbOptions<'_>, args: &Rehear
     let name = scratch_name();
     let rehearsal = match url.backend() {
         Backend::Postgres => {
-            let options_pg = sqlx::postgres::PgConnectOptions::from_str(url.expose()).map_err(invalid)?;
-            let pool = |o: sqlx::postgres::PgConnectOptions| {
-                sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_lazy_with(o)
-            };
-            let (target, admin) = (pool(options_pg.clone()), pool(options_pg.clone()));
-            let start = start(migrator_postgres::PgDriver::from(&target), options, args).await;
-            target.close().await;
-            let start = start?;
-            let scratch = pool(options_pg.database(&name));
+            let server = sqlx::postgres::PgConnectOptions::from_str(url.expose()).map_err(invalid)?;
+            let scratch = server.clone().database(&name);
             let verbs = |verb: &str| match verb {
                 "DROP" => format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
                 _ => format!("CREATE DATABASE \"{name}\""),
             };
-            let work = async { rehearse(migrator_postgres::PgDriver::from(&scratch), options, args, start).await };
-            in_scratch(url, &name, &admin, &scratch, verbs, work).await
+            on_server::<sqlx::Postgres, migrator_postgres::PgDriver>(url, &name, server, scratch, verbs, options, args)
+                .await
         }
         Backend::MySql => {
-            let options_my = sqlx::mysql::MySqlConnectOptions::from_str(url.expose()).map_err(invalid)?;
-            let pool = |o: sqlx::mysql::MySqlConnectOptions| {
-                sqlx::mysql::MySqlPoolOptions::new().max_connections(2).connect_lazy_with(o)
-            };
-            let (target, admin) = (pool(options_my.clone()), pool(options_my.clone()));
-            let start = start(migrator_mysql::MySqlDriver::from(&target), options, args).await;
-            target.close().await;
-            let start = start?;
-            let scratch = pool(options_my.database(&name));
+            let server = sqlx::mysql::MySqlConnectOptions::from_str(url.expose()).map_err(invalid)?;
+            let scratch = server.clone().database(&name);
             let verbs = |verb: &str| match verb {
                 "DROP" => format!("DROP DATABASE IF EXISTS `{name}`"),
                 _ => format!("CREATE DATABASE `{name}`"),
             };
-            let work = async { rehearse(migrator_mysql::MySqlDriver::from(&scratch), options, args, start).await };
-            in_scratch(url, &name, &admin, &scratch, verbs, work).await
+            on_server::<sqlx::MySql, migrator_mysql::MySqlDriver>(url, &name, server, scratch, verbs, options, args)
+                .await
         }
         Backend::Sqlite => {
             return Err(Usage(
@@ -85,6 +71,34 @@ pub(crate) async fn run(url: &DatabaseUrl, options: DbOptions<'_>, args: &Rehear
         Format::Human => print_human(&rehearsal, args),
     }
     Ok(if rehearsal.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The rehearsal on the server `server` connects to: where to start from its database's
+/// history, then the rehearsal in the scratch database `name` (`scratch` connects to it;
+/// `sql` gives the statements creating and dropping it).
+async fn on_server<DB, D>(
+    url: &DatabaseUrl,
+    name: &str,
+    server: <DB::Connection as sqlx::Connection>::Options,
+    scratch: <DB::Connection as sqlx::Connection>::Options,
+    sql: impl Fn(&str) -> String,
+    options: DbOptions<'_>,
+    args: &RehearseArgs,
+) -> anyhow::Result<Rehearsal>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    D: Rehearse + for<'p> From<&'p sqlx::Pool<DB>> + 'static,
+    D::Conn: 'static,
+{
+    let pool = |o| sqlx::pool::PoolOptions::<DB>::new().max_connections(2).connect_lazy_with(o);
+    let (target, admin) = (pool(server.clone()), pool(server));
+    let start = start(D::from(&target), options, args).await;
+    target.close().await;
+    let start = start?;
+    let scratch = pool(scratch);
+    let work = async { rehearse(D::from(&scratch), options, args, start).await };
+    in_scratch(url, name, &admin, &scratch, sql, work).await
 }
 
 /// A scratch database's name: never one the application uses.

@@ -11,14 +11,24 @@
 //!
 //! Which tables a migration touches is the linter's answer
 //! ([`crate::lint::explain::explain`]): Rust-code migrations touch none that it can see.
+//!
+//! What a backend's watch shares is here too, without a database or a runtime: the
+//! workload's statements ([`Workload`]) and its timed loop ([`run_workload`] over a
+//! [`Session`]), the sampler's loop ([`run_sampler`] over a [`Sampler`]) and what it saw
+//! ([`Seen`]), the stop flag ([`Stop`]), joining a task ([`joined`]) and the bookkeeping
+//! that turns it all into a [`Measured`] ([`measured`], [`rewritten`]). The backends keep
+//! the SQL, their connections and the spawning.
 
 use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
 use crate::driver::Driver;
-use crate::error::Error;
+use crate::error::{BoxError, Error};
 pub use crate::plan::{HeldLock, Judgement, Measured, SeenWaiting, Thresholds, Verdict};
 use crate::version::Version;
 
@@ -95,6 +105,188 @@ impl Sightings {
         all.sort();
         all
     }
+}
+
+/// How often a watch's sampler samples, and how long an idle workload pauses.
+pub const SAMPLE_EVERY: Duration = Duration::from_millis(10);
+
+/// How long a watch's `finish` waits for the workload's last statements.
+pub const FINISH_WAIT: Duration = Duration::from_secs(30);
+
+/// A workload statement: its SQL and whether it has `{n}` (a row number 1 to 1000, in turn)
+/// to put in.
+pub type Statement = (String, bool);
+
+/// A watch's workload: single-row writes and reads, run round-robin on a connection each.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Workload {
+    /// The writes.
+    pub writes: Vec<Statement>,
+    /// The reads.
+    pub reads: Vec<Statement>,
+}
+
+impl Workload {
+    /// Adds the statements on the table `table` (quoted): on row `{n}` by `key` (quoted),
+    /// its single-column primary key, if it has one; else on one row through `column`
+    /// (quoted), its first column that is not generated, with `one_row` (the clause that
+    /// makes an `UPDATE` touch one row); else (no such column) a read only.
+    pub fn add(&mut self, table: &str, key: Option<&str>, column: Option<&str>, one_row: &str) {
+        match (key, column) {
+            (Some(k), _) => {
+                self.writes.push((format!("UPDATE {table} SET {k} = {k} WHERE {k} = '{{n}}'"), true));
+                self.reads.push((format!("SELECT * FROM {table} WHERE {k} = '{{n}}'"), true));
+            }
+            (None, Some(c)) => {
+                self.writes.push((format!("UPDATE {table} SET {c} = {c} {one_row}"), false));
+                self.reads.push((format!("SELECT * FROM {table} LIMIT 1"), false));
+            }
+            (None, None) => self.reads.push((format!("SELECT * FROM {table} LIMIT 1"), false)),
+        }
+    }
+}
+
+/// The longest latency and the number of operations of one kind.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Latencies {
+    /// The longest.
+    pub max: Duration,
+    /// How many.
+    pub count: u64,
+}
+
+/// A workload's connection.
+#[async_trait]
+pub trait Session: Send {
+    /// Runs `sql`; an error counts as an operation (its wait was real) and is ignored.
+    async fn run(&mut self, sql: String);
+
+    /// Waits `duration` (the runtime's sleep).
+    async fn pause(&mut self, duration: Duration);
+}
+
+/// One workload loop: `statements` round-robin (each with its `{n}` put in), timed, until
+/// `stop`; with no statements, it pauses [`SAMPLE_EVERY`] at a time.
+pub async fn run_workload<S: Session>(session: &mut S, statements: &[Statement], stop: &AtomicBool) -> Latencies {
+    let mut latencies = Latencies::default();
+    let mut n: u64 = 0;
+    while !stop.load(Ordering::Relaxed) {
+        for (statement, numbered) in statements {
+            n = n % 1000 + 1;
+            let sql = if *numbered { statement.replace("{n}", &n.to_string()) } else { statement.clone() };
+            let started = Instant::now();
+            session.run(sql).await;
+            latencies.max = latencies.max.max(started.elapsed());
+            latencies.count += 1;
+        }
+        if statements.is_empty() {
+            session.pause(SAMPLE_EVERY).await;
+        }
+    }
+    latencies
+}
+
+/// What a lock sampler saw: locks held by others (the migration), and workload statements
+/// waiting, each as `(table, mode)` sightings.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Locks held by other sessions.
+    pub held: Sightings,
+    /// Workload statements waiting for a lock.
+    pub waiting: Sightings,
+}
+
+/// A lock sampler's connection.
+#[async_trait]
+pub trait Sampler: Send {
+    /// Takes one sample into `seen` (a view it could not read is left out).
+    async fn sample(&mut self, seen: &mut Seen);
+
+    /// Waits `duration` (the runtime's sleep).
+    async fn pause(&mut self, duration: Duration);
+}
+
+/// The sampler's loop: a sample every [`SAMPLE_EVERY`] until `stop`.
+pub async fn run_sampler<S: Sampler>(sampler: &mut S, stop: &AtomicBool) -> Seen {
+    let mut seen = Seen::default();
+    while !stop.load(Ordering::Relaxed) {
+        sampler.sample(&mut seen).await;
+        sampler.pause(SAMPLE_EVERY).await;
+    }
+    seen
+}
+
+/// The flag that stops a watch's workload and sampler: set by [`Stop::stop`], and when it is
+/// dropped (the watch dropped without `finish`: the migration failed, or the caller was
+/// interrupted).
+#[derive(Debug, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    /// The flag, for a task.
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+
+    /// Stops the tasks.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A watch task's connection and value once joined: `outcome` is `None` when it did not end
+/// within [`FINISH_WAIT`], else the join's result (an error: it panicked or was cancelled).
+pub fn joined<C, T, E: Into<BoxError>>(outcome: Option<Result<(C, T), E>>, what: &str) -> Result<(C, T), Error> {
+    match outcome {
+        Some(Ok(done)) => Ok(done),
+        Some(Err(e)) => Err(Error::database(format!("the rehearsal's {what}"), e)),
+        None => Err(Error::database(
+            format!("the rehearsal's {what}"),
+            format!("its statement did not end within {}s of the migration's end", FINISH_WAIT.as_secs()),
+        )),
+    }
+}
+
+/// What the workload and the sampler saw ([`Measured::rows`], [`Measured::rewrote`],
+/// [`Measured::notes`] and [`Measured::duration`] are left for the caller).
+pub fn measured(writes: Latencies, reads: Latencies, seen: Seen) -> Measured {
+    Measured {
+        max_write_stall: writes.max,
+        max_read_stall: reads.max,
+        operations: writes.count + reads.count,
+        locks: seen.held.longest().into_iter().map(|(table, mode, held)| HeldLock { table, mode, held }).collect(),
+        waiting: seen
+            .waiting
+            .longest()
+            .into_iter()
+            .map(|(table, mode, seen_for)| SeenWaiting { table, mode, seen_for })
+            .collect(),
+        ..Measured::default()
+    }
+}
+
+/// The tables (`(key, shown)`, in order) whose physical identity (a file node, a table id)
+/// differs between `before` and `after`; one missing from either is not counted.
+pub fn rewritten<'a, K, V>(
+    tables: impl IntoIterator<Item = (&'a K, &'a str)>,
+    before: &HashMap<K, V>,
+    after: &HashMap<K, V>,
+) -> Vec<String>
+where
+    K: Eq + Hash + 'a,
+    V: PartialEq,
+{
+    tables
+        .into_iter()
+        .filter(|(key, _)| matches!((before.get(key), after.get(key)), (Some(old), Some(new)) if old != new))
+        .map(|(_, shown)| shown.to_owned())
+        .collect()
 }
 
 /// What to rehearse and the thresholds to judge by.
@@ -217,5 +409,52 @@ mod tests {
         let longest = seen.longest();
         let spans: Vec<(&str, u128)> = longest.iter().map(|(t, _, d)| (t.as_str(), d.as_millis())).collect();
         assert_eq!(spans, [("a", 30), ("b", 40)]);
+    }
+
+    #[test]
+    fn workload_statements_by_key() {
+        // (key, column) -> (writes, reads)
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a [&'a str], &'a [&'a str]);
+        let cases: &[Case<'_>] = &[
+            (Some("k"), Some("c"), &["UPDATE t SET k = k WHERE k = '{n}'"], &["SELECT * FROM t WHERE k = '{n}'"]),
+            (None, Some("c"), &["UPDATE t SET c = c LIMIT 1"], &["SELECT * FROM t LIMIT 1"]),
+            (None, None, &[], &["SELECT * FROM t LIMIT 1"]),
+        ];
+        for (key, column, writes, reads) in cases {
+            let mut workload = Workload::default();
+            workload.add("t", *key, *column, "LIMIT 1");
+            let sql = |s: &[Statement]| s.iter().map(|(sql, _)| sql.clone()).collect::<Vec<_>>();
+            assert_eq!(sql(&workload.writes), *writes, "{key:?} {column:?}");
+            assert_eq!(sql(&workload.reads), *reads, "{key:?} {column:?}");
+            assert!(workload.reads.iter().all(|(sql, numbered)| *numbered == sql.contains("{n}")));
+        }
+    }
+
+    #[test]
+    fn rewritten_tables_changed_identity() {
+        let before: HashMap<i64, i64> = [(1, 10), (2, 20), (3, 30)].into();
+        let after: HashMap<i64, i64> = [(1, 10), (2, 21), (4, 40)].into();
+        let tables = [(1, "a"), (2, "b"), (3, "c"), (4, "d")];
+        assert_eq!(rewritten(tables.iter().map(|(k, s)| (k, *s)), &before, &after), ["b"]);
+    }
+
+    #[test]
+    fn measured_takes_the_longest_and_counts_both() {
+        let ms = Duration::from_millis;
+        let mut seen = Seen::default();
+        let t0 = Instant::now();
+        seen.held.sample([("t".to_owned(), "lock".to_owned())], t0);
+        seen.held.sample([("t".to_owned(), "lock".to_owned())], t0 + ms(20));
+        let m = measured(Latencies { max: ms(5), count: 3 }, Latencies { max: ms(7), count: 4 }, seen);
+        assert_eq!((m.max_write_stall, m.max_read_stall, m.operations), (ms(5), ms(7), 7));
+        assert_eq!(m.locks, [HeldLock { table: "t".into(), mode: "lock".into(), held: ms(20) }]);
+        assert!(m.waiting.is_empty());
+    }
+
+    #[test]
+    fn joined_says_which_task_did_not_end() {
+        let late = joined::<(), (), BoxError>(None, "workload").map(|_| ()).unwrap_err().to_string();
+        assert!(late.contains("the rehearsal's workload") && late.contains("30s"), "{late}");
+        assert_eq!(joined::<_, _, BoxError>(Some(Ok(((), 3))), "workload").ok(), Some(((), 3)));
     }
 }

@@ -21,24 +21,19 @@
 //!   one; `INSTANT` changes and added secondary indexes keep it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use migrator_core::Error;
-use migrator_core::plan::{HeldLock, Measured, SeenWaiting, fill_order};
-use migrator_core::rehearse::{Filled, Rehearse, Sightings, Watch};
+use migrator_core::plan::{Measured, fill_order};
+use migrator_core::rehearse::{
+    FINISH_WAIT, Filled, Latencies, Rehearse, Sampler, Seen, Session, Statement, Stop, Watch, Workload, joined,
+    measured, rewritten, run_sampler, run_workload,
+};
 use sqlx::{Connection, MySqlConnection, Row};
 
 use crate::conn::db;
 use crate::driver::MySqlDriver;
-
-/// How often the sampler reads the process list.
-const SAMPLE_EVERY: Duration = Duration::from_millis(10);
-
-/// How long `finish` waits for the workload's last statements.
-const FINISH_WAIT: Duration = Duration::from_secs(30);
 
 /// What cannot be seen without the plugin.
 const NO_PLUGIN: &str = "the metadata locks the migration held cannot be seen: MariaDB's METADATA_LOCK_INFO plugin \
@@ -205,41 +200,18 @@ async fn fill(driver: &MySqlDriver, names: &[String], rows: u64) -> Result<Vec<F
     Ok(filled)
 }
 
-/// The longest latency and the number of operations of one kind.
-#[derive(Debug, Default)]
-struct Latencies {
-    max: Duration,
-    count: u64,
-}
+/// A workload's connection.
+struct WorkloadSession(MySqlConnection);
 
-async fn workload(
-    mut conn: MySqlConnection,
-    statements: Vec<(String, bool)>,
-    stop: Arc<AtomicBool>,
-) -> (MySqlConnection, Latencies) {
-    let mut latencies = Latencies::default();
-    let mut n: u64 = 0;
-    while !stop.load(Ordering::Relaxed) {
-        for (statement, numbered) in &statements {
-            n = n % 1000 + 1;
-            let sql = if *numbered { statement.replace("{n}", &n.to_string()) } else { statement.clone() };
-            let started = Instant::now();
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
-            latencies.max = latencies.max.max(started.elapsed());
-            latencies.count += 1;
-        }
-        if statements.is_empty() {
-            tokio::time::sleep(SAMPLE_EVERY).await;
-        }
+#[async_trait]
+impl Session for WorkloadSession {
+    async fn run(&mut self, sql: String) {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut self.0).await;
     }
-    (conn, latencies)
-}
 
-/// What the sampler saw: locks held by others, and workload statements waiting.
-#[derive(Debug, Default)]
-struct Seen {
-    held: Sightings,
-    waiting: Sightings,
+    async fn pause(&mut self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
 }
 
 /// The watched table a statement's text names (the first found), else the first table.
@@ -248,36 +220,50 @@ fn table_of(info: &str, tables: &[String]) -> String {
     tables.iter().find(|t| lower.contains(&t.to_lowercase())).or_else(|| tables.first()).cloned().unwrap_or_default()
 }
 
-async fn sample(
-    mut conn: MySqlConnection,
+/// The lock sampler: which workload statements wait (`waits`), and, with the plugin
+/// (`held` is `Some`), the metadata locks others hold on the watched `tables`.
+struct LockSampler {
+    conn: MySqlConnection,
     tables: Vec<String>,
-    workload: Vec<u64>,
-    plugin: bool,
-    stop: Arc<AtomicBool>,
-) -> (MySqlConnection, Seen) {
-    let ids = workload.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-    let waits = format!(
-        "SELECT CAST(IF(t.trx_state = 'LOCK WAIT', 'row lock wait', p.STATE) AS CHAR), CAST(COALESCE(p.INFO, '') AS CHAR) \
-         FROM information_schema.PROCESSLIST p LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID \
-         WHERE p.ID IN ({ids}) AND (p.STATE LIKE 'Waiting for%' OR t.trx_state = 'LOCK WAIT')"
-    );
-    let held = format!(
-        "SELECT CAST(LOCK_MODE AS CHAR), CAST(TABLE_NAME AS CHAR) FROM information_schema.METADATA_LOCK_INFO \
-         WHERE TABLE_SCHEMA = DATABASE() AND THREAD_ID NOT IN ({ids}) AND THREAD_ID <> CONNECTION_ID()"
-    );
-    let mut seen = Seen::default();
-    while !stop.load(Ordering::Relaxed) {
+    waits: String,
+    held: Option<String>,
+}
+
+impl LockSampler {
+    fn new(conn: MySqlConnection, tables: Vec<String>, workload: &[u64], plugin: bool) -> Self {
+        let ids = workload.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        let waits = format!(
+            "SELECT CAST(IF(t.trx_state = 'LOCK WAIT', 'row lock wait', p.STATE) AS CHAR), CAST(COALESCE(p.INFO, '') AS CHAR) \
+             FROM information_schema.PROCESSLIST p LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID \
+             WHERE p.ID IN ({ids}) AND (p.STATE LIKE 'Waiting for%' OR t.trx_state = 'LOCK WAIT')"
+        );
+        let held = plugin.then(|| {
+            format!(
+                "SELECT CAST(LOCK_MODE AS CHAR), CAST(TABLE_NAME AS CHAR) FROM information_schema.METADATA_LOCK_INFO \
+                 WHERE TABLE_SCHEMA = DATABASE() AND THREAD_ID NOT IN ({ids}) AND THREAD_ID <> CONNECTION_ID()"
+            )
+        });
+        LockSampler { conn, tables, waits, held }
+    }
+}
+
+#[async_trait]
+impl Sampler for LockSampler {
+    async fn sample(&mut self, seen: &mut Seen) {
         let now = Instant::now();
-        if let Ok(rows) = sqlx::query(sqlx::AssertSqlSafe(waits.clone())).fetch_all(&mut conn).await {
+        let tables = &self.tables;
+        if let Ok(rows) = sqlx::query(sqlx::AssertSqlSafe(self.waits.clone())).fetch_all(&mut self.conn).await {
             let waiting = rows.iter().filter_map(|row| {
                 let (Ok(state), Ok(info)) = (row.try_get::<String, _>(0), row.try_get::<String, _>(1)) else {
                     return None;
                 };
-                Some((table_of(&info, &tables), state))
+                Some((table_of(&info, tables), state))
             });
             seen.waiting.sample(waiting, now);
         }
-        if plugin && let Ok(rows) = sqlx::query(sqlx::AssertSqlSafe(held.clone())).fetch_all(&mut conn).await {
+        if let Some(held) = &self.held
+            && let Ok(rows) = sqlx::query(sqlx::AssertSqlSafe(held.clone())).fetch_all(&mut self.conn).await
+        {
             let held = rows.iter().filter_map(|row| {
                 let (Ok(mode), Ok(table)) = (row.try_get::<String, _>(0), row.try_get::<String, _>(1)) else {
                     return None;
@@ -286,9 +272,11 @@ async fn sample(
             });
             seen.held.sample(held, now);
         }
-        tokio::time::sleep(SAMPLE_EVERY).await;
     }
-    (conn, seen)
+
+    async fn pause(&mut self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
 }
 
 /// The InnoDB table id of each of `tables` that exists.
@@ -317,16 +305,6 @@ async fn table_ids(conn: &mut MySqlConnection, tables: &[String]) -> Result<Hash
     Ok(ids)
 }
 
-/// Stops the workload and the sampler when the watch is dropped without `finish` (the
-/// migration failed, or the caller was interrupted).
-struct Stop(Arc<AtomicBool>);
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
 type Task<T> = tokio::task::JoinHandle<(MySqlConnection, T)>;
 
 struct MySqlWatch {
@@ -344,6 +322,16 @@ async fn id(conn: &mut MySqlConnection) -> Result<u64, Error> {
     sqlx::query_scalar("SELECT CONNECTION_ID()").fetch_one(&mut *conn).await.map_err(|e| db("starting the workload", e))
 }
 
+/// A workload loop on `conn` of its own, until `stop`.
+fn spawn_workload(conn: MySqlConnection, statements: Vec<Statement>, stop: &Stop) -> Task<Latencies> {
+    let stop = stop.flag();
+    let mut session = WorkloadSession(conn);
+    tokio::spawn(async move {
+        let latencies = run_workload(&mut session, &statements, &stop).await;
+        (session.0, latencies)
+    })
+}
+
 async fn watch(driver: &MySqlDriver, names: &[String]) -> Result<Box<dyn Watch>, Error> {
     let mut conn = connect(driver, "watch").await?;
     let tables = resolve(&mut conn, names).await?;
@@ -356,7 +344,7 @@ async fn watch(driver: &MySqlDriver, names: &[String]) -> Result<Box<dyn Watch>,
     .await
     .map_err(|e| db("looking for the METADATA_LOCK_INFO plugin", e))?
         > 0;
-    let (mut writes, mut reads) = (Vec::new(), Vec::new());
+    let mut workload = Workload::default();
     for table in &tables {
         let key: Vec<String> = sqlx::query_scalar(
             "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() \
@@ -374,87 +362,55 @@ async fn watch(driver: &MySqlDriver, names: &[String]) -> Result<Box<dyn Watch>,
         .fetch_optional(&mut conn)
         .await
         .map_err(|e| db(format!("reading the columns of {table}"), e))?;
-        let t = ident(table);
-        match (key.as_slice(), first) {
-            ([key], _) => {
-                let k = ident(key);
-                writes.push((format!("UPDATE {t} SET {k} = {k} WHERE {k} = '{{n}}'"), true));
-                reads.push((format!("SELECT * FROM {t} WHERE {k} = '{{n}}'"), true));
-            }
-            (_, Some(column)) => {
-                let c = ident(&column);
-                writes.push((format!("UPDATE {t} SET {c} = {c} LIMIT 1"), false));
-                reads.push((format!("SELECT * FROM {t} LIMIT 1"), false));
-            }
-            (_, None) => reads.push((format!("SELECT * FROM {t} LIMIT 1"), false)),
-        }
+        let key = match key.as_slice() {
+            [key] => Some(ident(key)),
+            _ => None,
+        };
+        workload.add(&ident(table), key.as_deref(), first.as_deref().map(ident).as_deref(), "LIMIT 1");
     }
     let mut writer = connect(driver, "workload").await?;
     let mut reader = connect(driver, "workload").await?;
     let sampler = connect(driver, "lock sampler").await?;
     let workload_ids = vec![id(&mut writer).await?, id(&mut reader).await?];
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Stop::default();
+    let mut sampler = LockSampler::new(sampler, tables.clone(), &workload_ids, plugin);
+    let flag = stop.flag();
     Ok(Box::new(MySqlWatch {
         conn,
         before,
         plugin,
-        writer: tokio::spawn(workload(writer, writes, stop.clone())),
-        reader: tokio::spawn(workload(reader, reads, stop.clone())),
-        sampler: tokio::spawn(sample(sampler, tables.clone(), workload_ids, plugin, stop.clone())),
+        writer: spawn_workload(writer, workload.writes, &stop),
+        reader: spawn_workload(reader, workload.reads, &stop),
+        sampler: tokio::spawn(async move {
+            let seen = run_sampler(&mut sampler, &flag).await;
+            (sampler.conn, seen)
+        }),
         tables,
-        stop: Stop(stop),
+        stop,
     }))
 }
 
+/// A task's result, or an error when it does not end within [`FINISH_WAIT`] or panicked.
 async fn join<T>(task: Task<T>, what: &str) -> Result<T, Error> {
-    match tokio::time::timeout(FINISH_WAIT, task).await {
-        Ok(Ok((conn, value))) => {
-            let _ = conn.close().await;
-            Ok(value)
-        }
-        Ok(Err(e)) => Err(Error::database(format!("the rehearsal's {what}"), e)),
-        Err(_) => Err(Error::database(
-            format!("the rehearsal's {what}"),
-            format!("its statement did not end within {}s of the migration's end", FINISH_WAIT.as_secs()),
-        )),
-    }
+    let (conn, value) = joined(tokio::time::timeout(FINISH_WAIT, task).await.ok(), what)?;
+    let _ = conn.close().await;
+    Ok(value)
 }
 
 #[async_trait]
 impl Watch for MySqlWatch {
     async fn finish(self: Box<Self>) -> Result<Measured, Error> {
         let MySqlWatch { mut conn, tables, before, plugin, stop, writer, reader, sampler } = *self;
-        stop.0.store(true, Ordering::Relaxed);
+        stop.stop();
         let writes = join(writer, "workload").await?;
         let reads = join(reader, "workload").await?;
         let seen = join(sampler, "lock sampler").await?;
         let after = table_ids(&mut conn, &tables).await?;
-        let mut measured = Measured {
-            max_write_stall: writes.max,
-            max_read_stall: reads.max,
-            operations: writes.count + reads.count,
-            ..Measured::default()
-        };
-        for table in &tables {
-            if let (Some(old), Some(new)) = (before.get(table), after.get(table))
-                && old != new
-            {
-                measured.rewrote.push(table.clone());
-            }
-            if after.contains_key(table) {
-                measured.rows += count(&mut conn, table).await?;
-            }
+        let mut measured = measured(writes, reads, seen);
+        measured.rewrote = rewritten(tables.iter().map(|t| (t, t.as_str())), &before, &after);
+        for table in tables.iter().filter(|t| after.contains_key(*t)) {
+            measured.rows += count(&mut conn, table).await?;
         }
-        let held: Vec<HeldLock> =
-            seen.held.longest().into_iter().map(|(table, mode, held)| HeldLock { table, mode, held }).collect();
-        let waiting: Vec<SeenWaiting> = seen
-            .waiting
-            .longest()
-            .into_iter()
-            .map(|(table, mode, seen_for)| SeenWaiting { table, mode, seen_for })
-            .collect();
-        measured.locks = held;
-        measured.waiting = waiting;
         if !plugin && !tables.is_empty() {
             measured.notes.push(NO_PLUGIN.to_owned());
         }

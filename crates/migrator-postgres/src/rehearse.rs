@@ -19,25 +19,20 @@
 //! - A rewrite is a changed `pg_relation_filenode` of a watched table.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use migrator_core::Error;
-use migrator_core::plan::{HeldLock, Measured, SeenWaiting, fill_order};
-use migrator_core::rehearse::{Filled, Rehearse, Sightings, Watch};
+use migrator_core::plan::{Measured, fill_order};
+use migrator_core::rehearse::{
+    FINISH_WAIT, Filled, Latencies, Rehearse, Sampler, Seen, Session, Statement, Stop, Watch, Workload, joined,
+    measured, rewritten, run_sampler, run_workload,
+};
 use sqlx::{Connection, PgConnection, Row};
 
 use crate::conn::db;
 use crate::driver::PgDriver;
 use crate::sql::ident;
-
-/// How often the sampler reads `pg_locks`.
-const SAMPLE_EVERY: Duration = Duration::from_millis(10);
-
-/// How long `finish` waits for the workload's last statements.
-const FINISH_WAIT: Duration = Duration::from_secs(30);
 
 /// A watched table: its oid, its name as `schema.table` (quoted) and as shown.
 #[derive(Debug, Clone)]
@@ -221,64 +216,43 @@ async fn fill(driver: &PgDriver, names: &[String], rows: u64) -> Result<Vec<Fill
     Ok(filled)
 }
 
-/// The longest latency and the number of operations of one kind.
-#[derive(Debug, Default)]
-struct Latencies {
-    max: Duration,
-    count: u64,
-}
+/// A workload's connection.
+struct WorkloadSession(PgConnection);
 
-/// One workload loop: `statements` round-robin (each with a number `n` to put in), timed,
-/// until `stop`. Errors count as operations (their wait was real) and the loop goes on.
-async fn workload(
-    mut conn: PgConnection,
-    statements: Vec<(String, bool)>,
-    stop: Arc<AtomicBool>,
-) -> (PgConnection, Latencies) {
-    let mut latencies = Latencies::default();
-    let mut n: u64 = 0;
-    while !stop.load(Ordering::Relaxed) {
-        for (statement, numbered) in &statements {
-            n = n % 1000 + 1;
-            let sql = if *numbered { statement.replace("{n}", &n.to_string()) } else { statement.clone() };
-            let started = Instant::now();
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
-            latencies.max = latencies.max.max(started.elapsed());
-            latencies.count += 1;
-        }
-        if statements.is_empty() {
-            tokio::time::sleep(SAMPLE_EVERY).await;
-        }
+#[async_trait]
+impl Session for WorkloadSession {
+    async fn run(&mut self, sql: String) {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut self.0).await;
     }
-    (conn, latencies)
+
+    async fn pause(&mut self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
 }
 
-/// What the sampler saw: locks held by the migration, and workload statements waiting.
-#[derive(Debug, Default)]
-struct Seen {
-    held: Sightings,
-    waiting: Sightings,
-}
-
-async fn sample(
-    mut conn: PgConnection,
+/// The lock sampler: reads `pg_locks` on the watched tables (`(oid, shown)`), telling the
+/// workload's sessions (`workload`, their pids) from the others.
+struct LockSampler {
+    conn: PgConnection,
+    oids: Vec<i64>,
     tables: Vec<(i64, String)>,
     workload: Vec<i32>,
-    stop: Arc<AtomicBool>,
-) -> (PgConnection, Seen) {
-    let oids: Vec<i64> = tables.iter().map(|(oid, _)| *oid).collect();
-    let shown = |oid: i64| tables.iter().find(|(o, _)| *o == oid).map(|(_, name)| name.clone()).unwrap_or_default();
-    let mut seen = Seen::default();
-    while !stop.load(Ordering::Relaxed) {
+}
+
+#[async_trait]
+impl Sampler for LockSampler {
+    async fn sample(&mut self, seen: &mut Seen) {
         let rows = sqlx::query(
             "SELECT l.relation::int8, l.mode, l.granted, l.pid FROM pg_locks l \
              JOIN pg_stat_activity a ON a.pid = l.pid AND a.backend_type = 'client backend' \
              WHERE l.locktype = 'relation' AND l.relation = ANY($1::int8[]::oid[]) AND l.pid <> pg_backend_pid()",
         )
-        .bind(&oids)
-        .fetch_all(&mut conn)
+        .bind(&self.oids)
+        .fetch_all(&mut self.conn)
         .await;
         let now = Instant::now();
+        let shown =
+            |oid: i64| self.tables.iter().find(|(o, _)| *o == oid).map(|(_, name)| name.clone()).unwrap_or_default();
         let (mut held, mut waiting) = (Vec::new(), Vec::new());
         for row in rows.iter().flatten() {
             let (Ok(oid), Ok(mode), Ok(granted), Ok(pid)) = (
@@ -289,7 +263,7 @@ async fn sample(
             ) else {
                 continue;
             };
-            match (workload.contains(&pid), granted) {
+            match (self.workload.contains(&pid), granted) {
                 (true, false) => waiting.push((shown(oid), mode)),
                 (false, true) => held.push((shown(oid), mode)),
                 _ => {}
@@ -299,9 +273,11 @@ async fn sample(
             seen.held.sample(held, now);
             seen.waiting.sample(waiting, now);
         }
-        tokio::time::sleep(SAMPLE_EVERY).await;
     }
-    (conn, seen)
+
+    async fn pause(&mut self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
 }
 
 async fn filenodes(conn: &mut PgConnection, oids: &[i64]) -> Result<HashMap<i64, i64>, Error> {
@@ -328,16 +304,6 @@ fn names_of(tables: &[Table]) -> Vec<(i64, String)> {
     tables.iter().map(|t| (t.oid, t.shown.clone())).collect()
 }
 
-/// Stops the workload and the sampler when the watch is dropped without `finish` (the
-/// migration failed, or the caller was interrupted).
-struct Stop(Arc<AtomicBool>);
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
 type Task<T> = tokio::task::JoinHandle<(PgConnection, T)>;
 
 /// A running PostgreSQL watch.
@@ -358,12 +324,22 @@ async fn pid(conn: &mut PgConnection) -> Result<i32, Error> {
         .map_err(|e| db("starting the workload", e))
 }
 
+/// A workload loop on `conn` of its own, until `stop`.
+fn spawn_workload(conn: PgConnection, statements: Vec<Statement>, stop: &Stop) -> Task<Latencies> {
+    let stop = stop.flag();
+    let mut session = WorkloadSession(conn);
+    tokio::spawn(async move {
+        let latencies = run_workload(&mut session, &statements, &stop).await;
+        (session.0, latencies)
+    })
+}
+
 async fn watch(driver: &PgDriver, names: &[String]) -> Result<Box<dyn Watch>, Error> {
     let mut conn = connect(driver, "watch").await?;
     let tables = resolve(&mut conn, names).await?;
     let oids: Vec<i64> = tables.iter().map(|t| t.oid).collect();
     let before = filenodes(&mut conn, &oids).await?;
-    let (mut writes, mut reads) = (Vec::new(), Vec::new());
+    let mut workload = Workload::default();
     for table in &tables {
         let key: Option<String> = sqlx::query_scalar(
             "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
@@ -382,88 +358,52 @@ async fn watch(driver: &PgDriver, names: &[String]) -> Result<Box<dyn Watch>, Er
         .await
         .map_err(|e| db(format!("reading the columns of {}", table.shown), e))?;
         let t = &table.qualified;
-        match (key, first) {
-            (Some(key), _) => {
-                let k = ident(&key);
-                writes.push((format!("UPDATE {t} SET {k} = {k} WHERE {k} = '{{n}}'"), true));
-                reads.push((format!("SELECT * FROM {t} WHERE {k} = '{{n}}'"), true));
-            }
-            (None, Some(column)) => {
-                let c = ident(&column);
-                writes.push((format!("UPDATE {t} SET {c} = {c} WHERE ctid = (SELECT ctid FROM {t} LIMIT 1)"), false));
-                reads.push((format!("SELECT * FROM {t} LIMIT 1"), false));
-            }
-            (None, None) => reads.push((format!("SELECT * FROM {t} LIMIT 1"), false)),
-        }
+        let one_row = format!("WHERE ctid = (SELECT ctid FROM {t} LIMIT 1)");
+        workload.add(t, key.as_deref().map(ident).as_deref(), first.as_deref().map(ident).as_deref(), &one_row);
     }
     let mut writer = connect(driver, "workload").await?;
     let mut reader = connect(driver, "workload").await?;
     let sampler = connect(driver, "lock sampler").await?;
     let workload_pids = vec![pid(&mut writer).await?, pid(&mut reader).await?];
-    let stop = Arc::new(AtomicBool::new(false));
-    let named = names_of(&tables);
+    let stop = Stop::default();
+    let mut sampler = LockSampler { conn: sampler, oids, tables: names_of(&tables), workload: workload_pids };
+    let flag = stop.flag();
     Ok(Box::new(PgWatch {
         conn,
         tables,
         before,
-        writer: tokio::spawn(workload(writer, writes, stop.clone())),
-        reader: tokio::spawn(workload(reader, reads, stop.clone())),
-        sampler: tokio::spawn(sample(sampler, named, workload_pids, stop.clone())),
-        stop: Stop(stop),
+        writer: spawn_workload(writer, workload.writes, &stop),
+        reader: spawn_workload(reader, workload.reads, &stop),
+        sampler: tokio::spawn(async move {
+            let seen = run_sampler(&mut sampler, &flag).await;
+            (sampler.conn, seen)
+        }),
+        stop,
     }))
 }
 
 /// A task's result, or an error when it does not end within [`FINISH_WAIT`] or panicked.
 async fn join<T>(task: Task<T>, what: &str) -> Result<T, Error> {
-    match tokio::time::timeout(FINISH_WAIT, task).await {
-        Ok(Ok((conn, value))) => {
-            let _ = conn.close().await;
-            Ok(value)
-        }
-        Ok(Err(e)) => Err(Error::database(format!("the rehearsal's {what}"), e)),
-        Err(_) => Err(Error::database(
-            format!("the rehearsal's {what}"),
-            format!("its statement did not end within {}s of the migration's end", FINISH_WAIT.as_secs()),
-        )),
-    }
+    let (conn, value) = joined(tokio::time::timeout(FINISH_WAIT, task).await.ok(), what)?;
+    let _ = conn.close().await;
+    Ok(value)
 }
 
 #[async_trait]
 impl Watch for PgWatch {
     async fn finish(self: Box<Self>) -> Result<Measured, Error> {
         let PgWatch { mut conn, tables, before, stop, writer, reader, sampler } = *self;
-        stop.0.store(true, Ordering::Relaxed);
+        stop.stop();
         let writes = join(writer, "workload").await?;
         let reads = join(reader, "workload").await?;
         let seen = join(sampler, "lock sampler").await?;
         let oids: Vec<i64> = tables.iter().map(|t| t.oid).collect();
         let after = filenodes(&mut conn, &oids).await?;
-        let mut measured = Measured {
-            max_write_stall: writes.max,
-            max_read_stall: reads.max,
-            operations: writes.count + reads.count,
-            ..Measured::default()
-        };
-        for table in &tables {
-            if let (Some(old), Some(new)) = (before.get(&table.oid), after.get(&table.oid))
-                && old != new
-            {
-                measured.rewrote.push(table.shown.clone());
-            }
-            if after.contains_key(&table.oid) {
-                measured.rows += count(&mut conn, table).await?;
-            }
+        let mut measured = measured(writes, reads, seen);
+        measured.rewrote = rewritten(tables.iter().map(|t| (&t.oid, t.shown.as_str())), &before, &after);
+        for table in tables.iter().filter(|t| after.contains_key(&t.oid)) {
+            measured.rows += count(&mut conn, table).await?;
         }
-        let held: Vec<HeldLock> =
-            seen.held.longest().into_iter().map(|(table, mode, held)| HeldLock { table, mode, held }).collect();
-        let waiting: Vec<SeenWaiting> = seen
-            .waiting
-            .longest()
-            .into_iter()
-            .map(|(table, mode, seen_for)| SeenWaiting { table, mode, seen_for })
-            .collect();
-        measured.locks = held;
-        measured.waiting = waiting;
         let _ = conn.close().await;
         Ok(measured)
     }
