@@ -19,7 +19,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use common::{CliBackend, Project, signal, wait};
+use common::{CliBackend, Project, Rng, env_number, signal, wait};
 use migrator_conformance::Backend;
 use migrator_conformance::mysql::My;
 use migrator_conformance::postgres::Pg;
@@ -34,26 +34,6 @@ const ROWS: i64 = 1_000_000;
 /// locks for one batch's time (about 0.1-0.4 s measured on the 2-core test machine, see the
 /// test's output); 2 s leaves room for a loaded machine.
 const MAX_STALL: Duration = Duration::from_secs(2);
-
-/// A small deterministic generator (splitmix64): the kills replay from their seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(value) => value.trim().parse().unwrap_or_else(|_| panic!("{name}={value:?} is not a number")),
-        Err(_) => default,
-    }
-}
 
 const FILL: &str = "-- migrator:no-transaction\n\
                     -- migrator:backfill items.id batch 20000 pause 20ms\n\

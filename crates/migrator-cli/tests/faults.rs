@@ -19,7 +19,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use common::{CliBackend, Project, Run, up_at_once, wait};
+use common::{CliBackend, Project, Rng, Run, env_number, up_at_once, wait};
 use migrator_conformance::Backend;
 use migrator_conformance::mysql::My;
 use migrator_conformance::postgres::Pg;
@@ -181,26 +181,6 @@ async fn sixteen_processes_at_once<B: FaultBackend>() {
     }
     assert!(db.table_exists("t6").await);
     db.cleanup().await;
-}
-
-/// A small deterministic generator (splitmix64): the trials replay from their seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(value) => value.trim().parse().unwrap_or_else(|_| panic!("{name}={value:?} is not a number")),
-        Err(_) => default,
-    }
 }
 
 /// The set the kill trials run: a table, a transactional two-insert migration around a sleep,

@@ -243,3 +243,27 @@ impl CliBackend for Lite {
         cte(cte_per_ms() * duration.as_millis() as u64)
     }
 }
+
+/// A small deterministic generator (splitmix64): seeded kills and trials replay from their
+/// seed.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    /// The next number of the sequence.
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// A number from the environment variable `name`, or `default` when it is not set; a value
+/// that is not a number fails the test, naming it.
+pub(crate) fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(value) => value.trim().parse().unwrap_or_else(|_| panic!("{name}={value:?} is not a number")),
+        Err(_) => default,
+    }
+}

@@ -6,7 +6,7 @@ use std::time::Instant;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::driver::{Driver, Executed, Job, Outcome, RepeatableJob, Session};
-use crate::error::{Error, LockWaits};
+use crate::error::{Error, LockWaits, MigrationFailure};
 use crate::history::RowWrite;
 use crate::migration::{Body, Migration, Step};
 use crate::plan::{self, SkipReason, Skipped, StepKind, StepPlan, start_state, step_plan};
@@ -120,14 +120,7 @@ where
             if !failure.is_lock_timeout() {
                 return Err(Error::MigrationFailed { failure });
             }
-            let failed = plan::FailedAttempt {
-                lock_timeout: true,
-                mode,
-                outcome: failure.outcome,
-                statement: failure.statement,
-                attempt,
-                elapsed: started.elapsed(),
-            };
+            let failed = lock_timed_out(mode, &failure, attempt, started);
             match plan::decide_retry(retry, &failed) {
                 plan::RetryDecision::Retry { attempt: next, pause } => {
                     let at = failure
@@ -245,14 +238,7 @@ where
                 }
                 other => break other?,
             };
-            let failed = plan::FailedAttempt {
-                lock_timeout: true,
-                mode: plan::Mode::Transactional,
-                outcome: failure.outcome,
-                statement: failure.statement,
-                attempt,
-                elapsed: started.elapsed(),
-            };
+            let failed = lock_timed_out(plan::Mode::Transactional, &failure, attempt, started);
             match plan::decide_retry(retry, &failed) {
                 plan::RetryDecision::Retry { attempt: next, pause } => {
                     warn!(
@@ -432,5 +418,18 @@ fn rerun<'a, C: ?Sized>(job: &Job<'a, C>, start: usize, row_exists: bool) -> Job
         row_exists,
         lock_timeout: job.lock_timeout,
         statement_timeout: job.statement_timeout,
+    }
+}
+
+/// The planner's view of attempt `attempt` of a step run in `mode`, which gave up waiting for
+/// a lock as `failure` says, `started` being the first attempt's start.
+fn lock_timed_out(mode: plan::Mode, failure: &MigrationFailure, attempt: u32, started: Instant) -> plan::FailedAttempt {
+    plan::FailedAttempt {
+        lock_timeout: true,
+        mode,
+        outcome: failure.outcome,
+        statement: failure.statement,
+        attempt,
+        elapsed: started.elapsed(),
     }
 }
