@@ -513,12 +513,25 @@ pub(crate) fn is_word(text: &str) -> bool {
 
 /// The placeholders of a backfill statement: `:start` and `:end`, each not after another
 /// `:` (so a PostgreSQL cast `x::start` is not one) and not followed by a letter, digit or
-/// `_`. Answers the byte ranges of each, in order, with which bound it is (`true`: start).
+/// `_`, and outside string literals, quoted identifiers and comments (as the splitter's lexer
+/// reads them). Answers the byte ranges of each, in order, with which bound it is (`true`:
+/// start).
 pub(crate) fn bound_placeholders(statement: &str) -> Vec<(std::ops::Range<usize>, bool)> {
+    use crate::split::TokenKind;
     let bytes = statement.as_bytes();
+    // Text where a `:start` is data, not a placeholder. A statement the lexer cannot read
+    // (an unterminated quote) is refused when it is split; here it has no quoted text.
+    let quoted: Vec<std::ops::Range<usize>> = crate::split::tokenize(statement, crate::dialect::Dialect::Postgres)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| {
+            matches!(t.kind, TokenKind::String | TokenKind::DollarString | TokenKind::QuotedIdent) || t.kind.is_trivia()
+        })
+        .map(|t| t.range)
+        .collect();
     let mut found = Vec::new();
     for (at, _) in statement.match_indices(':') {
-        if at > 0 && bytes.get(at - 1) == Some(&b':') {
+        if at > 0 && bytes.get(at - 1) == Some(&b':') || quoted.iter().any(|q| q.contains(&at)) {
             continue;
         }
         let rest = statement.get(at + 1..).unwrap_or("");
@@ -750,6 +763,15 @@ mod tests {
             ("UPDATE t SET y = x::end WHERE id>:start AND id<=:end", "UPDATE t SET y = x::end WHERE id>-5 AND id<=10"),
             ("DELETE FROM t WHERE id > :start AND id <= :end_at", "DELETE FROM t WHERE id > -5 AND id <= :end_at"),
             ("UPDATE t SET a = :start", "UPDATE t SET a = -5"),
+            // Data, not placeholders: in a string, a quoted name or a comment.
+            (
+                "UPDATE t SET note = 'at :start' /* :end */ WHERE id > :start AND id <= :end -- :end",
+                "UPDATE t SET note = 'at :start' /* :end */ WHERE id > -5 AND id <= 10 -- :end",
+            ),
+            (
+                "UPDATE t SET \":end\" = $$:end$$ WHERE id > :start AND id <= :end",
+                "UPDATE t SET \":end\" = $$:end$$ WHERE id > -5 AND id <= 10",
+            ),
         ];
         for (statement, bound) in cases {
             assert_eq!(bind_bounds(statement, -5, 10), bound, "{statement}");

@@ -114,7 +114,8 @@ where
             let candidates = self.noop_candidates(phases, target);
             let digests: Vec<String> = candidates.iter().map(|e| e.digest.clone()).collect();
             // The whole run waits at most the lock wait, however often it starts over.
-            let deadline = Instant::now().checked_add(self.options.lock_wait);
+            let began = Instant::now();
+            let deadline = began.checked_add(self.options.lock_wait);
             loop {
                 let (history, matched, probe) = self.driver.probe_expecting(&self.options.table, &digests).await?;
                 if let Some(history) = &history {
@@ -128,7 +129,14 @@ where
                 if let Some(deadline) = deadline {
                     request.wait = deadline.saturating_duration_since(Instant::now());
                 }
-                let session = match probe.lock_or_released(request).await? {
+                // After a start over, a timeout counts the whole wait, not its last part.
+                let locking = match probe.lock_or_released(request).await {
+                    Err(Error::LockTimeout { lock, holder, .. }) => {
+                        Err(Error::LockTimeout { waited: began.elapsed(), lock, holder })
+                    }
+                    other => other,
+                };
+                let session = match locking? {
                     Locking::Taken(session) => session,
                     // The holder released the lock and another waiter took it: if the history
                     // read then leaves nothing to do, this run is done without the lock;
